@@ -1,0 +1,163 @@
+/**
+ * Real FFT plans over `npm:fft.js` (64-bit, pure JavaScript).
+ *
+ * Complex spectra are stored everywhere in this project as a
+ * {@linkcode Spectrum}: two separate `Float64Array`s `re` and `im`. A real
+ * transform of size N keeps bins 0..N/2 (N/2 + 1 bins); bin k is at
+ * `k·sampleRate/N` Hz. The forward transform is unscaled,
+ * `X[k] = Σ x[n]·e^{-j2πkn/N}`, the inverse divides by N, as in numpy.
+ *
+ * Plans are cached per size: creating a plan builds the twiddle tables once.
+ * The cache is a pure memo (a plan holds no caller-visible state).
+ *
+ * @module
+ */
+import FFT from "fft.js";
+
+/** A complex spectrum: separate real and imaginary parts of equal length. */
+export interface Spectrum {
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+}
+
+/** A real FFT of one power-of-two size. */
+export interface RealFftPlan {
+  /** Transform size N (a power of two, >= 4). */
+  readonly size: number;
+  /** Number of bins N/2 + 1. */
+  readonly binCount: number;
+  /**
+   * Forward transform of `x`, zero-padded (or truncated) to N samples.
+   * @returns N/2 + 1 bins.
+   */
+  forward(x: ArrayLike<number>): Spectrum;
+  /**
+   * Inverse transform of a Hermitian spectrum given by its N/2 + 1 bins.
+   * The imaginary parts of bins 0 and N/2 are ignored.
+   * @returns N real samples.
+   */
+  inverse(spectrum: Spectrum): Float64Array;
+}
+
+/** Smallest power of two >= n (and >= 1). */
+export function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** The smallest FFT size this module accepts. */
+export const MIN_FFT_SIZE = 4;
+
+const planCache = new Map<number, RealFftPlan>();
+const PLAN_CACHE_LIMIT = 32;
+
+/**
+ * Get the (cached) real FFT plan for size `size`.
+ *
+ * @param size Transform size, a power of two >= 4.
+ * @returns The plan.
+ * @throws {RangeError} when `size` is not a power of two >= 4.
+ *
+ * @example
+ * ```ts
+ * import { realFftPlan } from "./fft.ts";
+ * const plan = realFftPlan(8);
+ * const X = plan.forward([1, 0, 0, 0, 0, 0, 0, 0]);
+ * console.log(X.re); // all ones: the spectrum of a unit impulse
+ * ```
+ */
+export function realFftPlan(size: number): RealFftPlan {
+  const cached = planCache.get(size);
+  if (cached) return cached;
+  if (!Number.isInteger(size) || size < MIN_FFT_SIZE || (size & (size - 1)) !== 0) {
+    throw new RangeError(
+      `Cannot create FFT plan as size must be a power of two >= ${MIN_FFT_SIZE}: current value is ${size}`,
+    );
+  }
+  const plan = createPlan(size);
+  if (planCache.size >= PLAN_CACHE_LIMIT) {
+    const oldest = planCache.keys().next().value;
+    if (oldest !== undefined) planCache.delete(oldest);
+  }
+  planCache.set(size, plan);
+  return plan;
+}
+
+function createPlan(size: number): RealFftPlan {
+  const full = new FFT(size);
+  const half = size / 2;
+  const halfFft = new FFT(half);
+  // Twiddles e^{+j2πk/N} for the half-size inverse.
+  const twRe = new Float64Array(half);
+  const twIm = new Float64Array(half);
+  for (let k = 0; k < half; k++) {
+    twRe[k] = Math.cos((2 * Math.PI * k) / size);
+    twIm[k] = Math.sin((2 * Math.PI * k) / size);
+  }
+  const binCount = half + 1;
+
+  function forward(x: ArrayLike<number>): Spectrum {
+    const input = new Float64Array(size);
+    const n = Math.min(size, x.length);
+    for (let i = 0; i < n; i++) input[i] = x[i] as number;
+    const out = full.createComplexArray() as number[];
+    full.realTransform(out, input as unknown as number[]);
+    const re = new Float64Array(binCount);
+    const im = new Float64Array(binCount);
+    for (let k = 0; k < binCount; k++) {
+      re[k] = out[2 * k] as number;
+      im[k] = out[2 * k + 1] as number;
+    }
+    return { re, im };
+  }
+
+  // Inverse through one complex FFT of size N/2: with E, O the spectra of the
+  // even and odd samples, E[k] = (X[k] + X*[N/2-k]) / 2 and
+  // O[k] = (X[k] - X*[N/2-k]) / 2 · e^{+j2πk/N}; z = IFFT(E + jO) holds
+  // x[2n] in its real and x[2n+1] in its imaginary part.
+  function inverse(spectrum: Spectrum): Float64Array {
+    const { re, im } = spectrum;
+    if (re.length !== binCount || im.length !== binCount) {
+      throw new RangeError(
+        `Cannot run inverse FFT as the spectrum must have size/2 + 1 = ${binCount} bins: re has ${re.length}, im has ${im.length}`,
+      );
+    }
+    const z = halfFft.createComplexArray() as number[];
+    for (let k = 0; k < half; k++) {
+      const aRe = re[k] as number;
+      const aIm = k === 0 ? 0 : im[k] as number;
+      const m = half - k;
+      const bRe = re[m] as number;
+      const bIm = m === half || m === 0 ? 0 : -(im[m] as number); // conj(X[N/2-k])
+      const eRe = 0.5 * (aRe + bRe);
+      const eIm = 0.5 * (aIm + bIm);
+      const dRe = 0.5 * (aRe - bRe);
+      const dIm = 0.5 * (aIm - bIm);
+      const c = twRe[k] as number;
+      const s = twIm[k] as number;
+      const oRe = dRe * c - dIm * s;
+      const oIm = dRe * s + dIm * c;
+      // E + j·O
+      z[2 * k] = eRe - oIm;
+      z[2 * k + 1] = eIm + oRe;
+    }
+    const out = halfFft.createComplexArray() as number[];
+    halfFft.inverseTransform(out, z);
+    const x = new Float64Array(size);
+    for (let n = 0; n < half; n++) {
+      x[2 * n] = out[2 * n] as number;
+      x[2 * n + 1] = out[2 * n + 1] as number;
+    }
+    return x;
+  }
+
+  return { size, binCount, forward, inverse };
+}
+
+/** Frequencies in Hz of the N/2 + 1 bins of a size-N real FFT. */
+export function binFrequencies(size: number, sampleRate: number): Float64Array {
+  const f = new Float64Array(size / 2 + 1);
+  for (let k = 0; k < f.length; k++) f[k] = (k * sampleRate) / size;
+  return f;
+}
