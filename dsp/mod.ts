@@ -20,3 +20,4 @@ export * from "./signal.ts";
 export * from "./fft.ts";
 export * from "./convolve.ts";
 export * from "./db.ts";
+export * from "./complex_linalg.ts";
