@@ -1,0 +1,592 @@
+/**
+ * WAV reading and writing: PCM 16/24/32-bit integer and IEEE float32, plain
+ * (`WAVE_FORMAT_PCM` 0x0001, `WAVE_FORMAT_IEEE_FLOAT` 0x0003) or
+ * `WAVE_FORMAT_EXTENSIBLE` (0xFFFE), any channel count.
+ *
+ * Sample scaling: integer PCM of `b` bits maps code `k` to `k / 2^(b-1)`, so
+ * full scale is [-1, 1) — the same convention as sox. Float samples are taken
+ * as they are.
+ *
+ * References:
+ * 1. Microsoft / IBM, "Multimedia Programming Interface and Data
+ *    Specifications 1.0", 1991 (RIFF, `fmt `, `data`, `fact` chunks).
+ * 2. Microsoft, "Multiple Channel Audio Data and WAVE Files", 2007
+ *    (`WAVE_FORMAT_EXTENSIBLE`, channel masks, subformat GUIDs).
+ * 3. P. Kabal, "Audio File Format Specifications", McGill University
+ *    (notes on `fact` chunks for float data and on the extensible format).
+ *
+ * @module
+ */
+import type { Signal } from "../dsp/signal.ts";
+import { InputError } from "./errors.ts";
+import { writeFileAtomically } from "./atomic.ts";
+
+/** Sample encoding of a WAV file: integer PCM or IEEE float. */
+export type WavEncoding = "pcm" | "float";
+
+/** Bits per sample this module reads and writes (float is always 32). */
+export type WavBitsPerSample = 16 | 24 | 32;
+
+/** How the samples of a WAV file were stored. */
+export interface WavFormat {
+  /** `"pcm"` (two's-complement integers) or `"float"` (IEEE 754 binary32). */
+  readonly encoding: WavEncoding;
+  /** Container bits per sample: 16, 24 or 32 (float: 32). */
+  readonly bitsPerSample: WavBitsPerSample;
+  /** Whether the `fmt ` chunk used `WAVE_FORMAT_EXTENSIBLE` (0xFFFE). */
+  readonly extensible: boolean;
+}
+
+/** A decoded WAV file: a {@linkcode Signal} plus the format it was stored in. */
+export interface DecodedWav extends Signal {
+  /** Sample rate in Hz. */
+  readonly sampleRate: number;
+  /** One array per channel, full scale ±1. */
+  readonly channels: Float64Array[];
+  /** The stored format. */
+  readonly format: WavFormat;
+}
+
+/** Options of {@linkcode decodeWav}. */
+export interface DecodeWavOptions {
+  /** The file name to put in error messages (`readWav` passes the path). */
+  readonly name?: string;
+}
+
+/** Options of {@linkcode encodeWav} and {@linkcode writeWav}. */
+export interface EncodeWavOptions {
+  /** Sample encoding. Default `"float"` (float32, lossless for measurement data). */
+  readonly encoding?: WavEncoding;
+  /**
+   * Bits per sample: 16, 24 or 32 for `"pcm"` (default 16); only 32 for
+   * `"float"` (the default).
+   */
+  readonly bitsPerSample?: WavBitsPerSample;
+}
+
+const TAG_PCM = 0x0001;
+const TAG_FLOAT = 0x0003;
+const TAG_EXTENSIBLE = 0xfffe;
+
+/** Names of format tags people meet, for error messages [1, 2]. */
+const TAG_NAMES: Readonly<Record<number, string>> = {
+  0x0001: "PCM",
+  0x0002: "Microsoft ADPCM",
+  0x0003: "IEEE float",
+  0x0006: "A-law",
+  0x0007: "µ-law",
+  0x0011: "IMA ADPCM",
+  0x0031: "GSM 6.10",
+  0x0050: "MPEG",
+  0x0055: "MPEG layer 3",
+  0xfffe: "WAVE_FORMAT_EXTENSIBLE",
+};
+
+/**
+ * Bytes 2..15 of every `KSDATAFORMAT_SUBTYPE_*` GUID derived from a format
+ * tag (`0000xxxx-0000-0010-8000-00aa00389b71`, stored little-endian); bytes
+ * 0..1 hold the tag [2].
+ */
+const SUBTYPE_GUID_TAIL = [
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x10,
+  0x00,
+  0x80,
+  0x00,
+  0x00,
+  0xaa,
+  0x00,
+  0x38,
+  0x9b,
+  0x71,
+] as const;
+
+/**
+ * Default `dwChannelMask` per channel count [2]: mono = front centre, stereo,
+ * 3.0, quad, 5.0, 5.1, 6.1, 7.1. Other counts get 0 (no speaker positions).
+ */
+const CHANNEL_MASKS: Readonly<Record<number, number>> = {
+  1: 0x4,
+  2: 0x3,
+  3: 0x7,
+  4: 0x33,
+  5: 0x37,
+  6: 0x3f,
+  7: 0x13f,
+  8: 0x63f,
+};
+
+const SUPPORTED = "use PCM 16/24/32-bit or float32";
+
+function hex4(value: number): string {
+  return `0x${value.toString(16).toUpperCase().padStart(4, "0")}`;
+}
+
+function tagText(tag: number): string {
+  const name = TAG_NAMES[tag];
+  return name === undefined ? hex4(tag) : `${hex4(tag)} (${name})`;
+}
+
+function fourCc(bytes: Uint8Array, offset: number): string {
+  return String.fromCharCode(...bytes.subarray(offset, offset + 4));
+}
+
+function guidText(bytes: Uint8Array, offset: number): string {
+  const h = (i: number) => (bytes[offset + i] as number).toString(16).padStart(2, "0");
+  return `{${h(3)}${h(2)}${h(1)}${h(0)}-${h(5)}${h(4)}-${h(7)}${h(6)}-${h(8)}${h(9)}-${
+    [10, 11, 12, 13, 14, 15].map(h).join("")
+  }}`;
+}
+
+/**
+ * Decode a WAV file held in memory.
+ *
+ * Reads `RIFF`/`WAVE` files with format tag 0x0001 (PCM 16/24/32-bit),
+ * 0x0003 (float32) or 0xFFFE (`WAVE_FORMAT_EXTENSIBLE` with the PCM or
+ * IEEE-float subformat GUID) and any channel count [1, 2]. Unknown chunks
+ * (`LIST`, `fact`, `bext`, ...) are skipped, honouring the pad byte after
+ * odd-sized chunks. Integer code `k` of a `b`-bit file becomes
+ * `k / 2^(b-1)`. Scanning stops at the first `data` chunk once a `fmt `
+ * chunk has been seen.
+ *
+ * @param bytes The whole file.
+ * @param options `name` to put in error messages.
+ * @returns Sample rate (Hz), planar `Float64Array` channels and the stored format.
+ * @throws {InputError} for anything else — 8-bit PCM, float64, A-law,
+ *   µ-law, ADPCM and other tags, RIFX/RF64, a file that is not RIFF/WAVE,
+ *   zero channels or sample rate, an inconsistent block alignment, a missing
+ *   `fmt `/`data` chunk, a truncated file, or a NaN/infinite float sample.
+ *   The message names the file, the field, the value and the rule.
+ *
+ * @example
+ * ```ts
+ * import { decodeWav, encodeWav } from "./wav.ts";
+ * const bytes = encodeWav({ sampleRate: 48000, channels: [new Float64Array([0, 0.5, -1])] });
+ * const wav = decodeWav(bytes, { name: "memory.wav" });
+ * console.log(wav.sampleRate, wav.format); // 48000 { encoding: "float", bitsPerSample: 32, extensible: true }
+ * ```
+ */
+export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): DecodedWav {
+  const name = options.name;
+  const fail: (field: string, value: unknown, reason: string) => never = (field, value, reason) => {
+    throw new InputError(
+      `Cannot read WAV${name === undefined ? "" : ` "${name}"`} as ${reason}`,
+      { file: name, field, value },
+    );
+  };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = bytes.byteLength;
+
+  if (size < 12) {
+    fail(
+      "RIFF header",
+      size,
+      `it is truncated: it has ${size} bytes, a RIFF/WAVE header needs 12`,
+    );
+  }
+  const riffId = fourCc(bytes, 0);
+  if (riffId === "RIFX") {
+    fail(
+      "RIFF id",
+      riffId,
+      `it is a big-endian RIFX file: only little-endian RIFF/WAVE is supported`,
+    );
+  }
+  if (riffId === "RF64" || riffId === "BW64") {
+    fail("RIFF id", riffId, `it is an ${riffId} file: only RIFF/WAVE (up to 4 GiB) is supported`);
+  }
+  if (riffId !== "RIFF") {
+    fail(
+      "RIFF id",
+      riffId,
+      `it is not a RIFF/WAVE file: it starts with ${JSON.stringify(riffId)}, expected "RIFF"`,
+    );
+  }
+  const formType = fourCc(bytes, 8);
+  if (formType !== "WAVE") {
+    fail(
+      "RIFF form type",
+      formType,
+      `it is not a RIFF/WAVE file: its RIFF form type is ${
+        JSON.stringify(formType)
+      }, expected "WAVE"`,
+    );
+  }
+
+  let fmt: { offset: number; size: number } | undefined;
+  let data: { offset: number; size: number } | undefined;
+  let position = 12;
+  while (position + 8 <= size) {
+    const id = fourCc(bytes, position);
+    const chunkSize = view.getUint32(position + 4, true);
+    const body = position + 8;
+    if (chunkSize > size - body) {
+      fail(
+        `${id} chunk size`,
+        chunkSize,
+        `it is truncated: its "${id}" chunk at byte ${position} declares ${chunkSize} bytes but only ${
+          size - body
+        } remain`,
+      );
+    }
+    if (id === "fmt " && fmt === undefined) fmt = { offset: body, size: chunkSize };
+    if (id === "data" && data === undefined) data = { offset: body, size: chunkSize };
+    if (fmt !== undefined && data !== undefined) break;
+    position = body + chunkSize + (chunkSize & 1); // RIFF pads odd chunks to even length [1]
+  }
+  if (fmt === undefined) {
+    fail("fmt chunk", undefined, `it has no "fmt " chunk: a WAV file must describe its format`);
+  }
+  if (data === undefined) {
+    fail("data chunk", undefined, `it has no "data" chunk: a WAV file must hold its samples`);
+  }
+  if (fmt.size < 16) {
+    fail(
+      "fmt chunk size",
+      fmt.size,
+      `its "fmt " chunk has ${fmt.size} bytes: it needs at least 16`,
+    );
+  }
+
+  const f = fmt.offset;
+  const formatTag = view.getUint16(f, true);
+  const channelCount = view.getUint16(f + 2, true);
+  const sampleRate = view.getUint32(f + 4, true);
+  const blockAlign = view.getUint16(f + 12, true);
+  const bits = view.getUint16(f + 14, true);
+
+  let tag = formatTag;
+  const extensible = formatTag === TAG_EXTENSIBLE;
+  if (extensible) {
+    const cbSize = fmt.size >= 18 ? view.getUint16(f + 16, true) : 0;
+    if (fmt.size < 40 || cbSize < 22) {
+      fail(
+        "fmt extension size",
+        cbSize,
+        `its WAVE_FORMAT_EXTENSIBLE "fmt " chunk is ${fmt.size} bytes with a ${cbSize}-byte extension: it needs 40 bytes with a 22-byte extension`,
+      );
+    }
+    const guid = f + 24;
+    const standard = SUBTYPE_GUID_TAIL.every((b, i) => bytes[guid + 2 + i] === b);
+    if (!standard) {
+      fail(
+        "subformat",
+        guidText(bytes, guid),
+        `its WAVE_FORMAT_EXTENSIBLE subformat ${
+          guidText(bytes, guid)
+        } is not supported: ${SUPPORTED}`,
+      );
+    }
+    tag = view.getUint16(guid, true);
+    if (tag !== TAG_PCM && tag !== TAG_FLOAT) {
+      fail(
+        "subformat",
+        tag,
+        `its WAVE_FORMAT_EXTENSIBLE subformat ${tagText(tag)} is not supported: ${SUPPORTED}`,
+      );
+    }
+  } else if (tag !== TAG_PCM && tag !== TAG_FLOAT) {
+    fail("format tag", tag, `its format tag ${tagText(tag)} is not supported: ${SUPPORTED}`);
+  }
+
+  const encoding: WavEncoding = tag === TAG_FLOAT ? "float" : "pcm";
+  if (encoding === "pcm" && bits !== 16 && bits !== 24 && bits !== 32) {
+    fail(
+      "bitsPerSample",
+      bits,
+      `its PCM sample size of ${bits} bits is not supported: ${SUPPORTED}`,
+    );
+  }
+  if (encoding === "float" && bits !== 32) {
+    fail(
+      "bitsPerSample",
+      bits,
+      `its float sample size of ${bits} bits is not supported: ${SUPPORTED}`,
+    );
+  }
+  if (channelCount === 0) {
+    fail("channels", channelCount, `its channel count is 0: it must be at least 1`);
+  }
+  if (sampleRate === 0) {
+    fail("sampleRate", sampleRate, `its sample rate is 0 Hz: it must be positive`);
+  }
+  const bytesPerSample = bits / 8;
+  if (blockAlign !== channelCount * bytesPerSample) {
+    fail(
+      "blockAlign",
+      blockAlign,
+      `its block alignment is ${blockAlign} bytes: ${channelCount} channels of ${bits} bits need ${
+        channelCount * bytesPerSample
+      }`,
+    );
+  }
+  if (data.size % blockAlign !== 0) {
+    fail(
+      "data chunk size",
+      data.size,
+      `it is truncated: its "data" chunk of ${data.size} bytes is not a whole number of ${blockAlign}-byte frames`,
+    );
+  }
+
+  const frames = data.size / blockAlign;
+  const channels: Float64Array[] = [];
+  for (let c = 0; c < channelCount; c++) {
+    const out = new Float64Array(frames);
+    let p = data.offset + c * bytesPerSample;
+    if (encoding === "float") {
+      for (let i = 0; i < frames; i++, p += blockAlign) {
+        const v = view.getFloat32(p, true);
+        if (v - v !== 0) { // NaN or ±Infinity
+          fail(
+            `channel ${c} sample ${i}`,
+            v,
+            `channel ${c} sample ${i} is ${v}: float samples must be finite`,
+          );
+        }
+        out[i] = v;
+      }
+    } else if (bits === 16) {
+      for (let i = 0; i < frames; i++, p += blockAlign) out[i] = view.getInt16(p, true) / 32768;
+    } else if (bits === 24) {
+      for (let i = 0; i < frames; i++, p += blockAlign) {
+        const u = (bytes[p] as number) | ((bytes[p + 1] as number) << 8) |
+          ((bytes[p + 2] as number) << 16);
+        out[i] = ((u << 8) >> 8) / 8388608; // sign-extend 24 → 32 bits
+      }
+    } else {
+      for (let i = 0; i < frames; i++, p += blockAlign) {
+        out[i] = view.getInt32(p, true) / 2147483648;
+      }
+    }
+    channels.push(out);
+  }
+  return {
+    sampleRate,
+    channels,
+    format: { encoding, bitsPerSample: bits as WavBitsPerSample, extensible },
+  };
+}
+
+/**
+ * Encode a signal as a WAV file in memory.
+ *
+ * Float32 (the default) is written as `WAVE_FORMAT_EXTENSIBLE` with the
+ * IEEE-float subformat. PCM is written with `WAVE_FORMAT_PCM` for 16-bit
+ * mono/stereo and as `WAVE_FORMAT_EXTENSIBLE` when there are more than 2
+ * channels or more than 16 bits, as [2] requires. Every file that is not
+ * plain `WAVE_FORMAT_PCM` gets a `fact` chunk holding the frame count [1, 3]
+ * (sox does the same). The channel mask is the usual layout for 1–8 channels
+ * (mono 0x4, stereo 0x3, ... 7.1 0x63F) and 0 beyond.
+ *
+ * PCM conversion: `k = round(x · 2^(b-1))` (halves away from zero), clipped
+ * to `[-2^(b-1), 2^(b-1) - 1]`; clipping is silent, the caller decides
+ * whether it matters (e.g. with `peakAmplitude`).
+ *
+ * @param signal Sample rate (a positive integer number of Hz, < 2^32) and
+ *   1..65535 channels of equal length with finite samples.
+ * @param options `encoding` (`"float"` default, or `"pcm"`) and `bitsPerSample`
+ *   (float: 32; PCM: 16 default, 24 or 32).
+ * @returns The file's bytes.
+ * @throws {RangeError} for an unsupported encoding/bit depth, a non-integer or
+ *   non-positive sample rate, no channels, unequal channel lengths, a sample
+ *   that is NaN/∞ (or beyond the float32 range), or a file over 4 GiB.
+ *
+ * @example
+ * ```ts
+ * import { encodeWav } from "./wav.ts";
+ * const bytes = encodeWav(
+ *   { sampleRate: 48000, channels: [new Float64Array(480), new Float64Array(480)] },
+ *   { encoding: "pcm", bitsPerSample: 24 },
+ * );
+ * console.log(bytes.length); // 80-byte header + 480 frames × 6 bytes
+ * ```
+ */
+export function encodeWav(signal: Signal, options: EncodeWavOptions = {}): Uint8Array {
+  const encoding = options.encoding ?? "float";
+  if (encoding !== "float" && encoding !== "pcm") {
+    throw new RangeError(
+      `Cannot write WAV as encoding must be "float" or "pcm": current value is ${
+        JSON.stringify(encoding)
+      }`,
+    );
+  }
+  const bits = options.bitsPerSample ?? (encoding === "float" ? 32 : 16);
+  if (encoding === "float" && bits !== 32) {
+    throw new RangeError(
+      `Cannot write WAV as bitsPerSample must be 32 for float encoding: current value is ${bits}`,
+    );
+  }
+  if (encoding === "pcm" && bits !== 16 && bits !== 24 && bits !== 32) {
+    throw new RangeError(
+      `Cannot write WAV as bitsPerSample must be 16, 24 or 32 for PCM encoding: current value is ${bits}`,
+    );
+  }
+  const { sampleRate, channels } = signal;
+  if (!Number.isInteger(sampleRate) || sampleRate <= 0 || sampleRate > 0xffffffff) {
+    throw new RangeError(
+      `Cannot write WAV as sampleRate must be a positive integer number of Hz below 2^32: current value is ${sampleRate}`,
+    );
+  }
+  const channelCount = channels.length;
+  if (channelCount < 1 || channelCount > 0xffff) {
+    throw new RangeError(
+      `Cannot write WAV as the signal must have 1 to 65535 channels: current value is ${channelCount}`,
+    );
+  }
+  const frames = channels[0]!.length;
+  channels.forEach((channel, c) => {
+    if (channel.length !== frames) {
+      throw new RangeError(
+        `Cannot write WAV as every channel must have the same length: channel 0 has ${frames} samples, channel ${c} has ${channel.length}`,
+      );
+    }
+  });
+
+  const bytesPerSample = bits / 8;
+  const blockAlign = channelCount * bytesPerSample;
+  const extensible = channelCount > 2 || bits > 16; // [2]
+  const fmtSize = extensible ? 40 : 16;
+  const hasFact = extensible || encoding === "float"; // every tag but WAVE_FORMAT_PCM [1, 3]
+  const dataSize = frames * blockAlign;
+  const pad = dataSize & 1;
+  const headerSize = 12 + 8 + fmtSize + (hasFact ? 12 : 0) + 8;
+  const total = headerSize + dataSize + pad;
+  if (total - 8 > 0xffffffff) {
+    throw new RangeError(
+      `Cannot write WAV as the file would be ${total} bytes: RIFF/WAVE holds at most 4 GiB (2^32 - 1 bytes after the header)`,
+    );
+  }
+
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  const ascii = (offset: number, text: string) => {
+    for (let i = 0; i < 4; i++) bytes[offset + i] = text.charCodeAt(i);
+  };
+  ascii(0, "RIFF");
+  view.setUint32(4, total - 8, true);
+  ascii(8, "WAVE");
+  ascii(12, "fmt ");
+  view.setUint32(16, fmtSize, true);
+  const tag = encoding === "float" ? TAG_FLOAT : TAG_PCM;
+  view.setUint16(20, extensible ? TAG_EXTENSIBLE : tag, true);
+  view.setUint16(22, channelCount, true);
+  view.setUint32(24, sampleRate, true);
+  view.setUint32(28, sampleRate * blockAlign, true); // byte rate; wraps harmlessly above 4 GB/s
+  view.setUint16(32, blockAlign, true);
+  view.setUint16(34, bits, true);
+  let p = 36;
+  if (extensible) {
+    view.setUint16(36, 22, true); // cbSize
+    view.setUint16(38, bits, true); // wValidBitsPerSample
+    view.setUint32(40, CHANNEL_MASKS[channelCount] ?? 0, true);
+    view.setUint16(44, tag, true); // subformat GUID [2]
+    bytes.set(SUBTYPE_GUID_TAIL, 46);
+    p = 60;
+  }
+  if (hasFact) {
+    ascii(p, "fact");
+    view.setUint32(p + 4, 4, true);
+    view.setUint32(p + 8, frames, true);
+    p += 12;
+  }
+  ascii(p, "data");
+  view.setUint32(p + 4, dataSize, true);
+  const start = p + 8;
+
+  const notFinite = (c: number, i: number, x: number, rule: string): never => {
+    throw new RangeError(
+      `Cannot write WAV as samples must be ${rule}: channel ${c} sample ${i} is ${x}`,
+    );
+  };
+  for (let c = 0; c < channelCount; c++) {
+    const channel = channels[c]!;
+    let q = start + c * bytesPerSample;
+    if (encoding === "float") {
+      for (let i = 0; i < frames; i++, q += blockAlign) {
+        const x = channel[i] as number;
+        const v = Math.fround(x);
+        if (v - v !== 0) notFinite(c, i, x, "finite and within the float32 range");
+        view.setFloat32(q, v, true);
+      }
+      continue;
+    }
+    const scale = 2 ** (bits - 1);
+    const max = scale - 1;
+    for (let i = 0; i < frames; i++, q += blockAlign) {
+      const x = channel[i] as number;
+      if (x - x !== 0) notFinite(c, i, x, "finite");
+      const y = x * scale;
+      let k = y < 0 ? -Math.round(-y) : Math.round(y); // halves away from zero
+      k = k > max ? max : k < -scale ? -scale : k;
+      if (bits === 16) view.setInt16(q, k, true);
+      else if (bits === 32) view.setInt32(q, k, true);
+      else {
+        bytes[q] = k & 0xff;
+        bytes[q + 1] = (k >> 8) & 0xff;
+        bytes[q + 2] = (k >> 16) & 0xff;
+      }
+    }
+  }
+  return bytes;
+}
+
+/**
+ * Read a WAV file from disk: {@linkcode decodeWav} with the path as the name.
+ *
+ * @param path File path.
+ * @returns The decoded file.
+ * @throws {InputError} if the file does not exist (field `"path"`) or is not a
+ *   supported WAV file.
+ *
+ * @example
+ * ```ts ignore
+ * import { readWav } from "./wav.ts";
+ * const { sampleRate, channels } = await readWav("ir/mid-left.ear-left.az+000.el+00.r2.00.wav");
+ * ```
+ */
+export async function readWav(path: string): Promise<DecodedWav> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new InputError(`Cannot read WAV "${path}" as the file does not exist`, {
+        file: path,
+        field: "path",
+        value: path,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  return decodeWav(bytes, { name: path });
+}
+
+/**
+ * Write a signal as a WAV file, atomically (a temporary sibling renamed into
+ * place; an existing file is replaced). See {@linkcode encodeWav} for the
+ * format and options; the parent folder must exist.
+ *
+ * @param path File path.
+ * @param signal The signal to write.
+ * @param options Encoding and bit depth (default float32).
+ *
+ * @example
+ * ```ts
+ * import { readWav, writeWav } from "./wav.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeWav(`${dir}/a.wav`, { sampleRate: 48000, channels: [new Float64Array([0.25])] });
+ * console.log((await readWav(`${dir}/a.wav`)).channels[0]); // Float64Array [0.25]
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeWav(
+  path: string,
+  signal: Signal,
+  options: EncodeWavOptions = {},
+): Promise<void> {
+  await writeFileAtomically(path, encodeWav(signal, options));
+}
