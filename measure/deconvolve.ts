@@ -1,0 +1,346 @@
+/**
+ * Deconvolution of a sweep recording into the linear impulse response, the
+ * harmonic impulse responses and capture-quality figures.
+ *
+ * The kernel divides the recording's spectrum by the sweep's own spectrum
+ * with a frequency-dependent regularization (Kirkeby et al. 1998 [3]):
+ * `H(f) = Y(f)·conj(X(f)) / (|X(f)|² + ε(f))`, `ε(f) = 1e-12·max|X|²` inside
+ * [startHz, endHz] rising smoothly (raised cosine over 1/3 octave on a log
+ * frequency axis) to `max|X|²` outside, so that out-of-band noise is not
+ * amplified. Inside the band this is exact (relative error ≈ ε/|X|²), unlike
+ * the asymptotic analytic inverse of [1, eq. 43], whose approximation error
+ * is far above −100 dB near the band edges. The FFT is long enough
+ * (`N >= recording + L·ln(K)·fs`) for circular and linear deconvolution to
+ * agree; harmonic n lands at `−L·ln(n)` [1, eq. 49], i.e. near the end of
+ * the circular buffer, where it is cut out.
+ *
+ * Sample 0 of the returned impulse responses is the sweep's first sample.
+ * With `loopbackChannel`, the latency found on that electrical reference is
+ * removed from every channel, so sample 0 is the instant the sweep's first
+ * sample reaches the DAC and acoustic propagation delay is kept (DESIGN.md).
+ *
+ * References:
+ * 1. A. Novak, P. Lotton, L. Simon, "Synchronized Swept-Sine: Theory,
+ *    Application, and Implementation", J. Audio Eng. Soc. 63(10), 2015.
+ * 2. A. Farina, "Simultaneous measurement of impulse response and distortion
+ *    with a swept-sine technique", AES 108th Convention, 2000.
+ * 3. O. Kirkeby, P. A. Nelson, H. Hamada, F. Orduña-Bustamante, "Fast
+ *    deconvolution of multichannel systems using regularization", IEEE Trans.
+ *    Speech Audio Process. 6(2), 1998.
+ *
+ * @module
+ */
+import { nextPowerOfTwo, realFftPlan, type Spectrum } from "../dsp/fft.ts";
+import { findNonFinite, type Signal } from "../dsp/signal.ts";
+import { amplitudeToDb, peakAmplitude, powerToDb } from "../dsp/db.ts";
+import { harmonicAdvanceSeconds, type Sweep } from "./synchronized_sweep.ts";
+import { detectClipping, detectDropouts, peakToNoiseDb } from "./capture_quality.ts";
+import { type HarmonicDistortion, harmonicDistortion } from "./harmonics.ts";
+
+/** Options of {@linkcode deconvolve}. */
+export interface DeconvolveOptions {
+  /** Index of the recording channel that carries the electrical loopback reference. */
+  readonly loopbackChannel?: number;
+  /**
+   * Length of the returned linear impulse responses in samples. Default: the
+   * recorded tail after the sweep (recording length − sweep length), at least
+   * 0.1 s.
+   */
+  readonly irLengthSamples?: number;
+  /** Highest harmonic order to separate (2–16). Default 5. 1 separates none. */
+  readonly harmonicCount?: number;
+  /** Peak-to-noise ratio in dB below which a capture gets a low-SNR warning. Default 40. */
+  readonly minSnrDb?: number;
+}
+
+/** Quality figures of one recorded channel. */
+export interface ChannelQuality {
+  /** Peak-to-noise ratio of the impulse response in dB (peak² / mean noise power in its last quarter). */
+  readonly snrDb: number;
+  /** Peak level of the recording in dBFS. */
+  readonly peakDbfs: number;
+  /** Mean noise power of the impulse response's last quarter, in dB re 1. */
+  readonly noiseFloorDb: number;
+  /** First sample where |h| comes within 20 dB of its peak (direct-sound arrival). */
+  readonly onsetSamples: number;
+  /** Total harmonic distortion in percent (see {@linkcode HarmonicDistortion}). */
+  readonly thdPercent: number;
+  readonly warnings: readonly string[];
+}
+
+/** Result of {@linkcode deconvolve}. */
+export interface Deconvolution {
+  /** Linear impulse responses, one channel per recorded channel (normalized to the sweep's amplitude). */
+  readonly ir: Signal;
+  /** `harmonics[c]` has one channel per order 2..K for recorded channel c; sample `harmonicPreSamples` is the harmonic's nominal arrival. */
+  readonly harmonics: readonly Signal[];
+  readonly harmonicPreSamples: number;
+  /** THD versus frequency per channel. */
+  readonly distortion: readonly HarmonicDistortion[];
+  readonly quality: readonly ChannelQuality[];
+  /** Latency removed, in samples (from the loopback channel), or null without one. */
+  readonly latencySamples: number | null;
+  /** All channel warnings, prefixed with the channel index. */
+  readonly warnings: readonly string[];
+}
+
+/** Time kept before each harmonic's nominal arrival, for the band-limited pre-ringing. */
+const HARMONIC_PRE_SECONDS = 0.004;
+
+/**
+ * Deconvolve a sweep recording (see the module documentation for the method).
+ *
+ * @param sweep The sweep that was played (from {@linkcode synchronizedSweep}).
+ * @param recording What was recorded, starting at (or before) the sweep's first sample; at least as long as the sweep.
+ * @param options See {@linkcode DeconvolveOptions}.
+ * @returns Impulse responses, harmonics, distortion and quality per channel.
+ * @throws {RangeError} on sample-rate mismatch, a recording shorter than the sweep, NaN samples, bad options.
+ *
+ * @example
+ * ```ts
+ * import { synchronizedSweep } from "./synchronized_sweep.ts";
+ * import { deconvolve } from "./deconvolve.ts";
+ * const sweep = synchronizedSweep({ startHz: 20, endHz: 20000, durationSeconds: 1, sampleRate: 48000 });
+ * const rec = new Float64Array(sweep.samples.length + 4800);
+ * rec.set(sweep.samples.map((v) => 0.5 * v), 10); // a 10-sample delay, gain 0.5
+ * const { ir } = deconvolve(sweep, { sampleRate: 48000, channels: [rec] });
+ * // ir.channels[0] peaks at sample 10 with ≈ 0.5
+ * ```
+ */
+export function deconvolve(
+  sweep: Sweep,
+  recording: Signal,
+  options: DeconvolveOptions = {},
+): Deconvolution {
+  validate(sweep, recording, options);
+  const fs = sweep.sampleRate;
+  const M = recording.channels[0]!.length;
+  const K = options.harmonicCount ?? 5;
+  const minSnrDb = options.minSnrDb ?? 40;
+  const irLength = options.irLengthSamples ??
+    Math.max(M - sweep.samples.length, Math.round(0.1 * fs));
+  const advanceK = K >= 2 ? Math.ceil(harmonicAdvanceSeconds(sweep, K) * fs) : 0;
+  const size = Math.max(
+    4,
+    nextPowerOfTwo(M + advanceK + Math.round(HARMONIC_PRE_SECONDS * fs) + irLength),
+  );
+  const plan = realFftPlan(size);
+  const inverse = sweepInverseSpectrum(sweep, size);
+  const amplitude = peakAmplitude(sweep.samples) || 1;
+
+  const raw = recording.channels.map((channel) => {
+    const Y = plan.forward(channel);
+    const re = new Float64Array(plan.binCount);
+    const im = new Float64Array(plan.binCount);
+    for (let k = 0; k < plan.binCount; k++) {
+      const yr = Y.re[k]!, yi = Y.im[k]!, gr = inverse.re[k]!, gi = inverse.im[k]!;
+      re[k] = (yr * gr - yi * gi) / amplitude;
+      im[k] = (yr * gi + yi * gr) / amplitude;
+    }
+    return plan.inverse({ re, im });
+  });
+
+  let latency: number | null = null;
+  if (options.loopbackChannel !== undefined) {
+    latency = loopbackLatency(
+      raw[options.loopbackChannel]!,
+      options.loopbackChannel,
+      size - advanceK,
+    );
+  }
+  const shift = latency ?? 0;
+  const pre = Math.round(HARMONIC_PRE_SECONDS * fs);
+  const harmonicLength = K >= 2
+    ? Math.max(
+      64,
+      Math.min(irLength, Math.floor(sweep.rateSeconds * Math.log((K + 1) / K) * fs) - pre),
+    )
+    : 0;
+
+  const irs: Float64Array[] = [];
+  const harmonics: Signal[] = [];
+  const distortion: HarmonicDistortion[] = [];
+  const quality: ChannelQuality[] = [];
+  const warnings: string[] = [];
+  raw.forEach((h, c) => {
+    const ir = circularSlice(h, shift, irLength);
+    irs.push(ir);
+    const orders: Float64Array[] = [];
+    for (let n = 2; n <= K; n++) {
+      const start = shift - Math.round(harmonicAdvanceSeconds(sweep, n) * fs) - pre;
+      orders.push(circularSlice(h, start, harmonicLength + pre));
+    }
+    harmonics.push({ sampleRate: fs, channels: orders });
+    const linearWindow = circularSlice(h, shift - pre, harmonicLength + pre);
+    const hd = harmonicDistortion(linearWindow, orders, {
+      sampleRate: fs,
+      startHz: sweep.startHz,
+      endHz: sweep.endHz,
+      preSamples: pre,
+      lengthSamples: harmonicLength,
+    });
+    distortion.push(hd);
+    const channelWarnings: string[] = [];
+    const clip = detectClipping(recording.channels[c]!);
+    if (clip.count > 0) {
+      channelWarnings.push(
+        `clipping: ${clip.count} samples at or above ${clip.thresholdDbfs} dBFS (first at sample ${clip.firstIndex})`,
+      );
+    }
+    const drop = detectDropouts(recording.channels[c]!, shift, sweep.samples.length);
+    if (drop.count > 0) {
+      channelWarnings.push(
+        `dropout: ${drop.count} run(s) of digital silence during the sweep (longest ${drop.longestSamples} samples at sample ${drop.firstIndex})`,
+      );
+    }
+    const pnr = peakToNoiseDb(ir);
+    if (c !== options.loopbackChannel && pnr.snrDb < minSnrDb) {
+      channelWarnings.push(
+        `low SNR: peak-to-noise ratio ${pnr.snrDb.toFixed(1)} dB < ${minSnrDb} dB`,
+      );
+    }
+    quality.push({
+      snrDb: pnr.snrDb,
+      peakDbfs: amplitudeToDb(peakAmplitude(recording.channels[c]!)),
+      noiseFloorDb: powerToDb(pnr.noisePower),
+      onsetSamples: pnr.onsetSamples,
+      thdPercent: hd.thdPercent,
+      warnings: channelWarnings,
+    });
+    for (const w of channelWarnings) warnings.push(`channel ${c}: ${w}`);
+  });
+
+  return {
+    ir: { sampleRate: fs, channels: irs },
+    harmonics,
+    harmonicPreSamples: pre,
+    distortion,
+    quality,
+    latencySamples: latency,
+    warnings,
+  };
+}
+
+/**
+ * The regularized inverse of a sweep's spectrum on a size-`fftSize` grid,
+ * `G = conj(X) / (|X|² + ε(f))` (see the module documentation). `X` is the spectrum
+ * of the sweep normalized to unit peak amplitude.
+ */
+export function sweepInverseSpectrum(sweep: Sweep, fftSize: number): Spectrum {
+  const plan = realFftPlan(fftSize);
+  const amplitude = peakAmplitude(sweep.samples) || 1;
+  const X = plan.forward(sweep.samples.map((v) => v / amplitude));
+  let maxPower = 0;
+  for (let k = 0; k < plan.binCount; k++) {
+    maxPower = Math.max(maxPower, X.re[k]! ** 2 + X.im[k]! ** 2);
+  }
+  const re = new Float64Array(plan.binCount);
+  const im = new Float64Array(plan.binCount);
+  const transitionOctaves = 1 / 3;
+  for (let k = 0; k < plan.binCount; k++) {
+    const f = (k * sweep.sampleRate) / fftSize;
+    // Distance outside the band in octaves (0 inside).
+    const outside = f <= 0
+      ? Infinity
+      : Math.max(0, Math.log2(sweep.startHz / f), Math.log2(f / sweep.endHz));
+    const t = Math.min(1, outside / transitionOctaves);
+    const weight = 0.5 - 0.5 * Math.cos(Math.PI * t); // 0 in band, 1 beyond the transition
+    const epsilon = maxPower * (1e-12 + weight);
+    const xr = X.re[k]!, xi = X.im[k]!;
+    const d = xr * xr + xi * xi + epsilon;
+    re[k] = xr / d;
+    im[k] = -xi / d;
+  }
+  return { re, im };
+}
+
+function circularSlice(h: Float64Array, start: number, length: number): Float64Array {
+  const n = h.length;
+  const out = new Float64Array(length);
+  let i = ((start % n) + n) % n;
+  for (let j = 0; j < length; j++) {
+    out[j] = h[i]!;
+    i++;
+    if (i === n) i = 0;
+  }
+  return out;
+}
+
+function loopbackLatency(h: Float64Array, channel: number, searchLength: number): number {
+  let best = 0, peak = 0;
+  for (let i = 0; i < searchLength; i++) {
+    const v = Math.abs(h[i]!);
+    if (v > peak) {
+      peak = v;
+      best = i;
+    }
+  }
+  const { snrDb } = peakToNoiseDb(h.subarray(0, searchLength));
+  if (!(peak > 0) || snrDb < 30) {
+    throw new RangeError(
+      `Cannot remove latency as loopback channel ${channel} carries no clear copy of the sweep: peak-to-noise ratio is ${
+        snrDb.toFixed(1)
+      } dB (needs >= 30 dB)`,
+    );
+  }
+  return best;
+}
+
+function validate(sweep: Sweep, recording: Signal, options: DeconvolveOptions): void {
+  if (recording.sampleRate !== sweep.sampleRate) {
+    throw new RangeError(
+      `Cannot deconvolve as the recording's sampleRate (${recording.sampleRate} Hz) differs from the sweep's (${sweep.sampleRate} Hz)`,
+    );
+  }
+  if (recording.channels.length === 0) {
+    throw new RangeError("Cannot deconvolve as the recording has no channels: current value is 0");
+  }
+  const length = recording.channels[0]!.length;
+  if (length < sweep.samples.length) {
+    throw new RangeError(
+      `Cannot deconvolve as the recording must be at least as long as the sweep (${sweep.samples.length} samples): current value is ${length}`,
+    );
+  }
+  recording.channels.forEach((channel, c) => {
+    if (channel.length !== length) {
+      throw new RangeError(
+        `Cannot deconvolve as every recording channel must have the same length: channel 0 has ${length}, channel ${c} has ${channel.length}`,
+      );
+    }
+    const bad = findNonFinite(channel);
+    if (bad >= 0) {
+      throw new RangeError(
+        `Cannot deconvolve as recording samples must be finite: channel ${c} sample ${bad} is ${
+          channel[bad]
+        }`,
+      );
+    }
+  });
+  const { loopbackChannel, irLengthSamples, harmonicCount } = options;
+  if (
+    loopbackChannel !== undefined &&
+    (!Number.isInteger(loopbackChannel) || loopbackChannel < 0 ||
+      loopbackChannel >= recording.channels.length)
+  ) {
+    throw new RangeError(
+      `Cannot deconvolve as loopbackChannel must be a channel index 0..${
+        recording.channels.length - 1
+      }: current value is ${loopbackChannel}`,
+    );
+  }
+  if (
+    irLengthSamples !== undefined && (!Number.isInteger(irLengthSamples) || irLengthSamples < 16)
+  ) {
+    throw new RangeError(
+      `Cannot deconvolve as irLengthSamples must be an integer >= 16: current value is ${irLengthSamples}`,
+    );
+  }
+  if (
+    harmonicCount !== undefined &&
+    (!Number.isInteger(harmonicCount) || harmonicCount < 1 || harmonicCount > 16)
+  ) {
+    throw new RangeError(
+      `Cannot deconvolve as harmonicCount must be an integer between 1 and 16: current value is ${harmonicCount}`,
+    );
+  }
+}
