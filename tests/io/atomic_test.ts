@@ -50,8 +50,9 @@ Deno.test("writeFolderAtomically() refuses an existing path without force (Input
     let called = false;
     await assertInputError(
       () =>
-        writeFolderAtomically(`${dir}/set`, async () => {
+        writeFolderAtomically(`${dir}/set`, () => {
           called = true;
+          return Promise.resolve();
         }),
       {
         message:
