@@ -5,7 +5,7 @@
  * The kernel divides the recording's spectrum by the sweep's own spectrum
  * with a frequency-dependent regularization (Kirkeby et al. 1998 [3]):
  * `H(f) = Y(f)·conj(X(f)) / (|X(f)|² + ε(f))`, `ε(f) = 1e-12·max|X|²` inside
- * [startHz, endHz] rising smoothly (raised cosine over 1/3 octave on a log
+ * [startHz, endHz] rising smoothly (raised cosine over one octave on a log
  * frequency axis) to `max|X|²` outside, so that out-of-band noise is not
  * amplified. Inside the band this is exact (relative error ≈ ε/|X|²), unlike
  * the asymptotic analytic inverse of [1, eq. 43], whose approximation error
@@ -236,7 +236,7 @@ export function sweepInverseSpectrum(sweep: Sweep, fftSize: number): Spectrum {
   }
   const re = new Float64Array(plan.binCount);
   const im = new Float64Array(plan.binCount);
-  const transitionOctaves = 1 / 3;
+  const transitionOctaves = 1;
   for (let k = 0; k < plan.binCount; k++) {
     const f = (k * sweep.sampleRate) / fftSize;
     // Distance outside the band in octaves (0 inside).

@@ -1,0 +1,155 @@
+/**
+ * `deno task deconvolve`: turn a recording of a sweep into impulse responses
+ * and print SNR, THD and latency per channel.
+ *
+ * @module
+ */
+import { readWav, writeWav } from "../io/wav.ts";
+import { InputError } from "../io/errors.ts";
+import { sweepFromJson } from "../measure/sweep_file.ts";
+import { deconvolve } from "../measure/deconvolve.ts";
+import {
+  booleanFlag,
+  numberFlag,
+  parseFlags,
+  pathExists,
+  runCommand,
+  stringFlag,
+  UsageError,
+} from "./_common.ts";
+
+const HELP = `
+deno task deconvolve --sweep sweep.json --recording rec.wav --out ir.wav [options]
+
+Deconvolves a recording of the sweep described by sweep.json (written by
+\`deno task sweep\`) into impulse responses: one channel per recorded channel,
+float32. Prints peak-to-noise ratio, THD and latency per channel.
+
+  --sweep FILE              sweep parameters (required)
+  --recording FILE          recorded WAV, any channel count, starting at or before the
+                            sweep's first sample (required)
+  --out FILE                IR WAV to write (required)
+  --loopback-channel K      recording channel K (1-based) is the electrical loopback:
+                            the latency found there is removed from every channel.
+                            Without it the IR keeps everything from the sweep's first sample.
+  --ir-length-seconds S     IR length (default: the recorded tail after the sweep, >= 0.1 s)
+  --harmonics N             highest harmonic order to separate, 1..16 (default 5)
+  --harmonics-out FILE      also write the harmonic IRs (channel-major: for each recorded
+                            channel, orders 2..N)
+  --force                   overwrite existing output files
+  --json                    machine-readable results on stdout
+`;
+
+await runCommand(HELP, async (args) => {
+  const v = parseFlags("deconvolve", args, {
+    sweep: { type: "string" },
+    recording: { type: "string" },
+    out: { type: "string" },
+    "loopback-channel": { type: "string" },
+    "ir-length-seconds": { type: "string" },
+    harmonics: { type: "string" },
+    "harmonics-out": { type: "string" },
+    force: { type: "boolean" },
+    json: { type: "boolean" },
+  });
+  const sweepPath = stringFlag(v, "sweep", true);
+  const recordingPath = stringFlag(v, "recording", true);
+  const out = stringFlag(v, "out", true);
+  const harmonicsOut = stringFlag(v, "harmonics-out");
+  if (!booleanFlag(v, "force")) {
+    for (const path of [out, harmonicsOut]) {
+      if (path !== undefined && await pathExists(path)) {
+        throw new UsageError(
+          `Cannot write "${path}" as it already exists: pass --force to overwrite`,
+        );
+      }
+    }
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(await Deno.readTextFile(sweepPath));
+  } catch (error) {
+    throw new InputError(
+      error instanceof Deno.errors.NotFound
+        ? `Cannot read sweep parameters "${sweepPath}" as the file does not exist`
+        : `Cannot read sweep parameters "${sweepPath}" as it is not valid JSON: ${
+          (error as Error).message
+        }`,
+      { file: sweepPath, field: "file", value: sweepPath, cause: error },
+    );
+  }
+  const sweep = sweepFromJson(json, sweepPath);
+  const recording = await readWav(recordingPath);
+  if (recording.sampleRate !== sweep.sampleRate) {
+    throw new InputError(
+      `Cannot deconvolve "${recordingPath}" as its sample rate (${recording.sampleRate} Hz) differs from the sweep's in "${sweepPath}" (${sweep.sampleRate} Hz)`,
+      { file: recordingPath, field: "sampleRate", value: recording.sampleRate },
+    );
+  }
+  const loopback = numberFlag(v, "loopback-channel");
+  if (
+    loopback !== undefined &&
+    (!Number.isInteger(loopback) || loopback < 1 || loopback > recording.channels.length)
+  ) {
+    throw new UsageError(
+      `Cannot use --loopback-channel as it must be a channel number 1..${recording.channels.length} of "${recordingPath}": current value is ${loopback}`,
+    );
+  }
+  const irSeconds = numberFlag(v, "ir-length-seconds");
+  const harmonicCount = numberFlag(v, "harmonics", 5);
+  const result = deconvolve(sweep, recording, {
+    ...(loopback === undefined ? {} : { loopbackChannel: loopback - 1 }),
+    ...(irSeconds === undefined
+      ? {}
+      : { irLengthSamples: Math.round(irSeconds * sweep.sampleRate) }),
+    harmonicCount,
+  });
+  await writeWav(out, result.ir);
+  if (harmonicsOut !== undefined) {
+    await writeWav(harmonicsOut, {
+      sampleRate: sweep.sampleRate,
+      channels: result.harmonics.flatMap((h) => h.channels),
+    });
+  }
+  const channels = result.quality.map((q, c) => ({
+    channel: c + 1,
+    loopback: loopback === c + 1,
+    snrDb: round(q.snrDb, 1),
+    peakDbfs: round(q.peakDbfs, 2),
+    thdPercent: round(q.thdPercent, 3),
+    onsetSamples: q.onsetSamples,
+    warnings: q.warnings,
+  }));
+  const report = {
+    ir: out,
+    sampleRate: sweep.sampleRate,
+    irLengthSamples: result.ir.channels[0]!.length,
+    latencySamples: result.latencySamples,
+    channels,
+    warnings: result.warnings,
+  };
+  if (booleanFlag(v, "json")) {
+    console.log(JSON.stringify(report, null, 2));
+  } else {
+    console.log(
+      `wrote ${out}: ${channels.length} channel(s), ${report.irLengthSamples} samples at ${sweep.sampleRate} Hz` +
+        (result.latencySamples === null
+          ? " (latency kept: no loopback channel)"
+          : `, latency ${result.latencySamples} samples removed`),
+    );
+    for (const c of channels) {
+      console.log(
+        `  channel ${c.channel}${
+          c.loopback ? " (loopback)" : ""
+        }: SNR ${c.snrDb} dB, peak ${c.peakDbfs} dBFS, THD ${c.thdPercent} %, onset at sample ${c.onsetSamples}`,
+      );
+    }
+    for (const w of result.warnings) console.error(`warning: ${w}`);
+  }
+  return 0;
+});
+
+function round(x: number, digits: number): number {
+  const f = Math.pow(10, digits);
+  return Number.isFinite(x) ? Math.round(x * f) / f : x;
+}
