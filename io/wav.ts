@@ -514,16 +514,21 @@ export function encodeWav(signal: Signal, options: EncodeWavOptions = {}): Uint8
       continue;
     }
     const scale = 2 ** (bits - 1);
-    const max = scale - 1;
-    for (let i = 0; i < frames; i++, q += blockAlign) {
+    const code = (i: number): number => {
       const x = channel[i] as number;
       if (x - x !== 0) notFinite(c, i, x, "finite");
       const y = x * scale;
-      let k = y < 0 ? -Math.round(-y) : Math.round(y); // halves away from zero
-      k = k > max ? max : k < -scale ? -scale : k;
-      if (bits === 16) view.setInt16(q, k, true);
-      else if (bits === 32) view.setInt32(q, k, true);
-      else {
+      let k = Math.round(y); // halves go up: move negative halves down, away from zero
+      if (y < 0 && k - y === 0.5) k -= 1;
+      return (k >= scale ? scale - 1 : k < -scale ? -scale : k) | 0; // silent clipping
+    };
+    if (bits === 16) {
+      for (let i = 0; i < frames; i++, q += blockAlign) view.setInt16(q, code(i), true);
+    } else if (bits === 32) {
+      for (let i = 0; i < frames; i++, q += blockAlign) view.setInt32(q, code(i), true);
+    } else {
+      for (let i = 0; i < frames; i++, q += blockAlign) {
+        const k = code(i);
         bytes[q] = k & 0xff;
         bytes[q + 1] = (k >> 8) & 0xff;
         bytes[q + 2] = (k >> 16) & 0xff;
