@@ -1,7 +1,11 @@
 import { equal as assertEquals, ok as assert, throws } from "node:assert/strict";
 
 /** Assert that `fn` throws an instance of `cls` whose message contains `text`. */
-function assertThrows(fn: () => unknown, cls: ErrorConstructor, text: string): void {
+function assertThrows(
+  fn: () => unknown,
+  cls: abstract new (...args: never[]) => Error,
+  text: string,
+): void {
   throws(fn, (e: unknown) => e instanceof cls && e.message.includes(text));
 }
 import { fftConvolve } from "../../dsp/convolve.ts";

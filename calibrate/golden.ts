@@ -1,0 +1,299 @@
+/**
+ * Golden reference and line limits from known-good units.
+ *
+ * For each driver and each check the golden units give a mean μ and a sample
+ * standard deviation σ (n − 1). Limits are `μ ± (k·σ + guard)` for two-sided
+ * checks (band levels, sensitivity) and `μ + k·σ + guard` for ceilings (THD,
+ * rub & buzz, air leak), with σ floored at `minSigmaDb` so that a very
+ * repeatable golden set does not give zero-width limits. The guard band (dB)
+ * covers what the golden units cannot show: station-to-station and
+ * day-to-day drift.
+ *
+ * Process capability of each check on the golden units (Montgomery 2012,
+ * sec. 8.2): `Cpk = min(USL − μ, μ − LSL) / (3σ)`, or `(USL − μ)/(3σ)` for a
+ * ceiling; for band checks the smallest over the driver's bands.
+ *
+ * References:
+ * 1. D. C. Montgomery, "Introduction to Statistical Quality Control", 7th ed.,
+ *    Wiley 2012, sec. 8.2.
+ *
+ * @module
+ */
+import {
+  analysisBands,
+  type AnalysisParameters,
+  type BandLimit,
+  type CeilingLimit,
+  DEFAULT_ANALYSIS,
+  type DriverFeatures,
+  driverFeatures,
+  type DriverLimits,
+  type LimitRules,
+  type Limits,
+  LIMITS_FORMAT,
+  LIMITS_VERSION,
+  limitsContentSha256,
+  powerAverageDb,
+  thdPercentToDb,
+  type TwoSidedLimit,
+  type UnitMeasurement,
+} from "./limits.ts";
+
+/** Default rules: see {@linkcode LimitRules} for their meaning. */
+export const DEFAULT_RULES: LimitRules = {
+  bandK: 5,
+  bandGuardDb: 1.5,
+  sensitivityK: 4,
+  sensitivityGuardDb: 0.5,
+  distortionK: 5,
+  distortionGuardDb: 3,
+  airLeakK: 5,
+  airLeakGuardDb: 1,
+  passbandDropDb: 20,
+  deadDropDb: 20,
+  noiseMarginDb: 10,
+  swapMargin: 0.1,
+};
+
+/** Options of {@linkcode computeLimits}. */
+export interface ComputeLimitsOptions {
+  /** Band layout and FFT size. Default {@linkcode DEFAULT_ANALYSIS}. */
+  readonly analysis?: Partial<AnalysisParameters>;
+  /** k-factors and guard bands. Default {@linkcode DEFAULT_RULES}. */
+  readonly rules?: Partial<LimitRules>;
+  /** Smallest σ used, dB (0.01–3). Default 0.1. */
+  readonly minSigmaDb?: number;
+  /** Creation time (ISO 8601). Default now. */
+  readonly createdAt?: string;
+}
+
+/** The smallest number of golden units accepted. */
+export const MIN_GOLDEN_UNITS = 3;
+
+function meanSigma(values: readonly number[], minSigma: number): { mean: number; sigma: number } {
+  const n = values.length;
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const variance = values.reduce((s, v) => s + (v - mean) * (v - mean), 0) / Math.max(1, n - 1);
+  return { mean, sigma: Math.max(minSigma, Math.sqrt(variance)) };
+}
+
+function twoSided(
+  values: readonly number[],
+  k: number,
+  guard: number,
+  minSigma: number,
+): TwoSidedLimit {
+  const { mean, sigma } = meanSigma(values, minSigma);
+  const half = k * sigma + guard;
+  return { meanDb: mean, sigmaDb: sigma, lowerDb: mean - half, upperDb: mean + half };
+}
+
+function ceiling(
+  values: readonly number[],
+  k: number,
+  guard: number,
+  minSigma: number,
+): CeilingLimit {
+  const { mean, sigma } = meanSigma(values, minSigma);
+  return { meanDb: mean, sigmaDb: sigma, ceilingDb: mean + k * sigma + guard };
+}
+
+function cpkTwoSided(l: TwoSidedLimit): number {
+  return Math.min(l.upperDb - l.meanDb, l.meanDb - l.lowerDb) / (3 * l.sigmaDb); // [1]
+}
+
+function cpkCeiling(l: CeilingLimit): number {
+  return (l.ceilingDb - l.meanDb) / (3 * l.sigmaDb); // [1]
+}
+
+/** Index range [first, last] of the bands within `dropDb` of the peak (first to last such band). */
+export function passbandRange(meanLevels: ArrayLike<number>, dropDb: number): [number, number] {
+  let peak = -Infinity;
+  for (let i = 0; i < meanLevels.length; i++) peak = Math.max(peak, meanLevels[i] as number);
+  let first = -1, last = -1;
+  for (let i = 0; i < meanLevels.length; i++) {
+    if ((meanLevels[i] as number) >= peak - dropDb) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  }
+  return [first, last];
+}
+
+/**
+ * The band index ranges a driver's checks use: passband, its lowest octave
+ * (air leak) and the rest (sensitivity; the whole passband if under two octaves).
+ */
+export function driverBandRanges(
+  passband: readonly [number, number],
+  bandsPerOctave: number,
+): { low: [number, number]; sensitivity: [number, number] } {
+  const [first, last] = passband;
+  if (last - first + 1 < 2 * bandsPerOctave) {
+    return { low: [first, Math.min(last, first + bandsPerOctave - 1)], sensitivity: [first, last] };
+  }
+  return {
+    low: [first, first + bandsPerOctave - 1],
+    sensitivity: [first + bandsPerOctave, last],
+  };
+}
+
+function checkUnits(units: readonly UnitMeasurement[]): void {
+  if (units.length < MIN_GOLDEN_UNITS) {
+    throw new RangeError(
+      `Cannot compute limits as at least ${MIN_GOLDEN_UNITS} golden units are needed: current value is ${units.length}`,
+    );
+  }
+  const first = units[0]!;
+  for (const u of units) {
+    if (u.model !== first.model) {
+      throw new RangeError(
+        `Cannot compute limits as every golden unit must be the same model: unit ${first.serial} is "${first.model}", unit ${u.serial} is "${u.model}"`,
+      );
+    }
+    if (u.sampleRate !== first.sampleRate) {
+      throw new RangeError(
+        `Cannot compute limits as every golden unit must have the same sample rate: unit ${first.serial} has ${first.sampleRate} Hz, unit ${u.serial} has ${u.sampleRate} Hz`,
+      );
+    }
+    for (const d of first.drivers) {
+      if (!u.captures.some((c) => c.driver === d)) {
+        throw new RangeError(
+          `Cannot compute limits as golden unit ${u.serial} has no capture of driver "${d}": captures are ${
+            u.captures.map((c) => c.driver).join(", ")
+          }`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * Derive per-driver limits from known-good units (see the module documentation).
+ *
+ * @param units Golden units (>= 3, same model and sample rate, every driver captured).
+ * @param options Band layout, rules, σ floor and creation time.
+ * @returns The limits, with their SHA-256 and the Cpk of each check.
+ * @throws {RangeError} for too few units, mixed models or sample rates, a missing driver, a bad option.
+ *
+ * @example
+ * ```ts ignore
+ * import { computeLimits } from "./golden.ts";
+ * const limits = await computeLimits(goldenUnits);
+ * console.log(limits.cpk["woofer.sensitivity"]);
+ * ```
+ */
+export async function computeLimits(
+  units: readonly UnitMeasurement[],
+  options: ComputeLimitsOptions = {},
+): Promise<Limits> {
+  checkUnits(units);
+  const analysis: AnalysisParameters = { ...DEFAULT_ANALYSIS, ...options.analysis };
+  const rules: LimitRules = { ...DEFAULT_RULES, ...options.rules };
+  const minSigma = options.minSigmaDb ?? 0.1;
+  if (!(minSigma >= 0.01 && minSigma <= 3)) {
+    throw new RangeError(
+      `Cannot compute limits as minSigmaDb must be between 0.01 and 3 dB: current value is ${minSigma}`,
+    );
+  }
+  const first = units[0]!;
+  const fs = first.sampleRate;
+  const bands = analysisBands(analysis);
+  const driverLimits: Record<string, DriverLimits> = {};
+  const cpk: Record<string, number> = {};
+  for (const id of first.drivers) {
+    const captures = units.map((u) => u.captures.find((c) => c.driver === id)!);
+    const features: DriverFeatures[] = captures.map((c) => driverFeatures(c, fs, analysis));
+    const nBands = bands.centerHz.length;
+    const meanLevels = new Float64Array(nBands);
+    for (const f of features) {
+      for (let b = 0; b < nBands; b++) meanLevels[b]! += f.bandLevelsDb[b]! / features.length;
+    }
+    const passband = passbandRange(meanLevels, rules.passbandDropDb);
+    const ranges = driverBandRanges(passband, analysis.bandsPerOctave);
+    const bandLimits: BandLimit[] = [];
+    let frCpk = Infinity;
+    for (let b = passband[0]; b <= passband[1]; b++) {
+      const l = twoSided(
+        features.map((f) => f.bandLevelsDb[b]!),
+        rules.bandK,
+        rules.bandGuardDb,
+        minSigma,
+      );
+      bandLimits.push({ centerHz: bands.centerHz[b]!, ...l });
+      frCpk = Math.min(frCpk, cpkTwoSided(l));
+    }
+    const sens = features.map((f) =>
+      powerAverageDb(f.bandLevelsDb, ranges.sensitivity[0], ranges.sensitivity[1])
+    );
+    const low = features.map((f) => powerAverageDb(f.bandLevelsDb, ranges.low[0], ranges.low[1]));
+    const sensitivity = twoSided(sens, rules.sensitivityK, rules.sensitivityGuardDb, minSigma);
+    const meanLow = low.reduce((s, v) => s + v, 0) / low.length;
+    const leak = low.map((l, i) => (meanLow - l) - (sensitivity.meanDb - sens[i]!));
+    const airLeak = ceiling(leak, rules.airLeakK, rules.airLeakGuardDb, minSigma);
+    const thd = ceiling(
+      features.map((f) => thdPercentToDb(f.thdPercent)),
+      rules.distortionK,
+      rules.distortionGuardDb,
+      minSigma,
+    );
+    const rubBuzz = ceiling(
+      features.map((f) => f.rubBuzzDb),
+      rules.distortionK,
+      rules.distortionGuardDb,
+      minSigma,
+    );
+    const n = analysis.referenceIrSamples;
+    const ref = new Float64Array(n);
+    for (const c of captures) {
+      for (let i = 0; i < n && i < c.ir.length; i++) ref[i]! += c.ir[i]! / captures.length;
+    }
+    let peak = 0;
+    for (let i = 0; i < n; i++) if (Math.abs(ref[i]!) > Math.abs(peak)) peak = ref[i]!;
+    const noise = features.map((f) => f.noiseFloorDb);
+    driverLimits[id] = {
+      passbandHz: [bands.lowerHz[passband[0]]!, bands.upperHz[passband[1]]!],
+      bands: bandLimits,
+      sensitivity,
+      lowOctaveHz: [bands.lowerHz[ranges.low[0]]!, bands.upperHz[ranges.low[1]]!],
+      lowOctaveMeanDb: meanLow,
+      airLeak,
+      thd,
+      rubBuzz,
+      polarity: peak < 0 ? -1 : 1,
+      referenceIr: Array.from(ref, (v) => Number(v.toPrecision(7))),
+      noiseFloor: {
+        meanDb: noise.reduce((s, v) => s + v, 0) / noise.length,
+        maxDb: Math.max(...noise),
+      },
+      deadBelowDb: sensitivity.meanDb - rules.deadDropDb,
+    };
+    cpk[`${id}.frequency-response`] = frCpk;
+    cpk[`${id}.sensitivity`] = cpkTwoSided(sensitivity);
+    cpk[`${id}.air-leak`] = cpkCeiling(airLeak);
+    cpk[`${id}.thd`] = cpkCeiling(thd);
+    cpk[`${id}.rub-buzz`] = cpkCeiling(rubBuzz);
+  }
+  const content: Omit<Limits, "sha256"> = {
+    format: LIMITS_FORMAT,
+    version: LIMITS_VERSION,
+    createdAt: options.createdAt ?? new Date().toISOString(),
+    model: first.model,
+    sampleRate: fs,
+    drivers: [...first.drivers],
+    analysis,
+    rules,
+    golden: {
+      unitCount: units.length,
+      serials: units.map((u) => u.serial),
+      sets: units.flatMap((
+        u,
+      ) => (u.source ? [{ path: u.source.path, sha256: u.source.sha256 }] : [])),
+    },
+    driverLimits,
+    cpk,
+  };
+  // Round-trip through JSON so the hash is of exactly what a reader will see.
+  const normalized = JSON.parse(JSON.stringify(content)) as Omit<Limits, "sha256">;
+  return { ...normalized, sha256: await limitsContentSha256(normalized) };
+}

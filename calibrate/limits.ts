@@ -1,0 +1,676 @@
+/**
+ * Production-line limits: the `spatialcal.limits` file format, the per-driver
+ * features a line check measures, and the fractional-octave band analysis they
+ * share.
+ *
+ * A unit on the line is measured once per driver with a reference microphone
+ * in a test box. From each driver's linear impulse response h and its harmonic
+ * responses h_k (k = 2..K) we take:
+ *
+ * - band levels `L_b = 10·log10(mean_{f in band b} |H(f)|²)` in 1/b-octave
+ *   bands (IEC 61260-1 base-10 bands, `dsp/bands.ts`): the smoothed response;
+ * - sensitivity: the power average of `L_b` over the driver's passband above
+ *   its lowest octave (a band-averaged level, dB re unity gain);
+ * - low-frequency level: the power average over the passband's lowest octave
+ *   (air leaks lower it relative to the sensitivity);
+ * - THD: `100·sqrt(Σ_{k=2..5} E_k / E_1)`, E the energy of each response
+ *   (energy over the sweep, i.e. the level-weighted average over frequency;
+ *   Farina 2000);
+ * - rub & buzz: `10·log10(Σ_{k>=10} E_k / E_1)`, the high-order harmonic
+ *   energy relative to the fundamental;
+ * - noise floor: the level of the IR's last quarter (dB re 1);
+ * - the waveform itself, for polarity and for swapped-driver checks against
+ *   the golden reference IR (normalized correlation).
+ *
+ * A limits file is JSON with `format: "spatialcal.limits", version: 1`; its
+ * `sha256` is the SHA-256 of the canonical JSON (keys sorted, no spaces) of
+ * the file without the `sha256` field, so a reader detects any change.
+ *
+ * References:
+ * 1. A. Farina, "Simultaneous measurement of impulse response and distortion
+ *    with a swept-sine technique", AES 108th Convention, 2000.
+ * 2. IEC 61260-1:2014, fractional-octave-band filters.
+ * 3. D. C. Montgomery, "Introduction to Statistical Quality Control", 7th ed.,
+ *    Wiley 2012, sec. 8.2 (process capability, Cpk).
+ *
+ * @module
+ */
+import { fractionalOctaveBands, type OctaveFraction } from "../dsp/bands.ts";
+import { powerToDb } from "../dsp/db.ts";
+import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
+import { join } from "node:path";
+import { sha256Hex } from "../io/atomic.ts";
+import { InputError } from "../io/errors.ts";
+import {
+  irFileName,
+  MANIFEST_FILE_NAME,
+  readMeasurementSet,
+  writeMeasurementSet,
+} from "../io/manifest.ts";
+
+/** The `format` string of a limits file. */
+export const LIMITS_FORMAT = "spatialcal.limits";
+/** The version of the limits format this code reads and writes. */
+export const LIMITS_VERSION = 1;
+/** Levels below this (dB) are treated as "no signal" (a floor for logs of zero). */
+export const FLOOR_DB = -200;
+
+/** One driver's captures at the reference microphone. */
+export interface DriverCapture {
+  /** Driver id (`"woofer"`). */
+  readonly driver: string;
+  /** Linear impulse response, sample 0 = DAC instant, acoustic delay kept. */
+  readonly ir: Float64Array;
+  /** Harmonic responses, index 0 = order 2. May be empty. */
+  readonly harmonics: readonly Float64Array[];
+  /** Peak of the raw recording in dBFS, if known. */
+  readonly peakDbfs?: number;
+  /** Capture warnings (clipping, dropouts, low SNR) in plain words. */
+  readonly warnings?: readonly string[];
+}
+
+/** One unit's line measurement: what golden and verify work on. */
+export interface UnitMeasurement {
+  readonly model: string;
+  readonly serial: string;
+  readonly sampleRate: number;
+  /** Driver ids of the model, in the device's order. */
+  readonly drivers: readonly string[];
+  /** One capture per driver measured (reference microphone). */
+  readonly captures: readonly DriverCapture[];
+  /** Where the measurement came from (a set folder and its manifest's SHA-256), if from a file. */
+  readonly source?: { readonly path: string; readonly sha256: string };
+}
+
+/** The band layout and analysis parameters shared by golden and verify. */
+export interface AnalysisParameters {
+  /** Bandwidth designator: 3 (1/3 octave) or 6 (1/6 octave). */
+  readonly bandsPerOctave: 3 | 6;
+  /** Lowest and highest frequency covered by bands, in Hz. */
+  readonly bandMinHz: number;
+  readonly bandMaxHz: number;
+  /** FFT size used for band levels. */
+  readonly fftSize: number;
+  /** Samples of the golden reference IR kept for polarity and swap checks. */
+  readonly referenceIrSamples: number;
+}
+
+/** What one driver's capture gives. */
+export interface DriverFeatures {
+  /** Band levels in dB re unity gain, one per band centre. */
+  readonly bandLevelsDb: Float64Array;
+  readonly thdPercent: number;
+  /** High-order (>= 10) harmonic energy re the fundamental, dB ({@linkcode FLOOR_DB} when none measured). */
+  readonly rubBuzzDb: number;
+  /** Level of the IR's last quarter, dB re 1. */
+  readonly noiseFloorDb: number;
+  /** Total IR energy in dB re 1. */
+  readonly energyDb: number;
+  /** Sign of the largest-magnitude IR sample. */
+  readonly peakSign: 1 | -1;
+}
+
+/** A two-sided statistic with limits. */
+export interface TwoSidedLimit {
+  readonly meanDb: number;
+  readonly sigmaDb: number;
+  readonly lowerDb: number;
+  readonly upperDb: number;
+}
+
+/** A one-sided (ceiling) statistic. */
+export interface CeilingLimit {
+  readonly meanDb: number;
+  readonly sigmaDb: number;
+  readonly ceilingDb: number;
+}
+
+/** One band's limits. */
+export interface BandLimit extends TwoSidedLimit {
+  readonly centerHz: number;
+}
+
+/** Limits of one driver. */
+export interface DriverLimits {
+  /** The driver's passband (bands whose golden mean is within `passbandDropDb` of its peak), Hz. */
+  readonly passbandHz: readonly [number, number];
+  /** Response limits in each passband band. */
+  readonly bands: readonly BandLimit[];
+  /** Sensitivity: band-averaged level over the passband above its lowest octave. */
+  readonly sensitivity: TwoSidedLimit;
+  /** The lowest octave of the passband, Hz, where air leaks show. */
+  readonly lowOctaveHz: readonly [number, number];
+  /** Golden mean of the power-averaged level over `lowOctaveHz`, dB. */
+  readonly lowOctaveMeanDb: number;
+  /** Low-frequency loss re golden, after removing the sensitivity difference. Ceiling in dB. */
+  readonly airLeak: CeilingLimit;
+  /** THD as `20·log10(THD%/100)` in dB. */
+  readonly thd: CeilingLimit;
+  /** Rub & buzz (harmonics >= 10 re fundamental) in dB. */
+  readonly rubBuzz: CeilingLimit;
+  /** Expected polarity: the sign of the golden reference IR's largest peak. */
+  readonly polarity: 1 | -1;
+  /** Mean of the golden units' IRs, first `referenceIrSamples` samples. */
+  readonly referenceIr: readonly number[];
+  /** Golden noise floor (dB re 1): mean and maximum over units. */
+  readonly noiseFloor: { readonly meanDb: number; readonly maxDb: number };
+  /** Golden mean sensitivity re `sensitivity.meanDb` below which the driver counts as dead, dB. */
+  readonly deadBelowDb: number;
+}
+
+/** The k-factors and guard bands the limits were made with. */
+export interface LimitRules {
+  /** Band limits: mean ± (k·σ + guardDb). */
+  readonly bandK: number;
+  readonly bandGuardDb: number;
+  /** Sensitivity limits: mean ± (k·σ + guardDb). */
+  readonly sensitivityK: number;
+  readonly sensitivityGuardDb: number;
+  /** Distortion ceilings (THD, rub & buzz): mean + k·σ + guardDb. */
+  readonly distortionK: number;
+  readonly distortionGuardDb: number;
+  /** Air-leak ceiling: mean + k·σ + guardDb. */
+  readonly airLeakK: number;
+  readonly airLeakGuardDb: number;
+  /** Bands within this many dB of a driver's peak form its passband. */
+  readonly passbandDropDb: number;
+  /** A driver this many dB below its golden sensitivity is dead. */
+  readonly deadDropDb: number;
+  /** A unit whose noise floor is this many dB above the golden maximum is too noisy to judge. */
+  readonly noiseMarginDb: number;
+  /** A driver is swapped when another driver's golden correlates better by this much (0–1). */
+  readonly swapMargin: number;
+}
+
+/** A limits file (`format: "spatialcal.limits"`, version 1). */
+export interface Limits {
+  readonly format: typeof LIMITS_FORMAT;
+  readonly version: typeof LIMITS_VERSION;
+  readonly createdAt: string;
+  readonly model: string;
+  readonly sampleRate: number;
+  readonly drivers: readonly string[];
+  readonly analysis: AnalysisParameters;
+  readonly rules: LimitRules;
+  /** The golden units: serials and, when read from files, set paths and SHA-256s. */
+  readonly golden: {
+    readonly unitCount: number;
+    readonly serials: readonly string[];
+    readonly sets: readonly { readonly path: string; readonly sha256: string }[];
+  };
+  readonly driverLimits: Readonly<Record<string, DriverLimits>>;
+  /** Process capability per check on the golden units (Montgomery 2012). */
+  readonly cpk: Readonly<Record<string, number>>;
+  /** SHA-256 (hex) of the canonical JSON of everything but this field. */
+  readonly sha256: string;
+}
+
+/** The default analysis: 1/3-octave bands 40 Hz–18 kHz, 8192-point FFT, 1024-sample reference IR. */
+export const DEFAULT_ANALYSIS: AnalysisParameters = {
+  bandsPerOctave: 3,
+  bandMinHz: 40,
+  bandMaxHz: 18000,
+  fftSize: 8192,
+  referenceIrSamples: 1024,
+};
+
+/** Band centres and edges (Hz) of an analysis. */
+export function analysisBands(analysis: AnalysisParameters): {
+  centerHz: Float64Array;
+  lowerHz: Float64Array;
+  upperHz: Float64Array;
+} {
+  const b = fractionalOctaveBands({
+    fraction: analysis.bandsPerOctave as OctaveFraction,
+    minHz: analysis.bandMinHz,
+    maxHz: analysis.bandMaxHz,
+  });
+  return { centerHz: b.centerHz, lowerHz: b.lowerHz, upperHz: b.upperHz };
+}
+
+function energy(x: ArrayLike<number>, from = 0, to = x.length): number {
+  let e = 0;
+  for (let i = from; i < to; i++) {
+    const v = x[i] as number;
+    e += v * v;
+  }
+  return e;
+}
+
+function safeDb(power: number): number {
+  return power > 0 ? Math.max(FLOOR_DB, powerToDb(power)) : FLOOR_DB;
+}
+
+/**
+ * Band levels `L_b = 10·log10(mean |H(f)|²)` over the FFT bins inside each
+ * band (the nearest bin when a band holds none).
+ *
+ * @param ir Impulse response (zero-padded or truncated to `fftSize`).
+ * @param sampleRate Sample rate in Hz.
+ * @param analysis Band layout and FFT size.
+ * @returns One level in dB re unity gain per band.
+ */
+export function bandLevelsDb(
+  ir: ArrayLike<number>,
+  sampleRate: number,
+  analysis: AnalysisParameters,
+): Float64Array {
+  const size = Math.max(analysis.fftSize, 4);
+  const plan = realFftPlan(nextPowerOfTwo(size));
+  const X = plan.forward(ir);
+  const bands = analysisBands(analysis);
+  const binHz = sampleRate / plan.size;
+  const out = new Float64Array(bands.centerHz.length);
+  for (let b = 0; b < out.length; b++) {
+    let lo = Math.ceil(bands.lowerHz[b]! / binHz);
+    let hi = Math.min(plan.binCount - 1, Math.floor(bands.upperHz[b]! / binHz));
+    if (hi < lo) lo = hi = Math.min(plan.binCount - 1, Math.round(bands.centerHz[b]! / binHz));
+    let p = 0;
+    for (let k = lo; k <= hi; k++) p += X.re[k]! * X.re[k]! + X.im[k]! * X.im[k]!;
+    out[b] = safeDb(p / (hi - lo + 1));
+  }
+  return out;
+}
+
+/**
+ * The features of one driver's capture (see the module documentation).
+ *
+ * @param capture The driver's IR and harmonic IRs.
+ * @param sampleRate Sample rate in Hz.
+ * @param analysis Band layout and FFT size.
+ */
+export function driverFeatures(
+  capture: DriverCapture,
+  sampleRate: number,
+  analysis: AnalysisParameters,
+): DriverFeatures {
+  const { ir, harmonics } = capture;
+  const e1 = energy(ir);
+  let thd = 0;
+  for (let k = 2; k <= Math.min(5, harmonics.length + 1); k++) thd += energy(harmonics[k - 2]!);
+  let rb = 0;
+  for (let k = 10; k <= harmonics.length + 1; k++) rb += energy(harmonics[k - 2]!);
+  const quarter = Math.floor(ir.length * 3 / 4);
+  let peak = 0, peakIndex = 0;
+  for (let i = 0; i < ir.length; i++) {
+    const v = Math.abs(ir[i]!);
+    if (v > peak) {
+      peak = v;
+      peakIndex = i;
+    }
+  }
+  return {
+    bandLevelsDb: bandLevelsDb(ir, sampleRate, analysis),
+    thdPercent: e1 > 0 ? 100 * Math.sqrt(thd / e1) : 0, // [1]
+    rubBuzzDb: e1 > 0 && harmonics.length >= 9 ? safeDb(rb / e1) : FLOOR_DB,
+    noiseFloorDb: safeDb(energy(ir, quarter) / Math.max(1, ir.length - quarter)),
+    energyDb: safeDb(e1),
+    peakSign: (ir[peakIndex] ?? 0) < 0 ? -1 : 1,
+  };
+}
+
+/** THD in percent as dB (`20·log10(p/100)`), floored at {@linkcode FLOOR_DB}. */
+export function thdPercentToDb(percent: number): number {
+  return percent > 0 ? Math.max(FLOOR_DB, 20 * Math.log10(percent / 100)) : FLOOR_DB;
+}
+
+/** `10·log10(mean 10^(L/10))` over `levels[from..to]` (inclusive indices). */
+export function powerAverageDb(levels: ArrayLike<number>, from: number, to: number): number {
+  let p = 0;
+  for (let i = from; i <= to; i++) p += Math.pow(10, (levels[i] as number) / 10);
+  return safeDb(p / Math.max(1, to - from + 1));
+}
+
+/**
+ * Normalized correlation `Σ a·b / sqrt(Σa²·Σb²)` over the first `length`
+ * samples, the best (largest magnitude) over lags −maxLag..maxLag.
+ * 0 when either is silent.
+ */
+export function normalizedCorrelation(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  length: number,
+  maxLag = 2,
+): number {
+  const n = Math.min(length, a.length, b.length);
+  const ea = energy(a, 0, n), eb = energy(b, 0, n);
+  if (ea === 0 || eb === 0) return 0;
+  let best = 0;
+  for (let lag = -maxLag; lag <= maxLag; lag++) {
+    let s = 0;
+    for (let i = Math.max(0, lag); i < n && i - lag < n; i++) {
+      s += (a[i] as number) * (b[i - lag] as number);
+    }
+    const r = s / Math.sqrt(ea * eb);
+    if (Math.abs(r) > Math.abs(best)) best = r;
+  }
+  return best;
+}
+
+/** JSON with object keys sorted, no whitespace: the input of the limits hash. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** SHA-256 hex of the canonical JSON of `limits` without its `sha256` field. */
+export async function limitsContentSha256(limits: Omit<Limits, "sha256">): Promise<string> {
+  const { sha256: _ignored, ...rest } = limits as Limits;
+  const bytes = new TextEncoder().encode(canonicalJson(rest));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function bad(file: string, field: string, rule: string, value: unknown): never {
+  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+  throw new InputError(
+    `Cannot read limits "${file}" as ${field} ${rule}: current value is ${shown}`,
+    { file, field, value },
+  );
+}
+
+function isNumber(v: unknown): v is number {
+  return typeof v === "number" && Number.isFinite(v);
+}
+
+function checkTwoSided(file: string, field: string, v: unknown): void {
+  const o = v as Record<string, unknown> | undefined;
+  if (!o || typeof o !== "object") bad(file, field, "must be an object", v);
+  for (const key of ["meanDb", "sigmaDb", "lowerDb", "upperDb"]) {
+    if (!isNumber(o[key])) bad(file, `${field}.${key}`, "must be a finite number", o[key]);
+  }
+  if ((o.lowerDb as number) > (o.upperDb as number)) {
+    bad(file, `${field}.lowerDb`, `must be <= upperDb (${o.upperDb})`, o.lowerDb);
+  }
+}
+
+function checkCeiling(file: string, field: string, v: unknown): void {
+  const o = v as Record<string, unknown> | undefined;
+  if (!o || typeof o !== "object") bad(file, field, "must be an object", v);
+  for (const key of ["meanDb", "sigmaDb", "ceilingDb"]) {
+    if (!isNumber(o[key])) bad(file, `${field}.${key}`, "must be a finite number", o[key]);
+  }
+}
+
+/**
+ * Parse and check a limits file's text: JSON, format, version, every field
+ * the checks read, and the SHA-256 of the content.
+ *
+ * @param text The file's text.
+ * @param file The file name for messages.
+ * @returns The limits.
+ * @throws {InputError} naming the file, field, rule and value (a corrupt or edited file, another format or version).
+ */
+export async function parseLimits(text: string, file: string): Promise<Limits> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new InputError(
+      `Cannot read limits "${file}" as it is not valid JSON: ${(cause as Error).message}`,
+      { file, field: "(file)", value: text.slice(0, 40), cause },
+    );
+  }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
+    bad(file, "(file)", "must be a JSON object", typeof raw);
+  }
+  const o = raw as Record<string, unknown>;
+  if (o.format !== LIMITS_FORMAT) bad(file, "format", `must be "${LIMITS_FORMAT}"`, o.format);
+  if (o.version !== LIMITS_VERSION) bad(file, "version", `must be ${LIMITS_VERSION}`, o.version);
+  if (typeof o.model !== "string" || o.model === "") {
+    bad(file, "model", "must be a non-empty string", o.model);
+  }
+  if (!isNumber(o.sampleRate) || o.sampleRate <= 0) {
+    bad(file, "sampleRate", "must be a positive number", o.sampleRate);
+  }
+  if (
+    !Array.isArray(o.drivers) || o.drivers.length === 0 ||
+    !o.drivers.every((d) => typeof d === "string")
+  ) {
+    bad(file, "drivers", "must be a non-empty array of driver ids", JSON.stringify(o.drivers));
+  }
+  const a = o.analysis as Record<string, unknown> | undefined;
+  if (!a || typeof a !== "object") bad(file, "analysis", "must be an object", a);
+  if (a.bandsPerOctave !== 3 && a.bandsPerOctave !== 6) {
+    bad(file, "analysis.bandsPerOctave", "must be 3 or 6", a.bandsPerOctave);
+  }
+  for (const key of ["bandMinHz", "bandMaxHz", "fftSize", "referenceIrSamples"]) {
+    if (!isNumber(a[key]) || (a[key] as number) <= 0) {
+      bad(file, `analysis.${key}`, "must be a positive number", a[key]);
+    }
+  }
+  const r = o.rules as Record<string, unknown> | undefined;
+  if (!r || typeof r !== "object") bad(file, "rules", "must be an object", r);
+  for (
+    const key of [
+      "bandK",
+      "bandGuardDb",
+      "sensitivityK",
+      "sensitivityGuardDb",
+      "distortionK",
+      "distortionGuardDb",
+      "airLeakK",
+      "airLeakGuardDb",
+      "passbandDropDb",
+      "deadDropDb",
+      "noiseMarginDb",
+      "swapMargin",
+    ]
+  ) {
+    if (!isNumber(r[key])) bad(file, `rules.${key}`, "must be a finite number", r[key]);
+  }
+  const dl = o.driverLimits as Record<string, unknown> | undefined;
+  if (!dl || typeof dl !== "object") bad(file, "driverLimits", "must be an object", dl);
+  for (const id of o.drivers as string[]) {
+    const d = dl[id] as Record<string, unknown> | undefined;
+    const f = `driverLimits.${id}`;
+    if (!d || typeof d !== "object") bad(file, f, "must be an object (one per driver)", d);
+    if (!Array.isArray(d.bands) || d.bands.length === 0) {
+      bad(file, `${f}.bands`, "must be a non-empty array", d.bands);
+    }
+    (d.bands as unknown[]).forEach((b, i) => {
+      checkTwoSided(file, `${f}.bands[${i}]`, b);
+      if (!isNumber((b as Record<string, unknown>).centerHz)) {
+        bad(file, `${f}.bands[${i}].centerHz`, "must be a finite number", (b as never)["centerHz"]);
+      }
+    });
+    checkTwoSided(file, `${f}.sensitivity`, d.sensitivity);
+    checkCeiling(file, `${f}.airLeak`, d.airLeak);
+    checkCeiling(file, `${f}.thd`, d.thd);
+    checkCeiling(file, `${f}.rubBuzz`, d.rubBuzz);
+    for (const key of ["passbandHz", "lowOctaveHz"]) {
+      const v = d[key];
+      if (!Array.isArray(v) || v.length !== 2 || !v.every(isNumber)) {
+        bad(file, `${f}.${key}`, "must be [lowHz, highHz]", JSON.stringify(v));
+      }
+    }
+    if (d.polarity !== 1 && d.polarity !== -1) {
+      bad(file, `${f}.polarity`, "must be 1 or -1", d.polarity);
+    }
+    if (!Array.isArray(d.referenceIr) || !d.referenceIr.every(isNumber)) {
+      bad(file, `${f}.referenceIr`, "must be an array of numbers", typeof d.referenceIr);
+    }
+    const nf = d.noiseFloor as Record<string, unknown> | undefined;
+    if (!nf || !isNumber(nf.meanDb) || !isNumber(nf.maxDb)) {
+      bad(file, `${f}.noiseFloor`, "must be { meanDb, maxDb }", JSON.stringify(nf));
+    }
+    if (!isNumber(d.lowOctaveMeanDb)) {
+      bad(file, `${f}.lowOctaveMeanDb`, "must be a finite number", d.lowOctaveMeanDb);
+    }
+    if (!isNumber(d.deadBelowDb)) {
+      bad(file, `${f}.deadBelowDb`, "must be a finite number", d.deadBelowDb);
+    }
+  }
+  if (typeof o.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(o.sha256)) {
+    bad(file, "sha256", "must be 64 lowercase hex digits", o.sha256);
+  }
+  const actual = await limitsContentSha256(o as unknown as Limits);
+  if (actual !== o.sha256) {
+    bad(
+      file,
+      "sha256",
+      `must match the SHA-256 of the content (${actual}); the file was changed or damaged`,
+      o.sha256,
+    );
+  }
+  return o as unknown as Limits;
+}
+
+/**
+ * Read and check a limits file (see {@linkcode parseLimits}).
+ *
+ * @throws {InputError} when the file cannot be read or is not valid limits.
+ */
+export async function readLimits(path: string): Promise<Limits> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (cause) {
+    throw new InputError(
+      `Cannot read limits "${path}" as the file cannot be opened: ${(cause as Error).message}`,
+      { file: path, field: "(file)", value: path, cause },
+    );
+  }
+  return await parseLimits(text, path);
+}
+
+/** Serialize limits as the file's text (2-space JSON, newline at the end). */
+export function limitsToJson(limits: Limits): string {
+  return JSON.stringify(limits, null, 2) + "\n";
+}
+
+/** Options of {@linkcode readUnitMeasurement}. */
+export interface ReadUnitMeasurementOptions {
+  /** The mic whose captures are used. Default: the set's first mic with role `reference`. */
+  readonly mic?: string;
+}
+
+/**
+ * Read a measurement set as a line measurement: for each driver, its capture
+ * at the reference microphone (the first, if several positions), with its
+ * harmonics when the set stored them. The source SHA-256 is that of
+ * `manifest.json`.
+ *
+ * @param folder The set's folder.
+ * @param options Which mic to use.
+ * @throws {InputError} for an unreadable set or one without a reference microphone.
+ */
+export async function readUnitMeasurement(
+  folder: string,
+  options: ReadUnitMeasurementOptions = {},
+): Promise<UnitMeasurement> {
+  const set = await readMeasurementSet(folder);
+  const m = set.manifest;
+  const manifestPath = join(folder, MANIFEST_FILE_NAME);
+  const mic = options.mic ?? m.mics.find((x) => x.role === "reference")?.id;
+  if (mic === undefined || !m.mics.some((x) => x.id === mic)) {
+    throw new InputError(
+      `Cannot read measurement set "${folder}" for line checks as it needs a reference microphone: mics are ${
+        m.mics.map((x) => `${x.id} (${x.role})`).join(", ")
+      }`,
+      { file: manifestPath, field: "mics", value: options.mic ?? null },
+    );
+  }
+  const captures: DriverCapture[] = [];
+  for (const d of m.device.drivers) {
+    const entry = m.captures.find((c) => c.driver === d.id && c.mic === mic);
+    if (!entry) continue;
+    const ir = (await set.readIr(entry)).channels[0] ?? new Float64Array(0);
+    const harmonics = entry.harmonics ? (await set.readAudio(entry.harmonics)).channels : [];
+    captures.push({
+      driver: d.id,
+      ir,
+      harmonics,
+      ...(entry.peakDbfs === undefined ? {} : { peakDbfs: entry.peakDbfs }),
+      warnings: entry.warnings ?? [],
+    });
+  }
+  const sha256 = await sha256Hex(await Deno.readFile(manifestPath));
+  return {
+    model: m.device.model,
+    serial: m.device.serial,
+    sampleRate: m.sampleRate,
+    drivers: m.device.drivers.map((d) => d.id),
+    captures,
+    source: { path: folder, sha256 },
+  };
+}
+
+/** Options of {@linkcode writeUnitMeasurement}. */
+export interface WriteUnitMeasurementOptions {
+  /** Driver kinds by id. Default "unknown". */
+  readonly kinds?: Readonly<Record<string, string>>;
+  /** The mic position of the captures. */
+  readonly position: { azimuthDeg: number; elevationDeg: number; distanceMeters: number };
+  /** The sweep used, for the manifest. */
+  readonly sweep?: {
+    method: string;
+    startHz: number;
+    endHz: number;
+    durationSeconds: number;
+    levelDbfs: number;
+  };
+  readonly rig?: { backend: string; description?: string };
+  readonly force?: boolean;
+  readonly createdAt?: string;
+}
+
+/**
+ * Write a line measurement as a measurement set (reference mic `ref`; one IR
+ * WAV and one harmonics WAV per driver), atomically.
+ *
+ * @throws {InputError} when the folder exists and `force` is not set.
+ */
+export async function writeUnitMeasurement(
+  folder: string,
+  unit: UnitMeasurement,
+  options: WriteUnitMeasurementOptions,
+): Promise<void> {
+  const audio = new Map<string, { sampleRate: number; channels: readonly Float64Array[] }>();
+  const captures = unit.captures.map((c) => {
+    const ir = irFileName(c.driver, "ref", options.position);
+    audio.set(ir, { sampleRate: unit.sampleRate, channels: [c.ir] });
+    let harmonics: string | undefined;
+    if (c.harmonics.length > 0) {
+      harmonics = ir.replace(/\.wav$/, ".harmonics.wav");
+      const n = Math.max(...c.harmonics.map((h) => h.length));
+      const padded = c.harmonics.map((h) => {
+        const x = new Float64Array(n);
+        x.set(h);
+        return x;
+      });
+      audio.set(harmonics, { sampleRate: unit.sampleRate, channels: padded });
+    }
+    return {
+      driver: c.driver,
+      mic: "ref",
+      position: options.position,
+      ir,
+      ...(harmonics ? { harmonics } : {}),
+      ...(c.peakDbfs === undefined ? {} : { peakDbfs: c.peakDbfs }),
+      warnings: [...(c.warnings ?? [])],
+    };
+  });
+  const manifest = {
+    format: "spatialcal.measurement-set" as const,
+    version: 1 as const,
+    createdAt: options.createdAt ?? new Date().toISOString(),
+    sampleRate: unit.sampleRate,
+    device: {
+      model: unit.model,
+      serial: unit.serial,
+      drivers: unit.drivers.map((id) => ({ id, kind: options.kinds?.[id] ?? "unknown" })),
+    },
+    rig: options.rig ?? { backend: "file" },
+    ...(options.sweep ? { sweep: options.sweep } : {}),
+    mics: [{ id: "ref", role: "reference" as const }],
+    captures,
+  };
+  await writeMeasurementSet(folder, manifest, audio, { force: options.force ?? false });
+}

@@ -1,0 +1,389 @@
+/**
+ * Line verification of one unit against golden limits.
+ *
+ * A unit that fails is a result, `{ passed: false, violations }`, each
+ * violation naming the check, the driver, the band (for response checks), the
+ * measured value, the limit and the reason in plain words. A measurement that
+ * cannot be judged — too noisy (retest), clipped, silent, made for another
+ * model or sample rate, missing a driver — throws {@linkcode InputError}: it
+ * is neither a pass nor a fail.
+ *
+ * Checks per driver (features as in `limits.ts`):
+ * - dead driver: sensitivity below the golden mean − `deadDropDb` (the other
+ *   checks of that driver are skipped: they would only repeat it);
+ * - swapped drivers: the IR correlates better (by `swapMargin`, normalized
+ *   correlation magnitude) with another driver's golden IR than with its own —
+ *   a different position or response in the box, i.e. crossed wiring;
+ * - polarity: the correlation with its own golden IR is negative;
+ * - frequency response: every passband band inside `μ ± (k·σ + guard)`;
+ * - sensitivity: the band-averaged level inside its limits;
+ * - THD and rub & buzz (harmonics >= 10) below their ceilings;
+ * - air leak: the loss in the passband's lowest octave, relative to golden and
+ *   after removing the unit's sensitivity offset, below its ceiling.
+ *
+ * @module
+ */
+import { InputError } from "../io/errors.ts";
+import { driverBandRanges } from "./golden.ts";
+import {
+  analysisBands,
+  driverFeatures,
+  type Limits,
+  normalizedCorrelation,
+  powerAverageDb,
+  thdPercentToDb,
+  type UnitMeasurement,
+} from "./limits.ts";
+
+/** The checks a violation can name. */
+export type CheckName =
+  | "dead-driver"
+  | "swapped-drivers"
+  | "polarity"
+  | "frequency-response"
+  | "sensitivity"
+  | "thd"
+  | "rub-buzz"
+  | "air-leak";
+
+/** One failed check. */
+export interface Violation {
+  readonly check: CheckName;
+  readonly driver: string;
+  /** Band centre in Hz, for frequency-response violations. */
+  readonly band?: number;
+  /** The measured value (dB, %, or correlation; see `reason`). */
+  readonly value: number;
+  /** The limit it broke. */
+  readonly limit: number;
+  /** What is wrong, in plain words. */
+  readonly reason: string;
+}
+
+/** What was measured on one driver. */
+export interface DriverMetrics {
+  readonly sensitivityDb: number;
+  /** Sensitivity minus the golden mean, dB. */
+  readonly sensitivityDeltaDb: number;
+  readonly thdPercent: number;
+  readonly rubBuzzDb: number;
+  /** Low-octave loss re golden after removing the sensitivity offset, dB. */
+  readonly airLeakDb: number;
+  /** Normalized correlation with its own golden IR (−1..1). */
+  readonly correlation: number;
+  /** The other driver whose golden IR correlates best, and that correlation's magnitude. */
+  readonly bestOtherDriver: string | null;
+  readonly bestOtherCorrelation: number;
+  readonly noiseFloorDb: number;
+  /** Smallest distance from a band level to its nearer limit, dB (negative = outside). */
+  readonly worstBandMarginDb: number;
+}
+
+/** The verdict on one unit. */
+export interface VerifyResult {
+  readonly passed: boolean;
+  readonly serial: string;
+  readonly model: string;
+  readonly limitsSha256: string;
+  readonly violations: readonly Violation[];
+  readonly metrics: { readonly drivers: Readonly<Record<string, DriverMetrics>> };
+  readonly warnings: readonly string[];
+}
+
+/** Options of {@linkcode verifyUnit}. */
+export interface VerifyOptions {
+  /** Name of the limits file for messages. Default "limits". */
+  readonly limitsFile?: string;
+  /** Recording peak (dBFS) at or above which a capture counts as clipped. Default −0.1. */
+  readonly clipDbfs?: number;
+}
+
+const fmt = (v: number, digits = 1) => v.toFixed(digits);
+
+/**
+ * Verify one unit against limits (see the module documentation).
+ *
+ * @param unit The unit's captures at the reference microphone.
+ * @param limits Golden limits for the unit's model and sample rate.
+ * @param options File name for messages, clipping threshold.
+ * @returns `{ passed, violations, metrics, warnings }`.
+ * @throws {InputError} when the measurement cannot be judged (see the module documentation).
+ *
+ * @example
+ * ```ts ignore
+ * import { verifyUnit } from "./verify.ts";
+ * const verdict = verifyUnit(unit, limits);
+ * for (const v of verdict.violations) console.log(v.reason);
+ * ```
+ */
+export function verifyUnit(
+  unit: UnitMeasurement,
+  limits: Limits,
+  options: VerifyOptions = {},
+): VerifyResult {
+  const file = unit.source?.path ?? `unit ${unit.serial}`;
+  const limitsFile = options.limitsFile ?? "limits";
+  const clipDbfs = options.clipDbfs ?? -0.1;
+  const invalid = (field: string, message: string, value: unknown): never => {
+    throw new InputError(`Cannot verify unit ${unit.serial} as ${message}`, { file, field, value });
+  };
+  if (unit.model !== limits.model) {
+    invalid(
+      "device.model",
+      `the limits "${limitsFile}" are for model "${limits.model}" but the unit is "${unit.model}"`,
+      unit.model,
+    );
+  }
+  if (unit.sampleRate !== limits.sampleRate) {
+    invalid(
+      "sampleRate",
+      `the limits "${limitsFile}" are for ${limits.sampleRate} Hz but the measurement is at ${unit.sampleRate} Hz`,
+      unit.sampleRate,
+    );
+  }
+  for (const id of limits.drivers) {
+    if (!unit.captures.some((c) => c.driver === id)) {
+      invalid(
+        "captures",
+        `the measurement has no reference-microphone capture of driver "${id}" (it has ${
+          unit.captures.map((c) => c.driver).join(", ") || "none"
+        }); measure every driver`,
+        id,
+      );
+    }
+  }
+  for (const c of unit.captures) {
+    const clipWarning = (c.warnings ?? []).find((w) => /clip/i.test(w));
+    if ((c.peakDbfs !== undefined && c.peakDbfs >= clipDbfs) || clipWarning) {
+      invalid(
+        "peakDbfs",
+        `the capture of driver "${c.driver}" is clipped (peak ${
+          c.peakDbfs === undefined ? "unknown" : fmt(c.peakDbfs, 2)
+        } dBFS${clipWarning ? `: ${clipWarning}` : ""}); lower the level and retest`,
+        c.peakDbfs,
+      );
+    }
+  }
+  const fs = limits.sampleRate;
+  const analysis = limits.analysis;
+  const bands = analysisBands(analysis);
+  const features = new Map(
+    limits.drivers.map((id) => {
+      const c = unit.captures.find((x) => x.driver === id)!;
+      return [id, { capture: c, f: driverFeatures(c, fs, analysis) }] as const;
+    }),
+  );
+  const bandIndex = (hz: number) => {
+    let best = 0;
+    for (let b = 0; b < bands.centerHz.length; b++) {
+      if (
+        Math.abs(Math.log(bands.centerHz[b]! / hz)) < Math.abs(Math.log(bands.centerHz[best]! / hz))
+      ) best = b;
+    }
+    return best;
+  };
+  // Sensitivities first: they decide "silent" and "dead".
+  const sens = new Map<string, { sensitivityDb: number; lowDb: number }>();
+  for (const id of limits.drivers) {
+    const dl = limits.driverLimits[id]!;
+    const passband: [number, number] = [
+      bandIndex(dl.bands[0]!.centerHz),
+      bandIndex(dl.bands[dl.bands.length - 1]!.centerHz),
+    ];
+    const ranges = driverBandRanges(passband, analysis.bandsPerOctave);
+    const levels = features.get(id)!.f.bandLevelsDb;
+    sens.set(id, {
+      sensitivityDb: powerAverageDb(levels, ranges.sensitivity[0], ranges.sensitivity[1]),
+      lowDb: powerAverageDb(levels, ranges.low[0], ranges.low[1]),
+    });
+  }
+  const deadIds = limits.drivers.filter((id) =>
+    sens.get(id)!.sensitivityDb < limits.driverLimits[id]!.deadBelowDb
+  );
+  if (deadIds.length === limits.drivers.length) {
+    invalid(
+      "captures",
+      "every driver's capture is silent (no driver within " +
+        `${limits.rules.deadDropDb} dB of its golden level); check the microphone and cabling and retest`,
+      "silent",
+    );
+  }
+  // Too noisy: the median driver's noise floor far above the golden maximum.
+  const noiseExcess = limits.drivers.map((id) =>
+    features.get(id)!.f.noiseFloorDb - limits.driverLimits[id]!.noiseFloor.maxDb
+  ).sort((a, b) => a - b);
+  const medianExcess = noiseExcess[Math.floor(noiseExcess.length / 2)]!;
+  if (medianExcess > limits.rules.noiseMarginDb) {
+    invalid(
+      "noiseFloorDb",
+      `the measurement is too noisy to judge: the noise floor is ${
+        fmt(medianExcess)
+      } dB above the golden units' (allowed ${limits.rules.noiseMarginDb} dB); quiet the test box and retest`,
+      medianExcess,
+    );
+  }
+  const violations: Violation[] = [];
+  const metrics: Record<string, DriverMetrics> = {};
+  const warnings: string[] = [];
+  for (const c of unit.captures) {
+    for (const w of c.warnings ?? []) warnings.push(`${c.driver}: ${w}`);
+  }
+  for (const id of limits.drivers) {
+    const dl = limits.driverLimits[id]!;
+    const { capture, f } = features.get(id)!;
+    const { sensitivityDb, lowDb } = sens.get(id)!;
+    const refLength = analysis.referenceIrSamples;
+    const correlation = normalizedCorrelation(capture.ir, dl.referenceIr, refLength);
+    let bestOtherDriver: string | null = null, bestOtherCorrelation = 0;
+    for (const other of limits.drivers) {
+      if (other === id) continue;
+      const r = Math.abs(
+        normalizedCorrelation(capture.ir, limits.driverLimits[other]!.referenceIr, refLength),
+      );
+      if (r > bestOtherCorrelation) {
+        bestOtherCorrelation = r;
+        bestOtherDriver = other;
+      }
+    }
+    // Air leak: low-octave loss re golden minus the overall sensitivity loss.
+    const lowLoss = dl.lowOctaveMeanDb - lowDb - (dl.sensitivity.meanDb - sensitivityDb);
+    let worstBandMarginDb = Infinity;
+    for (const b of dl.bands) {
+      const level = f.bandLevelsDb[bandIndex(b.centerHz)]!;
+      worstBandMarginDb = Math.min(worstBandMarginDb, level - b.lowerDb, b.upperDb - level);
+    }
+    metrics[id] = {
+      sensitivityDb,
+      sensitivityDeltaDb: sensitivityDb - dl.sensitivity.meanDb,
+      thdPercent: f.thdPercent,
+      rubBuzzDb: f.rubBuzzDb,
+      airLeakDb: lowLoss,
+      correlation,
+      bestOtherDriver,
+      bestOtherCorrelation,
+      noiseFloorDb: f.noiseFloorDb,
+      worstBandMarginDb,
+    };
+    if (deadIds.includes(id)) {
+      violations.push({
+        check: "dead-driver",
+        driver: id,
+        value: sensitivityDb,
+        limit: dl.deadBelowDb,
+        reason: `${id} is dead or disconnected: its level is ${
+          fmt(dl.sensitivity.meanDb - sensitivityDb)
+        } dB below the golden units' (more than ${limits.rules.deadDropDb} dB)`,
+      });
+      continue;
+    }
+    if (
+      bestOtherDriver !== null &&
+      bestOtherCorrelation > Math.abs(correlation) + limits.rules.swapMargin
+    ) {
+      violations.push({
+        check: "swapped-drivers",
+        driver: id,
+        value: bestOtherCorrelation,
+        limit: Math.abs(correlation) + limits.rules.swapMargin,
+        reason: `the signal sent to ${id} comes out of what sounds like ${bestOtherDriver} ` +
+          `(response matches ${bestOtherDriver}'s golden response, correlation ${
+            fmt(bestOtherCorrelation, 2)
+          }, better than ${id}'s own, ${
+            fmt(Math.abs(correlation), 2)
+          }): drivers wired to the wrong outputs`,
+      });
+      continue;
+    }
+    if (correlation < 0) {
+      violations.push({
+        check: "polarity",
+        driver: id,
+        value: correlation,
+        limit: 0,
+        reason:
+          `${id} is connected with reversed polarity (its impulse response is inverted against the golden units', correlation ${
+            fmt(correlation, 2)
+          })`,
+      });
+    }
+    for (const b of dl.bands) {
+      const level = f.bandLevelsDb[bandIndex(b.centerHz)]!;
+      if (level < b.lowerDb || level > b.upperDb) {
+        const low = level < b.lowerDb;
+        violations.push({
+          check: "frequency-response",
+          driver: id,
+          band: b.centerHz,
+          value: level,
+          limit: low ? b.lowerDb : b.upperDb,
+          reason: `${id} response at ${hz(b.centerHz)} is ${fmt(Math.abs(level - b.meanDb))} dB ${
+            low ? "below" : "above"
+          } the golden mean (allowed ${fmt(low ? b.meanDb - b.lowerDb : b.upperDb - b.meanDb)} dB)`,
+        });
+      }
+    }
+    const s = dl.sensitivity;
+    if (sensitivityDb < s.lowerDb || sensitivityDb > s.upperDb) {
+      const low = sensitivityDb < s.lowerDb;
+      violations.push({
+        check: "sensitivity",
+        driver: id,
+        value: sensitivityDb,
+        limit: low ? s.lowerDb : s.upperDb,
+        reason: `${id} is ${fmt(Math.abs(sensitivityDb - s.meanDb))} dB too ${
+          low ? "quiet" : "loud"
+        } (allowed ±${fmt(s.upperDb - s.meanDb)} dB from the golden units)`,
+      });
+    }
+    const thdDb = thdPercentToDb(f.thdPercent);
+    if (thdDb > dl.thd.ceilingDb) {
+      const ceilingPercent = 100 * Math.pow(10, dl.thd.ceilingDb / 20);
+      violations.push({
+        check: "thd",
+        driver: id,
+        value: f.thdPercent,
+        limit: ceilingPercent,
+        reason: `${id} distorts too much: THD ${fmt(f.thdPercent, 2)} % (allowed ${
+          fmt(ceilingPercent, 2)
+        } %)`,
+      });
+    }
+    if (f.rubBuzzDb > dl.rubBuzz.ceilingDb) {
+      violations.push({
+        check: "rub-buzz",
+        driver: id,
+        value: f.rubBuzzDb,
+        limit: dl.rubBuzz.ceilingDb,
+        reason: `${id} rubs or buzzes: high-order harmonics (10th and up) at ${
+          fmt(f.rubBuzzDb)
+        } dB re the fundamental (allowed ${fmt(dl.rubBuzz.ceilingDb)} dB)`,
+      });
+    }
+    if (lowLoss > dl.airLeak.ceilingDb) {
+      violations.push({
+        check: "air-leak",
+        driver: id,
+        value: lowLoss,
+        limit: dl.airLeak.ceilingDb,
+        reason: `${id} loses ${fmt(lowLoss)} dB of bass (${hz(dl.lowOctaveHz[0])}–${
+          hz(dl.lowOctaveHz[1])
+        }) against the golden units (allowed ${
+          fmt(dl.airLeak.ceilingDb)
+        } dB): an air leak in the enclosure?`,
+      });
+    }
+  }
+  return {
+    passed: violations.length === 0,
+    serial: unit.serial,
+    model: unit.model,
+    limitsSha256: limits.sha256,
+    violations,
+    metrics: { drivers: metrics },
+    warnings,
+  };
+}
+
+function hz(v: number): string {
+  return v >= 1000 ? `${(v / 1000).toFixed(v >= 10000 ? 1 : 2)} kHz` : `${Math.round(v)} Hz`;
+}

@@ -1,0 +1,110 @@
+import { equal, ok } from "node:assert/strict";
+import { computeLimits } from "../../calibrate/golden.ts";
+import { limitsToJson, parseLimits } from "../../calibrate/limits.ts";
+import { InputError } from "../../io/errors.ts";
+import { synthUnit } from "./_units.ts";
+
+async function rejects(
+  p: Promise<unknown>,
+  cls: abstract new (...args: never[]) => Error,
+  text: string,
+): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    ok(e instanceof cls, `expected ${cls.name}, got ${e}`);
+    ok((e as Error).message.includes(text), `message "${(e as Error).message}" lacks "${text}"`);
+    return;
+  }
+  throw new Error(`expected ${cls.name}`);
+}
+
+const golden = Array.from({ length: 12 }, (_, i) => synthUnit(100 + i));
+
+Deno.test("computeLimits() derives per-driver passbands, limits and Cpk from good units", async () => {
+  const limits = await computeLimits(golden, { createdAt: "2026-11-26T10:00:00Z" });
+  equal(limits.format, "spatialcal.limits");
+  equal(limits.version, 1);
+  equal(limits.model, "synth3");
+  equal(limits.sampleRate, 48000);
+  equal(limits.drivers.join(","), "woofer,mid,tweeter");
+  equal(limits.golden.unitCount, 12);
+  const w = limits.driverLimits.woofer!;
+  const t = limits.driverLimits.tweeter!;
+  // The woofer is a 60 Hz–2 kHz band-pass: its passband (bands within 20 dB
+  // of its peak) starts at the lowest band and ends below the tweeter's.
+  ok(w.passbandHz[0] < 60 && w.passbandHz[1] > 2000 && w.passbandHz[1] < 20000);
+  ok(t.passbandHz[0] > 500, `tweeter passband ${t.passbandHz}`);
+  // Units spread 0.3 dB in gain: σ of sensitivity about 0.3 dB (sampling
+  // error of 12 units ±30 %).
+  ok(w.sensitivity.sigmaDb > 0.15 && w.sensitivity.sigmaDb < 0.5, `${w.sensitivity.sigmaDb}`);
+  ok(w.sensitivity.upperDb - w.sensitivity.meanDb > 0.5);
+  equal(w.polarity, 1);
+  ok(w.referenceIr.length === 1024);
+  for (const [check, value] of Object.entries(limits.cpk)) {
+    // Limits are μ ± (kσ + guard), so Cpk >= k/3 by construction.
+    ok(value >= 4 / 3 - 1e-9, `${check} Cpk ${value}`);
+  }
+  const parsed = await parseLimits(limitsToJson(limits), "limits.json");
+  equal(parsed.sha256, limits.sha256);
+});
+
+Deno.test("parseLimits() refuses a corrupt or edited limits file with InputError", async () => {
+  const limits = await computeLimits(golden.slice(0, 4));
+  const text = limitsToJson(limits);
+  await rejects(
+    parseLimits(text.slice(0, 100), "l.json"),
+    InputError,
+    'Cannot read limits "l.json" as it is not valid JSON',
+  );
+  const edited = text.replace(/"bandK": 5/, '"bandK": 9');
+  await rejects(
+    parseLimits(edited, "l.json"),
+    InputError,
+    'Cannot read limits "l.json" as sha256 must match the SHA-256 of the content',
+  );
+  const other = JSON.stringify({ ...JSON.parse(text), format: "spatialcal.filter-bundle" });
+  await rejects(
+    parseLimits(other, "l.json"),
+    InputError,
+    'Cannot read limits "l.json" as format must be "spatialcal.limits": current value is "spatialcal.filter-bundle"',
+  );
+  const v2 = JSON.stringify({ ...JSON.parse(text), version: 2 });
+  await rejects(parseLimits(v2, "l.json"), InputError, "version must be 1: current value is 2");
+  const noDriver = JSON.parse(text);
+  delete noDriver.driverLimits.mid;
+  await rejects(
+    parseLimits(JSON.stringify(noDriver), "l.json"),
+    InputError,
+    "driverLimits.mid must be an object (one per driver): current value is undefined",
+  );
+});
+
+Deno.test("computeLimits() rejects too few, mixed or incomplete golden units with RangeError", async () => {
+  await rejects(
+    computeLimits(golden.slice(0, 2)),
+    RangeError,
+    "Cannot compute limits as at least 3 golden units are needed: current value is 2",
+  );
+  await rejects(
+    computeLimits([...golden.slice(0, 3), synthUnit(7, [], { model: "other" })]),
+    RangeError,
+    'every golden unit must be the same model: unit SYN-00100 is "synth3", unit SYN-00007 is "other"',
+  );
+  await rejects(
+    computeLimits([...golden.slice(0, 3), synthUnit(7, [], { sampleRate: 44100 })]),
+    RangeError,
+    "every golden unit must have the same sample rate: unit SYN-00100 has 48000 Hz, unit SYN-00007 has 44100 Hz",
+  );
+  const partial = { ...synthUnit(8), captures: synthUnit(8).captures.slice(0, 2) };
+  await rejects(
+    computeLimits([...golden.slice(0, 3), partial]),
+    RangeError,
+    'golden unit SYN-00008 has no capture of driver "tweeter": captures are woofer, mid',
+  );
+  await rejects(
+    computeLimits(golden.slice(0, 3), { minSigmaDb: 0 }),
+    RangeError,
+    "minSigmaDb must be between 0.01 and 3 dB: current value is 0",
+  );
+});
