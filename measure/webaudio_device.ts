@@ -1,0 +1,977 @@
+/**
+ * The lab backend: an {@linkcode AudioDevice} on `npm:node-web-audio-api`
+ * that plays through the drivers of a multichannel audio interface and
+ * records the microphones, with the channel map, levels and loopback
+ * reference taken from a rig file ({@linkcode RigFile}).
+ *
+ * How a capture runs (one "pass" per microphone):
+ * 1. Routing. node-web-audio-api opens two ports each way. Under JACK the
+ *    client's `out_0` is connected to the driver's output channel and to the
+ *    loopback output channel, `out_1` to a second driver if the request has
+ *    one; `in_0` is fed by the mic's input channel and `in_1` by the loopback
+ *    input channel (`jack_connect`/`jack_disconnect`, see `jack.ts`). Without
+ *    JACK (ALSA) every channel used must be 1 or 2.
+ * 2. Play + record. An `AudioBufferSourceNode` is scheduled on the context
+ *    clock while a `ScriptProcessorNode` fed by `getUserMedia()` collects
+ *    input blocks stamped with their `playbackTime`.
+ * 3. Timing. The latency of every pass is measured on the loopback input: the
+ *    lag of the cross-correlation peak between the loopback recording and the
+ *    played stimulus. The recording is cut from that lag, so sample 0 of the
+ *    returned signal is the instant the stimulus' first sample reached the
+ *    DAC (DESIGN.md conventions) and acoustic delay is kept.
+ * 4. Dropouts. The loopback is compared with the stimulus block by block
+ *    (2048 samples): each block's own correlation peak must lie within ±2
+ *    samples of the global lag (or the correlation there be within 5 % of
+ *    the peak) with a normalized correlation ≥ 0.5, and the
+ *    input blocks' `playbackTime`s must be contiguous. A lost or repeated
+ *    period breaks one of these; the pass is then retried (rig
+ *    `capture.maxRetries`) and the retry reported in `warnings`.
+ * 5. Safety. Stimuli above the rig's `levels.maxLevelDbfs` are refused.
+ *    Before the first capture with each mic, a noise-floor recording and a
+ *    quiet tone burst (`levels.checkLevelDbfs`) check that the mic hears the
+ *    driver (dead mic / wrong channel), nothing clips, and the loopback is
+ *    wired; failures throw an error naming the mic and channels.
+ *
+ * @module
+ */
+import type {
+  AudioDevice,
+  DeviceRecording,
+  InputChannel,
+  MicPosition,
+  OutputChannel,
+  PlayRecordRequest,
+} from "./audio_device.ts";
+import { createSignal } from "../dsp/signal.ts";
+import { amplitudeToDb, dbToAmplitude, peakAmplitude, powerToDb } from "../dsp/db.ts";
+import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
+import type { RigFile } from "./rig.ts";
+import { AudioUnavailableError, requireAudioSystem } from "./_probe.ts";
+import {
+  applyJackRouting,
+  JackError,
+  listJackConnections,
+  type WebAudioJackPorts,
+  webAudioJackPorts,
+} from "./jack.ts";
+
+/** The audio server stopped or vanished while the device was in use. */
+export class AudioServerError extends Error {
+  override name = "AudioServerError";
+}
+
+/** The pre-session level check found a dead mic, a wrong channel, clipping or no loopback. */
+export class LevelCheckError extends Error {
+  override name = "LevelCheckError";
+}
+
+/** Options of {@linkcode openWebAudioDevice}. */
+export interface OpenWebAudioDeviceOptions {
+  /** The rig: channel map, levels, loopback. Required by this backend. */
+  readonly rig: RigFile | undefined;
+  /** Interface name from `--device webaudio:<name>`; overrides `rig.interface.name`. */
+  readonly deviceName?: string;
+  /** Sample rate in Hz the measurement needs; the audio server must run at it. */
+  readonly sampleRate: number;
+  /**
+   * Turntable command run by `moveTo`, e.g. `"turntable --goto {azimuth}"`;
+   * `{azimuth}`, `{elevation}`, `{distance}` are replaced by the position's
+   * degrees / meters. Without it, the operator is prompted.
+   */
+  readonly turntableCmd?: string;
+  /** Ask the operator and wait (default: a line on stdin). */
+  readonly prompt?: (message: string) => Promise<void>;
+  /** Milliseconds without audio before the server is declared gone. Default 3000. */
+  readonly stallTimeoutMs?: number;
+}
+
+/** A recording with the latency found per pass (one pass per recorded mic). */
+export interface WebAudioRecording extends DeviceRecording {
+  /** Round-trip latency measured on the loopback for each pass, in samples (context clock). */
+  readonly latencySamples: readonly number[];
+}
+
+// ---------------------------------------------------------------------------
+// Timing kernels (pure; exported for tests).
+
+/**
+ * Cross-correlation `c[l] = Σ_i reference[i + l]·stimulus[i]` for lags
+ * `l = 0..maxLag`, by FFT (zero-padded, so it equals the linear sum).
+ */
+export function crossCorrelation(
+  reference: ArrayLike<number>,
+  stimulus: ArrayLike<number>,
+  maxLag: number,
+): Float64Array {
+  const size = nextPowerOfTwo(Math.max(4, reference.length + stimulus.length));
+  const plan = realFftPlan(size);
+  const r = plan.forward(reference);
+  const s = plan.forward(stimulus);
+  const re = new Float64Array(plan.binCount);
+  const im = new Float64Array(plan.binCount);
+  for (let k = 0; k < plan.binCount; k++) {
+    // R·conj(S)
+    const ar = r.re[k]!, ai = r.im[k]!, br = s.re[k]!, bi = s.im[k]!;
+    re[k] = ar * br + ai * bi;
+    im[k] = ai * br - ar * bi;
+  }
+  const full = plan.inverse({ re, im });
+  return full.slice(0, maxLag + 1);
+}
+
+/** Result of {@linkcode measureLatency}. */
+export interface LatencyEstimate {
+  /** Lag of the largest |correlation| in samples. */
+  readonly lagSamples: number;
+  /** Peak correlation normalized by the stimulus and reference energies over the overlap (−1..1). */
+  readonly normalizedPeak: number;
+}
+
+/**
+ * Latency of `reference` (a loopback recording) behind `stimulus`: the lag of
+ * the largest |cross-correlation| in `0..maxLag`.
+ */
+export function measureLatency(
+  reference: ArrayLike<number>,
+  stimulus: ArrayLike<number>,
+  maxLag: number,
+): LatencyEstimate {
+  const c = crossCorrelation(reference, stimulus, maxLag);
+  let best = 0;
+  for (let l = 1; l < c.length; l++) if (Math.abs(c[l]!) > Math.abs(c[best]!)) best = l;
+  let es = 0, er = 0;
+  for (let i = 0; i < stimulus.length; i++) {
+    const x = stimulus[i] as number;
+    const y = (reference[i + best] as number | undefined) ?? 0;
+    es += x * x;
+    er += y * y;
+  }
+  const norm = Math.sqrt(es * er);
+  return { lagSamples: best, normalizedPeak: norm > 0 ? c[best]! / norm : 0 };
+}
+
+/** One block of the loopback that does not follow the stimulus. */
+export interface TimingFault {
+  /** First stimulus sample of the block. */
+  readonly startSample: number;
+  /** Lag of the block's own correlation peak relative to the global lag. */
+  readonly lagOffsetSamples: number;
+  /** The block's normalized correlation at that peak. */
+  readonly normalizedPeak: number;
+}
+
+/**
+ * Compare a loopback recording (already cut at the measured latency, so that
+ * `aligned[i]` should follow `stimulus[i]`) with the stimulus, block by
+ * block, and return the blocks whose correlation peak moved by more than
+ * `toleranceSamples` or fell below `minNormalizedPeak` — the marks of a lost,
+ * repeated or zeroed period (xrun). Blocks with less than 1e-4 of the
+ * stimulus' mean block energy are skipped.
+ *
+ * @param searchSamples Largest lag offset searched either way; must exceed the audio period. Default 1200.
+ */
+export function findTimingFaults(
+  aligned: ArrayLike<number>,
+  stimulus: ArrayLike<number>,
+  options: {
+    blockSamples?: number;
+    searchSamples?: number;
+    toleranceSamples?: number;
+    minNormalizedPeak?: number;
+  } = {},
+): TimingFault[] {
+  const block = options.blockSamples ?? 2048;
+  const search = options.searchSamples ?? 1200;
+  const tolerance = options.toleranceSamples ?? 2;
+  const minPeak = options.minNormalizedPeak ?? 0.5;
+  const n = stimulus.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += (stimulus[i] as number) ** 2;
+  const meanBlockEnergy = total * block / Math.max(1, n);
+  const faults: TimingFault[] = [];
+  for (let start = 0; start < n; start += block) {
+    const end = Math.min(n, start + block);
+    const x = new Float64Array(end - start);
+    let ex = 0;
+    for (let i = start; i < end; i++) {
+      x[i - start] = stimulus[i] as number;
+      ex += (stimulus[i] as number) ** 2;
+    }
+    if (ex < 1e-4 * meanBlockEnergy) continue;
+    // reference window starting `search` samples early: lag `search` = offset 0
+    const lo = start - search;
+    const y = new Float64Array(end - start + 2 * search);
+    for (let i = 0; i < y.length; i++) {
+      const j = lo + i;
+      y[i] = j >= 0 && j < aligned.length ? aligned[j] as number : 0;
+    }
+    const c = crossCorrelation(y, x, 2 * search);
+    let best = 0;
+    for (let l = 1; l < c.length; l++) if (Math.abs(c[l]!) > Math.abs(c[best]!)) best = l;
+    let ey = 0;
+    for (let i = 0; i < x.length; i++) ey += (y[i + best] as number) ** 2;
+    const norm = Math.sqrt(ex * ey);
+    const normalizedPeak = norm > 0 ? Math.abs(c[best]!) / norm : 0;
+    const offset = best - search;
+    // At low frequencies a block's correlation peak is broad and its argmax
+    // can wander by a few samples: accept it when the value at offset 0 is
+    // within 5 % of the peak.
+    const atZero = Math.abs(c[search]!) / Math.max(Math.abs(c[best]!), 1e-300);
+    if ((Math.abs(offset) > tolerance && atZero < 0.95) || normalizedPeak < minPeak) {
+      faults.push({ startSample: start, lagOffsetSamples: offset, normalizedPeak });
+    }
+  }
+  return faults;
+}
+
+/** Energy of `x` at `frequencyHz` (|Σ x[n]·e^{-jωn}|², rectangular window). */
+export function toneEnergy(x: ArrayLike<number>, frequencyHz: number, sampleRate: number): number {
+  const w = 2 * Math.PI * frequencyHz / sampleRate;
+  let re = 0, im = 0;
+  for (let n = 0; n < x.length; n++) {
+    const v = x[n] as number;
+    re += v * Math.cos(w * n);
+    im -= v * Math.sin(w * n);
+  }
+  return re * re + im * im;
+}
+
+/** A Hann-windowed tone burst at `levelDbfs` peak, `durationSeconds` long. */
+export function toneBurst(
+  frequencyHz: number,
+  levelDbfs: number,
+  durationSeconds: number,
+  sampleRate: number,
+): Float64Array {
+  const n = Math.round(durationSeconds * sampleRate);
+  const a = dbToAmplitude(levelDbfs);
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const hann = 0.5 - 0.5 * Math.cos(2 * Math.PI * i / (n - 1));
+    x[i] = a * hann * Math.sin(2 * Math.PI * frequencyHz * i / sampleRate);
+  }
+  return x;
+}
+
+/** Figures of the pre-session check for one mic. */
+export interface LevelCheckFigures {
+  /** Tone level at the mic above its noise floor at the tone frequency, dB. */
+  readonly toneSnrDb: number;
+  /** Peak of the mic recording during the silent and the tone pass, dBFS. */
+  readonly peakDbfs: number;
+  /** Mic level / played level at the tone frequency, dB. */
+  readonly gainDb: number;
+  /** Broadband noise floor (RMS of the silent pass), dBFS. */
+  readonly noiseRmsDbfs: number;
+  /** Loopback level / played level at the tone frequency, dB (undefined without loopback). */
+  readonly loopbackGainDb?: number;
+}
+
+/**
+ * Judge a pre-session check (pure): throws {@linkcode LevelCheckError} for
+ * clipping, a mic that does not hear the tone, or a loopback that does not
+ * carry it; returns warnings (e.g. a full-level sweep predicted to clip).
+ */
+export function judgeLevelCheck(
+  figures: LevelCheckFigures,
+  context: {
+    micId: string;
+    inputChannel: number;
+    driverId: string;
+    outputChannel: number;
+    levels: RigFile["levels"];
+    loopbackInputChannel?: number;
+  },
+): string[] {
+  const { micId, inputChannel, driverId, outputChannel, levels } = context;
+  const where = `mic "${micId}" (input channel ${inputChannel})`;
+  if (figures.peakDbfs >= levels.clipDbfs) {
+    throw new LevelCheckError(
+      `Level check failed: ${where} clips (peak ${
+        figures.peakDbfs.toFixed(1)
+      } dBFS >= clipDbfs ${levels.clipDbfs}) during a ${levels.checkLevelDbfs} dBFS tone on driver "${driverId}" (output channel ${outputChannel}) or in silence: lower the mic preamp gain`,
+    );
+  }
+  if (!(figures.toneSnrDb >= levels.minCheckSnrDb)) {
+    throw new LevelCheckError(
+      `Level check failed: ${where} hears the ${levels.checkToneHz} Hz, ${levels.checkLevelDbfs} dBFS tone on driver "${driverId}" (output channel ${outputChannel}) only ${
+        figures.toneSnrDb.toFixed(1)
+      } dB above its noise floor (needs >= ${levels.minCheckSnrDb} dB): dead mic or wrong channel — check the mic cable, phantom power, the amplifier, and mics[].inputChannel / drivers[].outputChannel in the rig file`,
+    );
+  }
+  if (context.loopbackInputChannel !== undefined && figures.loopbackGainDb !== undefined) {
+    if (!(figures.loopbackGainDb > -20)) {
+      throw new LevelCheckError(
+        `Level check failed: the loopback input channel ${context.loopbackInputChannel} carries the check tone at ${
+          figures.loopbackGainDb.toFixed(1)
+        } dB re the played level (needs > -20 dB): check the loopback cable and loopback.outputChannel / loopback.inputChannel in the rig file`,
+      );
+    }
+  }
+  const warnings: string[] = [];
+  const predicted = figures.peakDbfs + (levels.maxLevelDbfs - levels.checkLevelDbfs);
+  if (predicted >= levels.clipDbfs && figures.toneSnrDb > 30) {
+    warnings.push(
+      `${where} may clip at maxLevelDbfs ${levels.maxLevelDbfs} on driver "${driverId}": the check predicts a peak of ${
+        predicted.toFixed(1)
+      } dBFS`,
+    );
+  }
+  return warnings;
+}
+
+// ---------------------------------------------------------------------------
+// node-web-audio-api plumbing.
+
+type Nwa = typeof import("node-web-audio-api");
+
+interface CapturedPass {
+  /** Recorded input port channels, from the first block collected. */
+  readonly ports: Float64Array[];
+  /** Index in `ports` of the stimulus' scheduled start. */
+  readonly startIndex: number;
+  /** Block-continuity problems seen (missing / repeated blocks). */
+  readonly blockFaults: string[];
+}
+
+/** Where each logical port goes, in interface channels (1-based). */
+interface PassPlan {
+  /** Output port p plays stimulus p (or silence) to these interface channels. */
+  readonly outputChannels: readonly (readonly number[])[];
+  /** Input port p records this interface channel (undefined = unused). */
+  readonly inputChannels: readonly (number | undefined)[];
+}
+
+const PORTS = 2;
+const BUFFER_SIZE = 1024;
+const LEAD_SECONDS = 0.15;
+
+function formatPosition(p: MicPosition): string {
+  return `azimuth ${p.azimuthDeg}°, elevation ${p.elevationDeg}°, distance ${p.distanceMeters} m` +
+    (p.headYawDeg === undefined ? "" : `, head yaw ${p.headYawDeg}°`);
+}
+
+async function stdinPrompt(message: string): Promise<void> {
+  await Deno.stderr.write(new TextEncoder().encode(`${message} — press Enter when ready: `));
+  const buffer = new Uint8Array(1);
+  while (true) {
+    const n = await Deno.stdin.read(buffer);
+    if (n === null) {
+      throw new Error(
+        `Cannot move the mic as stdin closed while waiting for the operator (${message})`,
+      );
+    }
+    if (buffer[0] === 10) return;
+  }
+}
+
+/** Fill a turntable command template: `{azimuth}`, `{elevation}`, `{distance}`, `{headYaw}`. */
+export function turntableCommand(template: string, position: MicPosition): string {
+  return template
+    .replaceAll("{azimuth}", String(position.azimuthDeg))
+    .replaceAll("{elevation}", String(position.elevationDeg))
+    .replaceAll("{distance}", String(position.distanceMeters))
+    .replaceAll("{headYaw}", String(position.headYawDeg ?? 0));
+}
+
+/** Run a turntable command through `sh -c` and wait for it; non-zero exit throws. */
+export async function runTurntableCommand(template: string, position: MicPosition): Promise<void> {
+  const command = turntableCommand(template, position);
+  const output = await new Deno.Command("sh", {
+    args: ["-c", command],
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "piped",
+  }).output();
+  if (!output.success) {
+    const stderr = new TextDecoder().decode(output.stderr).trim();
+    throw new Error(
+      `Cannot move to ${
+        formatPosition(position)
+      } as the turntable command \`${command}\` exited with code ${output.code}${
+        stderr === "" ? "" : `: ${stderr}`
+      }`,
+    );
+  }
+}
+
+class WebAudioDevice implements AudioDevice {
+  readonly name: string;
+  readonly sampleRate: number;
+  readonly model: string;
+  readonly serial: string;
+  readonly outputs: readonly OutputChannel[];
+  readonly inputs: readonly InputChannel[];
+  readonly description: string;
+  readonly backend = "webaudio";
+
+  #checkedMics = new Set<string>();
+  #queue: Promise<unknown> = Promise.resolve();
+  #dead = false;
+  #closed = false;
+  #lastBlockWallMs = 0;
+  #collector: ((time: number, channels: Float64Array[]) => void) | undefined;
+
+  constructor(
+    readonly rig: RigFile,
+    readonly interfaceName: string,
+    readonly mode: "jack" | "direct",
+    readonly nwa: Nwa,
+    readonly context: InstanceType<Nwa["AudioContext"]>,
+    readonly jackPorts: WebAudioJackPorts | undefined,
+    readonly options: OpenWebAudioDeviceOptions,
+  ) {
+    this.sampleRate = context.sampleRate;
+    this.model = rig.device.model;
+    this.serial = rig.device.serial;
+    this.outputs = rig.drivers.map((d) => ({ id: d.id, kind: d.kind }));
+    this.inputs = [
+      ...rig.mics.map((m) => ({ id: m.id, role: m.role })),
+      ...(rig.loopback === undefined ? [] : [{ id: "loopback", role: "loopback" as const }]),
+    ];
+    this.name = `webaudio:${interfaceName} ${rig.device.model} ${rig.device.serial}`;
+    this.description = rig.description === ""
+      ? `webaudio (${mode === "jack" ? "JACK" : "ALSA"}) on ${interfaceName}`
+      : rig.description;
+  }
+
+  /** Called from the ScriptProcessor for every input block. */
+  onBlock(time: number, channels: Float64Array[]): void {
+    this.#lastBlockWallMs = performance.now();
+    this.#collector?.(time, channels);
+  }
+
+  async moveTo(position: MicPosition): Promise<void> {
+    if (this.options.turntableCmd !== undefined) {
+      await runTurntableCommand(this.options.turntableCmd, position);
+      return;
+    }
+    await (this.options.prompt ?? stdinPrompt)(`Move the mic to ${formatPosition(position)}`);
+  }
+
+  playRecord(request: PlayRecordRequest): Promise<WebAudioRecording> {
+    const run = this.#queue.then(() => this.#playRecord(request));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  #validate(request: PlayRecordRequest): void {
+    const { outputs, stimulus, inputs, tailSamples } = request;
+    if (this.#closed) throw new Error(`Cannot play and record as device ${this.name} is closed`);
+    if (this.#dead) {
+      throw new AudioServerError(
+        `Cannot play and record as the audio server stopped earlier in this session: start it again and resume`,
+      );
+    }
+    if (outputs.length === 0 || outputs.length !== stimulus.length) {
+      throw new RangeError(
+        `Cannot play and record as outputs and stimulus must have the same non-zero length: outputs has ${outputs.length}, stimulus has ${stimulus.length}`,
+      );
+    }
+    const maxOutputs = this.rig.loopback === undefined ? PORTS : PORTS;
+    if (outputs.length > maxOutputs) {
+      throw new RangeError(
+        `Cannot play and record as the webaudio backend drives at most ${maxOutputs} outputs at once: current value is ${outputs.length}`,
+      );
+    }
+    for (const id of outputs) {
+      if (!this.rig.drivers.some((d) => d.id === id)) {
+        throw new RangeError(
+          `Cannot play and record as output "${id}" is not a driver of the rig: drivers are ${
+            this.rig.drivers.map((d) => d.id).join(", ")
+          }`,
+        );
+      }
+    }
+    for (const id of inputs) {
+      if (!this.inputs.some((i) => i.id === id)) {
+        throw new RangeError(
+          `Cannot play and record as input "${id}" is not an input of the rig: inputs are ${
+            this.inputs.map((i) => i.id).join(", ")
+          }`,
+        );
+      }
+    }
+    if (inputs.length === 0) {
+      throw new RangeError(`Cannot play and record as inputs must not be empty`);
+    }
+    const length = stimulus[0]!.length;
+    const maxAmplitude = dbToAmplitude(this.rig.levels.maxLevelDbfs);
+    stimulus.forEach((x, i) => {
+      if (x.length !== length || length === 0) {
+        throw new RangeError(
+          `Cannot play and record as every stimulus channel must have the same non-zero length: channel 0 has ${length}, channel ${i} has ${x.length}`,
+        );
+      }
+      const peak = peakAmplitude(x);
+      if (!Number.isFinite(peak)) {
+        throw new RangeError(`Cannot play and record as stimulus[${i}] has a non-finite sample`);
+      }
+      // 1e-9 relative: a stimulus generated at exactly maxLevelDbfs must pass.
+      if (peak > maxAmplitude * (1 + 1e-9)) {
+        throw new RangeError(
+          `Cannot play and record as the stimulus peak must be <= levels.maxLevelDbfs (${this.rig.levels.maxLevelDbfs} dBFS) of the rig: stimulus[${i}] for "${
+            outputs[i]
+          }" peaks at ${amplitudeToDb(peak).toFixed(2)} dBFS`,
+        );
+      }
+    });
+    if (!Number.isInteger(tailSamples) || tailSamples < 0) {
+      throw new RangeError(
+        `Cannot play and record as tailSamples must be a non-negative integer: current value is ${tailSamples}`,
+      );
+    }
+  }
+
+  async #playRecord(request: PlayRecordRequest): Promise<WebAudioRecording> {
+    this.#validate(request);
+    const warnings: string[] = [];
+    const rig = this.rig;
+    const driverChannel = (id: string) => rig.drivers.find((d) => d.id === id)!.outputChannel;
+    const mics = request.inputs.filter((id) => id !== "loopback");
+    for (const micId of mics) {
+      if (!this.#checkedMics.has(micId)) {
+        warnings.push(...await this.#levelCheck(micId, request.outputs[0]!));
+        this.#checkedMics.add(micId);
+      }
+    }
+    const length = request.stimulus[0]!.length;
+    const wanted = length + request.tailSamples;
+    const recorded = new Map<string, Float64Array>();
+    const latencies: number[] = [];
+    // One pass per mic (in_0 = mic, in_1 = loopback); a loopback-only request is one pass.
+    const passes = mics.length > 0 ? mics : ["loopback"];
+    for (const micId of passes) {
+      const mic = rig.mics.find((m) => m.id === micId);
+      const plan: PassPlan = {
+        outputChannels: request.outputs.map((id, i) => [
+          driverChannel(id),
+          ...(i === 0 && rig.loopback !== undefined ? [rig.loopback.outputChannel] : []),
+        ]),
+        inputChannels: [
+          mic?.inputChannel ?? rig.loopback?.inputChannel,
+          rig.loopback?.inputChannel,
+        ],
+      };
+      const label = `driver${request.outputs.length > 1 ? "s" : ""} ${
+        request.outputs.map((o) => `"${o}"`).join("+")
+      } → ${micId}`;
+      let attempt = 0;
+      while (true) {
+        const pass = await this.#capturePass(
+          plan,
+          request.stimulus,
+          wanted + rig.capture.maxLatencySamples,
+        );
+        const result = this.#alignPass(pass, request.stimulus[0]!, wanted, label);
+        if (result.fault === undefined) {
+          recorded.set(micId, result.mic);
+          if (!recorded.has("loopback") && result.loopback !== undefined) {
+            recorded.set("loopback", result.loopback);
+          }
+          latencies.push(result.latencySamples);
+          if (attempt > 0) {
+            warnings.push(`capture ${label} succeeded on attempt ${attempt + 1}`);
+          }
+          break;
+        }
+        attempt++;
+        warnings.push(`capture ${label} attempt ${attempt}: ${result.fault}; retried`);
+        if (attempt > rig.capture.maxRetries) {
+          throw new AudioServerError(
+            `Cannot capture ${label}: ${result.fault} in ${attempt} attempts (capture.maxRetries ${rig.capture.maxRetries}); check the audio server for xruns (period size, CPU load)`,
+          );
+        }
+      }
+    }
+    const channels = request.inputs.map((id) => recorded.get(id)!);
+    return {
+      signal: createSignal(this.sampleRate, channels),
+      warnings,
+      latencySamples: latencies,
+    };
+  }
+
+  /** Cut the pass at the measured latency and look for timing faults. */
+  #alignPass(
+    pass: CapturedPass,
+    stimulus: Float64Array,
+    wanted: number,
+    label: string,
+  ): { mic: Float64Array; loopback?: Float64Array; latencySamples: number; fault?: string } {
+    const maxLatency = this.rig.capture.maxLatencySamples;
+    const [micPort, loopPort] = pass.ports as [Float64Array, Float64Array];
+    if (pass.blockFaults.length > 0) {
+      return {
+        mic: new Float64Array(0),
+        latencySamples: -1,
+        fault: `input blocks were not contiguous (${pass.blockFaults.join("; ")})`,
+      };
+    }
+    const cut = (x: Float64Array, from: number) => {
+      const y = new Float64Array(wanted);
+      const a = Math.max(0, from);
+      y.set(x.subarray(a, Math.min(x.length, from + wanted)), a - from);
+      return y;
+    };
+    if (this.rig.loopback === undefined) {
+      // No reference: impossible to measure the latency (the rig validator
+      // allows it for listing only; openWebAudioDevice refuses it).
+      return { mic: cut(micPort, pass.startIndex), latencySamples: 0 };
+    }
+    const window = loopPort.subarray(
+      pass.startIndex,
+      pass.startIndex + stimulus.length + maxLatency,
+    );
+    const estimate = measureLatency(window, stimulus, maxLatency);
+    if (Math.abs(estimate.normalizedPeak) < 0.5) {
+      return {
+        mic: new Float64Array(0),
+        latencySamples: -1,
+        fault:
+          `the stimulus was not found on the loopback input channel ${this.rig.loopback.inputChannel} (normalized correlation ${
+            estimate.normalizedPeak.toFixed(2)
+          }): check the loopback cable`,
+      };
+    }
+    const from = pass.startIndex + estimate.lagSamples;
+    const loopback = cut(loopPort, from);
+    const faults = findTimingFaults(loopback.subarray(0, stimulus.length), stimulus);
+    if (faults.length > 0) {
+      const f = faults[0]!;
+      return {
+        mic: new Float64Array(0),
+        latencySamples: estimate.lagSamples,
+        fault: `dropout detected on the loopback at ${
+          (f.startSample / this.sampleRate).toFixed(3)
+        } s into the stimulus (block lag offset ${f.lagOffsetSamples} samples, correlation ${
+          f.normalizedPeak.toFixed(2)
+        }; ${faults.length} block(s) affected) during ${label}`,
+      };
+    }
+    return { mic: cut(micPort, from), loopback, latencySamples: estimate.lagSamples };
+  }
+
+  async #route(plan: PassPlan): Promise<void> {
+    if (this.mode === "direct") {
+      for (const channels of plan.outputChannels) {
+        for (const c of channels) {
+          if (c > PORTS) {
+            throw new RangeError(
+              `Cannot route output channel ${c} without JACK: node-web-audio-api opens ${PORTS} channels; run a JACK server on the interface`,
+            );
+          }
+        }
+      }
+      for (const c of plan.inputChannels) {
+        if (c !== undefined && c > PORTS) {
+          throw new RangeError(
+            `Cannot route input channel ${c} without JACK: node-web-audio-api opens ${PORTS} channels; run a JACK server on the interface`,
+          );
+        }
+      }
+      return;
+    }
+    const name = this.interfaceName;
+    try {
+      await applyJackRouting(this.jackPorts!, {
+        outputs: Array.from(
+          { length: PORTS },
+          (_, p) => (plan.outputChannels[p] ?? []).map((c) => `${name}:playback_${c}`),
+        ),
+        inputs: Array.from({ length: PORTS }, (_, p) => {
+          const c = plan.inputChannels[p];
+          return c === undefined ? [] : [`${name}:capture_${c}`];
+        }),
+      });
+    } catch (error) {
+      if (error instanceof JackError) {
+        this.#dead = true;
+        throw new AudioServerError(`The audio server is gone or refused routing: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  /** Route, play `stimulus`, and record `recordSamples` from the scheduled start. */
+  async #capturePass(
+    plan: PassPlan,
+    stimulus: readonly Float64Array[],
+    recordSamples: number,
+  ): Promise<CapturedPass> {
+    await this.#route(plan);
+    const sr = this.sampleRate;
+    const ctx = this.context;
+    const length = stimulus[0]!.length;
+    const buffer = ctx.createBuffer(PORTS, length, sr);
+    if (this.mode === "jack") {
+      stimulus.forEach((x, p) => buffer.copyToChannel(Float32Array.from(x), p));
+    } else {
+      plan.outputChannels.forEach((channels, p) => {
+        for (const c of channels) buffer.copyToChannel(Float32Array.from(stimulus[p]!), c - 1);
+      });
+    }
+    // Let the new connections settle for a few periods before scheduling.
+    await new Promise((r) => setTimeout(r, 60));
+    const blocks: Float64Array[][] = [];
+    const times: number[] = [];
+    const t0 = ctx.currentTime + LEAD_SECONDS;
+    const endTime = t0 + (recordSamples + BUFFER_SIZE) / sr;
+    const stall = this.options.stallTimeoutMs ?? 3000;
+    const done = new Promise<void>((resolve, reject) => {
+      this.#lastBlockWallMs = performance.now();
+      const timer = setInterval(() => {
+        if (performance.now() - this.#lastBlockWallMs > stall) {
+          clearInterval(timer);
+          this.#collector = undefined;
+          this.#dead = true;
+          reject(
+            new AudioServerError(
+              `The audio server stopped: no audio for ${stall} ms during a capture (context time frozen at ${
+                ctx.currentTime.toFixed(3)
+              } s). Start the server again (jack_wait -c says "${"running"}" when it is up) and resume the session`,
+            ),
+          );
+        }
+      }, 100);
+      this.#collector = (time, channels) => {
+        if (time + BUFFER_SIZE / sr < t0 - LEAD_SECONDS / 2) return;
+        times.push(time);
+        blocks.push(channels);
+        if (time >= endTime) {
+          clearInterval(timer);
+          this.#collector = undefined;
+          resolve();
+        }
+      };
+    });
+    const source = ctx.createBufferSource();
+    source.buffer = buffer;
+    source.connect(ctx.destination);
+    source.start(t0);
+    try {
+      await done;
+    } finally {
+      try {
+        source.disconnect();
+      } catch { /* already gone */ }
+    }
+    const blockFaults: string[] = [];
+    for (let i = 1; i < times.length; i++) {
+      const step = (times[i]! - times[i - 1]!) * sr;
+      if (Math.abs(step - BUFFER_SIZE) > 0.5) {
+        blockFaults.push(
+          `block at ${times[i]!.toFixed(4)} s follows ${
+            step.toFixed(0)
+          } samples after the previous`,
+        );
+      }
+    }
+    const total = blocks.length * BUFFER_SIZE;
+    const ports = Array.from({ length: PORTS }, () => new Float64Array(total));
+    blocks.forEach((channels, b) => {
+      for (let p = 0; p < PORTS; p++) {
+        const inputIndex = this.mode === "jack" ? p : (plan.inputChannels[p] ?? p + 1) - 1;
+        const data = channels[inputIndex] ?? channels[0]!;
+        ports[p]!.set(data, b * BUFFER_SIZE);
+      }
+    });
+    const startIndex = Math.round((t0 - times[0]!) * sr);
+    return { ports, startIndex, blockFaults };
+  }
+
+  /** Pre-session check of one mic with the request's first driver. */
+  async #levelCheck(micId: string, driverId: string): Promise<string[]> {
+    const rig = this.rig;
+    const mic = rig.mics.find((m) => m.id === micId)!;
+    const driver = rig.drivers.find((d) => d.id === driverId)!;
+    const sr = this.sampleRate;
+    const levels = rig.levels;
+    const tone = toneBurst(levels.checkToneHz, levels.checkLevelDbfs, 0.25, sr);
+    const recordSamples = tone.length + rig.capture.maxLatencySamples + sr / 10;
+    const plan: PassPlan = {
+      outputChannels: [[
+        driver.outputChannel,
+        ...(rig.loopback ? [rig.loopback.outputChannel] : []),
+      ]],
+      inputChannels: [mic.inputChannel, rig.loopback?.inputChannel],
+    };
+    const silent = await this.#capturePass(plan, [new Float64Array(tone.length)], recordSamples);
+    const loud = await this.#capturePass(plan, [tone], recordSamples);
+    const segment = (p: CapturedPass, port: number) =>
+      p.ports[port]!.subarray(Math.max(0, p.startIndex), p.startIndex + recordSamples);
+    const f = levels.checkToneHz;
+    const played = toneEnergy(tone, f, sr);
+    const noise = toneEnergy(segment(silent, 0), f, sr);
+    const heard = toneEnergy(segment(loud, 0), f, sr);
+    let sumSq = 0;
+    const silentMic = segment(silent, 0);
+    for (let i = 0; i < silentMic.length; i++) sumSq += silentMic[i]! ** 2;
+    const figures: LevelCheckFigures = {
+      toneSnrDb: powerToDb(heard / Math.max(noise, 1e-30)),
+      peakDbfs: amplitudeToDb(Math.max(peakAmplitude(silentMic), peakAmplitude(segment(loud, 0)))),
+      gainDb: powerToDb(heard / played),
+      noiseRmsDbfs: powerToDb(sumSq / Math.max(1, silentMic.length)),
+      ...(rig.loopback === undefined ? {} : {
+        loopbackGainDb: powerToDb(toneEnergy(segment(loud, 1), f, sr) / played),
+      }),
+    };
+    return judgeLevelCheck(figures, {
+      micId,
+      inputChannel: mic.inputChannel,
+      driverId,
+      outputChannel: driver.outputChannel,
+      levels,
+      ...(rig.loopback === undefined ? {} : { loopbackInputChannel: rig.loopback.inputChannel }),
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#collector = undefined;
+    if (this.#dead) return; // closing a context whose server died hangs forever
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.context.close().catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 3000);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Open the node-web-audio-api device described by a rig file.
+ *
+ * Probes first (JACK server? ALSA card?) and throws
+ * {@linkcode AudioUnavailableError} when there is neither — never reaching
+ * `getUserMedia()`, which would abort the process. Then opens an
+ * `AudioContext` at `sampleRate` and refuses a server that runs at another
+ * rate, opens the input with `getUserMedia()`, and under JACK finds the
+ * client's ports and checks that the rig's channels exist.
+ *
+ * @throws {AudioUnavailableError} no server and no card (CLI exit 2).
+ * @throws {TypeError} without a rig, or when the rig has no loopback.
+ * @throws {RangeError} sample-rate mismatch (rig or server), channels the interface lacks.
+ */
+export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Promise<AudioDevice> {
+  const probe = await requireAudioSystem("open the webaudio device");
+  const rig = options.rig;
+  if (rig === undefined) {
+    throw new TypeError(
+      `Cannot open the webaudio device as it needs a rig file (--rig rig.json) that maps drivers, mics and the loopback to interface channels (format: README "Lab setup")`,
+    );
+  }
+  if (rig.loopback === undefined) {
+    throw new TypeError(
+      `Cannot open the webaudio device as the rig file has no "loopback" (an output wired to an input): every capture's latency is measured on it, never assumed`,
+    );
+  }
+  if (rig.sampleRate !== options.sampleRate) {
+    throw new RangeError(
+      `Cannot open the webaudio device as the measurement's sampleRate (${options.sampleRate} Hz) must equal the rig's sampleRate (${rig.sampleRate} Hz)`,
+    );
+  }
+  const interfaceName = options.deviceName ?? rig.interface.name;
+  const nwa: Nwa = await import("node-web-audio-api");
+  if (probe.backend === "alsa") {
+    const devices = await nwa.mediaDevices.enumerateDevices();
+    const realInput = devices.some((d) =>
+      d.kind === "audioinput" && !/^Discard all samples/.test(d.label)
+    );
+    if (!realInput) {
+      throw new AudioUnavailableError(
+        `Cannot open the webaudio device as ALSA lists no input device (cards: ${
+          probe.alsaCards.join("; ")
+        }): connect the audio interface's inputs or start JACK on it`,
+      );
+    }
+  }
+  let context: InstanceType<Nwa["AudioContext"]>;
+  try {
+    context = new nwa.AudioContext({ sampleRate: options.sampleRate, latencyHint: "playback" });
+  } catch (error) {
+    throw new AudioUnavailableError(
+      `Cannot open the webaudio device as node-web-audio-api could not open the output: ${
+        (error as Error).message
+      }`,
+    );
+  }
+  const fail = async (error: Error): Promise<never> => {
+    await context.close().catch(() => {});
+    throw error;
+  };
+  if (context.sampleRate !== options.sampleRate) {
+    return fail(
+      new RangeError(
+        `Cannot open the webaudio device as the audio server runs at ${context.sampleRate} Hz but the measurement needs ${options.sampleRate} Hz: restart the server at ${options.sampleRate} Hz (jackd -r ${options.sampleRate}) or measure at ${context.sampleRate} Hz`,
+      ),
+    );
+  }
+  const stream = await nwa.mediaDevices.getUserMedia({ audio: true });
+  let jackPorts: WebAudioJackPorts | undefined;
+  const mode = probe.backend === "jack" ? "jack" : "direct";
+  if (mode === "jack") {
+    let ports: Map<string, string[]> | undefined;
+    for (let i = 0; i < 50; i++) {
+      ports = await listJackConnections().catch(() => undefined);
+      const found = ports && webAudioJackPorts(ports, Deno.pid);
+      if (found && found.outputs.length >= PORTS && found.inputs.length >= PORTS) {
+        jackPorts = found;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (jackPorts === undefined || ports === undefined) {
+      return fail(
+        new AudioServerError(
+          `Cannot open the webaudio device as node-web-audio-api's JACK ports (cpal_client_${Deno.pid}_out/_in) did not appear`,
+        ),
+      );
+    }
+    const missing: string[] = [];
+    for (const d of rig.drivers) {
+      if (!ports.has(`${interfaceName}:playback_${d.outputChannel}`)) {
+        missing.push(`driver "${d.id}" → ${interfaceName}:playback_${d.outputChannel}`);
+      }
+    }
+    for (const m of rig.mics) {
+      if (!ports.has(`${interfaceName}:capture_${m.inputChannel}`)) {
+        missing.push(`mic "${m.id}" ← ${interfaceName}:capture_${m.inputChannel}`);
+      }
+    }
+    if (!ports.has(`${interfaceName}:playback_${rig.loopback.outputChannel}`)) {
+      missing.push(`loopback → ${interfaceName}:playback_${rig.loopback.outputChannel}`);
+    }
+    if (!ports.has(`${interfaceName}:capture_${rig.loopback.inputChannel}`)) {
+      missing.push(`loopback ← ${interfaceName}:capture_${rig.loopback.inputChannel}`);
+    }
+    if (missing.length > 0) {
+      return fail(
+        new RangeError(
+          `Cannot open the webaudio device as the JACK server has no port for ${
+            missing.join(", ")
+          }: check interface.name and the channel numbers in the rig file against \`deno task devices\``,
+        ),
+      );
+    }
+  }
+  const device = new WebAudioDevice(rig, interfaceName, mode, nwa, context, jackPorts, options);
+  const source = context.createMediaStreamSource(stream);
+  const processor = context.createScriptProcessor(BUFFER_SIZE, PORTS, PORTS);
+  processor.onaudioprocess = (event) => {
+    const input = event.inputBuffer;
+    const channels: Float64Array[] = [];
+    for (let c = 0; c < input.numberOfChannels; c++) {
+      channels.push(Float64Array.from(input.getChannelData(c)));
+    }
+    device.onBlock(event.playbackTime, channels);
+  };
+  source.connect(processor);
+  processor.connect(context.destination);
+  return device;
+}
+
+export { AudioUnavailableError };
