@@ -205,13 +205,14 @@ export function frequencyResponse(
   return { re, im };
 }
 
-/** Σ c_k·e^{−jωk}. */
+/** Σ c_k·u^k with u = e^{−jω}, by Horner's rule. */
 function polynomialAt(c: ArrayLike<number>, w: number): [number, number] {
-  let sr = 0, si = 0;
-  for (let k = 0; k < c.length; k++) {
-    const v = c[k] as number;
-    sr += v * Math.cos(w * k);
-    si -= v * Math.sin(w * k);
+  const ur = Math.cos(w), ui = -Math.sin(w);
+  let sr = c[c.length - 1] as number, si = 0;
+  for (let k = c.length - 2; k >= 0; k--) {
+    const tr = sr * ur - si * ui + (c[k] as number);
+    si = sr * ui + si * ur;
+    sr = tr;
   }
   return [sr, si];
 }
