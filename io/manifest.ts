@@ -528,19 +528,21 @@ export async function readMeasurementSet(folder: string): Promise<MeasurementSet
   try {
     text = await Deno.readTextFile(manifestPath);
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    const folderExists = await Deno.stat(folder).then((s) => s.isDirectory, () => false);
-    throw new InputError(
-      folderExists
-        ? `Cannot read measurement set "${folder}" as it has no ${MANIFEST_FILE_NAME}`
-        : `Cannot read measurement set "${folder}" as the folder does not exist`,
-      {
-        file: folderExists ? manifestPath : folder,
-        field: folderExists ? MANIFEST_FILE_NAME : "folder",
-        value: folder,
-        cause: error,
-      },
-    );
+    if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
+      throw error;
+    }
+    const info = await Deno.stat(folder).catch(() => undefined);
+    const [reason, file, field] = info === undefined
+      ? ["the folder does not exist", folder, "folder"]
+      : !info.isDirectory
+      ? ["it is not a folder", folder, "folder"]
+      : [`it has no ${MANIFEST_FILE_NAME}`, manifestPath, MANIFEST_FILE_NAME];
+    throw new InputError(`Cannot read measurement set "${folder}" as ${reason}`, {
+      file,
+      field,
+      value: folder,
+      cause: error,
+    });
   }
   let json: unknown;
   try {

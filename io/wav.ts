@@ -149,8 +149,10 @@ function guidText(bytes: Uint8Array, offset: number): string {
  * IEEE-float subformat GUID) and any channel count [1, 2]. Unknown chunks
  * (`LIST`, `fact`, `bext`, ...) are skipped, honouring the pad byte after
  * odd-sized chunks. Integer code `k` of a `b`-bit file becomes
- * `k / 2^(b-1)`. Scanning stops at the first `data` chunk once a `fmt `
- * chunk has been seen.
+ * `k / 2^(b-1)`, `b` being the container size (`wValidBitsPerSample` of an
+ * extensible header is not used: unused low bits are zero). Scanning stops
+ * at the first `data` chunk once a `fmt ` chunk has been seen, so chunks
+ * after the samples are never looked at.
  *
  * @param bytes The whole file.
  * @param options `name` to put in error messages.
@@ -543,8 +545,8 @@ export function encodeWav(signal: Signal, options: EncodeWavOptions = {}): Uint8
  *
  * @param path File path.
  * @returns The decoded file.
- * @throws {InputError} if the file does not exist (field `"path"`) or is not a
- *   supported WAV file.
+ * @throws {InputError} if the file does not exist or is a folder (field
+ *   `"path"`), or is not a supported WAV file.
  *
  * @example
  * ```ts ignore
@@ -557,8 +559,11 @@ export async function readWav(path: string): Promise<DecodedWav> {
   try {
     bytes = await Deno.readFile(path);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new InputError(`Cannot read WAV "${path}" as the file does not exist`, {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
+      const reason = error instanceof Deno.errors.NotFound
+        ? "the file does not exist"
+        : "it is a folder";
+      throw new InputError(`Cannot read WAV "${path}" as ${reason}`, {
         file: path,
         field: "path",
         value: path,

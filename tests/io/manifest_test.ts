@@ -747,11 +747,17 @@ Deno.test("writeMeasurementSet() refuses an audio map that misses, adds, or mism
   });
 });
 
-Deno.test("readMeasurementSet() refuses a missing folder, a folder without manifest, and invalid JSON", async () => {
+Deno.test("readMeasurementSet() refuses a missing folder, a file, a folder without manifest, and invalid JSON", async () => {
   await withTempDir(async (dir) => {
     await assertInputError(() => readMeasurementSet(`${dir}/nope`), {
       message: `Cannot read measurement set "${dir}/nope" as the folder does not exist`,
       file: `${dir}/nope`,
+      field: "folder",
+    });
+    await Deno.writeTextFile(`${dir}/file`, "not a folder");
+    await assertInputError(() => readMeasurementSet(`${dir}/file`), {
+      message: `Cannot read measurement set "${dir}/file" as it is not a folder`,
+      file: `${dir}/file`,
       field: "folder",
     });
     await Deno.mkdir(`${dir}/empty`);

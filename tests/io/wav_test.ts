@@ -682,6 +682,25 @@ Deno.test("readWav() refuses a missing file with an InputError naming the path",
   });
 });
 
+Deno.test("readWav() refuses a folder with an InputError naming the path", async () => {
+  await withTempDir(async (dir) => {
+    await assertInputError(() => readWav(dir), {
+      message: `Cannot read WAV "${dir}" as it is a folder`,
+      file: dir,
+      field: "path",
+      value: dir,
+    });
+  });
+});
+
+Deno.test("decodeWav() reads a file held in a view at an odd offset of a larger buffer", () => {
+  const x = Float64Array.from([0.5, -0.25, 0.125, 1]);
+  const file = encodeWav({ sampleRate: 48000, channels: [x] });
+  const big = new Uint8Array(file.length + 10);
+  big.set(file, 3);
+  assert.deepEqual(decodeWav(big.subarray(3, 3 + file.length)).channels[0], x);
+});
+
 Deno.test("writeWav() replaces an existing file and leaves no temporary file behind", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/a.wav`;
