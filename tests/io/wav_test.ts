@@ -167,6 +167,57 @@ for (const channelCount of [1, 2, 8]) {
   }
 }
 
+Deno.test("scipy.io.wavfile (an independent reader) reads our 1/2/8-channel PCM16, PCM24 and float32 files with the right rate, type and exact values", async () => {
+  await withTempDir(async (dir) => {
+    const files: {
+      path: string;
+      channelCount: number;
+      label: string;
+      options: EncodeWavOptions;
+    }[] = [];
+    for (const channelCount of [1, 2, 8]) {
+      for (const { label, options } of FORMATS) {
+        const path = `${dir}/${label}-${channelCount}.wav`;
+        await writeWav(path, testSignal(channelCount), options);
+        files.push({ path, channelCount, label, options });
+      }
+    }
+    const script = [
+      "import json, sys",
+      "from scipy.io import wavfile",
+      "out = []",
+      "for path in sys.argv[1:]:",
+      "    rate, data = wavfile.read(path)",
+      "    data = data.reshape(len(data), -1)",
+      "    out.append({'rate': rate, 'dtype': str(data.dtype), 'channels': data.T.tolist()})",
+      "print(json.dumps(out))",
+    ].join("\n");
+    const stdout = await run("/usr/bin/python3", ["-c", script, ...files.map((f) => f.path)]);
+    const results = JSON.parse(new TextDecoder().decode(stdout));
+    files.forEach(({ channelCount, label, options }, k) => {
+      const result = results[k];
+      assert.equal(result.rate, 48000, label);
+      assert.equal(result.channels.length, channelCount, label);
+      const bits = options.bitsPerSample ?? 32;
+      assert.equal(
+        result.dtype,
+        label === "float32" ? "float32" : label === "PCM16" ? "int16" : "int32",
+      );
+      testSignal(channelCount).channels.forEach((x, c) => {
+        const stored = quantized(x, options);
+        // scipy returns float32 values, int16 codes, and 24-bit codes left-justified in int32.
+        const expected = label === "float32"
+          ? stored
+          : stored.map((v) => v * 2 ** (bits - 1) * (bits === 24 ? 256 : 1));
+        assertAllClose(result.channels[c], expected, {
+          rtol: 0,
+          message: `${label} ${channelCount} ch, channel ${c}`,
+        });
+      });
+    });
+  });
+});
+
 Deno.test("decodeWav() reads sox-made 32-bit integer PCM exactly as sox dumps it", async () => {
   await withTempDir(async (dir) => {
     const path = `${dir}/s32.wav`;
