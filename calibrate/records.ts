@@ -1,0 +1,250 @@
+/**
+ * Traceable line records: every verdict stored with the unit's serial, the
+ * station, the time, the SHA-256 of the limits (and of the filter bundle and
+ * measurement set, if any), the metrics as JSON, pass/fail and each
+ * violation.
+ *
+ * Two back ends with one schema:
+ * - SQLite through `node:sqlite` `DatabaseSync` (the default; a file in WAL
+ *   mode with a busy timeout, so several stations can write at once);
+ * - PostgreSQL through `npm:pg` for `postgres://…` URLs.
+ *
+ * Tables: `verdicts` (one row per verdict, with `violation_count`) and
+ * `violations` (one row per violation). A verdict and its violations are
+ * written in one transaction, so a station killed mid-write leaves either the
+ * whole record or none of it; `checkConsistency()` verifies that every
+ * verdict has exactly `violation_count` violation rows.
+ *
+ * @module
+ */
+import type { Violation } from "./verify.ts";
+
+/** A verdict to store. */
+export interface VerdictRecord {
+  readonly serial: string;
+  readonly station: string;
+  /** Production batch (lot) id, if any. */
+  readonly batch?: string | null;
+  /** ISO 8601 time of the verdict. */
+  readonly createdAt: string;
+  readonly model: string;
+  readonly passed: boolean;
+  readonly limitsSha256: string;
+  readonly bundleSha256?: string | null;
+  /** SHA-256 of the measurement set's manifest, if measured from a file. */
+  readonly setSha256?: string | null;
+  /** The metrics as reported by `verifyUnit` (any JSON). */
+  readonly metrics: unknown;
+  readonly violations: readonly Violation[];
+}
+
+/** A stored verdict. */
+export interface StoredVerdict extends VerdictRecord {
+  readonly id: number;
+}
+
+/** Yield of a selection of verdicts. */
+export interface YieldSummary {
+  /** Verdicts in the selection. */
+  readonly tested: number;
+  readonly passed: number;
+  readonly failed: number;
+  /** Distinct serials. */
+  readonly units: number;
+  /** Units whose latest verdict is a pass, over units (first-pass and retests count once). */
+  readonly finalYieldPercent: number;
+  /** Passed verdicts over all verdicts. */
+  readonly verdictYieldPercent: number;
+  /** Number of violations per check name. */
+  readonly violationsByCheck: Readonly<Record<string, number>>;
+}
+
+/** Which verdicts a yield covers. */
+export interface YieldQuery {
+  readonly batch?: string;
+  /** ISO 8601 time; verdicts at or after it. */
+  readonly since?: string;
+  readonly station?: string;
+}
+
+/** Options of {@linkcode RecordStore.insert}. */
+export interface InsertOptions {
+  /**
+   * Called inside the transaction after every row is written and before the
+   * commit — for fault-injection tests (kill a writer mid-transaction).
+   */
+  readonly beforeCommit?: () => Promise<void> | void;
+}
+
+/** Result of a consistency check. */
+export interface ConsistencyReport {
+  readonly ok: boolean;
+  readonly verdicts: number;
+  readonly violations: number;
+  /** Plain-word problems (a verdict whose violation rows do not match its count, orphans, engine checks). */
+  readonly problems: readonly string[];
+}
+
+/** A verdict store. */
+export interface RecordStore {
+  readonly kind: "sqlite" | "postgres";
+  /** Where it is (file path, or the URL without password). */
+  readonly location: string;
+  /** Store one verdict with its violations atomically. @returns The new id. */
+  insert(record: VerdictRecord, options?: InsertOptions): Promise<number>;
+  /** A unit's verdicts, oldest first. */
+  history(serial: string): Promise<StoredVerdict[]>;
+  /** The yield of the verdicts a query selects. */
+  yieldOf(query: YieldQuery): Promise<YieldSummary>;
+  /** Check that every verdict has exactly its violations. */
+  checkConsistency(): Promise<ConsistencyReport>;
+  close(): Promise<void>;
+}
+
+/** One row as both back ends return it (snake_case columns). */
+export interface VerdictRow {
+  id: number | string;
+  serial: string;
+  station: string;
+  batch: string | null;
+  created_at: string | Date;
+  model: string;
+  passed: number | boolean;
+  limits_sha256: string;
+  bundle_sha256: string | null;
+  set_sha256: string | null;
+  violation_count: number | string;
+  metrics_json: string;
+}
+
+/** One violation row. */
+export interface ViolationRow {
+  verdict_id: number | string;
+  seq: number | string;
+  check_name: string;
+  driver: string;
+  band_hz: number | null;
+  value: number;
+  limit_value: number;
+  reason: string;
+}
+
+/** Check a record before it is written. @throws {TypeError} naming the field. */
+export function checkRecord(record: VerdictRecord): void {
+  const fail = (field: string, rule: string, value: unknown): never => {
+    throw new TypeError(
+      `Cannot store verdict as ${field} ${rule}: current value is ${JSON.stringify(value)}`,
+    );
+  };
+  for (const field of ["serial", "station", "model", "limitsSha256", "createdAt"] as const) {
+    if (typeof record[field] !== "string" || record[field] === "") {
+      fail(field, "must be a non-empty string", record[field]);
+    }
+  }
+  if (Number.isNaN(Date.parse(record.createdAt))) {
+    fail("createdAt", "must be an ISO 8601 time", record.createdAt);
+  }
+  if (typeof record.passed !== "boolean") fail("passed", "must be a boolean", record.passed);
+  if (record.passed && record.violations.length > 0) {
+    fail("passed", "must be false when there are violations", record.passed);
+  }
+}
+
+/** Rebuild a stored verdict from its rows. */
+export function rowToVerdict(row: VerdictRow, violations: readonly ViolationRow[]): StoredVerdict {
+  const created = row.created_at instanceof Date
+    ? row.created_at.toISOString()
+    : new Date(row.created_at).toISOString();
+  return {
+    id: Number(row.id),
+    serial: row.serial,
+    station: row.station,
+    batch: row.batch,
+    createdAt: created,
+    model: row.model,
+    passed: row.passed === true || row.passed === 1,
+    limitsSha256: row.limits_sha256,
+    bundleSha256: row.bundle_sha256,
+    setSha256: row.set_sha256,
+    metrics: JSON.parse(row.metrics_json),
+    violations: [...violations]
+      .sort((a, b) => Number(a.seq) - Number(b.seq))
+      .map((v) => ({
+        check: v.check_name as Violation["check"],
+        driver: v.driver,
+        ...(v.band_hz === null ? {} : { band: Number(v.band_hz) }),
+        value: Number(v.value),
+        limit: Number(v.limit_value),
+        reason: v.reason,
+      })),
+  };
+}
+
+/** Yield summary from the selected rows (`serial`, `passed`, `created_at`, `id`) and violation checks. */
+export function summarizeYield(
+  rows: readonly { serial: string; passed: number | boolean; id: number | string }[],
+  checks: readonly string[],
+): YieldSummary {
+  const latest = new Map<string, { id: number; passed: boolean }>();
+  let passed = 0;
+  for (const r of rows) {
+    const ok = r.passed === true || r.passed === 1;
+    if (ok) passed++;
+    const id = Number(r.id);
+    const prev = latest.get(r.serial);
+    if (!prev || id > prev.id) latest.set(r.serial, { id, passed: ok });
+  }
+  const units = latest.size;
+  const finalPass = [...latest.values()].filter((x) => x.passed).length;
+  const violationsByCheck: Record<string, number> = {};
+  for (const c of checks) violationsByCheck[c] = (violationsByCheck[c] ?? 0) + 1;
+  return {
+    tested: rows.length,
+    passed,
+    failed: rows.length - passed,
+    units,
+    finalYieldPercent: units === 0 ? 0 : (100 * finalPass) / units,
+    verdictYieldPercent: rows.length === 0 ? 0 : (100 * passed) / rows.length,
+    violationsByCheck,
+  };
+}
+
+/**
+ * Open (and create if needed) a record store.
+ *
+ * @param url `sqlite:<path>`, a plain file path (SQLite), or
+ *   `postgres://user@host:port/db` / `postgresql://…`.
+ * @returns The store; close it when done.
+ * @throws {TypeError} for an empty URL or an unsupported scheme.
+ *
+ * @example
+ * ```ts ignore
+ * import { openRecords } from "./records.ts";
+ * const db = await openRecords("sqlite:line.db");
+ * console.log(await db.yieldOf({ batch: "B42" }));
+ * await db.close();
+ * ```
+ */
+export async function openRecords(url: string): Promise<RecordStore> {
+  if (typeof url !== "string" || url === "") {
+    throw new TypeError(
+      `Cannot open records as url must be a non-empty string: current value is ${
+        JSON.stringify(url)
+      }`,
+    );
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const { openPostgresRecords } = await import("./_records_postgres.ts");
+    return await openPostgresRecords(url);
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
+  if (scheme) {
+    throw new TypeError(
+      `Cannot open records as url must be sqlite:<path>, a file path or postgres://…: current value is ${
+        JSON.stringify(url)
+      }`,
+    );
+  }
+  const { openSqliteRecords } = await import("./_records_sqlite.ts");
+  return openSqliteRecords(url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url);
+}
