@@ -105,7 +105,7 @@ export interface FractionalDelayFirOptions {
  * import { fractionalDelayFir } from "./delay.ts";
  * import { fftConvolve } from "./convolve.ts";
  * const h = fractionalDelayFir(16.5); // half-sample delay plus 16 samples of latency
- * const y = fftConvolve(new Float64Array(100).fill(1), h); // y[n] ≈ 1 from n ≈ 33 on
+ * const y = fftConvolve(new Float64Array(100).fill(1), h); // y[n] ≈ 1 for 32 <= n < 100
  * ```
  */
 export function fractionalDelayFir(
