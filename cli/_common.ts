@@ -40,9 +40,22 @@ export function parseFlags(
   args: readonly string[],
   flags: Record<string, FlagSpec>,
 ): FlagValues {
+  // parseArgs takes "-180:180:5" for a flag; join negative numbers to their string flag.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined;
+    if (name && flags[name]?.type === "string" && next !== undefined && /^-[\d.]/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else {
+      joined.push(arg);
+    }
+  }
   try {
     const { values } = parseArgs({
-      args: [...args],
+      args: joined,
       options: { ...flags, help: { type: "boolean", short: "h" } } as never,
       strict: true,
       allowPositionals: false,

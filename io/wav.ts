@@ -375,10 +375,10 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
 /**
  * Encode a signal as a WAV file in memory.
  *
- * Float32 (the default) is written as `WAVE_FORMAT_EXTENSIBLE` with the
- * IEEE-float subformat. PCM is written with `WAVE_FORMAT_PCM` for 16-bit
- * mono/stereo and as `WAVE_FORMAT_EXTENSIBLE` when there are more than 2
- * channels or more than 16 bits, as [2] requires. Every file that is not
+ * `WAVE_FORMAT_EXTENSIBLE` is used when there are more than 2 channels, or
+ * for PCM deeper than 16 bits, as [2] requires; mono and stereo float32 (the
+ * default) is written as `WAVE_FORMAT_IEEE_FLOAT` with an 18-byte `fmt `
+ * chunk, as sox writes it (sox warns on extensible mono float). Every file that is not
  * plain `WAVE_FORMAT_PCM` gets a `fact` chunk holding the frame count [1, 3]
  * (sox does the same). The channel mask is the usual layout for 1–8 channels
  * (mono 0x4, stereo 0x3, ... 7.1 0x63F) and 0 beyond.
@@ -449,8 +449,9 @@ export function encodeWav(signal: Signal, options: EncodeWavOptions = {}): Uint8
 
   const bytesPerSample = bits / 8;
   const blockAlign = channelCount * bytesPerSample;
-  const extensible = channelCount > 2 || bits > 16; // [2]
-  const fmtSize = extensible ? 40 : 16;
+  const extensible = channelCount > 2 || (encoding === "pcm" && bits > 16); // [2]
+  // A non-PCM tag needs the 2-byte cbSize field (= 0) after the 16 basic bytes [1].
+  const fmtSize = extensible ? 40 : encoding === "float" ? 18 : 16;
   const hasFact = extensible || encoding === "float"; // every tag but WAVE_FORMAT_PCM [1, 3]
   const dataSize = frames * blockAlign;
   const pad = dataSize & 1;
@@ -487,6 +488,9 @@ export function encodeWav(signal: Signal, options: EncodeWavOptions = {}): Uint8
     view.setUint16(44, tag, true); // subformat GUID [2]
     bytes.set(SUBTYPE_GUID_TAIL, 46);
     p = 60;
+  } else if (fmtSize === 18) {
+    view.setUint16(36, 0, true); // cbSize
+    p = 38;
   }
   if (hasFact) {
     ascii(p, "fact");

@@ -268,7 +268,8 @@ Deno.test("encodeWav() → decodeWav() of float32 is bit-exact for float32-repre
   };
   const wav = decodeWav(encodeWav(signal));
   assert.equal(wav.sampleRate, 96000);
-  assert.deepEqual(wav.format, { encoding: "float", bitsPerSample: 32, extensible: true });
+  // Stereo float is written as plain tag 3 with an 18-byte fmt chunk, as sox writes it.
+  assert.deepEqual(wav.format, { encoding: "float", bitsPerSample: 32, extensible: false });
   assert.deepEqual(wav.channels, signal.channels); // deepEqual uses Object.is: -0 stays -0
 });
 
@@ -305,10 +306,8 @@ Deno.test("encodeWav() PCM defaults to 16 bits and uses the plain PCM tag for 16
   assert.equal(view.getUint16(34, true), 16);
 });
 
-Deno.test("encodeWav() writes WAVE_FORMAT_EXTENSIBLE with the standard channel masks for 1-8 channels and 0 beyond, and a fact chunk with the frame count", () => {
+Deno.test("encodeWav() writes float with more than 2 channels as WAVE_FORMAT_EXTENSIBLE with the standard channel masks and 0 beyond 8, and a fact chunk with the frame count", () => {
   const masks: Record<number, number> = {
-    1: 0x4,
-    2: 0x3,
     3: 0x7,
     4: 0x33,
     5: 0x37,
@@ -329,6 +328,21 @@ Deno.test("encodeWav() writes WAVE_FORMAT_EXTENSIBLE with the standard channel m
     assert.equal(new TextDecoder().decode(bytes.subarray(60, 64)), "fact");
     assert.equal(view.getUint32(68, true), 5);
     assert.equal(view.getUint32(4, true), bytes.length - 8);
+  }
+});
+
+Deno.test("encodeWav() writes mono and stereo float as tag 3 with cbSize 0 and a fact chunk (as sox does)", () => {
+  for (const count of [1, 2]) {
+    const bytes = encodeWav({
+      sampleRate: 48000,
+      channels: Array.from({ length: count }, () => new Float64Array(5)),
+    });
+    const view = new DataView(bytes.buffer);
+    assert.equal(view.getUint32(16, true), 18);
+    assert.equal(view.getUint16(20, true), 3);
+    assert.equal(view.getUint16(36, true), 0);
+    assert.equal(new TextDecoder().decode(bytes.subarray(38, 42)), "fact");
+    assert.equal(view.getUint32(46, true), 5);
   }
 });
 

@@ -1,0 +1,54 @@
+/**
+ * Open the device a `--device` flag names: `sim:<model>` (the virtual lab)
+ * or `webaudio[:<name>]` (real hardware through node-web-audio-api).
+ *
+ * @module
+ */
+import type { AudioDevice } from "../measure/audio_device.ts";
+import { createSimDevice, type MicKind } from "../sim/sim_device.ts";
+import type { RoomSpec } from "../sim/room.ts";
+import { UsageError } from "./_common.ts";
+
+/** Options that apply to one backend or the other. */
+export interface OpenDeviceOptions {
+  readonly serial: string;
+  readonly sampleRate: number;
+  readonly mic: MicKind;
+  readonly room?: RoomSpec | "anechoic" | "living-room" | undefined;
+  readonly noiseLevelDbfs?: number | undefined;
+  readonly rig?: string | undefined;
+  readonly turntableCmd?: string | undefined;
+}
+
+/** Open a device from its `--device` spelling. */
+export async function openDevice(spec: string, options: OpenDeviceOptions): Promise<AudioDevice> {
+  const [backend, ...rest] = spec.split(":");
+  const name = rest.join(":");
+  if (backend === "sim") {
+    if (!name) {
+      throw new UsageError(
+        `Cannot use --device as sim needs a model (sim:studio5): current value is "${spec}"`,
+      );
+    }
+    return createSimDevice({
+      model: name,
+      serial: options.serial,
+      sampleRate: options.sampleRate,
+      mics: options.mic,
+      ...(options.room === undefined ? {} : { room: options.room }),
+      ...(options.noiseLevelDbfs === undefined ? {} : { noiseLevelDbfs: options.noiseLevelDbfs }),
+    });
+  }
+  if (backend === "webaudio") {
+    return await openWebAudio(name, options);
+  }
+  throw new UsageError(
+    `Cannot use --device as it must be sim:<model> or webaudio[:<name>]: current value is "${spec}"`,
+  );
+}
+
+async function openWebAudio(_name: string, _options: OpenDeviceOptions): Promise<AudioDevice> {
+  throw new UsageError(
+    "Cannot use --device webaudio yet: the web-audio backend is not built into this version",
+  );
+}

@@ -1,0 +1,78 @@
+/**
+ * Position flags of `deno task measure` turned into mic positions
+ * (DESIGN.md conventions: azimuth counter-clockwise from the device's front,
+ * +90° = the device's left).
+ *
+ * @module
+ */
+import type { MicPosition } from "../measure/audio_device.ts";
+import { UsageError } from "./_common.ts";
+
+/**
+ * Parse an arc `start:stop:step` in degrees. The arc runs from start in
+ * steps while <= stop; when it spans a full turn the end (the same direction
+ * as the start) is left out, so `-180:180:5` gives 72 points.
+ */
+export function parseArc(text: string): number[] {
+  const parts = text.split(":").map((s) => Number(s.trim()));
+  if (parts.length !== 3 || parts.some((x) => !Number.isFinite(x))) {
+    throw new UsageError(
+      `Cannot use --arc as it must be start:stop:step in degrees (e.g. -180:180:5): current value is "${text}"`,
+    );
+  }
+  const [start, stop, step] = parts as [number, number, number];
+  if (!(step > 0) || stop < start) {
+    throw new UsageError(
+      `Cannot use --arc as step must be > 0 and stop >= start: current value is "${text}"`,
+    );
+  }
+  const fullTurn = Math.abs(stop - start - 360) < 1e-9;
+  const out: number[] = [];
+  for (let i = 0;; i++) {
+    const a = start + i * step;
+    if (a > stop + 1e-9 || (fullTurn && a >= stop - 1e-9)) break;
+    out.push(Math.round(a * 1e6) / 1e6);
+    if (out.length > 10000) {
+      throw new UsageError(`Cannot use --arc as it has more than 10000 points: "${text}"`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Move a listening position by a head offset (x, y) in centimetres in the
+ * device's frame (x away from the device's front, y toward the device's
+ * left = the listener's right). The head keeps the orientation it had at the
+ * nominal position (a listener who shifts sideways keeps looking ahead), so
+ * `headYawDeg` becomes `azimuth − azimuth'`.
+ */
+export function offsetPosition(position: MicPosition, xCm: number, yCm: number): MicPosition {
+  const az = (position.azimuthDeg * Math.PI) / 180;
+  const el = (position.elevationDeg * Math.PI) / 180;
+  const d = position.distanceMeters;
+  const x = d * Math.cos(el) * Math.cos(az) + xCm / 100;
+  const y = d * Math.cos(el) * Math.sin(az) + yCm / 100;
+  const z = d * Math.sin(el);
+  const distanceMeters = Math.hypot(x, y, z);
+  const azimuthDeg = (Math.atan2(y, x) * 180) / Math.PI;
+  const elevationDeg = (Math.asin(z / distanceMeters) * 180) / Math.PI;
+  const round = (v: number) => Math.round(v * 1e4) / 1e4;
+  const yaw = round((position.headYawDeg ?? 0) + position.azimuthDeg - azimuthDeg);
+  return {
+    azimuthDeg: round(azimuthDeg),
+    elevationDeg: round(elevationDeg),
+    distanceMeters: round(distanceMeters),
+    ...(yaw === 0 ? {} : { headYawDeg: yaw }),
+  };
+}
+
+/** Parse `--head-offset-cm x,y`. */
+export function parseOffset(text: string): [number, number] {
+  const parts = text.split(",").map((s) => Number(s.trim()));
+  if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x) || Math.abs(x) > 200)) {
+    throw new UsageError(
+      `Cannot use --head-offset-cm as it must be x,y in cm within ±200 (e.g. 0,5): current value is "${text}"`,
+    );
+  }
+  return parts as [number, number];
+}

@@ -1,0 +1,216 @@
+/**
+ * `deno task measure`: measure a device (simulated or real) with sweeps and
+ * write a measurement set.
+ *
+ * @module
+ */
+import type { AudioDevice, MicPosition } from "../measure/audio_device.ts";
+import { runMeasurementSession, SessionInterruptedError } from "../measure/session.ts";
+import { MIC_KINDS, type MicKind } from "../sim/sim_device.ts";
+import { LIVING_ROOM, type RoomSpec } from "../sim/room.ts";
+import {
+  booleanFlag,
+  numberFlag,
+  parseFlags,
+  progressReporter,
+  runCommand,
+  stringFlag,
+  UsageError,
+} from "./_common.ts";
+import { offsetPosition, parseArc, parseOffset } from "./_positions.ts";
+import { openDevice } from "./_devices.ts";
+
+const HELP = `
+deno task measure --device sim:<model>|webaudio[:<name>] --serial S --out <set> [options]
+
+Plays a synchronized sweep through each driver, records every mic, and writes
+a measurement set (manifest.json + one IR WAV per capture). IR sample 0 is the
+instant the sweep reaches the DAC (latency removed on the loopback input),
+acoustic delay kept.
+
+Device
+  --device D               sim:studio5 | sim:soundbar2 | sim:stereo-pair | webaudio[:name]
+  --serial S               the unit's serial (sim: seeds its tolerances; "nominal" = none)
+  --mic KIND               binaural | reference | both (default binaural)
+  --room R                 sim room: anechoic (default) | living-room |
+                           LxWxH:absorption[:maxOrder] (metres; device 1 m high, 1/3 into the room)
+  --noise-level-dbfs DB    sim input noise RMS (default -90)
+  --rig FILE               webaudio: rig file (channel map, levels)
+  --turntable-cmd CMD      webaudio: command run per position, {azimuth} replaced
+  --drivers a,b,...        measure only these drivers (default all)
+
+Positions (device frame: azimuth counter-clockwise from the front, +90 = device's left)
+  --azimuth DEG            one position (default 0)
+  --elevation DEG          (default 0)
+  --distance M             (default 2)
+  --arc START:STOP:STEP    an azimuth arc instead, e.g. -180:180:5 (72 points)
+  --head-offset-cm X,Y     move the head by X cm (away from the device) and Y cm (to the
+                           device's left); the head keeps looking the same way
+  --head-yaw-deg DEG       turn the head (counter-clockwise, 0 = facing the device)
+
+Sweep
+  --start-hz HZ (20)  --end-hz HZ (20000)  --duration-seconds S (1)
+  --sample-rate HZ (48000)  --level-dbfs DB (-12)  --ir-length-seconds S (0.5)
+
+Output
+  --out DIR                the measurement set folder (required)
+  --force                  replace an existing set
+  --append                 add these captures to the existing set of the same unit
+  --resume                 finish an interrupted session (kept in DIR.partial)
+  --json                   print the manifest summary as JSON on stdout
+`;
+
+await runCommand(HELP, async (args) => {
+  const v = parseFlags("measure", args, {
+    device: { type: "string" },
+    serial: { type: "string" },
+    mic: { type: "string" },
+    room: { type: "string" },
+    "noise-level-dbfs": { type: "string" },
+    rig: { type: "string" },
+    "turntable-cmd": { type: "string" },
+    drivers: { type: "string" },
+    azimuth: { type: "string" },
+    elevation: { type: "string" },
+    distance: { type: "string" },
+    arc: { type: "string" },
+    "head-offset-cm": { type: "string" },
+    "head-yaw-deg": { type: "string" },
+    "start-hz": { type: "string" },
+    "end-hz": { type: "string" },
+    "duration-seconds": { type: "string" },
+    "sample-rate": { type: "string" },
+    "level-dbfs": { type: "string" },
+    "ir-length-seconds": { type: "string" },
+    out: { type: "string" },
+    force: { type: "boolean" },
+    append: { type: "boolean" },
+    resume: { type: "boolean" },
+    json: { type: "boolean" },
+  });
+  const deviceSpec = stringFlag(v, "device", true);
+  const serial = stringFlag(v, "serial", true);
+  const out = stringFlag(v, "out", true);
+  if (booleanFlag(v, "force") && booleanFlag(v, "append")) {
+    throw new UsageError(
+      "Cannot use --force with --append: replace the set or add to it, not both",
+    );
+  }
+  const sampleRate = numberFlag(v, "sample-rate", 48000);
+  const mic = stringFlag(v, "mic") ?? "binaural";
+  if (!(MIC_KINDS as readonly string[]).includes(mic)) {
+    throw new UsageError(
+      `Cannot use --mic as it must be one of ${MIC_KINDS.join(", ")}: current value is "${mic}"`,
+    );
+  }
+  const positions = positionsFrom(v);
+  const device: AudioDevice = await openDevice(deviceSpec, {
+    serial,
+    sampleRate,
+    mic: mic as MicKind,
+    room: roomFrom(stringFlag(v, "room")),
+    noiseLevelDbfs: numberFlag(v, "noise-level-dbfs"),
+    rig: stringFlag(v, "rig"),
+    turntableCmd: stringFlag(v, "turntable-cmd"),
+  });
+  const driversFlag = stringFlag(v, "drivers");
+  try {
+    const started = performance.now();
+    const result = await runMeasurementSession(device, {
+      sweep: {
+        startHz: numberFlag(v, "start-hz", 20),
+        endHz: numberFlag(v, "end-hz", 20000),
+        durationSeconds: numberFlag(v, "duration-seconds", 1),
+        sampleRate,
+        levelDbfs: numberFlag(v, "level-dbfs", -12),
+      },
+      positions,
+      irLengthSeconds: numberFlag(v, "ir-length-seconds", 0.5),
+      ...(driversFlag ? { drivers: driversFlag.split(",").map((s) => s.trim()) } : {}),
+    }, {
+      out,
+      force: booleanFlag(v, "force"),
+      append: booleanFlag(v, "append"),
+      resume: booleanFlag(v, "resume"),
+      onProgress: progressReporter(`measure ${device.name}`),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const captures = result.manifest.captures;
+    const snrs = captures.map((c) => c.snrDb ?? Infinity);
+    const summary = {
+      out,
+      device: result.manifest.device,
+      sampleRate: result.manifest.sampleRate,
+      captures: captures.length,
+      measured: result.measured,
+      resumed: result.resumed,
+      minSnrDb: Math.min(...snrs),
+      seconds: Math.round(seconds * 100) / 100,
+      warnings: [
+        ...result.warnings,
+        ...captures.flatMap((c) => (c.warnings ?? []).map((w) => `${c.ir}: ${w}`)),
+      ],
+    };
+    if (booleanFlag(v, "json")) {
+      console.log(JSON.stringify(summary, null, 2));
+    } else {
+      console.log(
+        `wrote ${out}: ${captures.length} captures of ${result.manifest.device.model} ${serial} (${result.measured} measured now${
+          result.resumed ? `, ${result.resumed} resumed` : ""
+        }) in ${summary.seconds} s; lowest SNR ${summary.minSnrDb.toFixed(1)} dB`,
+      );
+      for (const w of summary.warnings) console.error(`warning: ${w}`);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof SessionInterruptedError) {
+      console.error(`error: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    await device.close();
+  }
+});
+
+function positionsFrom(v: Record<string, unknown>): MicPosition[] {
+  const values = v as Parameters<typeof numberFlag>[0];
+  const distanceMeters = numberFlag(values, "distance", 2);
+  const elevationDeg = numberFlag(values, "elevation", 0);
+  const yaw = numberFlag(values, "head-yaw-deg", 0);
+  const arc = stringFlag(values, "arc");
+  if (arc !== undefined && values.azimuth !== undefined) {
+    throw new UsageError("Cannot use --arc with --azimuth: give one position or an arc");
+  }
+  const azimuths = arc !== undefined ? parseArc(arc) : [numberFlag(values, "azimuth", 0)];
+  const offset = stringFlag(values, "head-offset-cm");
+  return azimuths.map((azimuthDeg) => {
+    const p: MicPosition = {
+      azimuthDeg,
+      elevationDeg,
+      distanceMeters,
+      ...(yaw === 0 ? {} : { headYawDeg: yaw }),
+    };
+    if (offset === undefined) return p;
+    const [x, y] = parseOffset(offset);
+    return offsetPosition(p, x, y);
+  });
+}
+
+function roomFrom(text: string | undefined): RoomSpec | "anechoic" | "living-room" | undefined {
+  if (text === undefined || text === "anechoic" || text === "living-room") return text;
+  const m = /^([\d.]+)x([\d.]+)x([\d.]+):([\d.]+)(?::(\d+))?$/.exec(text);
+  if (!m) {
+    throw new UsageError(
+      `Cannot use --room as it must be anechoic, living-room or LxWxH:absorption[:maxOrder] (e.g. 5x4x2.6:0.3): current value is "${text}"`,
+    );
+  }
+  const [lx, ly, lz, alpha] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+  return {
+    ...LIVING_ROOM,
+    dimensionsMeters: { x: lx, y: ly, z: lz },
+    absorption: alpha,
+    maxOrder: m[5] === undefined ? LIVING_ROOM.maxOrder : Number(m[5]),
+    devicePositionMeters: { x: lx / 3, y: ly / 2, z: Math.min(1, lz / 2) },
+  };
+}
