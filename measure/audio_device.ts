@@ -8,23 +8,17 @@
  * @module
  */
 import type { Signal } from "../dsp/signal.ts";
+import type { CapturePosition, ManifestMicRole } from "../io/manifest.ts";
 
 /**
  * Where the microphone (or the head centre) is, in the device's own frame
- * (DESIGN.md "Conventions"): x out of the front, y to the device's left, z up.
- * `azimuthDeg` is counter-clockwise from +x seen from above (+90 = device's
- * left), `elevationDeg` up positive, `distanceMeters` from the device's
- * reference point. `headYawDeg` turns a binaural head (0 = facing the device).
+ * (DESIGN.md "Conventions"): the measurement-set contract's position type
+ * (`io/manifest.ts`), one name for one thing.
  */
-export interface MicPosition {
-  readonly azimuthDeg: number;
-  readonly elevationDeg: number;
-  readonly distanceMeters: number;
-  readonly headYawDeg?: number;
-}
+export type MicPosition = CapturePosition;
 
 /** The role of an input channel (DESIGN.md measurement-set `mics[].role`). */
-export type MicRole = "ear-left" | "ear-right" | "reference";
+export type MicRole = ManifestMicRole;
 
 /** One input channel of a device. */
 export interface InputChannel {
