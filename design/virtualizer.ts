@@ -31,10 +31,8 @@
  */
 import type { Spectrum } from "../dsp/fft.ts";
 import { binFrequencies } from "../dsp/fft.ts";
+import { SPEED_OF_SOUND_MPS } from "../dsp/constants.ts";
 import type { FrequencyGrid } from "./transfer_matrix.ts";
-
-/** Speed of sound in air in m/s at 20 °C. */
-export const SPEED_OF_SOUND_MPS = 343;
 
 /** Average adult head radius in meters (Brown & Duda 1998 use 8.75 cm). */
 export const HEAD_RADIUS_METERS = 0.0875;

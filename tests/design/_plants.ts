@@ -12,11 +12,8 @@ import {
   createTransferMatrix,
   type TransferMatrix,
 } from "../../design/transfer_matrix.ts";
-import {
-  HEAD_RADIUS_METERS,
-  headShadowAlpha,
-  SPEED_OF_SOUND_MPS,
-} from "../../design/virtualizer.ts";
+import { HEAD_RADIUS_METERS, headShadowAlpha } from "../../design/virtualizer.ts";
+import { SPEED_OF_SOUND_MPS } from "../../dsp/constants.ts";
 
 export const SAMPLE_RATE = 48000;
 export const FFT_SIZE = 4096;
