@@ -387,3 +387,103 @@ export function verifyUnit(
 function hz(v: number): string {
   return v >= 1000 ? `${(v / 1000).toFixed(v >= 10000 ? 1 : 2)} kHz` : `${Math.round(v)} Hz`;
 }
+
+/** Every check `verifyUnit` runs per driver, in order (for reports that list passes too). */
+export const CHECKS: readonly CheckName[] = [
+  "dead-driver",
+  "swapped-drivers",
+  "polarity",
+  "frequency-response",
+  "sensitivity",
+  "thd",
+  "rub-buzz",
+  "air-leak",
+];
+
+function xml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;").replace(/'/g, "&apos;");
+}
+
+/** Context of a JUnit report. */
+export interface JunitContext {
+  readonly station: string;
+  /** ISO 8601 time of the verdict. */
+  readonly timestamp: string;
+  /** Seconds the verification took. */
+  readonly timeSeconds?: number;
+}
+
+/**
+ * A JUnit XML report of a verdict for line software: one test case per driver
+ * and check (`classname` = serial.driver, `name` = check), a `<failure>` with
+ * the plain-word reason for each violated one; properties carry serial,
+ * model, station and the limits' SHA-256.
+ */
+export function verdictToJunit(result: VerifyResult, context: JunitContext): string {
+  const drivers = Object.keys(result.metrics.drivers);
+  const cases: string[] = [];
+  let failures = 0;
+  for (const d of drivers) {
+    for (const check of CHECKS) {
+      const hits = result.violations.filter((v) => v.driver === d && v.check === check);
+      const name = `classname="${xml(`${result.serial}.${d}`)}" name="${check}"`;
+      if (hits.length === 0) {
+        cases.push(`    <testcase ${name}/>`);
+      } else {
+        failures++;
+        const body = hits.map((h) => h.reason).join("\n");
+        cases.push(
+          `    <testcase ${name}>\n      <failure type="${check}" message="${
+            xml(hits[0]!.reason)
+          }">${xml(body)}</failure>\n    </testcase>`,
+        );
+      }
+    }
+  }
+  return junitDocument(
+    result.serial,
+    context,
+    cases,
+    failures,
+    0,
+    { serial: result.serial, model: result.model, limitsSha256: result.limitsSha256 },
+  );
+}
+
+/** A JUnit XML report of a measurement that could not be judged (one `<error>` case). */
+export function invalidToJunit(serial: string, message: string, context: JunitContext): string {
+  const c = `    <testcase classname="${
+    xml(serial)
+  }" name="measurement">\n      <error type="invalid-measurement" message="${
+    xml(message)
+  }"/>\n    </testcase>`;
+  return junitDocument(serial, context, [c], 0, 1, { serial });
+}
+
+function junitDocument(
+  serial: string,
+  context: JunitContext,
+  cases: readonly string[],
+  failures: number,
+  errors: number,
+  properties: Record<string, string>,
+): string {
+  const props = Object.entries({ ...properties, station: context.station })
+    .map(([k, v]) => `      <property name="${xml(k)}" value="${xml(v)}"/>`).join("\n");
+  const time = (context.timeSeconds ?? 0).toFixed(3);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="spatialcal verify" tests="${cases.length}" failures="${failures}" errors="${errors}" time="${time}">
+  <testsuite name="${
+    xml(`verify ${serial}`)
+  }" tests="${cases.length}" failures="${failures}" errors="${errors}" time="${time}" timestamp="${
+    xml(context.timestamp)
+  }" hostname="${xml(context.station)}">
+    <properties>
+${props}
+    </properties>
+${cases.join("\n")}
+  </testsuite>
+</testsuites>
+`;
+}

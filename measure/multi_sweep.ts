@@ -348,6 +348,8 @@ export interface MultiSweepMeasurement extends MultiSweepResult {
   readonly driverIds: readonly string[];
   /** The microphone id used. */
   readonly micInput: string;
+  /** Wall-clock time of the separation (after the capture), ms. */
+  readonly separationMs: number;
 }
 
 /**
@@ -391,12 +393,15 @@ export async function measureMultiSweep(
   });
   const mic = rec.signal.channels[0]!;
   const loopback = loopbackInput === undefined ? undefined : rec.signal.channels[1]!;
+  const t0 = performance.now();
   const result = separateMultiSweep(plan, mic, loopback ? { loopback } : {});
+  const separationMs = performance.now() - t0;
   return {
     ...result,
     warnings: [...rec.warnings, ...result.warnings],
     plan,
     driverIds,
     micInput,
+    separationMs,
   };
 }

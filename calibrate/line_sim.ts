@@ -1,0 +1,505 @@
+/**
+ * A virtual production line: simulated units (`sim/`) with seeded defects go
+ * through the line station — one multiple-sweep capture of every driver at a
+ * reference microphone in an anechoic test box (Majdak et al. 2007), then
+ * `verifyUnit` against limits made from known-good simulated units — and the
+ * verdicts are tallied into a confusion matrix.
+ *
+ * The station's microphone sits off the device's symmetry planes (default
+ * azimuth 30°, elevation 20°, 0.5 m): on the axis of a left/right symmetric
+ * device, a left/right wiring swap would give the very same response and
+ * could not be detected.
+ *
+ * Defect types (one per defective unit, chosen uniformly with a seeded
+ * generator): reversed polarity, dead driver, rub & buzz (high-order
+ * distortion, total −40 to −30 dB), −4 dB sensitivity, air leak (first-order
+ * high-pass at 100–200 Hz on the woofer, or on the lowest driver), swapped
+ * wiring of two drivers.
+ *
+ * References:
+ * 1. P. Majdak, P. Balazs, B. Laback, "Multiple exponential sweep method for
+ *    fast measurement of head-related transfer functions", J. Audio Eng. Soc.
+ *    55(7/8), 2007.
+ *
+ * @module
+ */
+import type { MicPosition } from "../measure/audio_device.ts";
+import { measureMultiSweep, type MultiSweepMeasurement } from "../measure/multi_sweep.ts";
+import { createSimDevice, type SimDefects } from "../sim/sim_device.ts";
+import { computeLimits, type ComputeLimitsOptions } from "./golden.ts";
+import type { Limits, UnitMeasurement } from "./limits.ts";
+import { type CheckName, type VerifyResult, verifyUnit } from "./verify.ts";
+
+/** How the line station measures. */
+export interface StationConfig {
+  readonly sampleRate: number;
+  readonly startHz: number;
+  readonly endHz: number;
+  /** Sweep duration per driver in seconds (the drivers overlap). */
+  readonly durationSeconds: number;
+  readonly levelDbfs: number;
+  readonly irLengthSamples: number;
+  /** Highest harmonic order kept apart; the simulator's rub & buzz reaches order 30. */
+  readonly harmonicCount: number;
+  readonly maxLatencySamples: number;
+  /** Reference microphone position in the test box. */
+  readonly position: MicPosition;
+}
+
+/** The default station: 20 Hz–20 kHz, 1 s per driver, −24 dBFS, IR 2048, K = 30, mic at 30°/20°/0.5 m. */
+export const DEFAULT_STATION: StationConfig = {
+  sampleRate: 48000,
+  startHz: 20,
+  endHz: 20000,
+  durationSeconds: 1,
+  levelDbfs: -24,
+  irLengthSamples: 2048,
+  harmonicCount: 30,
+  maxLatencySamples: 1024,
+  position: { azimuthDeg: 30, elevationDeg: 20, distanceMeters: 0.5 },
+};
+
+/** Turn a one-pass capture into a line measurement. */
+export function unitFromMultiSweep(
+  m: MultiSweepMeasurement,
+  model: string,
+  serial: string,
+  sampleRate: number,
+): UnitMeasurement {
+  return {
+    model,
+    serial,
+    sampleRate,
+    drivers: [...m.driverIds],
+    captures: m.driverIds.map((driver, i) => ({
+      driver,
+      ir: m.drivers[i]!.ir,
+      harmonics: m.drivers[i]!.harmonics,
+      peakDbfs: m.peakDbfs,
+      warnings: m.warnings,
+    })),
+  };
+}
+
+/** Options of {@linkcode measureSimUnit}. */
+export interface SimUnitOptions {
+  readonly model: string;
+  readonly serial: string;
+  readonly defects?: SimDefects;
+  readonly station?: StationConfig;
+  readonly noiseLevelDbfs?: number;
+  readonly seed?: number;
+}
+
+/** A measured simulated unit, with the capture's duration. */
+export interface SimUnitMeasurement {
+  readonly unit: UnitMeasurement;
+  /** Stimulus + tail of the one pass, seconds (time on the station). */
+  readonly captureSeconds: number;
+  /** What M sequential sweeps would have taken, seconds. */
+  readonly sequentialSeconds: number;
+  /** The multiple-sweep result (for compute-time benchmarks). */
+  readonly measurement: MultiSweepMeasurement;
+}
+
+/**
+ * Measure one simulated unit at the line station (anechoic test box,
+ * reference microphone, one multiple-sweep pass).
+ */
+export async function measureSimUnit(options: SimUnitOptions): Promise<SimUnitMeasurement> {
+  const station = options.station ?? DEFAULT_STATION;
+  const device = createSimDevice({
+    model: options.model,
+    serial: options.serial,
+    sampleRate: station.sampleRate,
+    mics: "reference",
+    room: "anechoic",
+    ...(options.noiseLevelDbfs === undefined ? {} : { noiseLevelDbfs: options.noiseLevelDbfs }),
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.defects ? { defects: options.defects } : {}),
+  });
+  try {
+    await device.moveTo(station.position);
+    const m = await measureMultiSweep(device, {
+      startHz: station.startHz,
+      endHz: station.endHz,
+      durationSeconds: station.durationSeconds,
+      sampleRate: station.sampleRate,
+      levelDbfs: station.levelDbfs,
+      irLengthSamples: station.irLengthSamples,
+      harmonicCount: station.harmonicCount,
+      maxLatencySamples: station.maxLatencySamples,
+    });
+    return {
+      unit: unitFromMultiSweep(m, device.model, device.serial, station.sampleRate),
+      captureSeconds: m.plan.totalSeconds,
+      sequentialSeconds: m.plan.sequentialSeconds,
+      measurement: m,
+    };
+  } finally {
+    await device.close();
+  }
+}
+
+/** The defect types the line simulates. */
+export const DEFECT_TYPES = [
+  "polarity",
+  "dead-driver",
+  "rub-buzz",
+  "sensitivity",
+  "air-leak",
+  "swapped-wiring",
+] as const;
+export type DefectType = typeof DEFECT_TYPES[number];
+
+/** Which check should catch each defect type. */
+export const EXPECTED_CHECK: Readonly<Record<DefectType, CheckName>> = {
+  "polarity": "polarity",
+  "dead-driver": "dead-driver",
+  "rub-buzz": "rub-buzz",
+  "sensitivity": "sensitivity",
+  "air-leak": "air-leak",
+  "swapped-wiring": "swapped-drivers",
+};
+
+/** A seeded defect. */
+export interface PlannedDefect {
+  readonly type: DefectType;
+  /** Driver(s) affected. */
+  readonly drivers: readonly string[];
+  readonly defects: SimDefects;
+  /** Plain description (`"rub & buzz −35 dB on tweeter"`). */
+  readonly description: string;
+}
+
+/** Deterministic uniform [0, 1) generator (mulberry32). */
+export function lineRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Draw one defect for a unit of a model with these drivers (kinds by id). */
+export function drawDefect(
+  rand: () => number,
+  drivers: readonly { id: string; kind: string }[],
+): PlannedDefect {
+  const type = DEFECT_TYPES[Math.floor(rand() * DEFECT_TYPES.length)]!;
+  const pick = () => drivers[Math.floor(rand() * drivers.length)]!.id;
+  switch (type) {
+    case "polarity": {
+      const d = pick();
+      return {
+        type,
+        drivers: [d],
+        defects: { drivers: { [d]: { polarity: -1 } } },
+        description: `reversed polarity on ${d}`,
+      };
+    }
+    case "dead-driver": {
+      const d = pick();
+      return {
+        type,
+        drivers: [d],
+        defects: { drivers: { [d]: { dead: true } } },
+        description: `dead ${d}`,
+      };
+    }
+    case "rub-buzz": {
+      const d = pick();
+      const levelDb = -40 + 10 * rand();
+      return {
+        type,
+        drivers: [d],
+        defects: { drivers: { [d]: { rubBuzzLevel: Math.pow(10, levelDb / 20) } } },
+        description: `rub & buzz ${levelDb.toFixed(1)} dB on ${d}`,
+      };
+    }
+    case "sensitivity": {
+      const d = pick();
+      return {
+        type,
+        drivers: [d],
+        defects: { drivers: { [d]: { sensitivityOffsetDb: -4 } } },
+        description: `−4 dB sensitivity on ${d}`,
+      };
+    }
+    case "air-leak": {
+      const d = drivers.find((x) => x.kind === "woofer")?.id ?? drivers[0]!.id;
+      const hz = 100 + 100 * rand();
+      return {
+        type,
+        drivers: [d],
+        defects: { drivers: { [d]: { airLeakHz: hz } } },
+        description: `air leak (high-pass ${hz.toFixed(0)} Hz) on ${d}`,
+      };
+    }
+    case "swapped-wiring": {
+      const n = drivers.length;
+      const i = Math.floor(rand() * n);
+      const j = (i + 1 + Math.floor(rand() * (n - 1))) % n;
+      const wiring = drivers.map((_, k) => k);
+      wiring[i] = j;
+      wiring[j] = i;
+      return {
+        type,
+        drivers: [drivers[i]!.id, drivers[j]!.id],
+        defects: { wiring },
+        description: `${drivers[i]!.id} and ${drivers[j]!.id} wired to each other's outputs`,
+      };
+    }
+  }
+}
+
+/** Options of {@linkcode runLine}. */
+export interface LineOptions {
+  readonly model: string;
+  readonly units: number;
+  /** Probability that a unit has one defect, 0..1. */
+  readonly defectRate: number;
+  readonly seed: number;
+  /** Golden units for the limits (>= 3). Default 30. */
+  readonly goldenUnits?: number;
+  readonly station?: StationConfig;
+  readonly limitsOptions?: ComputeLimitsOptions;
+  /** Limits to use instead of measuring golden units. */
+  readonly limits?: Limits;
+  /** Called after each unit (progress, records). */
+  readonly onUnit?: (result: LineUnitResult, index: number) => void | Promise<void>;
+}
+
+/** One unit through the line. */
+export interface LineUnitResult {
+  readonly serial: string;
+  readonly defect: PlannedDefect | null;
+  readonly verdict: VerifyResult | null;
+  /** Set when the measurement could not be judged (retest). */
+  readonly invalid: string | null;
+  /** Compute time after capture (separation + verification), ms. */
+  readonly computeMs: number;
+  readonly captureSeconds: number;
+  /** What sequential sweeps would have taken, seconds. */
+  readonly sequentialSeconds: number;
+}
+
+/** Confusion-matrix row. */
+export interface ConfusionRow {
+  readonly units: number;
+  /** Failed units (defective: caught; good: false rejects). */
+  readonly failed: number;
+  readonly passed: number;
+  /** Defective units failed by the check meant for the defect. */
+  readonly byExpectedCheck: number;
+  readonly invalid: number;
+}
+
+/** The line's summary. */
+export interface LineSummary {
+  readonly model: string;
+  readonly units: number;
+  readonly goldenUnits: number;
+  readonly limitsSha256: string;
+  readonly confusion: Readonly<Record<DefectType | "good", ConfusionRow>>;
+  readonly yieldPercent: number;
+  readonly falseRejectPercent: number;
+  readonly missed: readonly { serial: string; description: string }[];
+  readonly falseRejects: readonly { serial: string; reasons: readonly string[] }[];
+  readonly captureSeconds: number;
+  readonly sequentialSeconds: number;
+  /** Mean and maximum compute time per unit after capture, ms. */
+  readonly computeMsMean: number;
+  readonly computeMsMax: number;
+  /** Cycle time per unit: capture + mean compute, seconds. */
+  readonly cycleSeconds: number;
+}
+
+/**
+ * Run a virtual line (see the module documentation).
+ *
+ * @throws {RangeError} for a bad unit count, defect rate or golden count.
+ */
+export async function runLine(options: LineOptions): Promise<{
+  summary: LineSummary;
+  results: LineUnitResult[];
+  limits: Limits;
+}> {
+  const { model, units, defectRate, seed } = options;
+  if (!Number.isInteger(units) || units < 1 || units > 1e6) {
+    throw new RangeError(
+      `Cannot run line as units must be an integer between 1 and 1000000: current value is ${units}`,
+    );
+  }
+  if (!(defectRate >= 0 && defectRate <= 1)) {
+    throw new RangeError(
+      `Cannot run line as defectRate must be between 0 and 1: current value is ${defectRate}`,
+    );
+  }
+  if (!Number.isInteger(seed)) {
+    throw new RangeError(`Cannot run line as seed must be an integer: current value is ${seed}`);
+  }
+  const station = options.station ?? DEFAULT_STATION;
+  const goldenCount = options.goldenUnits ?? 30;
+  let limits = options.limits;
+  if (!limits) {
+    if (!Number.isInteger(goldenCount) || goldenCount < 3) {
+      throw new RangeError(
+        `Cannot run line as goldenUnits must be an integer >= 3: current value is ${goldenCount}`,
+      );
+    }
+    const golden: UnitMeasurement[] = [];
+    for (let g = 0; g < goldenCount; g++) {
+      const serial = `GOLD-${seed}-${String(g).padStart(4, "0")}`;
+      golden.push(
+        (await measureSimUnit({ model, serial, station, seed: seed + 7919 * (g + 1) })).unit,
+      );
+    }
+    limits = await computeLimits(golden, options.limitsOptions ?? {});
+  }
+  const rand = lineRandom(seed);
+  const probe = createSimDevice({
+    model,
+    serial: "nominal",
+    mics: "reference",
+    sampleRate: station.sampleRate,
+  });
+  const drivers = probe.outputs.map((o) => ({ id: o.id, kind: o.kind }));
+  await probe.close();
+  const results: LineUnitResult[] = [];
+  for (let u = 0; u < units; u++) {
+    const serial = `LINE-${seed}-${String(u).padStart(6, "0")}`;
+    const defect = rand() < defectRate ? drawDefect(rand, drivers) : null;
+    const captured = await measureSimUnit({
+      model,
+      serial,
+      station,
+      seed: seed * 1000003 + u,
+      ...(defect ? { defects: defect.defects } : {}),
+    });
+    // Compute after capture = separation of the recording + verification
+    // (the simulator's synthesis stands for the physical playback).
+    const t0 = performance.now();
+    let verdict: VerifyResult | null = null;
+    let invalid: string | null = null;
+    try {
+      verdict = verifyUnit(captured.unit, limits);
+    } catch (e) {
+      invalid = (e as Error).message;
+    }
+    const computeMs = performance.now() - t0 + captured.measurement.separationMs;
+    const result: LineUnitResult = {
+      serial,
+      defect,
+      verdict,
+      invalid,
+      computeMs,
+      captureSeconds: captured.captureSeconds,
+      sequentialSeconds: captured.sequentialSeconds,
+    };
+    results.push(result);
+    if (options.onUnit) await options.onUnit(result, u);
+  }
+  return {
+    summary: summarize(model, results, limits, options.limits ? 0 : goldenCount),
+    results,
+    limits,
+  };
+}
+
+function summarize(
+  model: string,
+  results: readonly LineUnitResult[],
+  limits: Limits,
+  goldenUnits: number,
+): LineSummary {
+  const empty = (): {
+    units: number;
+    failed: number;
+    passed: number;
+    byExpectedCheck: number;
+    invalid: number;
+  } => ({
+    units: 0,
+    failed: 0,
+    passed: 0,
+    byExpectedCheck: 0,
+    invalid: 0,
+  });
+  const confusion = Object.fromEntries(
+    [...DEFECT_TYPES, "good"].map((k) => [k, empty()]),
+  ) as Record<DefectType | "good", ReturnType<typeof empty>>;
+  const missed: { serial: string; description: string }[] = [];
+  const falseRejects: { serial: string; reasons: string[] }[] = [];
+  for (const r of results) {
+    const row = confusion[r.defect?.type ?? "good"];
+    row.units++;
+    if (r.invalid !== null) {
+      row.invalid++;
+      continue;
+    }
+    if (r.verdict!.passed) {
+      row.passed++;
+      if (r.defect) missed.push({ serial: r.serial, description: r.defect.description });
+    } else {
+      row.failed++;
+      if (r.defect) {
+        const expected = EXPECTED_CHECK[r.defect.type];
+        if (r.verdict!.violations.some((v) => v.check === expected)) row.byExpectedCheck++;
+      } else {
+        falseRejects.push({
+          serial: r.serial,
+          reasons: r.verdict!.violations.map((v) => v.reason),
+        });
+      }
+    }
+  }
+  const good = confusion.good;
+  const passedAll = results.filter((r) => r.verdict?.passed).length;
+  const compute = results.map((r) => r.computeMs);
+  const captureSeconds = results[0]?.captureSeconds ?? 0;
+  const computeMsMean = compute.reduce((s, v) => s + v, 0) / Math.max(1, compute.length);
+  return {
+    model,
+    units: results.length,
+    goldenUnits,
+    limitsSha256: limits.sha256,
+    confusion,
+    yieldPercent: (100 * passedAll) / Math.max(1, results.length),
+    falseRejectPercent: (100 * good.failed) / Math.max(1, good.units - good.invalid),
+    missed,
+    falseRejects,
+    captureSeconds,
+    sequentialSeconds: results[0]?.sequentialSeconds ?? 0,
+    computeMsMean,
+    computeMsMax: Math.max(0, ...compute),
+    cycleSeconds: captureSeconds + computeMsMean / 1000,
+  };
+}
+
+/** The confusion matrix as a plain-text table. */
+export function formatConfusion(summary: LineSummary): string {
+  const lines = [
+    "unit type        units  caught  missed  by expected check  invalid",
+  ];
+  for (const t of DEFECT_TYPES) {
+    const r = summary.confusion[t];
+    lines.push(
+      `${t.padEnd(16)} ${String(r.units).padStart(5)}  ${String(r.failed).padStart(6)}  ${
+        String(r.passed).padStart(6)
+      }  ${String(r.byExpectedCheck).padStart(17)}  ${String(r.invalid).padStart(7)}`,
+    );
+  }
+  const g = summary.confusion.good;
+  lines.push(
+    `${"good".padEnd(16)} ${
+      String(g.units).padStart(5)
+    }  passed ${g.passed}, false rejects ${g.failed} (${
+      summary.falseRejectPercent.toFixed(2)
+    } %), invalid ${g.invalid}`,
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,234 @@
+/**
+ * `deno task verify`: judge one unit against golden limits on the line;
+ * exit 0 pass, 1 fail, 2 invalid input or measurement (retest).
+ *
+ * @module
+ */
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { sha256Hex, writeFileAtomically } from "../io/atomic.ts";
+import { InputError } from "../io/errors.ts";
+import {
+  type Limits,
+  readLimits,
+  readUnitMeasurement,
+  type UnitMeasurement,
+  writeUnitMeasurement,
+} from "../calibrate/limits.ts";
+import { DEFAULT_STATION, measureSimUnit } from "../calibrate/line_sim.ts";
+import { openRecords } from "../calibrate/records.ts";
+import { invalidToJunit, verdictToJunit, verifyUnit } from "../calibrate/verify.ts";
+import type { SimDefects } from "../sim/sim_device.ts";
+import {
+  booleanFlag,
+  numberFlag,
+  parseFlags,
+  pathExists,
+  runCommand,
+  stringFlag,
+  UsageError,
+} from "./_common.ts";
+
+const HELP = `
+deno task verify --in SET --limits LIMITS [options]
+deno task verify --device sim:MODEL --serial S --limits LIMITS [options]
+
+Checks one unit against golden limits (deno task golden): sensitivity,
+polarity, frequency response, THD, rub & buzz, dead and swapped drivers, air
+leak. Prints the verdict and the reason for each failure in plain words, and
+stores the verdict (serial, station, time, limits and bundle SHA-256,
+metrics, violations) in the record database.
+
+Exit codes: 0 pass, 1 fail, 2 invalid input or a measurement that cannot be
+judged (too noisy, clipped, silent, another model or sample rate, a driver
+missing, a corrupt limits file): retest; nothing is recorded for it.
+
+  --in SET             measurement set folder (reference-mic captures)
+  --device sim:MODEL   measure first: simulated unit in an anechoic test box,
+                       all drivers in one multiple-sweep pass (Majdak 2007)
+  --limits FILE        limits file (required)
+  --serial S           the unit's serial (required with --device; with --in it
+                       must match the set's)
+  --station ID         station id for the record (default: host name)
+  --batch ID           production batch (lot) for the record
+  --bundle FOLDER      the unit's filter bundle: its bundle.json SHA-256 is recorded
+  --db URL             record database: sqlite:<path>, a path, or postgres://…
+                       (default sqlite:spatialcal-records.db)
+  --no-record          do not store the verdict
+  --json               print the full verdict as JSON on stdout
+  --junit FILE         also write a JUnit XML report
+  --out SET            with --device: save the measurement as a set
+  --force              with --out: replace an existing set
+  --sim-defects JSON   with --device: defects of the simulated unit, e.g.
+                       '{"drivers":{"woofer":{"dead":true}}}' or '{"wiring":[1,0,2,3,4]}'
+  --sim-noise-dbfs DB  with --device: input noise level (default -90)
+  --sim-level-dbfs DB  with --device: stimulus level (default ${DEFAULT_STATION.levelDbfs})
+`;
+
+await runCommand(HELP, async (args) => {
+  const v = parseFlags("verify", args, {
+    in: { type: "string" },
+    device: { type: "string" },
+    limits: { type: "string" },
+    serial: { type: "string" },
+    station: { type: "string" },
+    batch: { type: "string" },
+    bundle: { type: "string" },
+    db: { type: "string" },
+    "no-record": { type: "boolean" },
+    json: { type: "boolean" },
+    junit: { type: "string" },
+    out: { type: "string" },
+    force: { type: "boolean" },
+    "sim-defects": { type: "string" },
+    "sim-noise-dbfs": { type: "string" },
+    "sim-level-dbfs": { type: "string" },
+  });
+  const inPath = stringFlag(v, "in");
+  const device = stringFlag(v, "device");
+  if ((inPath === undefined) === (device === undefined)) {
+    throw new UsageError("verify: give exactly one of --in SET or --device sim:MODEL (see --help)");
+  }
+  const limitsPath = stringFlag(v, "limits", true);
+  const station = stringFlag(v, "station") ?? hostname();
+  const junit = stringFlag(v, "junit");
+  const serialFlag = stringFlag(v, "serial");
+  const started = performance.now();
+  const timestamp = new Date().toISOString();
+  let serialForReport = serialFlag ?? inPath ?? "unknown";
+  try {
+    const limits: Limits = await readLimits(limitsPath);
+    let unit: UnitMeasurement;
+    if (inPath !== undefined) {
+      unit = await readUnitMeasurement(inPath);
+      serialForReport = unit.serial;
+      if (serialFlag !== undefined && serialFlag !== unit.serial) {
+        throw new InputError(
+          `Cannot verify "${inPath}" as --serial ${serialFlag} differs from the set's device.serial ${unit.serial}`,
+          { file: inPath, field: "device.serial", value: unit.serial },
+        );
+      }
+    } else {
+      const m = /^sim:([A-Za-z0-9_-]+)$/.exec(device!);
+      if (!m) {
+        throw new UsageError(
+          `Cannot use --device as it must be sim:MODEL: current value is "${device}"`,
+        );
+      }
+      if (serialFlag === undefined) throw new UsageError("verify: --device needs --serial S");
+      let defects: SimDefects | undefined;
+      const defectsText = stringFlag(v, "sim-defects");
+      if (defectsText !== undefined) {
+        try {
+          defects = JSON.parse(defectsText) as SimDefects;
+        } catch {
+          throw new UsageError(
+            `Cannot use --sim-defects as it must be JSON: current value is ${defectsText}`,
+          );
+        }
+      }
+      const noise = numberFlag(v, "sim-noise-dbfs");
+      const level = numberFlag(v, "sim-level-dbfs");
+      const station0 = level === undefined
+        ? { ...DEFAULT_STATION, sampleRate: limits.sampleRate }
+        : { ...DEFAULT_STATION, sampleRate: limits.sampleRate, levelDbfs: level };
+      const captured = await measureSimUnit({
+        model: m[1]!,
+        serial: serialFlag,
+        station: station0,
+        ...(defects ? { defects } : {}),
+        ...(noise === undefined ? {} : { noiseLevelDbfs: noise }),
+      });
+      unit = captured.unit;
+      console.error(
+        `verify: measured ${serialFlag} in one pass of ${
+          captured.captureSeconds.toFixed(2)
+        } s (sequential sweeps: ${captured.sequentialSeconds.toFixed(2)} s)`,
+      );
+      const out = stringFlag(v, "out");
+      if (out !== undefined) {
+        await writeUnitMeasurement(out, unit, {
+          position: station0.position,
+          sweep: {
+            method: "multiple-exponential",
+            startHz: station0.startHz,
+            endHz: station0.endHz,
+            durationSeconds: station0.durationSeconds,
+            levelDbfs: station0.levelDbfs,
+          },
+          rig: { backend: "sim", description: "line station: anechoic test box, reference mic" },
+          force: booleanFlag(v, "force"),
+        });
+        unit = await readUnitMeasurement(out);
+      }
+    }
+    const verdict = verifyUnit(unit, limits, { limitsFile: limitsPath });
+    let bundleSha256: string | null = null;
+    const bundle = stringFlag(v, "bundle");
+    if (bundle !== undefined) {
+      const bundleJson = join(bundle, "bundle.json");
+      if (!(await pathExists(bundleJson))) {
+        throw new InputError(`Cannot verify with bundle "${bundle}" as it has no bundle.json`, {
+          file: bundle,
+          field: "bundle.json",
+          value: bundle,
+        });
+      }
+      bundleSha256 = await sha256Hex(await Deno.readFile(bundleJson));
+    }
+    if (!booleanFlag(v, "no-record")) {
+      const db = await openRecords(stringFlag(v, "db") ?? "sqlite:spatialcal-records.db");
+      try {
+        await db.insert({
+          serial: verdict.serial,
+          station,
+          batch: stringFlag(v, "batch") ?? null,
+          createdAt: timestamp,
+          model: verdict.model,
+          passed: verdict.passed,
+          limitsSha256: verdict.limitsSha256,
+          bundleSha256,
+          setSha256: unit.source?.sha256 ?? null,
+          metrics: verdict.metrics,
+          violations: verdict.violations,
+        });
+      } finally {
+        await db.close();
+      }
+    }
+    const timeSeconds = (performance.now() - started) / 1000;
+    if (junit !== undefined) {
+      await writeFileAtomically(
+        junit,
+        new TextEncoder().encode(verdictToJunit(verdict, { station, timestamp, timeSeconds })),
+      );
+    }
+    if (booleanFlag(v, "json")) {
+      console.log(
+        JSON.stringify({ ...verdict, station, createdAt: timestamp, bundleSha256 }, null, 2),
+      );
+    } else {
+      console.log(`${verdict.passed ? "PASS" : "FAIL"} ${verdict.serial} (${verdict.model})`);
+      for (const x of verdict.violations) console.log(`  - ${x.reason}`);
+    }
+    for (const w of verdict.warnings) console.error(`warning: ${w}`);
+    return verdict.passed ? 0 : 1;
+  } catch (error) {
+    if (booleanFlag(v, "json") && error instanceof InputError) {
+      console.log(JSON.stringify(
+        { passed: null, invalid: true, serial: serialForReport, reason: error.message },
+        null,
+        2,
+      ));
+    }
+    if (junit !== undefined && error instanceof InputError) {
+      await writeFileAtomically(
+        junit,
+        new TextEncoder().encode(
+          invalidToJunit(serialForReport, error.message, { station, timestamp }),
+        ),
+      );
+    }
+    throw error;
+  }
+});
