@@ -41,6 +41,8 @@ export interface SynthesisContext {
   readonly head: Head;
   /** Built on first use (binaural head in a room). */
   headTable?: PlaneWaveHeadTable;
+  /** Diffuse-field directivity per source, built on first use. */
+  readonly diffuseCache: WeakMap<SourceSpec, Float64Array>;
 }
 
 const PISTON_STEP = 0.005;
@@ -58,7 +60,15 @@ export function createSynthesisContext(
   const xMax = ((2 * Math.PI * sampleRate) / 2 / speedOfSoundMps) * maxPistonRadiusMeters + 1;
   const pistonTable = new Float64Array(Math.ceil(xMax / PISTON_STEP) + 2);
   for (let i = 0; i < pistonTable.length; i++) pistonTable[i] = pistonDirectivity(i * PISTON_STEP);
-  return { sampleRate, fftSize, speedOfSoundMps, frequenciesHz, pistonTable, head };
+  return {
+    sampleRate,
+    fftSize,
+    speedOfSoundMps,
+    frequenciesHz,
+    pistonTable,
+    head,
+    diffuseCache: new WeakMap(),
+  };
 }
 
 /** A driver as the kernel sees it (room or free-field coordinates). */
@@ -114,6 +124,14 @@ function directivityAt(
 
 /** Diffuse-field (power-averaged over the sphere) directivity per bin. */
 function diffuseDirectivity(ctx: SynthesisContext, source: SourceSpec): Float64Array {
+  const cached = ctx.diffuseCache.get(source);
+  if (cached) return cached;
+  const out = computeDiffuseDirectivity(ctx, source);
+  ctx.diffuseCache.set(source, out);
+  return out;
+}
+
+function computeDiffuseDirectivity(ctx: SynthesisContext, source: SourceSpec): Float64Array {
   const bins = ctx.frequenciesHz.length;
   const out = new Float64Array(bins);
   const steps = 90;
@@ -183,15 +201,36 @@ function addPath(
   }
 }
 
-/** Add a Hann-windowed-sinc fractional delay of `delaySamples` with `gain` to `x`. */
-function addFractionalImpulse(x: Float64Array, delaySamples: number, gain: number): void {
+/**
+ * Add a Hann-windowed-sinc fractional delay of `delaySamples` with `gain` to `x`:
+ * taps `sinc(t)·½(1 + cos(πt/16))`, t = n − delay, |t| < 16. One sine per
+ * impulse (`sin(π(m − f)) = (−1)^(m+1)·sin(πf)` for integer m) and the window
+ * cosine by rotation, so a late reflection costs ~32 multiply-adds.
+ */
+export function addFractionalImpulse(x: Float64Array, delaySamples: number, gain: number): void {
   const n0 = Math.floor(delaySamples);
-  for (let n = n0 - SINC_HALF_TAPS + 1; n <= n0 + SINC_HALF_TAPS; n++) {
-    if (n < 0 || n >= x.length) continue;
-    const t = n - delaySamples;
-    const sinc = t === 0 ? 1 : Math.sin(Math.PI * t) / (Math.PI * t);
-    const w = 0.5 * (1 + Math.cos((Math.PI * t) / SINC_HALF_TAPS));
-    x[n]! += gain * sinc * w;
+  const frac = delaySamples - n0;
+  if (frac === 0) {
+    if (n0 >= 0 && n0 < x.length) x[n0]! += gain;
+    return;
+  }
+  const first = n0 - SINC_HALF_TAPS + 1;
+  const sinPiFrac = Math.sin(Math.PI * frac);
+  // t = n − delay = (n − n0) − frac; sin(πt) = (−1)^(n−n0+1)·sin(π·frac)
+  const w = Math.PI / SINC_HALF_TAPS;
+  const t0 = first - delaySamples;
+  let cr = Math.cos(w * t0), ci = Math.sin(w * t0);
+  const sr = Math.cos(w), si = Math.sin(w);
+  let sign = (first - n0) % 2 === 0 ? -1 : 1;
+  for (let n = first; n <= n0 + SINC_HALF_TAPS; n++) {
+    if (n >= 0 && n < x.length) {
+      const t = n - delaySamples;
+      x[n]! += gain * ((sign * sinPiFrac) / (Math.PI * t)) * 0.5 * (1 + cr);
+    }
+    sign = -sign;
+    const r = cr * sr - ci * si;
+    ci = cr * si + ci * sr;
+    cr = r;
   }
 }
 
