@@ -7,14 +7,14 @@ import { arcPlant, binsBetween, FIVE_DRIVERS_Y } from "./_plants.ts";
 const ARC = arcPlant(FIVE_DRIVERS_Y);
 const DESIGN = designBeamformer(ARC);
 
-Deno.test("beamformer on a 5-driver 20 cm array controls about 1.6–3.4 kHz: the high edge is the aliasing limit c/(2·5 cm)", () => {
+Deno.test("beamformer on a 5-driver 20 cm array controls about 1.6–3.1 kHz, below the aliasing limit c/(2·5 cm)", () => {
   const band = DESIGN.controlledBand;
   assert.ok(band !== null, DESIGN.warnings.join());
   assert.deepEqual(DESIGN.warnings, []);
   // Low edge: a flat ±45° lobe with ±90° nulls needs a 4th-order pattern, WNG-limited (−6 dB) below ~1.6 kHz.
   assert.ok(band.lowHz >= 1000 && band.lowHz <= 1800, `low edge ${band.lowHz}`);
   // High edge: spatial aliasing at c/(2s) = 343/(2·0.05) = 3430 Hz.
-  assert.ok(band.highHz >= 3000 && band.highHz <= 3430, `high edge ${band.highHz}`);
+  assert.ok(band.highHz >= 2800 && band.highHz <= 3430, `high edge ${band.highHz}`);
 });
 
 Deno.test("beamformer nulls are ≥ 20 dB below on-axis at ±90° and the response stays within ±3 dB over ±45° in the controlled band", () => {
@@ -44,11 +44,18 @@ Deno.test("beamformer holds its drive-effort limit ‖w‖² ≤ E_max in every 
       `bin ${k}: ${e} > ${DESIGN.effortLimit[k]}`,
     );
   }
-  // Loading shrinks the on-axis response a little, so the realized WNG may sit slightly below the floor.
-  assert.ok(DESIGN.predicted.minWhiteNoiseGainDb >= -7, `${DESIGN.predicted.minWhiteNoiseGainDb}`);
+  // The on-axis response is a hard constraint, so the effort limit is exactly the WNG floor; the
+  // bisection stops within 1 % of the smallest feasible loading (above it).
+  assert.ok(
+    DESIGN.predicted.minWhiteNoiseGainDb >= -6 - 1e-6,
+    `${DESIGN.predicted.minWhiteNoiseGainDb}`,
+  );
+  for (let k = 1; k < DESIGN.frequenciesHz.length; k++) {
+    if (DESIGN.blend[k] === 1) assert.ok(DESIGN.predicted.beam.whiteNoiseGainDb[k]! >= -6 - 1e-6);
+  }
 });
 
-Deno.test("beamformer falls back to matrix mixing outside the band and keeps the on-axis response of mixing within ±3 dB everywhere", () => {
+Deno.test("beamformer falls back to matrix mixing outside the band and keeps exactly the on-axis response of mixing everywhere", () => {
   for (const hz of [200, 500, 8000]) {
     const k = Math.round((hz * DESIGN.fftSize) / DESIGN.sampleRate);
     assert.equal(DESIGN.blend[k], 0);
@@ -59,7 +66,8 @@ Deno.test("beamformer falls back to matrix mixing outside the band and keeps the
   }
   const beam = DESIGN.predicted.beam.onAxisDb, mix = DESIGN.predicted.mixing.onAxisDb;
   for (const k of binsBetween(DESIGN.frequenciesHz, 100, 16000)) {
-    assert.ok(Math.abs(beam[k]! - mix[k]!) <= 3, `bin ${k}: ${beam[k]} vs ${mix[k]}`);
+    // a(0°)·w = d₀ is a hard constraint of the beam, and the cross-fade is linear in w.
+    assert.ok(Math.abs(beam[k]! - mix[k]!) <= 1e-6, `bin ${k}: ${beam[k]} vs ${mix[k]}`);
   }
 });
 
