@@ -34,6 +34,8 @@ float32. Prints peak-to-noise ratio, THD and latency per channel.
                             Without it the IR keeps everything from the sweep's first sample.
   --ir-length-seconds S     IR length (default: the recorded tail after the sweep, >= 0.1 s)
   --harmonics N             highest harmonic order to separate, 1..16 (default 5)
+  --fft-precision P         float64 (default, exact) or float32 (PFFFT SIMD, ~3x faster,
+                            round-off floor ~-130 dB)
   --harmonics-out FILE      also write the harmonic IRs (channel-major: for each recorded
                             channel, orders 2..N)
   --force                   overwrite existing output files
@@ -48,6 +50,7 @@ await runCommand(HELP, async (args) => {
     "loopback-channel": { type: "string" },
     "ir-length-seconds": { type: "string" },
     harmonics: { type: "string" },
+    "fft-precision": { type: "string" },
     "harmonics-out": { type: "string" },
     force: { type: "boolean" },
     json: { type: "boolean" },
@@ -103,6 +106,9 @@ await runCommand(HELP, async (args) => {
       ? {}
       : { irLengthSamples: Math.round(irSeconds * sweep.sampleRate) }),
     harmonicCount,
+    ...(v["fft-precision"] === undefined
+      ? {}
+      : { fftPrecision: stringFlag(v, "fft-precision") as "float64" }),
   });
   await writeWav(out, result.ir);
   if (harmonicsOut !== undefined) {

@@ -28,3 +28,4 @@ export * from "./minimum_phase.ts";
 export * from "./delay.ts";
 export * from "./filters.ts";
 export * from "./complex_linalg.ts";
+export * from "./fft_float32.ts";

@@ -10,7 +10,13 @@ import { fftConvolve } from "../../dsp/convolve.ts";
 import { seededRandom } from "../_assert.ts";
 
 const fs = 48000;
-const sweep = synchronizedSweep({ startHz: 20, endHz: 20000, durationSeconds: 5, sampleRate: fs, levelDbfs: -12 });
+const sweep = synchronizedSweep({
+  startHz: 20,
+  endHz: 20000,
+  durationSeconds: 5,
+  sampleRate: fs,
+  levelDbfs: -12,
+});
 const rand = seededRandom(42);
 const length = 10 * fs;
 const channels = Array.from({ length: 8 }, (_, c) => {
@@ -30,4 +36,8 @@ Deno.bench("deconvolve() 10 s × 48 kHz × 8 channels, 5 s sweep, harmonics 2..5
 
 Deno.bench("deconvolve() 10 s × 48 kHz × 1 channel, 5 s sweep", () => {
   deconvolve(sweep, { sampleRate: fs, channels: [channels[0]!] }, { irLengthSamples: fs });
+});
+
+Deno.bench("deconvolve() 10 s × 48 kHz × 8 channels, fftPrecision float32 (PFFFT SIMD)", () => {
+  deconvolve(sweep, recording, { irLengthSamples: fs, fftPrecision: "float32" });
 });
