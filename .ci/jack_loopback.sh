@@ -6,14 +6,19 @@
 #   bash .ci/jack_loopback.sh stop     # stop what `start` started (idempotent)
 #   bash .ci/jack_loopback.sh status   # print the state; exit 0 when all runs
 #
-# Layout (CH=8 channels, 48 kHz, period 256, all --no-realtime):
+# Layout (CH=8 channels, 48 kHz, period 256, all --no-realtime, both servers
+# synchronous (-S): a late client (jconvolver on a loaded machine) delays the
+# cycle instead of leaving stale data on its ports only, which the loopback
+# reference channel could not see):
 #   jackd "loopup"  : dummy driver, the clock; `loopback` client with CH ports
 #   jackd "default" : proxy driver; its system:playback_N / system:capture_N are
 #                     the ports loop:loop:from_client_N / to_client_N upstream
 #   jconvolver      : on "loopup", channels 1..4: from_client_i -> IR_i -> to_client_i
 #                     (fixtures/jack/ir_ch<i>.wav, partition = period: no added latency)
-#   channels 5..CH  : plain loopback (bit-identical, gain 1); channel CH is the
-#                     rig's loopback (electrical reference) channel.
+#   channel MIX=6   : a "room mic": capture_6 hears the sum of jconvolver's
+#                     outputs 1..4 (every driver through its known IR), not playback_6
+#   other channels  : plain loopback (bit-identical, gain 1) on 5, 7, 8; channel
+#                     CH is the rig's loopback (electrical reference) channel.
 #
 # Environment: JACK_LOOPBACK_DIR (state: pid files, logs, jconvolver config;
 # default /tmp/spatialcal-jack), JACK_LOOPBACK_CHANNELS (8), JACK_LOOPBACK_RATE
@@ -25,6 +30,7 @@ CH=${JACK_LOOPBACK_CHANNELS:-8}
 RATE=${JACK_LOOPBACK_RATE:-48000}
 PERIOD=${JACK_LOOPBACK_PERIOD:-256}
 IR_CHANNELS=4
+MIX=6
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 IR_DIR="$ROOT/fixtures/jack"
 export JACK_NO_START_SERVER=1
@@ -74,7 +80,7 @@ do_stop() {
   stop_one jconvolver
   stop_one jackd-default
   stop_one jackd-loopup
-  for _ in $(seq 30); do
+  for _ in $(seq 50); do
     if ! server_running loopup && ! server_running ""; then break; fi
     sleep 0.1
   done
@@ -90,10 +96,18 @@ connected() { # server src dst: is src connected to dst
   jack_lsp -s "$1" -c "$2" 2>/dev/null | grep -qx "   $3"
 }
 
+wire_mix() {
+  local i
+  for i in $(seq "$IR_CHANNELS"); do
+    connected loopup "jconvolver:out_$i" "loop:loop:to_client_$MIX" ||
+      jack_connect -s loopup "jconvolver:out_$i" "loop:loop:to_client_$MIX"
+  done
+}
+
 wire_loopback() {
   local i
   for i in $(seq "$CH"); do
-    if [ "$i" -gt "$IR_CHANNELS" ]; then
+    if [ "$i" -gt "$IR_CHANNELS" ] && [ "$i" -ne "$MIX" ]; then
       connected loopup "loop:loop:from_client_$i" "loopback:playback_$i" ||
         jack_connect -s loopup "loop:loop:from_client_$i" "loopback:playback_$i"
       connected loopup "loopback:capture_$i" "loop:loop:to_client_$i" ||
@@ -137,13 +151,19 @@ do_start() {
   conv=$(read_pid jconvolver)
   if pid_alive "$up" && pid_alive "$def" && pid_alive "$conv" && server_running loopup && server_running ""; then
     wire_loopback
+    wire_mix
     say "already running (loopup pid $up, default pid $def, jconvolver pid $conv); connections checked"
     return 0
   fi
   if [ -n "$up$def$conv" ]; then
-    say "partly running: restarting"
+    say "partly running (pid files: ${up:-none} ${def:-none} ${conv:-none}): restarting"
     do_stop >/dev/null
   fi
+  # a server that is shutting down (or one a crashed client started) may take a moment
+  for _ in $(seq 50); do
+    if ! server_running loopup && ! server_running ""; then break; fi
+    sleep 0.1
+  done
   if server_running loopup || server_running ""; then
     say "a JACK server not started by this script is running; stop it first (jack_lsp lists its ports)"
     return 1
@@ -156,7 +176,7 @@ do_start() {
     fi
   done
 
-  jackd -n loopup -L "$CH" --no-realtime -d dummy -r "$RATE" -p "$PERIOD" -C 0 -P 0 \
+  jackd -S -n loopup -L "$CH" --no-realtime -d dummy -r "$RATE" -p "$PERIOD" -C 0 -P 0 \
     </dev/null >"$STATE/jackd-loopup.log" 2>&1 &
   echo $! >"$STATE/jackd-loopup.pid"
   if ! jack_wait -s loopup -w -t 10 >/dev/null 2>&1 || ! server_running loopup; then
@@ -167,7 +187,7 @@ do_start() {
   fi
   say "started jackd loopup (dummy, $CH loopback ports, $RATE Hz, period $PERIOD; pid $(read_pid jackd-loopup))"
 
-  jackd --no-realtime -d proxy -u loopup -n loop -C "$CH" -P "$CH" \
+  jackd -S --no-realtime -d proxy -u loopup -n loop -C "$CH" -P "$CH" \
     </dev/null >"$STATE/jackd-default.log" 2>&1 &
   echo $! >"$STATE/jackd-default.pid"
   if ! jack_wait -w -t 10 >/dev/null 2>&1 || ! server_running "" ||
@@ -180,7 +200,7 @@ do_start() {
   say "started default jackd (proxy of loopup, $CH channels each way; pid $(read_pid jackd-default))"
 
   wire_loopback
-  say "wired plain loopback on channels $((IR_CHANNELS + 1))..$CH"
+  say "wired plain loopback on channels $((IR_CHANNELS + 1))..$CH except $MIX"
 
   local conf
   conf=$(write_jconvolver_config)
@@ -199,7 +219,9 @@ do_start() {
     sleep 0.1
   done
   say "started jconvolver (pid $(read_pid jconvolver)) with known IRs on channels 1..$IR_CHANNELS from $IR_DIR; config $conf"
-  say "ready: system:playback_N -> system:capture_N, N=1..$CH"
+  wire_mix
+  say "wired mix channel $MIX: capture_$MIX = sum of the known-IR outputs 1..$IR_CHANNELS"
+  say "ready: system:playback_N -> system:capture_N (N=1..$CH, not $MIX); system:playback_1..$IR_CHANNELS -> system:capture_$MIX"
 }
 
 do_status() {

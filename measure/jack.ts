@@ -126,19 +126,32 @@ export async function listJackConnections(): Promise<Map<string, string[]>> {
 
 /**
  * The JACK ports node-web-audio-api opened for process `pid`, read from the
- * port list (`cpal_client_<pid>_out:out_N`, `cpal_client_<pid>_in:in_N`).
+ * port list: `cpal_client_<pid>_out:out_N` and `cpal_client_<pid>_in:in_N`
+ * (JACK appends `-01`, `-02`, … to a client name already taken, e.g. while a
+ * previous context of the same process is still closing). Ports listed in
+ * `before` (a snapshot taken before the context was created) are skipped, so
+ * a lingering client of an earlier context is never picked.
  */
 export function webAudioJackPorts(
   ports: ReadonlyMap<string, readonly string[]>,
   pid: number,
+  before: ReadonlySet<string> = new Set(),
 ): WebAudioJackPorts {
-  const outPrefix = `cpal_client_${pid}_out:out_`;
-  const inPrefix = `cpal_client_${pid}_in:in_`;
-  const byIndex = (prefix: string) =>
-    [...ports.keys()]
-      .filter((name) => name.startsWith(prefix))
-      .sort((a, b) => Number(a.slice(prefix.length)) - Number(b.slice(prefix.length)));
-  return { outputs: byIndex(outPrefix), inputs: byIndex(inPrefix) };
+  const pick = (kind: "out" | "in") => {
+    const pattern = new RegExp(`^cpal_client_${pid}_${kind}(-\\d+)?:${kind}_(\\d+)$`);
+    const found = [...ports.keys()]
+      .filter((name) => !before.has(name))
+      .map((name) => ({ name, match: pattern.exec(name) }))
+      .filter((p) => p.match !== null);
+    // one client only: the first one (by name) among the new ones
+    const clients = [...new Set(found.map((p) => p.name.split(":")[0]!))].sort();
+    const client = clients[0];
+    return found
+      .filter((p) => p.name.split(":")[0] === client)
+      .sort((a, b) => Number(a.match![2]) - Number(b.match![2]))
+      .map((p) => p.name);
+  };
+  return { outputs: pick("out"), inputs: pick("in") };
 }
 
 async function connectOrDisconnect(

@@ -165,7 +165,9 @@ export interface TimingFault {
  * `aligned[i]` should follow `stimulus[i]`) with the stimulus, block by
  * block, and return the blocks whose correlation peak moved by more than
  * `toleranceSamples` or fell below `minNormalizedPeak` — the marks of a lost,
- * repeated or zeroed period (xrun). Blocks with less than 1e-4 of the
+ * repeated or zeroed period (xrun) — and the first 128-sample window where
+ * the stimulus is active but the loopback carries less than −30 dB of it
+ * (a silent gap; reported with offset 0 and correlation 0). Blocks with less than 1e-4 of the
  * stimulus' mean block energy are skipped.
  *
  * @param searchSamples Largest lag offset searched either way; must exceed the audio period. Default 1200.
@@ -189,6 +191,27 @@ export function findTimingFaults(
   for (let i = 0; i < n; i++) total += (stimulus[i] as number) ** 2;
   const meanBlockEnergy = total * block / Math.max(1, n);
   const faults: TimingFault[] = [];
+  // Silent gaps (a period replaced by zeros): in 128-sample windows where the
+  // stimulus is active, the loopback must carry at least -30 dB of the
+  // stimulus' energy scaled by the loop gain.
+  let cross = 0;
+  for (let i = 0; i < n; i++) {
+    cross += (stimulus[i] as number) * ((aligned[i] as number | undefined) ?? 0);
+  }
+  const gain2 = total > 0 ? (cross / total) ** 2 : 0;
+  const win = 128;
+  const meanWinEnergy = total * win / Math.max(1, n);
+  for (let start = 0; start + win <= n; start += win) {
+    let ex = 0, ey = 0;
+    for (let i = start; i < start + win; i++) {
+      ex += (stimulus[i] as number) ** 2;
+      ey += ((aligned[i] as number | undefined) ?? 0) ** 2;
+    }
+    if (ex > 1e-2 * meanWinEnergy && ey < 1e-3 * gain2 * ex) {
+      faults.push({ startSample: start, lagOffsetSamples: 0, normalizedPeak: 0 });
+      break;
+    }
+  }
   for (let start = 0; start < n; start += block) {
     const end = Math.min(n, start + block);
     const x = new Float64Array(end - start);
@@ -221,7 +244,7 @@ export function findTimingFaults(
       faults.push({ startSample: start, lagOffsetSamples: offset, normalizedPeak });
     }
   }
-  return faults;
+  return faults.sort((a, b) => a.startSample - b.startSample);
 }
 
 /** Energy of `x` at `frequencyHz` (|Σ x[n]·e^{-jωn}|², rectangular window). */
@@ -875,6 +898,9 @@ export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Pr
     );
   }
   const interfaceName = options.deviceName ?? rig.interface.name;
+  // libjack starts a server by itself when a client cannot reach one (e.g.
+  // after the server died mid-session); a measurement tool must never do that.
+  if (Deno.env.get("JACK_NO_START_SERVER") === undefined) Deno.env.set("JACK_NO_START_SERVER", "1");
   const nwa: Nwa = await import("node-web-audio-api");
   if (probe.backend === "alsa") {
     const devices = await nwa.mediaDevices.enumerateDevices();
@@ -889,6 +915,9 @@ export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Pr
       );
     }
   }
+  const portsBefore = probe.backend === "jack"
+    ? new Set((await listJackConnections().catch(() => new Map())).keys())
+    : new Set<string>();
   let context: InstanceType<Nwa["AudioContext"]>;
   try {
     context = new nwa.AudioContext({ sampleRate: options.sampleRate, latencyHint: "playback" });
@@ -917,7 +946,7 @@ export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Pr
     let ports: Map<string, string[]> | undefined;
     for (let i = 0; i < 50; i++) {
       ports = await listJackConnections().catch(() => undefined);
-      const found = ports && webAudioJackPorts(ports, Deno.pid);
+      const found = ports && webAudioJackPorts(ports, Deno.pid, portsBefore);
       if (found && found.outputs.length >= PORTS && found.inputs.length >= PORTS) {
         jackPorts = found;
         break;

@@ -1,0 +1,694 @@
+/**
+ * Tests of the webaudio backend: the pure timing / level / routing kernels
+ * always run; the hardware tests run through a real JACK loopback
+ * (`bash .ci/jack_loopback.sh start`: jconvolver applies the known IRs of
+ * `fixtures/jack/` on channels 1–4, capture 6 hears their sum, 5/7/8 are plain
+ * loopback). Without a JACK server they are skipped with a printed reason,
+ * unless `CI` is set: then they must run.
+ *
+ * Every JACK-touching test lives in this one file (tests of one file run
+ * sequentially), because some of them stop and restart the servers.
+ */
+import nodeAssert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  crossCorrelation,
+  findTimingFaults,
+  judgeLevelCheck,
+  LevelCheckError,
+  measureLatency,
+  openWebAudioDevice,
+  runTurntableCommand,
+  turntableCommand,
+  type WebAudioRecording,
+} from "../../measure/webaudio_device.ts";
+import { parseRig } from "../../measure/rig.ts";
+import { parseJackLsp, planJackRouting, webAudioJackPorts } from "../../measure/jack.ts";
+import { AudioUnavailableError, parseAsoundCards, probeAudioSystem } from "../../measure/_probe.ts";
+import { jackServerRunning } from "../../measure/jack.ts";
+import { realFftPlan } from "../../dsp/fft.ts";
+import { fftConvolve } from "../../dsp/convolve.ts";
+import { synchronizedSweep } from "../../measure/synchronized_sweep.ts";
+import { deconvolve } from "../../measure/deconvolve.ts";
+import { decodeWav } from "../../io/wav.ts";
+import { KNOWN_IR_DELAYS, KNOWN_IR_TAPS, knownJackIr } from "../../fixtures/jack/make_irs.ts";
+import { assertAllClose, errorDb, seededRandom } from "../_assert.ts";
+import { runCli } from "../cli/_run.ts";
+
+function assert(condition: unknown, message?: string): asserts condition {
+  nodeAssert.ok(condition, message);
+}
+function assertEquals(actual: unknown, expected: unknown, message?: string): void {
+  nodeAssert.deepStrictEqual(actual, expected, message);
+}
+type ErrorCheck = (new (...args: never[]) => Error) | ((e: Error) => boolean);
+function checkError(error: unknown, check: ErrorCheck, includes?: string): void {
+  assert(error instanceof Error, `expected an Error, got ${String(error)}`);
+  if (check.prototype instanceof Error || check === Error) {
+    assert(
+      error instanceof (check as new () => Error),
+      `expected ${check.name}, got ${error.name}: ${error.message}`,
+    );
+  } else {
+    assert((check as (e: Error) => boolean)(error), `unexpected ${error.name}: ${error.message}`);
+  }
+  if (includes !== undefined) {
+    assert(error.message.includes(includes), `message "${error.message}" lacks "${includes}"`);
+  }
+}
+function assertThrows(fn: () => unknown, check: ErrorCheck, includes?: string): void {
+  try {
+    fn();
+  } catch (error) {
+    checkError(error, check, includes);
+    return;
+  }
+  throw new nodeAssert.AssertionError({ message: "expected a throw" });
+}
+async function assertRejects(
+  fn: () => Promise<unknown>,
+  check: ErrorCheck,
+  includes?: string,
+): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    checkError(error, check, includes);
+    return;
+  }
+  throw new nodeAssert.AssertionError({ message: "expected a rejection" });
+}
+
+const SR = 48000;
+const SCRIPT = new URL("../../.ci/jack_loopback.sh", import.meta.url).pathname;
+
+// ---------------------------------------------------------------------------
+// Pure kernels
+
+Deno.test("crossCorrelation() equals the direct sum Σ r[i+l]·s[i]", () => {
+  const rnd = seededRandom(1);
+  const r = Float64Array.from({ length: 300 }, () => rnd() - 0.5);
+  const s = Float64Array.from({ length: 100 }, () => rnd() - 0.5);
+  const c = crossCorrelation(r, s, 50);
+  const direct = Float64Array.from({ length: 51 }, (_, l) => {
+    let sum = 0;
+    for (let i = 0; i < s.length; i++) sum += (r[i + l] ?? 0) * s[i]!;
+    return sum;
+  });
+  // FFT round-off of a 512-point transform: ~1e-15 relative to the sums (~5).
+  assertAllClose(c, direct, { atol: 1e-12 });
+});
+
+Deno.test("measureLatency() finds an integer delay of a noise stimulus exactly", () => {
+  const rnd = seededRandom(2);
+  const s = Float64Array.from({ length: 4000 }, () => rnd() - 0.5);
+  const r = new Float64Array(6000);
+  r.set(s.map((v) => 0.7 * v), 1234);
+  const { lagSamples, normalizedPeak } = measureLatency(r, s, 1500);
+  assertEquals(lagSamples, 1234);
+  assert(Math.abs(normalizedPeak - 1) < 1e-9);
+});
+
+function testSweep(n: number): Float64Array {
+  return Float64Array.from(
+    { length: n },
+    (_, i) => 0.25 * Math.sin(2 * Math.PI * (20 * i / SR + 0.5 * 20000 * (i / SR) ** 2 / (n / SR))),
+  );
+}
+
+Deno.test("findTimingFaults() finds no fault in an exact loopback", () => {
+  const x = testSweep(48000);
+  assertEquals(findTimingFaults(x, x), []);
+});
+
+Deno.test("findTimingFaults() detects a lost period (256 samples) of the loopback", () => {
+  const x = testSweep(48000);
+  const y = new Float64Array(48000);
+  y.set(x.subarray(0, 20000));
+  y.set(x.subarray(20256), 20000); // period 256 lost at sample 20000
+  const faults = findTimingFaults(y, x);
+  assert(faults.length > 0);
+  assert(
+    faults[0]!.startSample >= 18432 && faults[0]!.startSample <= 20480,
+    `${faults[0]!.startSample}`,
+  );
+});
+
+Deno.test("findTimingFaults() detects a zeroed period of the loopback", () => {
+  const x = testSweep(48000);
+  const y = Float64Array.from(x);
+  y.fill(0, 30000, 31024);
+  assert(findTimingFaults(y, x).length > 0);
+});
+
+const LEVELS = {
+  maxLevelDbfs: -6,
+  checkLevelDbfs: -40,
+  clipDbfs: -1,
+  minCheckSnrDb: 10,
+  checkToneHz: 1000,
+};
+const CHECK = {
+  micId: "ref",
+  inputChannel: 3,
+  driverId: "tweeter",
+  outputChannel: 4,
+  levels: LEVELS,
+};
+
+Deno.test("judgeLevelCheck() passes a mic that hears the tone and warns when full level may clip", () => {
+  assertEquals(
+    judgeLevelCheck({ toneSnrDb: 40, peakDbfs: -45, gainDb: -5, noiseRmsDbfs: -90 }, CHECK),
+    [],
+  );
+  const w = judgeLevelCheck({ toneSnrDb: 40, peakDbfs: -10, gainDb: 30, noiseRmsDbfs: -90 }, CHECK);
+  assertEquals(w.length, 1);
+  assert(w[0]!.includes('mic "ref" (input channel 3) may clip'));
+});
+
+Deno.test("judgeLevelCheck() throws LevelCheckError naming mic and channels for a dead mic", () => {
+  assertThrows(
+    () => judgeLevelCheck({ toneSnrDb: 2, peakDbfs: -70, gainDb: -60, noiseRmsDbfs: -72 }, CHECK),
+    (e: Error) =>
+      e instanceof LevelCheckError &&
+      e.message.includes(
+        'mic "ref" (input channel 3) hears the 1000 Hz, -40 dBFS tone on driver "tweeter" (output channel 4) only 2.0 dB',
+      ) &&
+      e.message.includes("dead mic or wrong channel"),
+  );
+});
+
+Deno.test("judgeLevelCheck() throws LevelCheckError for clipping and for a missing loopback", () => {
+  assertThrows(
+    () => judgeLevelCheck({ toneSnrDb: 40, peakDbfs: -0.5, gainDb: 0, noiseRmsDbfs: -50 }, CHECK),
+    (e: Error) =>
+      e instanceof LevelCheckError && e.message.includes("clips (peak -0.5 dBFS >= clipDbfs -1)"),
+  );
+  assertThrows(
+    () =>
+      judgeLevelCheck(
+        { toneSnrDb: 40, peakDbfs: -45, gainDb: -5, noiseRmsDbfs: -90, loopbackGainDb: -80 },
+        { ...CHECK, loopbackInputChannel: 8 },
+      ),
+    (e: Error) =>
+      e instanceof LevelCheckError &&
+      e.message.includes("loopback input channel 8 carries the check tone at -80.0 dB"),
+  );
+});
+
+Deno.test("turntableCommand() fills {azimuth}, {elevation}, {distance}", () => {
+  assertEquals(
+    turntableCommand("tt --az {azimuth} --el {elevation} --d {distance}", {
+      azimuthDeg: -30,
+      elevationDeg: 10,
+      distanceMeters: 2,
+    }),
+    "tt --az -30 --el 10 --d 2",
+  );
+});
+
+Deno.test("runTurntableCommand() waits for the command and throws on a non-zero exit", async () => {
+  const dir = await Deno.makeTempDir();
+  await runTurntableCommand(`echo {azimuth} > ${dir}/az`, {
+    azimuthDeg: 45,
+    elevationDeg: 0,
+    distanceMeters: 1,
+  });
+  assertEquals((await Deno.readTextFile(`${dir}/az`)).trim(), "45");
+  await assertRejects(
+    () =>
+      runTurntableCommand("echo stuck >&2; exit 3", {
+        azimuthDeg: 90,
+        elevationDeg: 0,
+        distanceMeters: 1,
+      }),
+    Error,
+    "Cannot move to azimuth 90°, elevation 0°, distance 1 m as the turntable command `echo stuck >&2; exit 3` exited with code 3: stuck",
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("parseJackLsp() and planJackRouting() re-patch the client's ports exactly", () => {
+  const ports = parseJackLsp(
+    [
+      "system:capture_1",
+      "   cpal_client_7_in:in_0",
+      "system:capture_8",
+      "system:playback_1",
+      "   cpal_client_7_out:out_0",
+      "system:playback_4",
+      "system:playback_8",
+      "cpal_client_7_out:out_0",
+      "   system:playback_1",
+      "cpal_client_7_out:out_1",
+      "cpal_client_7_in:in_0",
+      "   system:capture_1",
+      "cpal_client_7_in:in_1",
+      "",
+    ].join("\n"),
+  );
+  const client = webAudioJackPorts(ports, 7);
+  assertEquals(client.outputs, ["cpal_client_7_out:out_0", "cpal_client_7_out:out_1"]);
+  const steps = planJackRouting(ports, client, {
+    outputs: [["system:playback_4", "system:playback_8"], []],
+    inputs: [["system:capture_1"], ["system:capture_8"]],
+  });
+  assertEquals(steps, [
+    ["jack_disconnect", "cpal_client_7_out:out_0", "system:playback_1"],
+    ["jack_connect", "cpal_client_7_out:out_0", "system:playback_4"],
+    ["jack_connect", "cpal_client_7_out:out_0", "system:playback_8"],
+    ["jack_connect", "system:capture_8", "cpal_client_7_in:in_1"],
+  ]);
+});
+
+Deno.test("probeAudioSystem() reports no backend without JACK, cards or /dev/snd", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/cards`, "--- no soundcards ---\n");
+  const probe = await probeAudioSystem({
+    asoundCardsPath: `${dir}/cards`,
+    devSndPath: `${dir}/nosnd`,
+    jackRunning: () => Promise.resolve(false),
+  });
+  assertEquals(probe.backend, "none");
+  assertEquals(
+    parseAsoundCards(
+      " 0 [UFX            ]: USB-Audio - Fireface UFX\n                      RME Fireface\n",
+    ),
+    ["0 [UFX            ]: USB-Audio - Fireface UFX"],
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+const RIG_JSON = {
+  format: "spatialcal.rig",
+  version: 1,
+  description: "CI: JACK dummy loopback, jconvolver known IRs on 1-4, capture 6 = their sum",
+  sampleRate: SR,
+  device: { model: "jack-loopback", serial: "CI-0001" },
+  interface: { name: "system", outputChannels: 8, inputChannels: 8 },
+  drivers: [1, 2, 3, 4].map((c) => ({ id: `ch${c}`, kind: "fullrange", outputChannel: c })),
+  mics: [
+    { id: "room", role: "reference", inputChannel: 6 },
+    ...[1, 2, 3, 4].map((c) => ({ id: `m${c}`, role: "reference", inputChannel: c })),
+    { id: "unplugged", role: "reference", inputChannel: 7 },
+  ],
+  loopback: { outputChannel: 8, inputChannel: 8 },
+  levels: { maxLevelDbfs: -6, checkLevelDbfs: -40 },
+  capture: { maxRetries: 3, maxLatencySamples: 8192 },
+};
+
+Deno.test("parseRig() fills defaults and rejects bad fields naming file, field and value", () => {
+  const rig = parseRig(RIG_JSON, "ci.json");
+  assertEquals(rig.levels.clipDbfs, -1);
+  assertEquals(rig.loopback, { outputChannel: 8, inputChannel: 8 });
+  assertThrows(
+    () =>
+      parseRig(
+        { ...RIG_JSON, drivers: [{ id: "a", kind: "woofer", outputChannel: 9 }] },
+        "ci.json",
+      ),
+    RangeError,
+    "Cannot read rig file ci.json as drivers[0].outputChannel must be in 1..8: current value is 9",
+  );
+  assertThrows(
+    () => parseRig({ ...RIG_JSON, loopback: { outputChannel: 1, inputChannel: 8 } }, "ci.json"),
+    RangeError,
+    `Cannot read rig file ci.json as loopback.outputChannel must differ from driver "ch1"'s: current value is 1`,
+  );
+  assertThrows(
+    () => parseRig({ ...RIG_JSON, mics: [{ id: "x", role: "ear", inputChannel: 1 }] }, "ci.json"),
+    RangeError,
+    'Cannot read rig file ci.json as mics[0].role must be one of ear-left, ear-right, reference: current value is "ear"',
+  );
+  assertThrows(
+    () => parseRig({ ...RIG_JSON, format: "rig" }, "ci.json"),
+    TypeError,
+    'Cannot read rig file ci.json as format must be "spatialcal.rig": current value is "rig"',
+  );
+  assertThrows(
+    () => parseRig({ ...RIG_JSON, levels: { maxLevelDbfs: 3 } }, "ci.json"),
+    RangeError,
+    "Cannot read rig file ci.json as levels.maxLevelDbfs must be in [-120, 0]: current value is 3",
+  );
+});
+
+// ---------------------------------------------------------------------------
+// Through the real JACK loopback
+
+const jackUp = await jackServerRunning();
+const inCi = Deno.env.get("CI") !== undefined;
+const skipJack = !jackUp && !inCi;
+if (skipJack) {
+  console.log(
+    "webaudio_test: no JACK server runs and CI is not set: skipping the JACK loopback tests (start one with `bash .ci/jack_loopback.sh start`)",
+  );
+}
+
+async function loopbackScript(action: "start" | "stop"): Promise<string> {
+  const out = await new Deno.Command("bash", {
+    args: [SCRIPT, action],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`jack_loopback.sh ${action} failed: ${text}`);
+  return text;
+}
+
+/** A random-phase, flat-magnitude multisine of one period (P samples), peak `peak`. */
+function multisine(period: number, peak: number, seed: number): Float64Array {
+  const plan = realFftPlan(period);
+  const rnd = seededRandom(seed);
+  const re = new Float64Array(plan.binCount), im = new Float64Array(plan.binCount);
+  for (let k = 0; k < plan.binCount; k++) {
+    const phase = k === 0 || k === plan.binCount - 1 ? 0 : 2 * Math.PI * rnd();
+    re[k] = Math.cos(phase);
+    im[k] = Math.sin(phase);
+  }
+  const x = plan.inverse({ re, im });
+  let p = 0;
+  for (const v of x) p = Math.max(p, Math.abs(v));
+  return x.map((v) => (v * peak) / p);
+}
+
+/** Circular deconvolution of one steady-state period: h = IFFT(Y / X). */
+function periodicDeconvolve(y: Float64Array, x: Float64Array): Float64Array {
+  const plan = realFftPlan(x.length);
+  const X = plan.forward(x), Y = plan.forward(y);
+  const re = new Float64Array(plan.binCount), im = new Float64Array(plan.binCount);
+  for (let k = 0; k < plan.binCount; k++) {
+    const d = X.re[k]! ** 2 + X.im[k]! ** 2;
+    re[k] = (Y.re[k]! * X.re[k]! + Y.im[k]! * X.im[k]!) / d;
+    im[k] = (Y.im[k]! * X.re[k]! - Y.re[k]! * X.im[k]!) / d;
+  }
+  return plan.inverse({ re, im });
+}
+
+const RUNS = 3;
+
+Deno.test({
+  name:
+    `webaudio device recovers each known IR (channels 1-4) to <= -90 dB with latency removed exactly, ${RUNS} runs`,
+  ignore: skipJack,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const device = await openWebAudioDevice({ rig: parseRig(RIG_JSON, "ci.json"), sampleRate: SR });
+    try {
+      const period = 4096; // > 480-tap IR: one period holds the whole response
+      const x = multisine(period, 0.25, 7);
+      const stimulus = new Float64Array(3 * period);
+      for (let r = 0; r < 3; r++) stimulus.set(x, r * period);
+      const report: string[] = [];
+      const retries: string[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        for (let c = 1; c <= 4; c++) {
+          const rec = await device.playRecord({
+            outputs: [`ch${c}`],
+            stimulus: [stimulus],
+            inputs: [`m${c}`, "loopback"],
+            tailSamples: 0,
+          }) as WebAudioRecording;
+          // the loopback is cut at the measured latency: it must equal the stimulus (float32 path)
+          assertAllClose(rec.signal.channels[1]!, stimulus, { atol: 1e-7 });
+          // second period: steady state (the first period fills the 480-tap memory)
+          const h = periodicDeconvolve(rec.signal.channels[0]!.slice(period, 2 * period), x);
+          const known = new Float64Array(period);
+          known.set(knownJackIr(c));
+          const e = errorDb(h, known);
+          let peak = 0;
+          for (let i = 1; i < h.length; i++) if (Math.abs(h[i]!) > Math.abs(h[peak]!)) peak = i;
+          report.push(
+            `ch${c} run ${run + 1}: ${e.toFixed(1)} dB, latency ${rec.latencySamples.join("/")}`,
+          );
+          // -90 dB: the issue's bar; float32 audio path alone gives about -135 dB.
+          assert(e <= -90, `channel ${c} run ${run + 1}: error ${e.toFixed(1)} dB`);
+          assertEquals(peak, KNOWN_IR_DELAYS[c - 1], `channel ${c}: main tap at the known delay`);
+          // A dropout is allowed if the device caught it and retried (the loopback check above
+          // proves the returned capture is intact); it is reported.
+          retries.push(...rec.warnings);
+        }
+      }
+      console.log([...report, ...retries].join("\n"));
+    } finally {
+      await device.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "webaudio device + synchronized sweep + deconvolve: the room mic (sum of IRs) gives each known IR, <= -90 dB vs the same measurement done offline",
+  ignore: skipJack,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const device = await openWebAudioDevice({ rig: parseRig(RIG_JSON, "ci.json"), sampleRate: SR });
+    try {
+      const sweep = synchronizedSweep({
+        startHz: 20,
+        endHz: 24000,
+        durationSeconds: 0.5,
+        sampleRate: SR,
+        levelDbfs: -12,
+      });
+      const tail = 2400;
+      const report: string[] = [];
+      for (let c = 1; c <= 4; c++) {
+        const rec = await device.playRecord({
+          outputs: [`ch${c}`],
+          stimulus: [sweep.samples],
+          inputs: ["room", "loopback"],
+          tailSamples: tail,
+        }) as WebAudioRecording;
+        const measured = deconvolve(sweep, rec.signal, {
+          loopbackChannel: 1,
+          irLengthSamples: tail,
+        });
+        const offlineRec = new Float64Array(sweep.samples.length + tail);
+        offlineRec.set(fftConvolve(sweep.samples, knownJackIr(c)));
+        const offline = deconvolve(
+          sweep,
+          { sampleRate: SR, channels: [offlineRec, Float64Array.from(rec.signal.channels[1]!)] },
+          { loopbackChannel: 1, irLengthSamples: tail },
+        );
+        const e = errorDb(measured.ir.channels[0]!, offline.ir.channels[0]!);
+        report.push(
+          `room/ch${c}: ${e.toFixed(1)} dB vs offline, latency ${rec.latencySamples.join("/")}`,
+        );
+        assertEquals(measured.latencySamples, 0); // the device already removed the measured latency
+        // -90 dB: the issue's bar; only float32 rounding separates the two.
+        assert(e <= -90, `room mic, driver ch${c}: ${e.toFixed(1)} dB`);
+      }
+      console.log(report.join("\n"));
+    } finally {
+      await device.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "webaudio device refuses a dead/unplugged mic, a too-loud stimulus and a wrong sample rate with clear errors",
+  ignore: skipJack,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const rig = parseRig(RIG_JSON, "ci.json");
+    await assertRejects(
+      () => openWebAudioDevice({ rig, sampleRate: 44100 }),
+      RangeError,
+      "Cannot open the webaudio device as the measurement's sampleRate (44100 Hz) must equal the rig's sampleRate (48000 Hz)",
+    );
+    const rig44 = parseRig({ ...RIG_JSON, sampleRate: 44100 }, "ci44.json");
+    await assertRejects(
+      () => openWebAudioDevice({ rig: rig44, sampleRate: 44100 }),
+      RangeError,
+      "Cannot open the webaudio device as the audio server runs at 48000 Hz but the measurement needs 44100 Hz",
+    );
+    await assertRejects(
+      () => openWebAudioDevice({ rig: undefined, sampleRate: SR }),
+      TypeError,
+      "Cannot open the webaudio device as it needs a rig file (--rig rig.json)",
+    );
+    const device = await openWebAudioDevice({ rig, sampleRate: SR });
+    try {
+      await assertRejects(
+        () =>
+          device.playRecord({
+            outputs: ["ch1"],
+            stimulus: [new Float64Array(100).fill(0.9)],
+            inputs: ["m1"],
+            tailSamples: 0,
+          }),
+        RangeError,
+        'Cannot play and record as the stimulus peak must be <= levels.maxLevelDbfs (-6 dBFS) of the rig: stimulus[0] for "ch1" peaks at -0.92 dBFS',
+      );
+      await assertRejects(
+        () =>
+          device.playRecord({
+            outputs: ["ch1"],
+            stimulus: [new Float64Array(4800)],
+            inputs: ["unplugged", "loopback"],
+            tailSamples: 0,
+          }),
+        LevelCheckError,
+        'Level check failed: mic "unplugged" (input channel 7) hears the 1000 Hz, -40 dBFS tone on driver "ch1" (output channel 1) only',
+      );
+      await assertRejects(
+        () =>
+          device.playRecord({
+            outputs: ["ch2"],
+            stimulus: [new Float64Array(4800)],
+            inputs: ["m1"],
+            tailSamples: 0,
+          }),
+        LevelCheckError,
+        "dead mic or wrong channel",
+      );
+    } finally {
+      await device.close();
+    }
+  },
+});
+
+const ROOT = new URL("../../", import.meta.url);
+
+/**
+ * Run one measurement session in a subprocess (as the CLI would): after the
+ * audio server dies, libjack's state in that process is stale, so the resumed
+ * session must be a new process, like an operator re-running the command.
+ */
+async function sessionSubprocess(job: {
+  rig: unknown;
+  plan: unknown;
+  out: string;
+  resume: boolean;
+  stopServersAfter?: number;
+}): Promise<Record<string, unknown>> {
+  const module = (path: string) => new URL(path, ROOT).href;
+  const code = `
+    import { openWebAudioDevice } from "${module("measure/webaudio_device.ts")}";
+    import { parseRig } from "${module("measure/rig.ts")}";
+    import { runMeasurementSession } from "${module("measure/session.ts")}";
+    const job = JSON.parse(Deno.env.get("SC_JOB"));
+    let result;
+    try {
+      const device = await openWebAudioDevice({ rig: parseRig(job.rig), sampleRate: 48000, prompt: () => Promise.resolve() });
+      try {
+        const r = await runMeasurementSession(device, job.plan, {
+          out: job.out,
+          resume: job.resume,
+          onProgress: (done) => {
+            if (done === job.stopServersAfter) {
+              new Deno.Command("bash", { args: [job.script, "stop"], stdout: "null" }).outputSync();
+            }
+          },
+        });
+        result = { ok: true, measured: r.measured, resumed: r.resumed, captures: r.manifest.captures };
+      } finally {
+        await device.close();
+      }
+    } catch (e) {
+      result = { ok: false, name: e.name, message: e.message, cause: e.cause?.name, finished: e.finished, total: e.total };
+    }
+    console.log(JSON.stringify(result));
+    Deno.exit(0);
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--config", new URL("deno.json", ROOT).pathname, code],
+    env: { SC_JOB: JSON.stringify({ ...job, script: SCRIPT }) },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    throw new Error(
+      `session subprocess printed no result: ${stdout}\n${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+}
+
+Deno.test({
+  name:
+    "a session through JACK survives the servers being killed mid-measurement: it reports it, keeps the finished captures, and a resumed session completes the set",
+  ignore: skipJack,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    const out = join(dir, "set");
+    const plan = {
+      sweep: { startHz: 20, endHz: 24000, durationSeconds: 0.3, sampleRate: SR, levelDbfs: -12 },
+      positions: [{ azimuthDeg: 0, elevationDeg: 0, distanceMeters: 1 }],
+      drivers: ["ch1", "ch2", "ch3", "ch4"],
+      mics: ["room"],
+      irLengthSeconds: 0.05,
+    };
+    try {
+      const killed = await sessionSubprocess({
+        rig: RIG_JSON,
+        plan,
+        out,
+        resume: false,
+        stopServersAfter: 2,
+      });
+      assertEquals(killed.ok, false, JSON.stringify(killed));
+      assertEquals(killed.name, "SessionInterruptedError");
+      assertEquals(killed.cause, "AudioServerError");
+      assertEquals([killed.finished, killed.total], [2, 4]);
+      assert(
+        String(killed.message).includes("interrupted after 2 of 4 captures"),
+        String(killed.message),
+      );
+      assert(String(killed.message).includes("--resume"), String(killed.message));
+      const journal = JSON.parse(await Deno.readTextFile(join(`${out}.partial`, "journal.json")));
+      assertEquals(journal.captures.length, 2);
+
+      // With the servers stopped, opening the device fails cleanly (no abort) ...
+      await assertRejects(
+        () => openWebAudioDevice({ rig: parseRig(RIG_JSON), sampleRate: SR }),
+        AudioUnavailableError,
+        "no audio server runs and no sound card is present",
+      );
+      // ... and `deno task devices` exits 2 with a message saying what to start.
+      const cli = await runCli("devices.ts", []);
+      assertEquals(cli.code, 2);
+      assert(
+        cli.stderr.includes("no audio server runs") && cli.stderr.includes("start a JACK server"),
+        cli.stderr,
+      );
+
+      await loopbackScript("start");
+      const resumed = await sessionSubprocess({ rig: RIG_JSON, plan, out, resume: true });
+      assertEquals(resumed.ok, true, JSON.stringify(resumed));
+      assertEquals([resumed.resumed, resumed.measured], [2, 2]);
+      const captures = resumed.captures as { driver: string; ir: string; warnings: string[] }[];
+      assertEquals(captures.map((c) => c.driver).sort(), ["ch1", "ch2", "ch3", "ch4"]);
+      const sweep = synchronizedSweep(plan.sweep);
+      for (const capture of captures) {
+        const c = Number(capture.driver.slice(2));
+        const ir = decodeWav(await Deno.readFile(join(out, capture.ir))).channels[0]!;
+        // the same measurement done offline (sweep through the known IR, deconvolved)
+        const tail = ir.length + Math.round(0.25 * SR);
+        const offlineRec = new Float64Array(sweep.samples.length + tail);
+        offlineRec.set(fftConvolve(sweep.samples, knownJackIr(c)));
+        const loop = new Float64Array(offlineRec.length);
+        loop.set(sweep.samples);
+        const offline = deconvolve(sweep, { sampleRate: SR, channels: [offlineRec, loop] }, {
+          loopbackChannel: 1,
+          irLengthSamples: ir.length,
+        }).ir.channels[0]!;
+        const e = errorDb(ir, offline);
+        // -90 dB: the issue's bar (float32 WAV + float32 audio path: about -130 dB)
+        assert(e <= -90, `driver ${capture.driver}: ${e.toFixed(1)} dB vs offline`);
+        assert(ir.length >= KNOWN_IR_TAPS);
+      }
+      await assertRejects(() => Deno.stat(`${out}.partial`), Deno.errors.NotFound);
+    } finally {
+      await loopbackScript("start");
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
