@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { AudioDevice, MicPosition } from "./audio_device.ts";
 import {
   type Sweep,
@@ -257,8 +257,17 @@ export async function runMeasurementSession(
     }
   } else {
     journal = fresh;
-    await Deno.mkdir(join(partial, "ir"), { recursive: true });
-    await saveJournal(partial, journal);
+    try {
+      await Deno.mkdir(join(partial, "ir"), { recursive: true });
+      await saveJournal(partial, journal);
+    } catch (error) {
+      throw new InputError(
+        `Cannot measure into "${out}" as its folder "${dirname(out) || "."}" cannot be written: ${
+          (error as Error).message
+        }`,
+        { file: out, field: "out", value: out, cause: error },
+      );
+    }
   }
   const done = new Set(journal.done);
   const resumed = journal.captures.length;
@@ -302,6 +311,11 @@ export async function runMeasurementSession(
     }
   } catch (error) {
     if (error instanceof InputError || error instanceof RangeError || error instanceof TypeError) {
+      // Bad input found on the way (e.g. a position inside the enclosure): leave nothing behind
+      // unless captures were finished, which are kept for --resume.
+      if (journal.captures.length === 0) {
+        await Deno.remove(partial, { recursive: true }).catch(() => {});
+      }
       throw error;
     }
     throw new SessionInterruptedError(
