@@ -254,6 +254,23 @@ export function validateDeviceModel(value: unknown, source = "device model"): De
       },
     };
   });
+  drivers.forEach((d, i) => {
+    const inside = enclosures.some((e) =>
+      Math.hypot(
+        d.positionMeters.x - e.centerMeters.x,
+        d.positionMeters.y - e.centerMeters.y,
+        d.positionMeters.z - e.centerMeters.z,
+      ) < e.radiusMeters
+    );
+    if (!inside) {
+      const p = d.positionMeters;
+      fail(`drivers[${i}].positionMeters`, "inside an enclosure's bounding sphere", [
+        p.x,
+        p.y,
+        p.z,
+      ]);
+    }
+  });
   return {
     format: "spatialcal.device-model",
     version: 1,

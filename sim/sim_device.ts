@@ -106,7 +106,12 @@ export interface SimDeviceOptions {
   readonly serial: string;
   /** Sample rate in Hz, 8000..192000. Default 48000. */
   readonly sampleRate?: number;
-  /** Microphones: `"binaural"` (ear-left, ear-right), `"reference"` (ref) or `"both"`. */
+  /**
+   * Microphones: `"binaural"` (ear-left, ear-right), `"reference"` (ref) or
+   * `"both"`. `ref` is an omni mic at the listener position with the head
+   * absent (its free-field pressure), so `"both"` records ears and reference
+   * of one position in one capture.
+   */
   readonly mics: MicKind;
   /** Room: `"anechoic"` (default), `"living-room"` or a {@linkcode RoomSpec}. */
   readonly room?: RoomSpec | "anechoic" | "living-room";

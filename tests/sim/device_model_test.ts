@@ -51,6 +51,13 @@ Deno.test("validateDeviceModel() names the file, the field and the value", () =>
     message:
       'Cannot load device model as drivers[1].id must be unique among the drivers: current value is "mid-left" (x.json)',
   });
+  model.drivers[1].id = "mid-right";
+  model.drivers[3].positionMeters = { x: 0.2, y: 0, z: 0 };
+  assert.throws(() => validateDeviceModel(model, "x.json"), {
+    name: "RangeError",
+    message:
+      "Cannot load device model as drivers[3].positionMeters must be inside an enclosure's bounding sphere: current value is [0.2,0,0] (x.json)",
+  });
   assert.throws(() => validateDeviceModel({ format: "other" }, "y.json"), {
     name: "RangeError",
     message:

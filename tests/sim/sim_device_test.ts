@@ -342,3 +342,25 @@ Deno.test("playRecord() rejects unknown output and input ids and mismatched stim
     },
   );
 });
+
+Deno.test("the simulator runs at 44.1, 32 and 96 kHz: the on-axis tweeter IR arrives at 2 m / c", () => {
+  for (const sampleRate of [44100, 32000, 96000]) {
+    const device = createSimDevice({
+      model: "studio5",
+      serial: "SIM-3",
+      mics: "both",
+      sampleRate,
+    });
+    const ir = device.trueImpulseResponses(ON_AXIS).ir.tweeter!;
+    for (const channel of Object.values(ir)) {
+      assert.ok(channel.every(Number.isFinite));
+      let peak = 0, at = 0;
+      channel.forEach((v, n) => {
+        if (Math.abs(v) > peak) [peak, at] = [Math.abs(v), n];
+      });
+      // tweeter 9 cm in front of the origin: 1.91 m to the mic; the ears ±5 samples around it
+      const expected = (1.91 * sampleRate) / 343;
+      assert.ok(Math.abs(at - expected) < 0.0003 * sampleRate, `${sampleRate} Hz: peak at ${at}`);
+    }
+  }
+});
