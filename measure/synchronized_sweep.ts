@@ -193,31 +193,7 @@ export function harmonicAdvanceSeconds(sweep: SweepParameters, order: number): n
 }
 
 /** The parameters of a sweep without its samples, for `sweep.json`. */
-export function sweepToJson(sweep: SweepParameters): SweepParameters {
-  const {
-    method,
-    startHz,
-    endHz,
-    durationSeconds,
-    requestedDurationSeconds,
-    sampleRate,
-    levelDbfs,
-    fadeInSeconds,
-    fadeOutSeconds,
-    rateSeconds,
-    lengthSamples,
-  } = sweep;
-  return {
-    method,
-    startHz,
-    endHz,
-    durationSeconds,
-    requestedDurationSeconds,
-    sampleRate,
-    levelDbfs,
-    fadeInSeconds,
-    fadeOutSeconds,
-    rateSeconds,
-    lengthSamples,
-  };
+export function sweepToJson(sweep: SweepParameters | Sweep): SweepParameters {
+  const { samples: _samples, ...parameters } = sweep as Sweep;
+  return parameters;
 }
