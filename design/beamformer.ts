@@ -85,6 +85,13 @@ export interface BeamformerOptions {
   readonly transitionOctaves?: number;
   /** Drivers used by the matrix-mixing fallback (default all). */
   readonly mixingDrivers?: readonly number[];
+  /**
+   * Drivers the beam may use (default all); the others get zero weight in band. The arc sees only
+   * the horizontal plane, so a driver that radiates mostly up or down (a down-firing woofer) looks
+   * cheap to it while feeding the room: leave such drivers out (measured on the simulated studio5:
+   * with the woofer the beam lowered the living-room direct-to-reverberant ratio, without it not).
+   */
+  readonly beamDrivers?: readonly number[];
 }
 
 /** Result of {@linkcode designBeamformer}. */
@@ -143,22 +150,37 @@ export function matrixMixing(
   drivers?: readonly number[],
 ): ComplexMatrixStack {
   const n = plant.matrix.cols, bins = plant.matrix.bins;
+  const mask = driverSet("design matrix mixing", "drivers", n, drivers);
+  let count = 0;
+  for (const m of mask) count += m;
+  const W = createComplexMatrixStack(n, 1, bins);
+  for (let b = 0; b < bins; b++) {
+    for (let d = 0; d < n; d++) if (mask[d] === 1) W.re[b * n + d] = 1 / count;
+  }
+  return W;
+}
+
+/** 0/1 mask of a driver subset (default all), validated. */
+function driverSet(
+  action: string,
+  name: string,
+  n: number,
+  drivers: readonly number[] | undefined,
+): Uint8Array {
   const set = drivers ?? Array.from({ length: n }, (_, i) => i);
   if (
     set.length === 0 || new Set(set).size !== set.length ||
     set.some((d) => !Number.isInteger(d) || d < 0 || d >= n)
   ) {
     throw new RangeError(
-      `Cannot design matrix mixing as drivers must be distinct indices within 0..${
-        n - 1
-      }: current value is [${set.join(", ")}]`,
+      `Cannot ${action} as ${name} must be distinct indices within 0..${n - 1}: current value is [${
+        set.join(", ")
+      }]`,
     );
   }
-  const W = createComplexMatrixStack(n, 1, bins);
-  for (let b = 0; b < bins; b++) {
-    for (const d of set) W.re[b * n + d] = 1 / set.length;
-  }
-  return W;
+  const mask = new Uint8Array(n);
+  for (const d of set) mask[d] = 1;
+  return mask;
 }
 
 /**
@@ -225,6 +247,7 @@ export function designBeamformer(
   const on = arcRowAt(arc, 0, action);
   for (const a of p.nullAzimuthsDeg) arcRowAt(arc, a, action);
   const mixing = matrixMixing(arc, options.mixingDrivers);
+  const allowed = driverSet(action, "beamDrivers", n, options.beamDrivers);
 
   // Row weights and desired shape (1 = main lobe, 0 = quiet); null rows get the adaptive weight.
   const q = new Float64Array(rows), shape = new Float64Array(rows);
@@ -251,6 +274,7 @@ export function designBeamformer(
   const nullWeightUsed = new Float64Array(bins);
   const scratch = beamScratch(n);
   const wRe = new Float64Array(n), wIm = new Float64Array(n);
+  const binRe = new Float64Array(rows * n), binIm = new Float64Array(rows * n);
   const targetPower = Math.pow(10, -(p.nullDepthDb + NULL_MARGIN_DB) / 10);
   for (let b = 0; b < bins; b++) {
     const base = b * rows * n;
@@ -268,11 +292,18 @@ export function designBeamformer(
     const limit = p0 > 0 ? d0Power / (p0 * wngMin) : 0;
     effortLimit[b] = limit;
     if (!(limit > 0)) continue; // silent on axis: weights stay 0
+    // This bin's plant with the columns of drivers the beam may not use set to zero (their
+    // weights then come out 0: the loading is their only term).
+    for (let j = 0; j < rows * n; j++) {
+      const keep = allowed[j % n] === 1;
+      binRe[j] = keep ? A.re[base + j] as number : 0;
+      binIm[j] = keep ? A.im[base + j] as number : 0;
+    }
     const problem = {
       n,
       rows,
-      aRe: A.re.subarray(base, base + rows * n),
-      aIm: A.im.subarray(base, base + rows * n),
+      aRe: binRe,
+      aIm: binIm,
       on,
       d0Re,
       d0Im,
@@ -413,6 +444,7 @@ export function designBeamformer(
       method: "loaded-least-squares-beamformer",
       ...p,
       mixingDrivers: options.mixingDrivers ?? "all",
+      beamDrivers: options.beamDrivers ?? "all",
       controlledBand: band,
     },
     warnings,

@@ -71,6 +71,17 @@ Deno.test("beamformer falls back to matrix mixing outside the band and keeps exa
   }
 });
 
+Deno.test("beamDrivers restricts the beam: excluded drivers get exactly zero weight in band", () => {
+  const d = designBeamformer(ARC, { beamDrivers: [0, 1, 3, 4] });
+  assert.ok(d.controlledBand !== null);
+  for (const k of binsBetween(d.frequenciesHz, d.controlledBand.lowHz, d.controlledBand.highHz)) {
+    if (d.blend[k] !== 1) continue;
+    assert.equal(d.weights.re[k * 5 + 2], 0);
+    assert.equal(d.weights.im[k * 5 + 2], 0);
+  }
+  assert.deepEqual(d.parameters.beamDrivers, [0, 1, 3, 4]);
+});
+
 Deno.test("collocated drivers cannot steer: the beamformer warns and returns matrix mixing", () => {
   const arc = arcPlant([0, 0, 0]);
   const d = designBeamformer(arc);
@@ -82,7 +93,7 @@ Deno.test("collocated drivers cannot steer: the beamformer warns and returns mat
 });
 
 Deno.test("matrixMixing() drives the chosen drivers equally; beamMetrics() gives DI 0 dB for one omni driver", () => {
-  const w = matrixMixing(ARC, [1, 3]);
+  const w = matrixMixing(ARC, [3, 1]);
   assert.deepEqual(Array.from(w.re.subarray(0, 5)), [0, 0.5, 0, 0.5, 0]);
   const centre = beamMetrics(ARC, matrixMixing(ARC, [2]));
   // An omni point source at the arc's centre radiates equally in all directions.
@@ -111,6 +122,10 @@ Deno.test("designBeamformer() and matrixMixing() reject bad arcs and options wit
     [
       () => designBeamformer(arcPlant([0])),
       "Cannot design beamformer as the arc needs at least 2 drivers: current value is 1",
+    ],
+    [
+      () => designBeamformer(ARC, { beamDrivers: [7] }),
+      "Cannot design beamformer as beamDrivers must be distinct indices within 0..4: current value is [7]",
     ],
     [
       () => matrixMixing(ARC, [0, 0]),
