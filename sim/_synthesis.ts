@@ -205,7 +205,9 @@ function addPath(
  * Add a Hann-windowed-sinc fractional delay of `delaySamples` with `gain` to `x`:
  * taps `sinc(t)·½(1 + cos(πt/16))`, t = n − delay, |t| < 16. One sine per
  * impulse (`sin(π(m − f)) = (−1)^(m+1)·sin(πf)` for integer m) and the window
- * cosine by rotation, so a late reflection costs ~32 multiply-adds.
+ * cosine by rotation, so a late reflection costs ~32 multiply-adds. (Not
+ * `dsp/delay.ts` `fractionalDelayFir`, which returns a new zero-padded FIR
+ * per delay: ten thousand reflections per IR would allocate ~10⁸ samples.)
  */
 export function addFractionalImpulse(x: Float64Array, delaySamples: number, gain: number): void {
   const n0 = Math.floor(delaySamples);
