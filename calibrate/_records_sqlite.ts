@@ -95,7 +95,7 @@ export function openSqliteRecords(path: string): RecordStore {
           record.serial,
           record.station,
           record.batch ?? null,
-          record.createdAt,
+          new Date(record.createdAt).toISOString(), // one format, so text order is time order
           record.model,
           record.passed ? 1 : 0,
           record.limitsSha256,

@@ -153,6 +153,13 @@ export function verifyUnit(
     }
   }
   for (const c of unit.captures) {
+    if (c.ir.length < limits.analysis.referenceIrSamples) {
+      invalid(
+        "ir",
+        `the impulse response of driver "${c.driver}" has ${c.ir.length} samples but the limits compare the first ${limits.analysis.referenceIrSamples}; measure with a longer IR`,
+        c.ir.length,
+      );
+    }
     const clipWarning = (c.warnings ?? []).find((w) => /clip/i.test(w));
     if ((c.peakDbfs !== undefined && c.peakDbfs >= clipDbfs) || clipWarning) {
       invalid(

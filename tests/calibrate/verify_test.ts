@@ -81,6 +81,16 @@ Deno.test("verifyUnit() throws InputError for measurements it cannot judge", () 
     InputError,
     'the measurement has no reference-microphone capture of driver "mid" (it has woofer, tweeter)',
   );
+  const short = synthUnit(5);
+  assertThrows(
+    () =>
+      verifyUnit({
+        ...short,
+        captures: short.captures.map((c) => ({ ...c, ir: c.ir.subarray(0, 512) })),
+      }, limits),
+    InputError,
+    'the impulse response of driver "woofer" has 512 samples but the limits compare the first 1024',
+  );
   assertThrows(
     () => verifyUnit(synthUnit(5, [{ kind: "clip" }]), limits),
     InputError,
