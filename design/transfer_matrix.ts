@@ -37,6 +37,15 @@ export interface ArcTransferMatrix extends TransferMatrix {
   readonly azimuthsDeg: Float64Array;
 }
 
+/** First sample reaching half the peak magnitude (Infinity for an all-zero response). */
+function halfPeakOnset(ir: ArrayLike<number>): number {
+  let peak = 0;
+  for (let n = 0; n < ir.length; n++) peak = Math.max(peak, Math.abs(ir[n] as number));
+  if (peak === 0) return Infinity;
+  for (let n = 0; n < ir.length; n++) if (Math.abs(ir[n] as number) >= 0.5 * peak) return n;
+  return Infinity;
+}
+
 function checkGrid(action: string, grid: FrequencyGrid): void {
   if (!Number.isFinite(grid.sampleRate) || grid.sampleRate <= 0) {
     throw new RangeError(
@@ -51,18 +60,33 @@ function checkGrid(action: string, grid: FrequencyGrid): void {
   }
 }
 
+/** Options of {@linkcode transferMatrix}. */
+export interface TransferMatrixOptions {
+  /** Sample rate in Hz (> 0). */
+  readonly sampleRate: number;
+  /** FFT size N, a power of two ≥ the longest (gated) response (default the next power of two). */
+  readonly fftSize?: number;
+  /**
+   * Keep only the direct sound: every response is cut `lengthSamples` after the common onset
+   * (the earliest sample, over all responses, reaching half its response's peak), the last
+   * `fadeSamples` (default lengthSamples/4) faded out by a half-Hann. One gate for all responses,
+   * so relative delays are kept. Use it for measurements in a room, where the reflections
+   * belong to the room and the listening position, not to the device.
+   */
+  readonly gate?: { readonly lengthSamples: number; readonly fadeSamples?: number };
+}
+
 /**
  * Build a transfer matrix from time-domain impulse responses by one real
  * FFT per response, zero-padded to `fftSize`. Relative delays are kept: no
- * response is shifted or windowed.
+ * response is shifted, and the optional gate is common to all responses.
  *
  * ```text
- * H[k][mic][driver] = Σ_n ir[mic][driver][n]·e^{-j2πkn/N}
+ * H[k][mic][driver] = Σ_n g[n]·ir[mic][driver][n]·e^{-j2πkn/N}      (g = 1 without a gate)
  * ```
  *
  * @param irs Impulse responses indexed `[mic][driver]`, all finite; at least one mic and one driver.
- * @param options `sampleRate` in Hz; `fftSize` (power of two ≥ the longest response,
- *   default the next power of two ≥ the longest response).
+ * @param options `sampleRate` in Hz; `fftSize`; optional direct-sound `gate`.
  * @returns The transfer matrix (mics × drivers).
  * @throws {TypeError} when rows have different driver counts.
  * @throws {RangeError} for an empty set, a bad grid, a response longer than fftSize, or a NaN/∞ sample.
@@ -77,7 +101,7 @@ function checkGrid(action: string, grid: FrequencyGrid): void {
  */
 export function transferMatrix(
   irs: readonly (readonly ArrayLike<number>[])[],
-  options: { readonly sampleRate: number; readonly fftSize?: number },
+  options: TransferMatrixOptions,
 ): TransferMatrix {
   const action = "build transfer matrix";
   const rows = irs.length;
@@ -105,6 +129,33 @@ export function transferMatrix(
       }
     });
   });
+  let window: Float64Array | undefined;
+  if (options.gate !== undefined) {
+    const { lengthSamples } = options.gate;
+    const fadeSamples = options.gate.fadeSamples ?? Math.floor(lengthSamples / 4);
+    if (!Number.isInteger(lengthSamples) || lengthSamples < 1) {
+      throw new RangeError(
+        `Cannot ${action} as gate.lengthSamples must be an integer >= 1: current value is ${lengthSamples}`,
+      );
+    }
+    if (!Number.isInteger(fadeSamples) || fadeSamples < 0 || fadeSamples > lengthSamples) {
+      throw new RangeError(
+        `Cannot ${action} as gate.fadeSamples must be an integer within 0..lengthSamples (${lengthSamples}): current value is ${fadeSamples}`,
+      );
+    }
+    let onset = Infinity;
+    for (const row of irs) {
+      for (const ir of row) onset = Math.min(onset, halfPeakOnset(ir));
+    }
+    if (!Number.isFinite(onset)) onset = 0;
+    const end = Math.min(longest, onset + lengthSamples);
+    window = new Float64Array(end).fill(1);
+    for (let i = 0; i < fadeSamples; i++) {
+      const n = end - fadeSamples + i;
+      if (n >= 0) window[n] = 0.5 * (1 + Math.cos((Math.PI * (i + 0.5)) / fadeSamples));
+    }
+    longest = end;
+  }
   const fftSize = options.fftSize ?? Math.max(4, nextPowerOfTwo(longest));
   const grid = { sampleRate: options.sampleRate, fftSize };
   checkGrid(action, grid);
@@ -118,7 +169,16 @@ export function transferMatrix(
   const H = createComplexMatrixStack(rows, cols, bins);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      const X = plan.forward(irs[r]![c]!);
+      const ir = irs[r]![c]!;
+      let x: ArrayLike<number> = ir;
+      if (window !== undefined) {
+        const gated = new Float64Array(window.length);
+        for (let n = 0; n < Math.min(ir.length, window.length); n++) {
+          gated[n] = (ir[n] as number) * (window[n] as number);
+        }
+        x = gated;
+      }
+      const X = plan.forward(x);
       for (let k = 0; k < bins; k++) {
         const idx = (k * rows + r) * cols + c;
         H.re[idx] = X.re[k] as number;

@@ -49,6 +49,45 @@ Deno.test("transferMatrix() defaults fftSize to the next power of two of the lon
   assert.equal(H.matrix.bins, 65);
 });
 
+Deno.test("transferMatrix() gate keeps the direct sounds and their relative delay, and drops a later reflection", () => {
+  // Driver 0: direct at 100, reflection at 400. Driver 1: direct at 130 (30 samples later).
+  const a = new Float64Array(1000), b = new Float64Array(1000);
+  a[100] = 1;
+  a[400] = 0.5;
+  b[130] = 0.8;
+  const H = transferMatrix([[a, b]], {
+    sampleRate: 48000,
+    fftSize: 512,
+    gate: { lengthSamples: 200, fadeSamples: 20 },
+  });
+  // Gate ends at onset 100 + 200 = 300: the reflection at 400 is gone, both direct sounds intact.
+  for (let k = 0; k < H.matrix.bins; k++) {
+    const w = (2 * Math.PI * k) / 512;
+    assertAllClose(
+      [H.matrix.re[k * 2]!, H.matrix.im[k * 2]!, H.matrix.re[k * 2 + 1]!, H.matrix.im[k * 2 + 1]!],
+      [Math.cos(100 * w), -Math.sin(100 * w), 0.8 * Math.cos(130 * w), -0.8 * Math.sin(130 * w)],
+      { atol: 1e-13 },
+    );
+  }
+  assert.throws(
+    () => transferMatrix([[a]], { sampleRate: 48000, gate: { lengthSamples: 0 } }),
+    {
+      name: "RangeError",
+      message:
+        "Cannot build transfer matrix as gate.lengthSamples must be an integer >= 1: current value is 0",
+    },
+  );
+  assert.throws(
+    () =>
+      transferMatrix([[a]], { sampleRate: 48000, gate: { lengthSamples: 10, fadeSamples: 11 } }),
+    {
+      name: "RangeError",
+      message:
+        "Cannot build transfer matrix as gate.fadeSamples must be an integer within 0..lengthSamples (10): current value is 11",
+    },
+  );
+});
+
 Deno.test("transferMatrix(), createTransferMatrix() and arcTransferMatrix() reject bad input with the value in the message", () => {
   assert.throws(() => transferMatrix([], { sampleRate: 48000 }), {
     name: "RangeError",
