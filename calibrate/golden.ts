@@ -33,6 +33,7 @@ import {
   LIMITS_FORMAT,
   LIMITS_VERSION,
   limitsContentSha256,
+  normalizedCorrelation,
   powerAverageDb,
   thdPercentToDb,
   type TwoSidedLimit,
@@ -274,6 +275,33 @@ export async function computeLimits(
     cpk[`${id}.thd`] = cpkCeiling(thd);
     cpk[`${id}.rub-buzz`] = cpkCeiling(rubBuzz);
   }
+  // Polarity and swap margins on the golden units, in correlation units:
+  // polarity needs corr(own) > 0, the swap check |corr(own)| >= best other + margin.
+  for (const id of first.drivers) {
+    const own = limitsRefs(driverLimits, id);
+    const selfs: number[] = [];
+    const margins: number[] = [];
+    for (const u of units) {
+      const ir = u.captures.find((c) => c.driver === id)!.ir;
+      const self = normalizedCorrelation(ir, own, analysis.referenceIrSamples);
+      let other = 0;
+      for (const e of first.drivers) {
+        if (e === id) continue;
+        other = Math.max(
+          other,
+          Math.abs(
+            normalizedCorrelation(ir, limitsRefs(driverLimits, e), analysis.referenceIrSamples),
+          ),
+        );
+      }
+      selfs.push(self);
+      margins.push(Math.abs(self) - other - rules.swapMargin);
+    }
+    const p = meanSigma(selfs, 0.005);
+    const m = meanSigma(margins, 0.005);
+    cpk[`${id}.polarity`] = p.mean / (3 * p.sigma); // [1], lower limit 0
+    cpk[`${id}.swapped-drivers`] = m.mean / (3 * m.sigma); // [1], lower limit 0
+  }
   const content: Omit<Limits, "sha256"> = {
     format: LIMITS_FORMAT,
     version: LIMITS_VERSION,
@@ -296,4 +324,8 @@ export async function computeLimits(
   // Round-trip through JSON so the hash is of exactly what a reader will see.
   const normalized = JSON.parse(JSON.stringify(content)) as Omit<Limits, "sha256">;
   return { ...normalized, sha256: await limitsContentSha256(normalized) };
+}
+
+function limitsRefs(driverLimits: Record<string, DriverLimits>, id: string): readonly number[] {
+  return driverLimits[id]!.referenceIr;
 }
