@@ -38,10 +38,13 @@ export function legendreSeries(x: number, mMax: number): Float64Array {
   return p;
 }
 
-/** Number of series terms used at μ = ka: enough for 1e-13 convergence when ρ >= 1.5. */
+/**
+ * Number of series terms used at μ = ka and ρ = r/a. Past m ≈ μ the terms
+ * fall off at least like ρ^{−m}, so `30/ln ρ` more terms reach 1e-13; the
+ * plane wave (ρ = ∞) needs about 25. Capped at 400.
+ */
 export function sphereTermCount(mu: number, rho: number): number {
-  // Terms fall off like (μ/m)^m·ρ^{−m} once m > μ; near the surface they decay slowly.
-  const extra = rho < 2 ? 60 : rho < 4 ? 35 : 25;
+  const extra = Number.isFinite(rho) ? Math.max(25, Math.ceil(30 / Math.log(rho))) : 25;
   return Math.min(400, Math.ceil(1.1 * mu + extra));
 }
 
