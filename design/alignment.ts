@@ -26,7 +26,9 @@ import type { FrequencyGrid } from "./transfer_matrix.ts";
 
 /** A frequency band in Hz. */
 export interface Band {
+  /** Lower edge in Hz. */
   readonly lowHz: number;
+  /** Upper edge in Hz. */
   readonly highHz: number;
 }
 

@@ -96,8 +96,11 @@ export interface BeamformerOptions {
 
 /** Result of {@linkcode designBeamformer}. */
 export interface BeamformerDesign {
+  /** Sample rate in Hz. */
   readonly sampleRate: number;
+  /** FFT size of the design grid. */
   readonly fftSize: number;
+  /** Bin frequencies in Hz. */
   readonly frequenciesHz: Float64Array;
   /** Final weights per bin: drivers × 1 (beamformer in band, matrix mixing outside, cross-faded). */
   readonly weights: ComplexMatrixStack;

@@ -123,8 +123,11 @@ export interface CrosstalkCancellerOptions {
 
 /** Result of {@linkcode designCrosstalkCanceller}. */
 export interface CrosstalkCancellerDesign {
+  /** Sample rate in Hz. */
   readonly sampleRate: number;
+  /** FFT size of the design grid. */
   readonly fftSize: number;
+  /** Bin frequencies in Hz. */
   readonly frequenciesHz: Float64Array;
   /** Driver weights per bin: drivers × 2 (column 0 = left input, 1 = right input). */
   readonly weights: ComplexMatrixStack;

@@ -44,9 +44,11 @@ export interface FirRealization {
   readonly truncationErrorDb: number[][];
   /** Largest truncation error over all filters in dB. */
   readonly worstTruncationErrorDb: number;
-  /** The parameters used. */
+  /** FIR length used. */
   readonly taps: number;
+  /** Circular shift (modelling delay) used, samples. */
   readonly shiftSamples: number;
+  /** Fade length used, samples. */
   readonly fadeSamples: number;
 }
 

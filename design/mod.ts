@@ -52,6 +52,8 @@
  *
  * @module
  */
+export type { ComplexMatrixStack } from "../dsp/complex_linalg.ts";
+export type { Spectrum } from "../dsp/fft.ts";
 export * from "./transfer_matrix.ts";
 export * from "./virtualizer.ts";
 export * from "./crosstalk_canceller.ts";

@@ -75,9 +75,13 @@ export interface UpmixOptions {
 
 /** Upmixed channels. */
 export interface UpmixResult {
+  /** Left output L' = L − C. */
   readonly left: Float64Array;
+  /** Right output R' = R − C. */
   readonly right: Float64Array;
+  /** Center output C. */
   readonly center: Float64Array;
+  /** The parameters used (the bundle's `upmix` field). */
   readonly parameters: UpmixParameters;
 }
 
