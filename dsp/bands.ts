@@ -23,7 +23,7 @@
 export type OctaveFraction = 1 | 3 | 6 | 12 | 24;
 
 /** The IEC 61260-1 base-10 octave ratio G = 10^(3/10) ≈ 1.99526. */
-export const OCTAVE_RATIO_BASE10 = Math.pow(10, 3 / 10);
+export const OCTAVE_RATIO_BASE10: number = Math.pow(10, 3 / 10);
 
 /** The IEC 61260-1 reference frequency fr in Hz. */
 export const REFERENCE_FREQUENCY_HZ = 1000;
