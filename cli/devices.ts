@@ -11,10 +11,13 @@
 import { AudioUnavailableError, probeAudioSystem } from "../measure/_probe.ts";
 import { noAudioMessage } from "../measure/_probe.ts";
 import { listJackConnections } from "../measure/jack.ts";
-import { booleanFlag, parseFlags, runCommand } from "./_common.ts";
+import { readRigFile } from "../measure/rig.ts";
+import { measureConverterLatency, openWebAudioDevice } from "../measure/webaudio_device.ts";
+import { booleanFlag, parseFlags, runCommand, stringFlag, UsageError } from "./_common.ts";
 
 const HELP = `
 deno task devices [--json]
+deno task devices --calibrate-latency --rig rig.json [--json]
 
 Lists the audio interfaces for \`deno task measure --device webaudio[:<name>]\`.
 Under JACK (used whenever a JACK server runs) an interface is a JACK client
@@ -26,7 +29,11 @@ mean. Without JACK, the ALSA cards are listed (node-web-audio-api then opens
 Exit codes: 0 listed, 2 no audio server and no sound card (the message says
 what to connect or start).
 
-  --json   print the listing as JSON on stdout
+  --json                print the listing as JSON on stdout
+  --calibrate-latency   measure the interface's DAC + ADC latency through the rig's
+                        loopback cable (JACK only) and print the value for the rig's
+                        "digitalReference": { "converterLatencySamples": N }
+  --rig FILE            the rig file (with --calibrate-latency)
 `;
 
 /** One interface found under JACK. */
@@ -61,14 +68,43 @@ function jackInterfaces(ports: Map<string, string[]>): JackInterface[] {
 }
 
 await runCommand(HELP, async (args) => {
-  const values = parseFlags("devices", args, { json: { type: "boolean" } });
+  const values = parseFlags("devices", args, {
+    json: { type: "boolean" },
+    "calibrate-latency": { type: "boolean" },
+    rig: { type: "string" },
+  });
   const json = booleanFlag(values, "json");
+  const calibrate = booleanFlag(values, "calibrate-latency");
+  const rigPath = stringFlag(values, "rig");
+  if (calibrate !== (rigPath !== undefined)) {
+    throw new UsageError(
+      "Cannot use --calibrate-latency without --rig, or --rig without --calibrate-latency",
+    );
+  }
   const probe = await probeAudioSystem();
   if (probe.backend === "none") {
-    console.error(
-      `error: ${new AudioUnavailableError(noAudioMessage("list audio devices")).message}`,
-    );
+    const action = calibrate ? "calibrate the latency" : "list audio devices";
+    console.error(`error: ${new AudioUnavailableError(noAudioMessage(action)).message}`);
     return 2;
+  }
+  if (rigPath !== undefined) {
+    const rig = await readRigFile(rigPath);
+    const device = await openWebAudioDevice({
+      rig,
+      sampleRate: rig.sampleRate,
+      serial: "calibration",
+    });
+    try {
+      const samples = await measureConverterLatency(device);
+      if (json) console.log(JSON.stringify({ converterLatencySamples: samples }));
+      else {
+        console.log(`converter (DAC + ADC) latency: ${samples} samples at ${rig.sampleRate} Hz`);
+        console.log(`  rig file: "digitalReference": { "converterLatencySamples": ${samples} }`);
+      }
+    } finally {
+      await device.close();
+    }
+    return 0;
   }
   if (probe.backend === "jack") {
     const interfaces = jackInterfaces(await listJackConnections());

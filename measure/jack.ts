@@ -217,7 +217,15 @@ export function planJackRouting(
     for (const p of have) if (!want.has(p)) disconnect.push(["jack_disconnect", p, port]);
     for (const p of want) if (!have.has(p)) connect.push(["jack_connect", p, port]);
   });
-  return [...disconnect, ...connect];
+  // A connection between two of the client's own ports (a digital reference)
+  // shows up on both ends: keep one step per pair.
+  const seen = new Set<string>();
+  return [...disconnect, ...connect].filter(([tool, a, b]) => {
+    const key = `${tool} ${a} ${b}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /**

@@ -12,6 +12,7 @@
  *   "drivers": [ { "id": "mid-left", "kind": "midrange", "outputChannel": 1 } ],
  *   "mics": [ { "id": "ref", "role": "reference", "inputChannel": 1 } ],
  *   "loopback": { "outputChannel": 8, "inputChannel": 8 },
+ *   "digitalReference": { "converterLatencySamples": 256 },   (instead of "loopback", JACK only)
  *   "levels": { "maxLevelDbfs": -6, "checkLevelDbfs": -40, "clipDbfs": -1, "minCheckSnrDb": 10 },
  *   "capture": { "maxRetries": 3, "maxLatencySamples": 16384 }
  * }
@@ -24,7 +25,13 @@
  * The loopback is a cable (or the interface's internal loopback) from output
  * `loopback.outputChannel` to input `loopback.inputChannel`: every capture
  * plays the stimulus on it too, and its recording measures that capture's
- * latency. Extra fields are allowed and ignored.
+ * latency. Without a spare output/input pair, `digitalReference` records the
+ * client's own output port beside the mic instead (JACK only): it measures
+ * the software part of each capture's latency, and `converterLatencySamples`
+ * (the DAC + ADC part, measured once with a loopback cable by
+ * `deno task devices --calibrate-latency --rig rig.json`) is added. A rig has
+ * one or the other. `device.serial` is optional (`--serial` gives it per
+ * unit). Extra fields are allowed and ignored.
  *
  * @module
  */
@@ -75,7 +82,8 @@ export interface RigFile {
   readonly description: string;
   /** Sample rate in Hz the interface must run at. */
   readonly sampleRate: number;
-  readonly device: { readonly model: string; readonly serial: string };
+  /** The model this channel map is for; `serial` may come from `--serial` instead. */
+  readonly device: { readonly model: string; readonly serial?: string };
   readonly interface: {
     readonly name: string;
     readonly outputChannels: number;
@@ -85,6 +93,8 @@ export interface RigFile {
   readonly mics: readonly RigMic[];
   /** The electrical loopback reference; absent means none is wired. */
   readonly loopback?: { readonly outputChannel: number; readonly inputChannel: number };
+  /** The digital reference (JACK only), used when no loopback is wired. */
+  readonly digitalReference?: { readonly converterLatencySamples: number };
   readonly levels: RigLevels;
   readonly capture: RigCapture;
 }
@@ -175,7 +185,7 @@ export function parseRig(value: unknown, source = "rig.json"): RigFile {
   const sampleRate = r.integer(root.sampleRate, "sampleRate", 8000, 384000);
   const device = r.object(root.device, "device");
   const model = r.string(device.model, "device.model");
-  const serial = r.string(device.serial, "device.serial");
+  const serial = device.serial === undefined ? undefined : r.string(device.serial, "device.serial");
   const iface = r.object(root.interface ?? {}, "interface");
   const name = iface.name === undefined ? "system" : r.string(iface.name, "interface.name");
   const outputChannels = r.integer(iface.outputChannels, "interface.outputChannels", 1, 256);
@@ -259,6 +269,27 @@ export function parseRig(value: unknown, source = "rig.json"): RigFile {
     loopback = { outputChannel: out, inputChannel: inp };
   }
 
+  let digitalReference: { converterLatencySamples: number } | undefined;
+  if (root.digitalReference !== undefined) {
+    if (loopback !== undefined) {
+      r.fail(
+        "range",
+        "digitalReference",
+        'must be absent when "loopback" is given (one timing reference)',
+        root.digitalReference,
+      );
+    }
+    const o = r.object(root.digitalReference, "digitalReference");
+    digitalReference = {
+      converterLatencySamples: r.integer(
+        o.converterLatencySamples,
+        "digitalReference.converterLatencySamples",
+        0,
+        10 * sampleRate,
+      ),
+    };
+  }
+
   const lv = r.object(root.levels ?? {}, "levels");
   const maxLevelDbfs = r.number(
     lv.maxLevelDbfs,
@@ -308,11 +339,12 @@ export function parseRig(value: unknown, source = "rig.json"): RigFile {
     version: 1,
     description,
     sampleRate,
-    device: { model, serial },
+    device: serial === undefined ? { model } : { model, serial },
     interface: { name, outputChannels, inputChannels },
     drivers,
     mics,
     ...(loopback === undefined ? {} : { loopback }),
+    ...(digitalReference === undefined ? {} : { digitalReference }),
     levels,
     capture,
   };

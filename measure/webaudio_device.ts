@@ -18,7 +18,13 @@
  *    lag of the cross-correlation peak between the loopback recording and the
  *    played stimulus. The recording is cut from that lag, so sample 0 of the
  *    returned signal is the instant the stimulus' first sample reached the
- *    DAC (DESIGN.md conventions) and acoustic delay is kept.
+ *    DAC (DESIGN.md conventions) and acoustic delay is kept. The returned
+ *    `"loopback"` input is the reference cut the same way (so a deconvolution
+ *    that reads it finds latency 0). Without a loopback cable (rig
+ *    `digitalReference`, JACK only) `in_1` records the client's own `out_0`:
+ *    that measures the software part of the latency, and the rig's
+ *    `converterLatencySamples` (calibrated once with a cable,
+ *    {@linkcode measureConverterLatency}) is added.
  * 4. Dropouts. The loopback is compared with the stimulus block by block
  *    (2048 samples): each block's own correlation peak must lie within ±2
  *    samples of the global lag (or the correlation there be within 5 % of
@@ -69,6 +75,8 @@ export class LevelCheckError extends Error {
 export interface OpenWebAudioDeviceOptions {
   /** The rig: channel map, levels, loopback. Required by this backend. */
   readonly rig: RigFile | undefined;
+  /** The unit's serial (`--serial`); overrides `rig.device.serial`. */
+  readonly serial?: string;
   /** Interface name from `--device webaudio:<name>`; overrides `rig.interface.name`. */
   readonly deviceName?: string;
   /** Sample rate in Hz the measurement needs; the audio server must run at it. */
@@ -361,8 +369,11 @@ interface CapturedPass {
 interface PassPlan {
   /** Output port p plays stimulus p (or silence) to these interface channels. */
   readonly outputChannels: readonly (readonly number[])[];
-  /** Input port p records this interface channel (undefined = unused). */
-  readonly inputChannels: readonly (number | undefined)[];
+  /**
+   * Input port p records this interface channel (undefined = unused), or
+   * `"self"`: the client's own output port 0 (the JACK digital reference).
+   */
+  readonly inputChannels: readonly (number | "self" | undefined)[];
 }
 
 const PORTS = 2;
@@ -443,16 +454,18 @@ class WebAudioDevice implements AudioDevice {
     readonly context: InstanceType<Nwa["AudioContext"]>,
     readonly jackPorts: WebAudioJackPorts | undefined,
     readonly options: OpenWebAudioDeviceOptions,
+    serial: string,
   ) {
     this.sampleRate = context.sampleRate;
     this.model = rig.device.model;
-    this.serial = rig.device.serial;
+    this.serial = serial;
     this.outputs = rig.drivers.map((d) => ({ id: d.id, kind: d.kind }));
     this.inputs = [
       ...rig.mics.map((m) => ({ id: m.id, role: m.role })),
-      ...(rig.loopback === undefined ? [] : [{ id: "loopback", role: "loopback" as const }]),
+      // the timing reference (electrical loopback or digital), returned aligned
+      { id: "loopback", role: "loopback" as const },
     ];
-    this.name = `webaudio:${interfaceName} ${rig.device.model} ${rig.device.serial}`;
+    this.name = `webaudio:${interfaceName} ${rig.device.model} ${serial}`;
     this.description = rig.description === ""
       ? `webaudio (${mode === "jack" ? "JACK" : "ALSA"}) on ${interfaceName}`
       : rig.description;
@@ -571,10 +584,7 @@ class WebAudioDevice implements AudioDevice {
           driverChannel(id),
           ...(i === 0 && rig.loopback !== undefined ? [rig.loopback.outputChannel] : []),
         ]),
-        inputChannels: [
-          mic?.inputChannel ?? rig.loopback?.inputChannel,
-          rig.loopback?.inputChannel,
-        ],
+        inputChannels: [mic?.inputChannel ?? this.#referenceInput(), this.#referenceInput()],
       };
       const label = `driver${request.outputs.length > 1 ? "s" : ""} ${
         request.outputs.map((o) => `"${o}"`).join("+")
@@ -615,6 +625,11 @@ class WebAudioDevice implements AudioDevice {
     };
   }
 
+  /** What input port 1 records: the loopback input channel or the digital reference. */
+  #referenceInput(): number | "self" {
+    return this.rig.loopback?.inputChannel ?? "self";
+  }
+
   /** Cut the pass at the measured latency and look for timing faults. */
   #alignPass(
     pass: CapturedPass,
@@ -637,11 +652,12 @@ class WebAudioDevice implements AudioDevice {
       y.set(x.subarray(a, Math.min(x.length, from + wanted)), a - from);
       return y;
     };
-    if (this.rig.loopback === undefined) {
-      // No reference: impossible to measure the latency (the rig validator
-      // allows it for listing only; openWebAudioDevice refuses it).
-      return { mic: cut(micPort, pass.startIndex), latencySamples: 0 };
-    }
+    // With a digital reference, the DAC + ADC latency is added to the measured
+    // software latency (calibrated once with a loopback cable).
+    const converter = this.rig.digitalReference?.converterLatencySamples ?? 0;
+    const referenceName = this.rig.loopback === undefined
+      ? "digital reference (the client's own output port)"
+      : `loopback input channel ${this.rig.loopback.inputChannel}`;
     const window = loopPort.subarray(
       pass.startIndex,
       pass.startIndex + stimulus.length + maxLatency,
@@ -651,10 +667,9 @@ class WebAudioDevice implements AudioDevice {
       return {
         mic: new Float64Array(0),
         latencySamples: -1,
-        fault:
-          `the stimulus was not found on the loopback input channel ${this.rig.loopback.inputChannel} (normalized correlation ${
-            estimate.normalizedPeak.toFixed(2)
-          }): check the loopback cable`,
+        fault: `the stimulus was not found on the ${referenceName} (normalized correlation ${
+          estimate.normalizedPeak.toFixed(2)
+        }): check the loopback cable`,
       };
     }
     const from = pass.startIndex + estimate.lagSamples;
@@ -665,14 +680,18 @@ class WebAudioDevice implements AudioDevice {
       return {
         mic: new Float64Array(0),
         latencySamples: estimate.lagSamples,
-        fault: `dropout detected on the loopback at ${
+        fault: `dropout detected on the ${referenceName} at ${
           (f.startSample / this.sampleRate).toFixed(3)
         } s into the stimulus (block lag offset ${f.lagOffsetSamples} samples, correlation ${
           f.normalizedPeak.toFixed(2)
         }; ${faults.length} block(s) affected) during ${label}`,
       };
     }
-    return { mic: cut(micPort, from), loopback, latencySamples: estimate.lagSamples };
+    return {
+      mic: cut(micPort, from + converter),
+      loopback,
+      latencySamples: estimate.lagSamples + converter,
+    };
   }
 
   async #route(plan: PassPlan): Promise<void> {
@@ -687,6 +706,11 @@ class WebAudioDevice implements AudioDevice {
         }
       }
       for (const c of plan.inputChannels) {
+        if (c === "self") {
+          throw new RangeError(
+            `Cannot use a digital reference without JACK: wire a loopback (rig "loopback") or run a JACK server on the interface`,
+          );
+        }
         if (c !== undefined && c > PORTS) {
           throw new RangeError(
             `Cannot route input channel ${c} without JACK: node-web-audio-api opens ${PORTS} channels; run a JACK server on the interface`,
@@ -698,12 +722,16 @@ class WebAudioDevice implements AudioDevice {
     const name = this.interfaceName;
     try {
       await applyJackRouting(this.jackPorts!, {
-        outputs: Array.from(
-          { length: PORTS },
-          (_, p) => (plan.outputChannels[p] ?? []).map((c) => `${name}:playback_${c}`),
-        ),
+        outputs: Array.from({ length: PORTS }, (_, p) => [
+          ...(plan.outputChannels[p] ?? []).map((c) => `${name}:playback_${c}`),
+          // the digital reference: out_0 also feeds the client's own input port
+          ...(p === 0
+            ? this.jackPorts!.inputs.filter((_, i) => plan.inputChannels[i] === "self")
+            : []),
+        ]),
         inputs: Array.from({ length: PORTS }, (_, p) => {
           const c = plan.inputChannels[p];
+          if (c === "self") return [this.jackPorts!.outputs[0]!];
           return c === undefined ? [] : [`${name}:capture_${c}`];
         }),
       });
@@ -794,13 +822,75 @@ class WebAudioDevice implements AudioDevice {
     const ports = Array.from({ length: PORTS }, () => new Float64Array(total));
     blocks.forEach((channels, b) => {
       for (let p = 0; p < PORTS; p++) {
-        const inputIndex = this.mode === "jack" ? p : (plan.inputChannels[p] ?? p + 1) - 1;
+        const source = plan.inputChannels[p];
+        const inputIndex = this.mode === "jack" || typeof source !== "number" ? p : source - 1;
         const data = channels[inputIndex] ?? channels[0]!;
         ports[p]!.set(data, b * BUFFER_SIZE);
       }
     });
     const startIndex = Math.round((t0 - times[0]!) * sr);
     return { ports, startIndex, blockFaults };
+  }
+
+  /**
+   * The DAC + ADC part of the round-trip latency: play noise on the loopback
+   * output, record the loopback input and the digital reference (the
+   * client's own output port), and return the difference of their lags.
+   * Three captures must agree.
+   */
+  async converterLatency(): Promise<number> {
+    const loop = this.rig.loopback;
+    if (loop === undefined || this.mode !== "jack") {
+      throw new TypeError(
+        `Cannot calibrate the converter latency as it needs JACK and a loopback cable (rig "loopback"): ${
+          loop === undefined ? "the rig has no loopback" : "no JACK server runs"
+        }`,
+      );
+    }
+    const random = (() => {
+      let a = 12345;
+      return () => {
+        a = (Math.imul(a, 1103515245) + 12345) >>> 0;
+        return a / 4294967296 - 0.5;
+      };
+    })();
+    const noise = Float64Array.from(
+      { length: Math.round(0.5 * this.sampleRate) },
+      () => random() * dbToAmplitude(Math.min(-20, this.rig.levels.maxLevelDbfs)) * 2,
+    );
+    const maxLatency = this.rig.capture.maxLatencySamples;
+    const plan: PassPlan = {
+      outputChannels: [[loop.outputChannel]],
+      inputChannels: [loop.inputChannel, "self"],
+    };
+    const found: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const pass = await this.#capturePass(plan, [noise], noise.length + maxLatency);
+      const lag = (port: number) => {
+        const w = pass.ports[port]!.subarray(
+          pass.startIndex,
+          pass.startIndex + noise.length + maxLatency,
+        );
+        const e = measureLatency(w, noise, maxLatency);
+        if (Math.abs(e.normalizedPeak) < 0.5) {
+          throw new LevelCheckError(
+            `Cannot calibrate the converter latency as the noise was not found on ${
+              port === 0 ? `loopback input channel ${loop.inputChannel}` : "the digital reference"
+            } (normalized correlation ${e.normalizedPeak.toFixed(2)}): check the loopback cable`,
+          );
+        }
+        return e.lagSamples;
+      };
+      found.push(lag(0) - lag(1));
+    }
+    if (new Set(found).size !== 1) {
+      throw new AudioServerError(
+        `Cannot calibrate the converter latency as three captures disagree (${
+          found.join(", ")
+        } samples): check the audio server for xruns and try again`,
+      );
+    }
+    return found[0]!;
   }
 
   /** Pre-session check of one mic with the request's first driver. */
@@ -817,7 +907,7 @@ class WebAudioDevice implements AudioDevice {
         driver.outputChannel,
         ...(rig.loopback ? [rig.loopback.outputChannel] : []),
       ]],
-      inputChannels: [mic.inputChannel, rig.loopback?.inputChannel],
+      inputChannels: [mic.inputChannel, this.#referenceInput()],
     };
     const silent = await this.#capturePass(plan, [new Float64Array(tone.length)], recordSamples);
     const loud = await this.#capturePass(plan, [tone], recordSamples);
@@ -866,6 +956,24 @@ class WebAudioDevice implements AudioDevice {
 }
 
 /**
+ * Measure the DAC + ADC latency of a webaudio device under JACK whose rig has
+ * a loopback cable, for the rig's `digitalReference.converterLatencySamples`
+ * (`deno task devices --calibrate-latency --rig rig.json`).
+ *
+ * @param device A device from {@linkcode openWebAudioDevice}.
+ * @returns Samples between the digital reference and the loopback input.
+ * @throws {TypeError} for another kind of device, no loopback or no JACK.
+ */
+export function measureConverterLatency(device: AudioDevice): Promise<number> {
+  if (!(device instanceof WebAudioDevice)) {
+    throw new TypeError(
+      `Cannot calibrate the converter latency as device ${device.name} is not a webaudio device`,
+    );
+  }
+  return device.converterLatency();
+}
+
+/**
  * Open the node-web-audio-api device described by a rig file.
  *
  * Probes first (JACK server? ALSA card?) and throws
@@ -876,7 +984,7 @@ class WebAudioDevice implements AudioDevice {
  * client's ports and checks that the rig's channels exist.
  *
  * @throws {AudioUnavailableError} no server and no card (CLI exit 2).
- * @throws {TypeError} without a rig, or when the rig has no loopback.
+ * @throws {TypeError} without a rig, a serial, or a timing reference (loopback / digitalReference under JACK).
  * @throws {RangeError} sample-rate mismatch (rig or server), channels the interface lacks.
  */
 export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Promise<AudioDevice> {
@@ -887,9 +995,20 @@ export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Pr
       `Cannot open the webaudio device as it needs a rig file (--rig rig.json) that maps drivers, mics and the loopback to interface channels (format: README "Lab setup")`,
     );
   }
-  if (rig.loopback === undefined) {
+  if (rig.loopback === undefined && rig.digitalReference === undefined) {
     throw new TypeError(
-      `Cannot open the webaudio device as the rig file has no "loopback" (an output wired to an input): every capture's latency is measured on it, never assumed`,
+      `Cannot open the webaudio device as the rig file has neither "loopback" (an output wired to an input) nor "digitalReference": every capture's latency is measured on one of them, never assumed`,
+    );
+  }
+  if (rig.loopback === undefined && probe.backend !== "jack") {
+    throw new TypeError(
+      `Cannot open the webaudio device with a digitalReference as it needs JACK (no JACK server runs): wire a loopback and add "loopback" to the rig file, or start JACK on the interface`,
+    );
+  }
+  const serial = options.serial ?? rig.device.serial;
+  if (serial === undefined) {
+    throw new TypeError(
+      `Cannot open the webaudio device as the unit's serial is unknown: pass --serial or set device.serial in the rig file`,
     );
   }
   if (rig.sampleRate !== options.sampleRate) {
@@ -971,11 +1090,13 @@ export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Pr
         missing.push(`mic "${m.id}" ← ${interfaceName}:capture_${m.inputChannel}`);
       }
     }
-    if (!ports.has(`${interfaceName}:playback_${rig.loopback.outputChannel}`)) {
-      missing.push(`loopback → ${interfaceName}:playback_${rig.loopback.outputChannel}`);
-    }
-    if (!ports.has(`${interfaceName}:capture_${rig.loopback.inputChannel}`)) {
-      missing.push(`loopback ← ${interfaceName}:capture_${rig.loopback.inputChannel}`);
+    if (rig.loopback !== undefined) {
+      if (!ports.has(`${interfaceName}:playback_${rig.loopback.outputChannel}`)) {
+        missing.push(`loopback → ${interfaceName}:playback_${rig.loopback.outputChannel}`);
+      }
+      if (!ports.has(`${interfaceName}:capture_${rig.loopback.inputChannel}`)) {
+        missing.push(`loopback ← ${interfaceName}:capture_${rig.loopback.inputChannel}`);
+      }
     }
     if (missing.length > 0) {
       return fail(
@@ -987,7 +1108,16 @@ export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Pr
       );
     }
   }
-  const device = new WebAudioDevice(rig, interfaceName, mode, nwa, context, jackPorts, options);
+  const device = new WebAudioDevice(
+    rig,
+    interfaceName,
+    mode,
+    nwa,
+    context,
+    jackPorts,
+    options,
+    serial,
+  );
   const source = context.createMediaStreamSource(stream);
   const processor = context.createScriptProcessor(BUFFER_SIZE, PORTS, PORTS);
   processor.onaudioprocess = (event) => {
