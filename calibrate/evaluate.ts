@@ -78,6 +78,11 @@ export interface EarEvaluation {
   readonly meanDesiredSeparationDb: number;
   /** Largest |deviation| over the same bands, both inputs, dB. */
   readonly maxAbsDeviationDb: number;
+  /** Mean |deviation| over the same bands, both inputs, dB. */
+  readonly meanAbsDeviationDb: number;
+  /** The same two for the direct sound (room sets). */
+  readonly directMaxAbsDeviationDb?: number;
+  readonly directMeanAbsDeviationDb?: number;
   /** Separation of the direct sound only (room sets: responses gated DRR_GATE_MS after arrival), dB. */
   readonly directSeparationDb?: { readonly left: number[]; readonly right: number[] };
   /** Its mean over the bands centred in 300 Hz–6 kHz, dB. */
@@ -352,18 +357,25 @@ export function evaluatePlants(
     const sep = separationOf(plant);
     const desired = desiredSeparation(design, sampleRate, plant.fftSize, plant.frequenciesHz, bands)
       .map(round2);
-    const dev = sep.map((s) => s.map((x, k) => round2(x - (desired[k] as number)))) as [
-      number[],
-      number[],
-    ];
-    let maxDev = 0;
-    bands.centerHz.forEach((c, k) => {
-      if (c < SEPARATION_BAND_HZ.lowHz || c > SEPARATION_BAND_HZ.highHz) return;
-      for (const d of dev) {
-        const v = Math.abs(d[k] as number);
-        if (Number.isFinite(v)) maxDev = Math.max(maxDev, v);
-      }
-    });
+    const devOf = (sp: [number[], number[]]) => {
+      const dev = sp.map((x) => x.map((v, k) => round2(v - (desired[k] as number)))) as [
+        number[],
+        number[],
+      ];
+      let maxAbs = 0, sum = 0, count = 0;
+      bands.centerHz.forEach((c, k) => {
+        if (c < SEPARATION_BAND_HZ.lowHz || c > SEPARATION_BAND_HZ.highHz) return;
+        for (const d of dev) {
+          const v = Math.abs(d[k] as number);
+          if (!Number.isFinite(v)) continue;
+          maxAbs = Math.max(maxAbs, v);
+          sum += v;
+          count++;
+        }
+      });
+      return { dev, maxAbs: round2(maxAbs), meanAbs: round2(count ? sum / count : NaN) };
+    };
+    const { dev, maxAbs: maxDev, meanAbs: meanDev } = devOf(sep);
     const { lowHz, highHz } = SEPARATION_BAND_HZ;
     const result: EarEvaluation = {
       label,
@@ -375,7 +387,8 @@ export function evaluatePlants(
         right: round2(meanOver(sep[1], bands, lowHz, highHz)),
       },
       meanDesiredSeparationDb: round2(meanOver(desired, bands, lowHz, highHz)),
-      maxAbsDeviationDb: round2(maxDev),
+      maxAbsDeviationDb: maxDev,
+      meanAbsDeviationDb: meanDev,
     };
     if (direct === undefined) return result;
     if (direct.fftSize !== plant.fftSize) {
@@ -384,8 +397,11 @@ export function evaluatePlants(
       );
     }
     const dsep = separationOf(direct);
+    const ddev = devOf(dsep);
     const withDirect: EarEvaluation = {
       ...result,
+      directMaxAbsDeviationDb: ddev.maxAbs,
+      directMeanAbsDeviationDb: ddev.meanAbs,
       directSeparationDb: { left: dsep[0], right: dsep[1] },
       meanDirectSeparationDb: {
         left: round2(meanOver(dsep[0], bands, lowHz, highHz)),
@@ -478,8 +494,14 @@ export function evaluatePlants(
       meanDb: first.meanSeparationDb,
       meanDesiredDb: first.meanDesiredSeparationDb,
       maxAbsDeviationDb: first.maxAbsDeviationDb,
+      meanAbsDeviationDb: first.meanAbsDeviationDb,
       ...(first.meanDirectSeparationDb
-        ? { directSoundMeanDb: first.meanDirectSeparationDb, directGateMs: DRR_GATE_MS }
+        ? {
+          directSoundMeanDb: first.meanDirectSeparationDb,
+          directSoundMaxAbsDeviationDb: first.directMaxAbsDeviationDb,
+          directSoundMeanAbsDeviationDb: first.directMeanAbsDeviationDb,
+          directGateMs: DRR_GATE_MS,
+        }
         : {}),
     };
     if (ears.length > 1) {
@@ -487,6 +509,13 @@ export function evaluatePlants(
         position: e.label,
         meanDb: e.meanSeparationDb,
         maxAbsDeviationDb: e.maxAbsDeviationDb,
+        meanAbsDeviationDb: e.meanAbsDeviationDb,
+        ...(e.meanDirectSeparationDb
+          ? {
+            directSoundMeanDb: e.meanDirectSeparationDb,
+            directSoundMeanAbsDeviationDb: e.directMeanAbsDeviationDb,
+          }
+          : {}),
       }));
     }
     if (first.drr) {
@@ -631,13 +660,17 @@ export function formatSummary(summary: Record<string, unknown>): string[] {
     lines.push(
       `separation 300 Hz-6 kHz at ${s.position}: left ${fmt(s.meanDb?.left)} dB, right ${
         fmt(s.meanDb?.right)
-      } dB (desired ${fmt(s.meanDesiredDb)} dB; worst band off by ${fmt(s.maxAbsDeviationDb)} dB)`,
+      } dB (desired ${fmt(s.meanDesiredDb)} dB; bands off by ${
+        fmt(s.meanAbsDeviationDb)
+      } dB on average, ${fmt(s.maxAbsDeviationDb)} dB at worst)`,
     );
     if (s.directSoundMeanDb) {
       lines.push(
         `  direct sound only (first ${s.directGateMs} ms): left ${
           fmt(s.directSoundMeanDb.left)
-        } dB, right ${fmt(s.directSoundMeanDb.right)} dB`,
+        } dB, right ${fmt(s.directSoundMeanDb.right)} dB (off by ${
+          fmt(s.directSoundMeanAbsDeviationDb)
+        } dB on average, ${fmt(s.directSoundMaxAbsDeviationDb)} dB at worst)`,
       );
     }
   }
