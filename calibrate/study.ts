@@ -62,7 +62,7 @@ export function headOffsetPosition(distanceMeters: number, xCm: number, yCm: num
  * @param options `force` to replace an existing set; `onProgress` per capture.
  * @returns The set, opened.
  */
-export async function measureSimUnit(
+export async function measureStudyUnit(
   out: string,
   spec: SimUnitSpec,
   options: {

@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { measureSimUnit } from "../calibrate/study.ts";
+import { measureStudyUnit } from "../calibrate/study.ts";
 import { fitBundle, type FitOptions } from "../calibrate/fit.ts";
 import { writeBundle } from "../calibrate/bundle.ts";
 import { evaluateBundle, type Evaluation, formatSummary } from "../calibrate/evaluate.ts";
@@ -77,7 +77,7 @@ await runCommand(HELP, async (args) => {
   try {
     const measure = async (unit: string): Promise<MeasurementSet> => {
       const t = performance.now();
-      const set = await measureSimUnit(join(root, `set-${unit}`), {
+      const set = await measureStudyUnit(join(root, `set-${unit}`), {
         serial: unit,
         room,
         arcStepDeg: step,
