@@ -602,9 +602,13 @@ export async function evaluateBundle(
   const order = bundle.device.drivers.map((d) => setDrivers.indexOf(d));
   const reorder = (irs: readonly (readonly Float64Array[])[]) =>
     irs.map((row) => order.map((i) => row[i]!));
-  if (plants.ears.length === 0 && plants.arc === undefined) {
+  if (plants.ears.length === 0 && (plants.arc === undefined || !bundle.inputs.includes("center"))) {
     throw new InputError(
-      `Cannot evaluate the bundle on "${file}" as it has neither ear-left/ear-right captures of every driver at a position nor a reference-mic arc`,
+      `Cannot evaluate the bundle on "${file}" as it has neither ear-left/ear-right captures of every driver at a position nor a reference-mic arc${
+        bundle.inputs.includes("center")
+          ? ""
+          : " (and the bundle has no center input an arc could show)"
+      }`,
       { file, field: "captures", value: m.captures.length },
     );
   }
