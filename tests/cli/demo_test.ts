@@ -1,0 +1,23 @@
+import assert from "node:assert/strict";
+import { runCli } from "./_run.ts";
+import { join, withTempDir } from "../calibrate/_sets.ts";
+
+Deno.test("deno task demo (anechoic, 30° arc for speed) measures, fits, evaluates and summarizes in plain words", async () => {
+  await withTempDir(async (dir) => {
+    const out = join(dir, "demo");
+    const r = await runCli("demo.ts", ["--room", "anechoic", "--arc-step-deg", "30", "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Summary for simulated studio5 SIM-000123 \(anechoic\)/);
+    assert.match(r.stdout, /Crosstalk cancellation: with pure CTC the ears are [\d.]+ dB apart/);
+    assert.match(r.stdout, /Per-unit vs idealized-model filters on this unit/);
+    for (const name of ["set-SIM-000123", "set-nominal", "bundle-SIM-000123", "bundle-nominal"]) {
+      assert.ok((await Deno.stat(join(out, name))).isDirectory, name);
+    }
+    const again = await runCli("demo.ts", ["--out", out]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /already exists: pass --force/);
+    const bad = await runCli("demo.ts", ["--arc-step-deg", "7"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--arc-step-deg as it must divide 90/);
+  });
+});
