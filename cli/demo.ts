@@ -23,7 +23,7 @@ import {
 } from "./_common.ts";
 
 const HELP = `
-deno task demo [--out DIR] [--serial S] [--room living-room|anechoic] [--arc-step-deg 10] [--json]
+deno task demo [--out DIR] [--serial S] [--room living-room|anechoic] [--arc-step-deg 5] [--json]
 
 Measures a simulated studio5 unit (binaural head 2 m in front + a reference-mic
 arc), fits its filters (deno task fit), evaluates them (deno task evaluate),
@@ -36,8 +36,8 @@ Options
   --out DIR            keep the sets and bundles here (must not exist unless --force)
   --serial S           the unit (default SIM-000123)
   --room R             living-room (default) | anechoic
-  --arc-step-deg DEG   reference arc step (default 10: a 5° arc in the living room takes
-                       about 45 s per unit, too slow for a demo)
+  --arc-step-deg DEG   reference arc step in degrees, dividing 90 (default 5: 72 points;
+                       the whole demo takes about 30 s here, 10 halves that)
   --force              replace --out
   --json               print the numbers as JSON on stdout
 `;
@@ -58,7 +58,7 @@ await runCommand(HELP, async (args) => {
       `Cannot use --room as it must be living-room or anechoic: current value is "${room}"`,
     );
   }
-  const step = numberFlag(v, "arc-step-deg", 10);
+  const step = numberFlag(v, "arc-step-deg", 5);
   if (!(step > 0 && step <= 30 && Number.isInteger(90 / step))) {
     throw new UsageError(
       `Cannot use --arc-step-deg as it must divide 90 and be within (0, 30] so the arc has 0° and ±90°: current value is ${step}`,
