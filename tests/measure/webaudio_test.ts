@@ -682,6 +682,44 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "deno task devices lists the JACK interface with its channel counts and the rig-file line",
+  ignore: skipJack,
+  fn: async () => {
+    const { code, stdout, stderr } = await runCli("devices.ts", ["--json"]);
+    assertEquals(code, 0, stderr);
+    const listing = JSON.parse(stdout);
+    assertEquals(listing.backend, "jack");
+    const system = listing.interfaces.find((i: { name: string }) => i.name === "system");
+    assertEquals([system.outputChannels, system.inputChannels], [8, 8]);
+    assertEquals(system.outputs[0], "system:playback_1");
+    const text = await runCli("devices.ts", []);
+    assert(
+      text.stdout.includes(
+        `"interface": { "name": "system", "outputChannels": 8, "inputChannels": 8 }`,
+      ),
+      text.stdout,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "deno task devices --calibrate-latency measures the converter latency through the loopback cable",
+  ignore: skipJack,
+  fn: async () => {
+    const rig = new URL("fixtures/jack/rig.json", ROOT).pathname;
+    const r = await runCli("devices.ts", ["--calibrate-latency", "--rig", rig, "--json"]);
+    assertEquals(r.code, 0, r.stderr);
+    const { converterLatencySamples } = JSON.parse(r.stdout);
+    // the proxy server adds one period (256) between its ports and the loopup server
+    assertEquals(converterLatencySamples, 256);
+    const usage = await runCli("devices.ts", ["--calibrate-latency"]);
+    assertEquals(usage.code, 2);
+    assert(usage.stderr.includes("Cannot use --calibrate-latency without --rig"), usage.stderr);
+  },
+});
+
 const ROOT = new URL("../../", import.meta.url);
 
 const cliWired = (await Deno.readTextFile(new URL("cli/_devices.ts", ROOT)).catch(() => ""))
