@@ -85,6 +85,20 @@ if (!values["skip-offsets"]) {
       table.push({ filters: name, xCm: x, yCm: y, ...sepOf(e, i) });
     });
   }
+  // Robustness: fit over several head positions at once (pure CTC), evaluate at every offset.
+  for (const cm of [2, 5]) {
+    const zone = await measureStudyUnit(join(root, `zone-${cm}-SIM-000123`), {
+      serial: "SIM-000123",
+      headOffsetsCm: [[0, 0], [0, cm], [0, -cm]],
+      arcStepDeg: null,
+    }, { force: true });
+    const fit = await fitBundle(zone, { virtualizer: "none", upmix: "none", headPositions: "all" });
+    const e = await evaluateBundle(fit.bundle, fit.filters, set);
+    e.ears.forEach((_, i) => {
+      const [x, y] = offsets[i]!;
+      table.push({ filters: `pure CTC fitted at 0, ±${cm} cm`, xCm: x, yCm: y, ...sepOf(e, i) });
+    });
+  }
   results.headOffset = table;
   console.log(
     "\nHead offset (studio5 SIM-000123, anechoic, filters fitted at the design position)",
