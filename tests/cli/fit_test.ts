@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { runCli } from "./_run.ts";
 import { join, withTempDir, writeTrueSet } from "../calibrate/_sets.ts";
 import { readBundle } from "../../calibrate/bundle.ts";
+import { writeWav } from "../../io/wav.ts";
 
 Deno.test("deno task fit writes a bundle, refuses to overwrite it without --force, prints JSON with --json", async () => {
   await withTempDir(async (dir) => {
@@ -99,4 +100,35 @@ Deno.test("deno task fit --help explains every flag", async () => {
   ) {
     assert.ok(r.stdout.includes(flag), flag);
   }
+});
+
+Deno.test("deno task fit: a capture at another sample rate exits 2 naming both rates; a near-singular plant fits with a warning", async () => {
+  await withTempDir(async (dir) => {
+    const set = await writeTrueSet(join(dir, "set"));
+    const capture = set.manifest.captures.find((c) => c.driver === "woofer")!;
+    await writeWav(join(dir, "set", capture.ir), {
+      sampleRate: 44100,
+      channels: [new Float64Array(100)],
+    });
+    const r = await runCli("fit.ts", ["--in", join(dir, "set"), "--out", join(dir, "b")]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /sample rate 44100 Hz differs from the manifest's sampleRate 48000 Hz/);
+    assert.ok(r.stderr.includes(capture.ir));
+
+    await writeTrueSet(join(dir, "flat"), {
+      transform: (_driver, mic, _ir, all) => all["mid-left"]![mic]!.slice(),
+    });
+    const w = await runCli("fit.ts", [
+      "--in",
+      join(dir, "flat"),
+      "--out",
+      join(dir, "c"),
+      "--upmix",
+      "none",
+      "--taps",
+      "512",
+    ]);
+    assert.equal(w.code, 0, w.stderr);
+    assert.match(w.stderr, /warning: ear plant is near-singular: condition number above 10000/);
+  });
 });
