@@ -32,11 +32,21 @@
  *    input blocks' `playbackTime`s must be contiguous. A lost or repeated
  *    period breaks one of these; the pass is then retried (rig
  *    `capture.maxRetries`) and the retry reported in `warnings`.
- * 5. Safety. Stimuli above the rig's `levels.maxLevelDbfs` are refused.
- *    Before the first capture with each mic, a noise-floor recording and a
- *    quiet tone burst (`levels.checkLevelDbfs`) check that the mic hears the
- *    driver (dead mic / wrong channel), nothing clips, and the loopback is
- *    wired; failures throw an error naming the mic and channels.
+ * 5. Safety. Stimuli above the rig's `levels.maxLevelDbfs` are refused (the
+ *    cap). Before the first capture with each mic, a noise-floor recording
+ *    and a quiet tone burst (`levels.checkLevelDbfs`) check that the mic
+ *    hears the driver (dead mic / wrong channel), nothing clips, and the
+ *    loopback is wired; then the burst is ramped up in 10 dB steps towards
+ *    the stimulus' level, stopping as soon as the mic clips or is predicted
+ *    to clip at the stimulus' level (the ramp). Failures throw
+ *    {@linkcode LevelCheckError} naming the mic and channels.
+ *
+ * References:
+ * 1. S. Müller, P. Massarani, "Transfer-function measurement with sweeps",
+ *    J. Audio Eng. Soc. 49(6), 2001 (a reference channel recorded beside the
+ *    measurement channel removes the converters' latency and response).
+ * 2. A. Farina, "Simultaneous measurement of impulse response and distortion
+ *    with a swept-sine technique", AES 108th Convention, 2000.
  *
  * @module
  */
@@ -284,6 +294,54 @@ export function toneBurst(
   return x;
 }
 
+/**
+ * Tone-burst levels of the pre-session ramp: `checkLevelDbfs`, then 10 dB
+ * louder each, while below `targetDbfs − 10` (never above the target).
+ */
+export function rampLevelsDbfs(checkLevelDbfs: number, targetDbfs: number): number[] {
+  const steps = [checkLevelDbfs];
+  for (let l = checkLevelDbfs + 10; l <= targetDbfs - 10 + 1e-9; l += 10) steps.push(l);
+  return steps;
+}
+
+/**
+ * One step of the level ramp (pure): throws {@linkcode LevelCheckError} when
+ * the mic clipped at this step, or when its peak scaled to the stimulus'
+ * level (`peakDbfs + targetDbfs − levelDbfs`) reaches `clipDbfs`.
+ */
+export function judgeRampStep(
+  step: { peakDbfs: number; levelDbfs: number; targetDbfs: number },
+  context: {
+    micId: string;
+    inputChannel: number;
+    driverId: string;
+    outputChannel: number;
+    levels: RigFile["levels"];
+  },
+): void {
+  const { micId, inputChannel, driverId, outputChannel, levels } = context;
+  const where = `mic "${micId}" (input channel ${inputChannel})`;
+  if (step.peakDbfs >= levels.clipDbfs) {
+    throw new LevelCheckError(
+      `Level check failed: ${where} clips (peak ${
+        step.peakDbfs.toFixed(1)
+      } dBFS >= clipDbfs ${levels.clipDbfs}) during the level ramp at ${step.levelDbfs} dBFS on driver "${driverId}" (output channel ${outputChannel}): lower the mic preamp gain`,
+    );
+  }
+  const predicted = step.peakDbfs + step.targetDbfs - step.levelDbfs;
+  if (predicted >= levels.clipDbfs) {
+    throw new LevelCheckError(
+      `Level check failed: ${where} would clip at the stimulus level ${
+        step.targetDbfs.toFixed(1)
+      } dBFS on driver "${driverId}" (output channel ${outputChannel}): the ${step.levelDbfs} dBFS tone peaks at ${
+        step.peakDbfs.toFixed(1)
+      } dBFS, so about ${
+        predicted.toFixed(1)
+      } dBFS is expected (clipDbfs ${levels.clipDbfs}): lower the mic preamp gain or the sweep level`,
+    );
+  }
+}
+
 /** Figures of the pre-session check for one mic. */
 export interface LevelCheckFigures {
   /** Tone level at the mic above its noise floor at the tone frequency, dB. */
@@ -439,7 +497,8 @@ class WebAudioDevice implements AudioDevice {
   readonly description: string;
   readonly backend = "webaudio";
 
-  #checkedMics = new Set<string>();
+  /** Mics checked this session, with the stimulus level (dBFS) they were ramped to. */
+  #checkedMics = new Map<string, number>();
   #queue: Promise<unknown> = Promise.resolve();
   #dead = false;
   #closed = false;
@@ -504,7 +563,7 @@ class WebAudioDevice implements AudioDevice {
         `Cannot play and record as outputs and stimulus must have the same non-zero length: outputs has ${outputs.length}, stimulus has ${stimulus.length}`,
       );
     }
-    const maxOutputs = this.rig.loopback === undefined ? PORTS : PORTS;
+    const maxOutputs = PORTS;
     if (outputs.length > maxOutputs) {
       throw new RangeError(
         `Cannot play and record as the webaudio backend drives at most ${maxOutputs} outputs at once: current value is ${outputs.length}`,
@@ -565,10 +624,13 @@ class WebAudioDevice implements AudioDevice {
     const rig = this.rig;
     const driverChannel = (id: string) => rig.drivers.find((d) => d.id === id)!.outputChannel;
     const mics = request.inputs.filter((id) => id !== "loopback");
+    const targetDbfs = Math.max(...request.stimulus.map((x) => amplitudeToDb(peakAmplitude(x))));
     for (const micId of mics) {
-      if (!this.#checkedMics.has(micId)) {
-        warnings.push(...await this.#levelCheck(micId, request.outputs[0]!));
-        this.#checkedMics.add(micId);
+      const checkedAt = this.#checkedMics.get(micId);
+      // (re)check a new mic, or one about to get a louder stimulus than it was ramped to
+      if (checkedAt === undefined || targetDbfs > checkedAt + 0.5) {
+        warnings.push(...await this.#levelCheck(micId, request.outputs[0]!, targetDbfs));
+        this.#checkedMics.set(micId, Math.max(targetDbfs, checkedAt ?? -Infinity));
       }
     }
     const length = request.stimulus[0]!.length;
@@ -893,15 +955,23 @@ class WebAudioDevice implements AudioDevice {
     return found[0]!;
   }
 
-  /** Pre-session check of one mic with the request's first driver. */
-  async #levelCheck(micId: string, driverId: string): Promise<string[]> {
+  /**
+   * Pre-session check of one mic with the request's first driver: a silent
+   * pass (noise floor), a tone burst at `checkLevelDbfs` (dead mic, wrong
+   * channel, clipping, loopback), then bursts 10 dB louder each
+   * ({@linkcode rampLevelsDbfs}) up to 10 dB below the stimulus' level,
+   * stopping with an error as soon as the mic clips or is predicted to clip
+   * at the stimulus' level ({@linkcode judgeRampStep}).
+   */
+  async #levelCheck(micId: string, driverId: string, targetDbfs: number): Promise<string[]> {
     const rig = this.rig;
     const mic = rig.mics.find((m) => m.id === micId)!;
     const driver = rig.drivers.find((d) => d.id === driverId)!;
     const sr = this.sampleRate;
     const levels = rig.levels;
-    const tone = toneBurst(levels.checkToneHz, levels.checkLevelDbfs, 0.25, sr);
-    const recordSamples = tone.length + rig.capture.maxLatencySamples + sr / 10;
+    const f = levels.checkToneHz;
+    const burstSamples = Math.round(0.25 * sr);
+    const recordSamples = burstSamples + rig.capture.maxLatencySamples + sr / 10;
     const plan: PassPlan = {
       outputChannels: [[
         driver.outputChannel,
@@ -909,34 +979,45 @@ class WebAudioDevice implements AudioDevice {
       ]],
       inputChannels: [mic.inputChannel, this.#referenceInput()],
     };
-    const silent = await this.#capturePass(plan, [new Float64Array(tone.length)], recordSamples);
-    const loud = await this.#capturePass(plan, [tone], recordSamples);
     const segment = (p: CapturedPass, port: number) =>
       p.ports[port]!.subarray(Math.max(0, p.startIndex), p.startIndex + recordSamples);
-    const f = levels.checkToneHz;
-    const played = toneEnergy(tone, f, sr);
-    const noise = toneEnergy(segment(silent, 0), f, sr);
-    const heard = toneEnergy(segment(loud, 0), f, sr);
-    let sumSq = 0;
+    const silent = await this.#capturePass(plan, [new Float64Array(burstSamples)], recordSamples);
     const silentMic = segment(silent, 0);
+    const noise = toneEnergy(silentMic, f, sr);
+    let sumSq = 0;
     for (let i = 0; i < silentMic.length; i++) sumSq += silentMic[i]! ** 2;
-    const figures: LevelCheckFigures = {
-      toneSnrDb: powerToDb(heard / Math.max(noise, 1e-30)),
-      peakDbfs: amplitudeToDb(Math.max(peakAmplitude(silentMic), peakAmplitude(segment(loud, 0)))),
-      gainDb: powerToDb(heard / played),
-      noiseRmsDbfs: powerToDb(sumSq / Math.max(1, silentMic.length)),
-      ...(rig.loopback === undefined ? {} : {
-        loopbackGainDb: powerToDb(toneEnergy(segment(loud, 1), f, sr) / played),
-      }),
-    };
-    return judgeLevelCheck(figures, {
+    const context = {
       micId,
       inputChannel: mic.inputChannel,
       driverId,
       outputChannel: driver.outputChannel,
       levels,
       ...(rig.loopback === undefined ? {} : { loopbackInputChannel: rig.loopback.inputChannel }),
-    });
+    };
+    const warnings: string[] = [];
+    for (const levelDbfs of rampLevelsDbfs(levels.checkLevelDbfs, targetDbfs)) {
+      const tone = toneBurst(f, levelDbfs, 0.25, sr);
+      const loud = await this.#capturePass(plan, [tone], recordSamples);
+      const played = toneEnergy(tone, f, sr);
+      const heard = toneEnergy(segment(loud, 0), f, sr);
+      const peakDbfs = amplitudeToDb(
+        Math.max(peakAmplitude(silentMic), peakAmplitude(segment(loud, 0))),
+      );
+      if (levelDbfs === levels.checkLevelDbfs) {
+        const figures: LevelCheckFigures = {
+          toneSnrDb: powerToDb(heard / Math.max(noise, 1e-30)),
+          peakDbfs,
+          gainDb: powerToDb(heard / played),
+          noiseRmsDbfs: powerToDb(sumSq / Math.max(1, silentMic.length)),
+          ...(rig.loopback === undefined ? {} : {
+            loopbackGainDb: powerToDb(toneEnergy(segment(loud, 1), f, sr) / played),
+          }),
+        };
+        warnings.push(...judgeLevelCheck(figures, context));
+      }
+      judgeRampStep({ peakDbfs, levelDbfs, targetDbfs }, context);
+    }
+    return warnings;
   }
 
   async close(): Promise<void> {

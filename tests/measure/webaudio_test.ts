@@ -15,10 +15,12 @@ import {
   crossCorrelation,
   findTimingFaults,
   judgeLevelCheck,
+  judgeRampStep,
   LevelCheckError,
   measureConverterLatency,
   measureLatency,
   openWebAudioDevice,
+  rampLevelsDbfs,
   runTurntableCommand,
   turntableCommand,
   type WebAudioRecording,
@@ -199,6 +201,26 @@ Deno.test("judgeLevelCheck() throws LevelCheckError for clipping and for a missi
     (e: Error) =>
       e instanceof LevelCheckError &&
       e.message.includes("loopback input channel 8 carries the check tone at -80.0 dB"),
+  );
+});
+
+Deno.test("rampLevelsDbfs() steps 10 dB from the check level to 10 dB below the target", () => {
+  assertEquals(rampLevelsDbfs(-40, -12), [-40, -30]);
+  assertEquals(rampLevelsDbfs(-40, -6), [-40, -30, -20]);
+  assertEquals(rampLevelsDbfs(-40, -45), [-40]);
+});
+
+Deno.test("judgeRampStep() throws LevelCheckError when the mic clips or would clip at the stimulus level", () => {
+  judgeRampStep({ peakDbfs: -40, levelDbfs: -30, targetDbfs: -12 }, CHECK); // predicted -22: fine
+  assertThrows(
+    () => judgeRampStep({ peakDbfs: -0.2, levelDbfs: -30, targetDbfs: -12 }, CHECK),
+    LevelCheckError,
+    'Level check failed: mic "ref" (input channel 3) clips (peak -0.2 dBFS >= clipDbfs -1) during the level ramp at -30 dBFS on driver "tweeter" (output channel 4)',
+  );
+  assertThrows(
+    () => judgeRampStep({ peakDbfs: -15, levelDbfs: -30, targetDbfs: -12 }, CHECK),
+    LevelCheckError,
+    'Level check failed: mic "ref" (input channel 3) would clip at the stimulus level -12.0 dBFS on driver "tweeter" (output channel 4): the -30 dBFS tone peaks at -15.0 dBFS, so about 3.0 dBFS is expected',
   );
 });
 
@@ -501,7 +523,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "webaudio device refuses a dead/unplugged mic, a too-loud stimulus and a wrong sample rate with clear errors",
+    "webaudio device refuses a dead/unplugged mic, a mic predicted to clip, a too-loud stimulus and a wrong sample rate with clear errors",
   ignore: skipJack,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -560,6 +582,32 @@ Deno.test({
       );
     } finally {
       await device.close();
+    }
+    // a preamp too hot for the sweep (clip at -25 dBFS; ch1 peaks 9 dB below a 1 kHz tone, so a
+    // -12 dBFS stimulus predicts -21 dBFS): the ramp stops before the sweep is played
+    const hot = parseRig({ ...RIG_JSON, levels: { maxLevelDbfs: -6, clipDbfs: -25 } });
+    const hotDevice = await openWebAudioDevice({ rig: hot, sampleRate: SR });
+    try {
+      const sweep = synchronizedSweep({
+        startHz: 20,
+        endHz: 24000,
+        durationSeconds: 0.3,
+        sampleRate: SR,
+        levelDbfs: -12,
+      });
+      await assertRejects(
+        () =>
+          hotDevice.playRecord({
+            outputs: ["ch1"],
+            stimulus: [sweep.samples],
+            inputs: ["m1", "loopback"],
+            tailSamples: 0,
+          }),
+        LevelCheckError,
+        'mic "m1" (input channel 1) would clip at the stimulus level -12.0 dBFS on driver "ch1" (output channel 1)',
+      );
+    } finally {
+      await hotDevice.close();
     }
   },
 });
