@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { offsetPosition } from "../measure/positions.ts";
 import type { MicPosition } from "../measure/audio_device.ts";
 import { runMeasurementSession } from "../measure/session.ts";
 import { type MeasurementSet, readMeasurementSet } from "../io/manifest.ts";
@@ -33,23 +34,9 @@ export interface SimUnitSpec {
   readonly noiseLevelDbfs?: number;
 }
 
-/**
- * A listening position moved by (x, y) cm in the device's frame, the head
- * keeping its orientation (the same rule as `deno task measure
- * --head-offset-cm`).
- */
+/** The position of a head offset by (x, y) cm from a point `distanceMeters` in front of the device, on axis. */
 export function headOffsetPosition(distanceMeters: number, xCm: number, yCm: number): MicPosition {
-  const x = distanceMeters + xCm / 100, y = yCm / 100;
-  const d = Math.hypot(x, y);
-  const az = (Math.atan2(y, x) * 180) / Math.PI;
-  const round = (v: number) => Math.round(v * 1e4) / 1e4;
-  const yaw = round(-az);
-  return {
-    azimuthDeg: round(az),
-    elevationDeg: 0,
-    distanceMeters: round(d),
-    ...(yaw === 0 ? {} : { headYawDeg: yaw }),
-  };
+  return offsetPosition({ azimuthDeg: 0, elevationDeg: 0, distanceMeters }, xCm, yCm);
 }
 
 /**

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { MicPosition } from "../measure/audio_device.ts";
 import { UsageError } from "./_common.ts";
 
 /**
@@ -37,33 +36,6 @@ export function parseArc(text: string): number[] {
     }
   }
   return out;
-}
-
-/**
- * Move a listening position by a head offset (x, y) in centimetres in the
- * device's frame (x away from the device's front, y toward the device's
- * left = the listener's right). The head keeps the orientation it had at the
- * nominal position (a listener who shifts sideways keeps looking ahead), so
- * `headYawDeg` becomes `azimuth − azimuth'`.
- */
-export function offsetPosition(position: MicPosition, xCm: number, yCm: number): MicPosition {
-  const az = (position.azimuthDeg * Math.PI) / 180;
-  const el = (position.elevationDeg * Math.PI) / 180;
-  const d = position.distanceMeters;
-  const x = d * Math.cos(el) * Math.cos(az) + xCm / 100;
-  const y = d * Math.cos(el) * Math.sin(az) + yCm / 100;
-  const z = d * Math.sin(el);
-  const distanceMeters = Math.hypot(x, y, z);
-  const azimuthDeg = (Math.atan2(y, x) * 180) / Math.PI;
-  const elevationDeg = (Math.asin(z / distanceMeters) * 180) / Math.PI;
-  const round = (v: number) => Math.round(v * 1e4) / 1e4;
-  const yaw = round((position.headYawDeg ?? 0) + position.azimuthDeg - azimuthDeg);
-  return {
-    azimuthDeg: round(azimuthDeg),
-    elevationDeg: round(elevationDeg),
-    distanceMeters: round(distanceMeters),
-    ...(yaw === 0 ? {} : { headYawDeg: yaw }),
-  };
 }
 
 /** Parse `--head-offset-cm x,y`. */

@@ -17,7 +17,8 @@ import {
   stringFlag,
   UsageError,
 } from "./_common.ts";
-import { offsetPosition, parseArc, parseOffset } from "./_positions.ts";
+import { parseArc, parseOffset } from "./_positions.ts";
+import { offsetPosition } from "../measure/positions.ts";
 import { openDevice } from "./_devices.ts";
 
 const HELP = `

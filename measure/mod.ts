@@ -29,3 +29,4 @@ export * from "./harmonics.ts";
 export * from "./capture_quality.ts";
 export * from "./session.ts";
 export * from "./multi_sweep.ts";
+export * from "./positions.ts";
