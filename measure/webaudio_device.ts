@@ -26,9 +26,9 @@
  *    `converterLatencySamples` (calibrated once with a cable,
  *    {@linkcode measureConverterLatency}) is added.
  * 4. Dropouts. The loopback is compared with the stimulus block by block
- *    (2048 samples): each block's own correlation peak must lie within ±2
- *    samples of the global lag (or the correlation there be within 5 % of
- *    the peak) with a normalized correlation ≥ 0.5, and the
+ *    (2048 samples) against a short FIR model of the loop fitted over the
+ *    whole capture ({@linkcode findTimingFaults}): a block whose residual
+ *    exceeds −20 dB breaks the loop's time invariance; and the
  *    input blocks' `playbackTime`s must be contiguous. A lost or repeated
  *    period breaks one of these; the pass is then retried (rig
  *    `capture.maxRetries`) and the retry reported in `warnings`.
@@ -61,6 +61,7 @@ import type {
 import { createSignal } from "../dsp/signal.ts";
 import { amplitudeToDb, dbToAmplitude, peakAmplitude, powerToDb } from "../dsp/db.ts";
 import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
+import { fftConvolve } from "../dsp/convolve.ts";
 import type { RigFile } from "./rig.ts";
 import { AudioUnavailableError, requireAudioSystem } from "./_probe.ts";
 import {
@@ -168,101 +169,103 @@ export function measureLatency(
   return { lagSamples: best, normalizedPeak: norm > 0 ? c[best]! / norm : 0 };
 }
 
+/** Solve the symmetric positive-definite system `a·x = b` (row-major m×m) by Cholesky. */
+function solveSymmetric(a: Float64Array, b: Float64Array, m: number): Float64Array {
+  const l = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = a[i * m + j]!;
+      for (let k = 0; k < j; k++) sum -= l[i * m + k]! * l[j * m + k]!;
+      l[i * m + j] = i === j ? Math.sqrt(Math.max(sum, 1e-300)) : sum / l[j * m + j]!;
+    }
+  }
+  const z = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    let sum = b[i]!;
+    for (let k = 0; k < i; k++) sum -= l[i * m + k]! * z[k]!;
+    z[i] = sum / l[i * m + i]!;
+  }
+  const x = new Float64Array(m);
+  for (let i = m - 1; i >= 0; i--) {
+    let sum = z[i]!;
+    for (let k = i + 1; k < m; k++) sum -= l[k * m + i]! * x[k]!;
+    x[i] = sum / l[i * m + i]!;
+  }
+  return x;
+}
+
 /** One block of the loopback that does not follow the stimulus. */
 export interface TimingFault {
   /** First stimulus sample of the block. */
   readonly startSample: number;
-  /** Lag of the block's own correlation peak relative to the global lag. */
-  readonly lagOffsetSamples: number;
-  /** The block's normalized correlation at that peak. */
-  readonly normalizedPeak: number;
+  /** Energy of (loopback − loop model) over the larger of the two signals' energies in the block, dB. */
+  readonly residualDb: number;
 }
 
 /**
  * Compare a loopback recording (already cut at the measured latency, so that
  * `aligned[i]` should follow `stimulus[i]`) with the stimulus, block by
- * block, and return the blocks whose correlation peak moved by more than
- * `toleranceSamples` or fell below `minNormalizedPeak` — the marks of a lost,
- * repeated or zeroed period (xrun) — and the first 128-sample window where
- * the stimulus is active but the loopback carries less than −30 dB of it
- * (a silent gap; reported with offset 0 and correlation 0). Blocks with less than 1e-4 of the
- * stimulus' mean block energy are skipped.
+ * block, and return the blocks that break a linear, time-invariant loop — the
+ * marks of a lost, repeated or zeroed period (xrun).
  *
- * @param searchSamples Largest lag offset searched either way; must exceed the audio period. Default 1200.
+ * The loop is modelled as a short FIR `g` (taps at lags −`modelTaps`..
+ * `modelTaps`), fitted once over the whole capture by least squares
+ * (Wiener–Hopf normal equations `R·g = p` with the stimulus'
+ * autocorrelation `R` and the loopback–stimulus cross-correlation `p`, plus
+ * a 1e-9·R₀ ridge), so a gain, a fractional delay or converter filters are
+ * part of the model, whatever the stimulus' band. A block fails when
+ * `Σ(y − g∗x)² / max(Σy², Σ(g∗x)²)` exceeds `maxResidualDb`; blocks where
+ * both are below 1e-4 of the mean block energy are skipped. A slipped period
+ * leaves its blocks with a residual near 0 dB, a zeroed one at 0 dB; a
+ * digital loop stays near −140 dB.
+ *
+ * @returns The failing blocks, in time order.
  */
 export function findTimingFaults(
   aligned: ArrayLike<number>,
   stimulus: ArrayLike<number>,
-  options: {
-    blockSamples?: number;
-    searchSamples?: number;
-    toleranceSamples?: number;
-    minNormalizedPeak?: number;
-  } = {},
+  options: { blockSamples?: number; maxResidualDb?: number; modelTaps?: number } = {},
 ): TimingFault[] {
   const block = options.blockSamples ?? 2048;
-  const search = options.searchSamples ?? 1200;
-  const tolerance = options.toleranceSamples ?? 2;
-  const minPeak = options.minNormalizedPeak ?? 0.5;
+  const maxResidual = Math.pow(10, (options.maxResidualDb ?? -20) / 10);
+  const T = options.modelTaps ?? 32;
   const n = stimulus.length;
+  const x = Float64Array.from(stimulus);
+  const y = Float64Array.from({ length: n }, (_, i) => (aligned[i] as number | undefined) ?? 0);
+  const rxx = crossCorrelation(x, x, 2 * T);
+  const pPos = crossCorrelation(y, x, T); // p[m] = Σ y[j+m]·x[j]
+  const pNeg = crossCorrelation(x, y, T); // p[-m] = Σ x[j+m]·y[j]
+  const m = 2 * T + 1;
+  const a = new Float64Array(m * m);
+  const b = new Float64Array(m);
+  const ridge = 1e-9 * rxx[0]! + 1e-300;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < m; j++) a[i * m + j] = rxx[Math.abs(i - j)]! + (i === j ? ridge : 0);
+    const lag = i - T;
+    b[i] = lag >= 0 ? pPos[lag]! : pNeg[-lag]!;
+  }
+  const g = solveSymmetric(a, b, m);
+  const full = fftConvolve(x, g); // full[i + T] = Σ_l g_l·x[i − l]
+  const model = full.subarray(T, T + n);
   let total = 0;
-  for (let i = 0; i < n; i++) total += (stimulus[i] as number) ** 2;
+  for (let i = 0; i < n; i++) total += y[i]! ** 2 + model[i]! ** 2;
   const meanBlockEnergy = total * block / Math.max(1, n);
   const faults: TimingFault[] = [];
-  // Silent gaps (a period replaced by zeros): in 128-sample windows where the
-  // stimulus is active, the loopback must carry at least -30 dB of the
-  // stimulus' energy scaled by the loop gain.
-  let cross = 0;
-  for (let i = 0; i < n; i++) {
-    cross += (stimulus[i] as number) * ((aligned[i] as number | undefined) ?? 0);
-  }
-  const gain2 = total > 0 ? (cross / total) ** 2 : 0;
-  const win = 128;
-  const meanWinEnergy = total * win / Math.max(1, n);
-  for (let start = 0; start + win <= n; start += win) {
-    let ex = 0, ey = 0;
-    for (let i = start; i < start + win; i++) {
-      ex += (stimulus[i] as number) ** 2;
-      ey += ((aligned[i] as number | undefined) ?? 0) ** 2;
-    }
-    if (ex > 1e-2 * meanWinEnergy && ey < 1e-3 * gain2 * ex) {
-      faults.push({ startSample: start, lagOffsetSamples: 0, normalizedPeak: 0 });
-      break;
-    }
-  }
   for (let start = 0; start < n; start += block) {
-    const end = Math.min(n, start + block);
-    const x = new Float64Array(end - start);
-    let ex = 0;
-    for (let i = start; i < end; i++) {
-      x[i - start] = stimulus[i] as number;
-      ex += (stimulus[i] as number) ** 2;
+    let ey = 0, em = 0, er = 0;
+    for (let i = start; i < Math.min(n, start + block); i++) {
+      const v = y[i]!, w = model[i]!;
+      ey += v * v;
+      em += w * w;
+      er += (v - w) * (v - w);
     }
-    if (ex < 1e-4 * meanBlockEnergy) continue;
-    // reference window starting `search` samples early: lag `search` = offset 0
-    const lo = start - search;
-    const y = new Float64Array(end - start + 2 * search);
-    for (let i = 0; i < y.length; i++) {
-      const j = lo + i;
-      y[i] = j >= 0 && j < aligned.length ? aligned[j] as number : 0;
-    }
-    const c = crossCorrelation(y, x, 2 * search);
-    let best = 0;
-    for (let l = 1; l < c.length; l++) if (Math.abs(c[l]!) > Math.abs(c[best]!)) best = l;
-    let ey = 0;
-    for (let i = 0; i < x.length; i++) ey += (y[i + best] as number) ** 2;
-    const norm = Math.sqrt(ex * ey);
-    const normalizedPeak = norm > 0 ? Math.abs(c[best]!) / norm : 0;
-    const offset = best - search;
-    // At low frequencies a block's correlation peak is broad and its argmax
-    // can wander by a few samples: accept it when the value at offset 0 is
-    // within 5 % of the peak.
-    const atZero = Math.abs(c[search]!) / Math.max(Math.abs(c[best]!), 1e-300);
-    if ((Math.abs(offset) > tolerance && atZero < 0.95) || normalizedPeak < minPeak) {
-      faults.push({ startSample: start, lagOffsetSamples: offset, normalizedPeak });
+    const reference = Math.max(ey, em);
+    if (reference < 1e-4 * meanBlockEnergy) continue;
+    if (er / reference > maxResidual) {
+      faults.push({ startSample: start, residualDb: 10 * Math.log10(er / reference) });
     }
   }
-  return faults.sort((a, b) => a.startSample - b.startSample);
+  return faults;
 }
 
 /** Energy of `x` at `frequencyHz` (|Σ x[n]·e^{-jωn}|², rectangular window). */
@@ -744,9 +747,9 @@ class WebAudioDevice implements AudioDevice {
         latencySamples: estimate.lagSamples,
         fault: `dropout detected on the ${referenceName} at ${
           (f.startSample / this.sampleRate).toFixed(3)
-        } s into the stimulus (block lag offset ${f.lagOffsetSamples} samples, correlation ${
-          f.normalizedPeak.toFixed(2)
-        }; ${faults.length} block(s) affected) during ${label}`,
+        } s into the stimulus (residual ${
+          f.residualDb.toFixed(1)
+        } dB re the loop model; ${faults.length} block(s) affected) during ${label}`,
       };
     }
     return {

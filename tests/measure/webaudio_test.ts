@@ -129,6 +129,23 @@ Deno.test("findTimingFaults() finds no fault in an exact loopback", () => {
   assertEquals(findTimingFaults(x, x), []);
 });
 
+Deno.test("findTimingFaults() accepts a tone burst and an analog-like loop (gain 0.7, half-sample delay)", () => {
+  const tone = Float64Array.from(
+    { length: 24000 },
+    (_, i) => 0.1 * Math.sin(i / 10) * Math.sin(Math.PI * i / 24000),
+  );
+  assertEquals(findTimingFaults(tone, tone), []);
+  const x = testSweep(48000);
+  // windowed-sinc fractional delay of 0.5 sample, 33 taps centred on tap 16, gain 0.7
+  const h = Float64Array.from({ length: 33 }, (_, k) => {
+    const t = k - 16 - 0.5;
+    return 0.7 * (Math.sin(Math.PI * t) / (Math.PI * t)) *
+      (0.5 + 0.5 * Math.cos(Math.PI * (k - 16) / 17));
+  });
+  const y = fftConvolve(x, h).slice(16, 16 + x.length); // the integer part (16) removed
+  assertEquals(findTimingFaults(y, x), []);
+});
+
 Deno.test("findTimingFaults() detects a lost period (256 samples) of the loopback", () => {
   const x = testSweep(48000);
   const y = new Float64Array(48000);
@@ -140,6 +157,15 @@ Deno.test("findTimingFaults() detects a lost period (256 samples) of the loopbac
     faults[0]!.startSample >= 18432 && faults[0]!.startSample <= 20480,
     `${faults[0]!.startSample}`,
   );
+});
+
+Deno.test("findTimingFaults() detects a repeated period (256 samples) of the loopback", () => {
+  const x = testSweep(48000);
+  const y = new Float64Array(48000);
+  y.set(x.subarray(0, 30000));
+  y.set(x.subarray(29744, 48000 - 256), 30000); // samples 29744..29999 played twice
+  const faults = findTimingFaults(y, x);
+  assert(faults.length > 0 && faults[0]!.startSample >= 26624, JSON.stringify(faults));
 });
 
 Deno.test("findTimingFaults() detects a zeroed period of the loopback", () => {
@@ -710,7 +736,8 @@ Deno.test({
       console.log(rec.warnings.join("\n"));
       assert(
         rec.warnings.some((w) =>
-          /attempt 1: dropout detected on the loopback input channel 8/.test(w)
+          /attempt 1: dropout detected on the loopback input channel 8 at [0-9.]+ s into the stimulus \(residual -?[0-9.]+ dB re the loop model; \d+ block\(s\) affected\)/
+            .test(w)
         ),
         rec.warnings.join("; "),
       );
