@@ -25,7 +25,7 @@ import {
   turntableCommand,
   type WebAudioRecording,
 } from "../../measure/webaudio_device.ts";
-import { parseRig } from "../../measure/rig.ts";
+import { parseRig, readRigFile } from "../../measure/rig.ts";
 import {
   listJackConnections,
   parseJackLsp,
@@ -315,6 +315,26 @@ Deno.test("parseJackLsp() and planJackRouting() re-patch the client's ports exac
   ]);
 });
 
+Deno.test("readRigFile() names the file of invalid JSON; planJackRouting() refuses more ports than the client has", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/rig.json`, "{ nope");
+  await assertRejects(
+    () => readRigFile(`${dir}/rig.json`),
+    TypeError,
+    `Cannot read rig file ${dir}/rig.json as it is not valid JSON`,
+  );
+  await Deno.remove(dir, { recursive: true });
+  assertThrows(
+    () =>
+      planJackRouting(new Map(), { outputs: ["c:out_0"], inputs: [] }, {
+        outputs: [[], []],
+        inputs: [],
+      }),
+    RangeError,
+    "Cannot route JACK ports as the client has 1 output ports: 2 requested",
+  );
+});
+
 Deno.test("probeAudioSystem() reports no backend without JACK, cards or /dev/snd", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/cards`, "--- no soundcards ---\n");
@@ -378,6 +398,40 @@ Deno.test("parseRig() fills defaults and rejects bad fields naming file, field a
     () => parseRig({ ...RIG_JSON, digitalReference: { converterLatencySamples: 256 } }, "ci.json"),
     RangeError,
     'Cannot read rig file ci.json as digitalReference must be absent when "loopback" is given (one timing reference)',
+  );
+  assertThrows(
+    () => parseRig({ ...RIG_JSON, drivers: [] }, "ci.json"),
+    TypeError,
+    "Cannot read rig file ci.json as drivers must be a non-empty array: current value is []",
+  );
+  assertThrows(
+    () =>
+      parseRig({
+        ...RIG_JSON,
+        drivers: [
+          { id: "a", kind: "woofer", outputChannel: 1 },
+          { id: "a", kind: "tweeter", outputChannel: 2 },
+        ],
+      }, "ci.json"),
+    RangeError,
+    'Cannot read rig file ci.json as drivers[1].id must be unique: current value is "a"',
+  );
+  assertThrows(
+    () =>
+      parseRig({
+        ...RIG_JSON,
+        drivers: [
+          { id: "a", kind: "woofer", outputChannel: 1 },
+          { id: "b", kind: "tweeter", outputChannel: 1 },
+        ],
+      }, "ci.json"),
+    RangeError,
+    `Cannot read rig file ci.json as drivers[1].outputChannel must differ from driver "a"'s: current value is 1`,
+  );
+  assertThrows(
+    () => parseRig({ ...RIG_JSON, sampleRate: 48000.5 }, "ci.json"),
+    TypeError,
+    "Cannot read rig file ci.json as sampleRate must be an integer: current value is 48000.5",
   );
   assertThrows(
     () => parseRig({ ...RIG_JSON, format: "rig" }, "ci.json"),
@@ -571,8 +625,78 @@ Deno.test({
       TypeError,
       "Cannot open the webaudio device as it needs a rig file (--rig rig.json)",
     );
+    const { serial: _s, ...noSerialDevice } = RIG_JSON.device;
+    await assertRejects(
+      () =>
+        openWebAudioDevice({
+          rig: parseRig({ ...RIG_JSON, device: noSerialDevice }),
+          sampleRate: SR,
+        }),
+      TypeError,
+      "Cannot open the webaudio device as the unit's serial is unknown: pass --serial or set device.serial in the rig file",
+    );
+    const { loopback: _l, ...noReference } = RIG_JSON;
+    await assertRejects(
+      () => openWebAudioDevice({ rig: parseRig(noReference), sampleRate: SR }),
+      TypeError,
+      'Cannot open the webaudio device as the rig file has neither "loopback" (an output wired to an input) nor "digitalReference"',
+    );
+    await assertRejects(
+      () => openWebAudioDevice({ rig, sampleRate: SR, deviceName: "nosuchcard" }),
+      RangeError,
+      'Cannot open the webaudio device as the JACK server has no port for driver "ch1" → nosuchcard:playback_1',
+    );
+    assertThrows(
+      () => measureConverterLatency({ name: "sim:x" } as never),
+      TypeError,
+      "Cannot calibrate the converter latency as device sim:x is not a webaudio device",
+    );
     const device = await openWebAudioDevice({ rig, sampleRate: SR });
     try {
+      const one = new Float64Array(480);
+      const bad: [Parameters<typeof device.playRecord>[0], string][] = [
+        [
+          { outputs: ["ch1", "ch2"], stimulus: [one], inputs: ["m1"], tailSamples: 0 },
+          "Cannot play and record as outputs and stimulus must have the same non-zero length: outputs has 2, stimulus has 1",
+        ],
+        [
+          {
+            outputs: ["ch1", "ch2", "ch3"],
+            stimulus: [one, one, one],
+            inputs: ["m1"],
+            tailSamples: 0,
+          },
+          "Cannot play and record as the webaudio backend drives at most 2 outputs at once: current value is 3",
+        ],
+        [
+          { outputs: ["woofer"], stimulus: [one], inputs: ["m1"], tailSamples: 0 },
+          'Cannot play and record as output "woofer" is not a driver of the rig: drivers are ch1, ch2, ch3, ch4',
+        ],
+        [
+          { outputs: ["ch1"], stimulus: [one], inputs: ["ear-left"], tailSamples: 0 },
+          'Cannot play and record as input "ear-left" is not an input of the rig: inputs are room, m1, m2, m3, m4, unplugged, loopback',
+        ],
+        [
+          { outputs: ["ch1"], stimulus: [one], inputs: [], tailSamples: 0 },
+          "Cannot play and record as inputs must not be empty",
+        ],
+        [
+          {
+            outputs: ["ch1", "ch2"],
+            stimulus: [one, new Float64Array(10)],
+            inputs: ["m1"],
+            tailSamples: 0,
+          },
+          "Cannot play and record as every stimulus channel must have the same non-zero length: channel 0 has 480, channel 1 has 10",
+        ],
+        [
+          { outputs: ["ch1"], stimulus: [one], inputs: ["m1"], tailSamples: -1 },
+          "Cannot play and record as tailSamples must be a non-negative integer: current value is -1",
+        ],
+      ];
+      for (const [request, message] of bad) {
+        await assertRejects(() => device.playRecord(request), RangeError, message);
+      }
       await assertRejects(
         () =>
           device.playRecord({
