@@ -919,6 +919,49 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "moveTo() prompts the operator with the position, or runs --turntable-cmd and fails on its exit code",
+  ignore: skipJack,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const rig = parseRig(RIG_JSON);
+    const asked: string[] = [];
+    const prompted = await openWebAudioDevice({
+      rig,
+      sampleRate: SR,
+      prompt: (message) => {
+        asked.push(message);
+        return Promise.resolve();
+      },
+    });
+    try {
+      await prompted.moveTo({ azimuthDeg: 30, elevationDeg: 0, distanceMeters: 2, headYawDeg: 10 });
+      assertEquals(asked, [
+        "Move the mic to azimuth 30°, elevation 0°, distance 2 m, head yaw 10°",
+      ]);
+    } finally {
+      await prompted.close();
+    }
+    const turntable = await openWebAudioDevice({
+      rig,
+      sampleRate: SR,
+      turntableCmd: "test {azimuth} -lt 90",
+    });
+    try {
+      await turntable.moveTo({ azimuthDeg: 45, elevationDeg: 0, distanceMeters: 2 });
+      await assertRejects(
+        () => turntable.moveTo({ azimuthDeg: 135, elevationDeg: 0, distanceMeters: 2 }),
+        Error,
+        "Cannot move to azimuth 135°, elevation 0°, distance 2 m as the turntable command `test 135 -lt 90` exited with code 1",
+      );
+    } finally {
+      await turntable.close();
+    }
+  },
+});
+
 const ROOT = new URL("../../", import.meta.url);
 
 const cliWired = (await Deno.readTextFile(new URL("cli/_devices.ts", ROOT)).catch(() => ""))
