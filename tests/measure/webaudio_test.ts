@@ -1031,6 +1031,56 @@ async function sessionSubprocess(job: {
 
 Deno.test({
   name:
+    "the audio server killed during a capture: playRecord rejects with AudioServerError within the stall timeout, close() returns, no abort",
+  ignore: skipJack,
+  fn: async () => {
+    const module = (path: string) => new URL(path, ROOT).href;
+    const code = `
+      import { openWebAudioDevice } from "${module("measure/webaudio_device.ts")}";
+      import { parseRig } from "${module("measure/rig.ts")}";
+      const job = JSON.parse(Deno.env.get("SC_JOB"));
+      const device = await openWebAudioDevice({ rig: parseRig(job.rig), sampleRate: 48000, stallTimeoutMs: 1500 });
+      const x = new Float64Array(48000 * 4).map((_, i) => 0.1 * Math.sin(i * i / 4e7));
+      await device.playRecord({ outputs: ["ch1"], stimulus: [x.subarray(0, 4800)], inputs: ["m1"], tailSamples: 0 });
+      const capture = device.playRecord({ outputs: ["ch1"], stimulus: [x], inputs: ["m1"], tailSamples: 0 });
+      await new Promise((r) => setTimeout(r, 1500));
+      new Deno.Command("bash", { args: [job.script, "stop"], stdout: "null" }).outputSync();
+      const t = performance.now();
+      let result;
+      try {
+        await capture;
+        result = { rejected: false };
+      } catch (e) {
+        result = { rejected: true, name: e.name, message: e.message, ms: performance.now() - t };
+      }
+      await device.close();
+      console.log(JSON.stringify(result));
+      Deno.exit(0);
+    `;
+    try {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", "--config", new URL("deno.json", ROOT).pathname, code],
+        env: { SC_JOB: JSON.stringify({ rig: RIG_JSON, script: SCRIPT }) },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stdout = new TextDecoder().decode(out.stdout).trim();
+      assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+      const result = JSON.parse(stdout.split("\n").at(-1)!);
+      assertEquals(result.rejected, true, stdout);
+      assertEquals(result.name, "AudioServerError", stdout);
+      assert(
+        result.message.includes("The audio server stopped: no audio for 1500 ms during a capture"),
+        stdout,
+      );
+    } finally {
+      await loopbackScript("start");
+    }
+  },
+});
+
+Deno.test({
+  name:
     "a session through JACK survives the servers being killed mid-measurement: it reports it, keeps the finished captures, and a resumed session completes the set",
   // the same scenario through `deno task measure` runs below once the CLI is wired
   ignore: skipJack || cliWired,
