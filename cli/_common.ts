@@ -5,13 +5,16 @@
  * the documented exit codes:
  *
  * - 0 success / pass, 1 unit failed verification,
- * - 2 usage error or bad input (`InputError`, `RangeError`, `TypeError`, `UsageError`),
+ * - 2 usage error or bad input (`InputError`, `RangeError`, `TypeError`, `UsageError`), no
+ *   audio system to measure with (`AudioUnavailableError`), a failed level check (`LevelCheckError`),
  * - 3 anything else (a bug or an environment failure), with the stack on stderr.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { InputError } from "../io/errors.ts";
+import { AudioUnavailableError } from "../measure/_probe.ts";
+import { LevelCheckError } from "../measure/webaudio_device.ts";
 
 /** A command-line usage error (unknown flag, missing or malformed value). */
 export class UsageError extends Error {
@@ -118,7 +121,8 @@ export function listFlag(values: FlagValues, name: string): string[] {
 /** Is this error the user's (exit 2) rather than ours? */
 export function isInputError(error: unknown): boolean {
   return error instanceof InputError || error instanceof RangeError || error instanceof TypeError ||
-    error instanceof UsageError;
+    error instanceof UsageError || error instanceof AudioUnavailableError ||
+    error instanceof LevelCheckError;
 }
 
 /**

@@ -8,6 +8,8 @@ import type { AudioDevice } from "../measure/audio_device.ts";
 import { createSimDevice, type MicKind } from "../sim/sim_device.ts";
 import type { RoomSpec } from "../sim/room.ts";
 import { UsageError } from "./_common.ts";
+import { readRigFile } from "../measure/rig.ts";
+import { openWebAudioDevice } from "../measure/webaudio_device.ts";
 
 /** Options that apply to one backend or the other. */
 export interface OpenDeviceOptions {
@@ -47,8 +49,12 @@ export async function openDevice(spec: string, options: OpenDeviceOptions): Prom
   );
 }
 
-async function openWebAudio(_name: string, _options: OpenDeviceOptions): Promise<AudioDevice> {
-  throw new UsageError(
-    "Cannot use --device webaudio yet: the web-audio backend is not built into this version",
-  );
+async function openWebAudio(name: string, options: OpenDeviceOptions): Promise<AudioDevice> {
+  return await openWebAudioDevice({
+    rig: options.rig === undefined ? undefined : await readRigFile(options.rig),
+    ...(name === "" ? {} : { deviceName: name }),
+    sampleRate: options.sampleRate,
+    serial: options.serial,
+    ...(options.turntableCmd === undefined ? {} : { turntableCmd: options.turntableCmd }),
+  });
 }

@@ -30,3 +30,6 @@ export * from "./capture_quality.ts";
 export * from "./session.ts";
 export * from "./multi_sweep.ts";
 export * from "./positions.ts";
+export * from "./rig.ts";
+export * from "./jack.ts";
+export * from "./webaudio_device.ts";
