@@ -4,7 +4,6 @@ import { synchronizedSweep } from "../../measure/synchronized_sweep.ts";
 import { deconvolve } from "../../measure/deconvolve.ts";
 import { readWav } from "../../io/wav.ts";
 
-
 const dir = new URL("../../fixtures/scipy/", import.meta.url).pathname;
 
 Deno.test("synchronizedSweep() without fades equals scipy.signal.chirp(method='logarithmic') to 1e-9", async () => {
@@ -43,7 +42,8 @@ Deno.test("deconvolve() of a scipy lfilter recording gives scipy's freqz respons
     }
     const ref = Math.hypot(f.re[i], f.im[i]);
     const levelDiff = 20 * Math.log10(Math.hypot(re, im) / ref);
-    const phaseDiff = Math.atan2(im * f.re[i] - re * f.im[i], re * f.re[i] + im * f.im[i]) * 180 / Math.PI;
+    const phaseDiff = Math.atan2(im * f.re[i] - re * f.im[i], re * f.re[i] + im * f.im[i]) * 180 /
+      Math.PI;
     // Float32 storage of the recording (−150 dB) and the 0.34 s IR window limit the agreement.
     worst = Math.max(worst, Math.abs(levelDiff));
     assert.ok(Math.abs(levelDiff) < 0.02, `${hz.toFixed(1)} Hz: ${levelDiff.toFixed(4)} dB`);
