@@ -13,6 +13,7 @@
  */
 import { dirname, join } from "node:path";
 import { InputError } from "../io/errors.ts";
+import { readFolderJson } from "../io/folder_json.ts";
 import { sha256Hex, writeFolderAtomically } from "../io/atomic.ts";
 import { relativePathProblem } from "../io/manifest.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
@@ -377,36 +378,10 @@ export async function writeBundle(
  *   file and both digests for a file whose SHA-256 does not match.
  */
 export async function readBundle(folder: string): Promise<LoadedBundle> {
-  const path = join(folder, BUNDLE_FILE_NAME);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
-      throw error;
-    }
-    const info = await Deno.stat(folder).catch(() => undefined);
-    const [reason, file, field] = info === undefined
-      ? ["the folder does not exist", folder, "folder"]
-      : !info.isDirectory
-      ? ["it is not a folder", folder, "folder"]
-      : [`it has no ${BUNDLE_FILE_NAME}`, path, BUNDLE_FILE_NAME];
-    throw new InputError(`Cannot read bundle "${folder}" as ${reason}`, {
-      file,
-      field,
-      value: folder,
-      cause: error,
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(
-      `Cannot read bundle "${path}" as it is not valid JSON: ${(error as Error).message}`,
-      { file: path, field: BUNDLE_FILE_NAME, value: undefined, cause: error },
-    );
-  }
+  const { json, path } = await readFolderJson(folder, BUNDLE_FILE_NAME, {
+    folder: "bundle",
+    file: "bundle",
+  });
   const bundle = validateBundle(json, { file: path });
   const bytesOf = new Map<string, Uint8Array>();
   for (const [rel, expected] of Object.entries(bundle.files)) {

@@ -14,6 +14,7 @@
 import { dirname, join, relative, sep } from "node:path";
 import type { Signal } from "../dsp/signal.ts";
 import { InputError } from "./errors.ts";
+import { readFolderJson } from "./folder_json.ts";
 import { writeFolderAtomically } from "./atomic.ts";
 import { type DecodedWav, encodeWav, readWav } from "./wav.ts";
 
@@ -523,36 +524,11 @@ export interface MeasurementSet {
  * ```
  */
 export async function readMeasurementSet(folder: string): Promise<MeasurementSet> {
-  const manifestPath = join(folder, MANIFEST_FILE_NAME);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(manifestPath);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
-      throw error;
-    }
-    const info = await Deno.stat(folder).catch(() => undefined);
-    const [reason, file, field] = info === undefined
-      ? ["the folder does not exist", folder, "folder"]
-      : !info.isDirectory
-      ? ["it is not a folder", folder, "folder"]
-      : [`it has no ${MANIFEST_FILE_NAME}`, manifestPath, MANIFEST_FILE_NAME];
-    throw new InputError(`Cannot read measurement set "${folder}" as ${reason}`, {
-      file,
-      field,
-      value: folder,
-      cause: error,
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(
-      `Cannot read manifest "${manifestPath}" as it is not valid JSON: ${(error as Error).message}`,
-      { file: manifestPath, field: "manifest", value: undefined, cause: error },
-    );
-  }
+  const { json, path: manifestPath } = await readFolderJson(
+    folder,
+    MANIFEST_FILE_NAME,
+    { folder: "measurement set", file: "manifest" },
+  );
   const manifest = validateManifest(json, { file: manifestPath });
   const realFolder = await Deno.realPath(folder);
   for (const { path, field } of referencedFiles(manifest)) {

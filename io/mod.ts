@@ -50,3 +50,4 @@ export * from "./errors.ts";
 export * from "./atomic.ts";
 export * from "./wav.ts";
 export * from "./manifest.ts";
+export * from "./folder_json.ts";
