@@ -52,6 +52,8 @@ Positions (device frame: azimuth counter-clockwise from the front, +90 = device'
 Sweep
   --start-hz HZ (20)  --end-hz HZ (20000)  --duration-seconds S (1)
   --sample-rate HZ (48000)  --level-dbfs DB (-12)  --ir-length-seconds S (0.5)
+  --keep-harmonics         also write each capture's harmonic IRs (orders 2..5) in harmonics/
+  --keep-recordings        also write each capture's raw recording in recordings/
 
 Output
   --out DIR                the measurement set folder (required)
@@ -83,6 +85,8 @@ await runCommand(HELP, async (args) => {
     "sample-rate": { type: "string" },
     "level-dbfs": { type: "string" },
     "ir-length-seconds": { type: "string" },
+    "keep-harmonics": { type: "boolean" },
+    "keep-recordings": { type: "boolean" },
     out: { type: "string" },
     force: { type: "boolean" },
     append: { type: "boolean" },
@@ -127,6 +131,8 @@ await runCommand(HELP, async (args) => {
       },
       positions,
       irLengthSeconds: numberFlag(v, "ir-length-seconds", 0.5),
+      keepHarmonics: booleanFlag(v, "keep-harmonics"),
+      keepRecordings: booleanFlag(v, "keep-recordings"),
       ...(driversFlag ? { drivers: driversFlag.split(",").map((s) => s.trim()) } : {}),
     }, {
       out,

@@ -58,6 +58,10 @@ export interface MeasurementPlan {
   readonly harmonicCount?: number;
   /** Retries of a capture that shows a dropout (default 2). */
   readonly maxRetries?: number;
+  /** Also write each capture's harmonic IRs (orders 2..harmonicCount) as `harmonics/….wav`. */
+  readonly keepHarmonics?: boolean;
+  /** Also write each capture's raw mic recording as `recordings/….wav`. */
+  readonly keepRecordings?: boolean;
 }
 
 /** Options of {@linkcode runMeasurementSession}. */
@@ -258,7 +262,9 @@ export async function runMeasurementSession(
   } else {
     journal = fresh;
     try {
-      await Deno.mkdir(join(partial, "ir"), { recursive: true });
+      for (const sub of ["ir", "harmonics", "recordings"]) {
+        await Deno.mkdir(join(partial, sub), { recursive: true });
+      }
       await saveJournal(partial, journal);
     } catch (error) {
       throw new InputError(
@@ -297,6 +303,8 @@ export async function runMeasurementSession(
           harmonicCount: plan.harmonicCount ?? 5,
           maxRetries,
           warnings,
+          keepHarmonics: plan.keepHarmonics ?? false,
+          keepRecordings: plan.keepRecordings ?? false,
         });
         for (const [path, signal] of irs) {
           await writeFileAtomically(join(partial, path), encodeWav(signal));
@@ -355,10 +363,13 @@ export async function runMeasurementSession(
   };
   const audio = new Map<string, Signal>();
   for (const capture of journal.captures) {
-    const decoded = decodeWav(await Deno.readFile(join(partial, capture.ir)), {
-      name: join(partial, capture.ir),
-    });
-    audio.set(capture.ir, { sampleRate: decoded.sampleRate, channels: decoded.channels });
+    for (const file of [capture.ir, capture.harmonics, capture.recording]) {
+      if (file === undefined) continue;
+      const decoded = decodeWav(await Deno.readFile(join(partial, file)), {
+        name: join(partial, file),
+      });
+      audio.set(file, { sampleRate: decoded.sampleRate, channels: decoded.channels });
+    }
   }
   const written = options.append
     ? await appendToMeasurementSet(out, manifest, audio)
@@ -377,6 +388,8 @@ interface DriverStep {
   readonly harmonicCount: number;
   readonly maxRetries: number;
   readonly warnings: string[];
+  readonly keepHarmonics: boolean;
+  readonly keepRecordings: boolean;
 }
 
 async function measureDriver(
@@ -410,6 +423,8 @@ async function measureDriver(
     const irs = new Map<string, Signal>();
     step.mics.forEach((mic, c) => {
       const path = irFileName(driver, mic.id, position);
+      const harmonicsPath = step.keepHarmonics ? path.replace(/^ir\//, "harmonics/") : undefined;
+      const recordingPath = step.keepRecordings ? path.replace(/^ir\//, "recordings/") : undefined;
       const q = result.quality[c]!;
       const capture: CaptureEntry = {
         driver,
@@ -421,9 +436,18 @@ async function measureDriver(
         thdPercent: Math.round(q.thdPercent * 1000) / 1000,
         ...(result.latencySamples === null ? {} : { latencySamples: result.latencySamples }),
         warnings: [...recording.warnings, ...q.warnings],
+        ...(harmonicsPath === undefined ? {} : { harmonics: harmonicsPath }),
+        ...(recordingPath === undefined ? {} : { recording: recordingPath }),
       };
       captures.push(capture);
       irs.set(path, { sampleRate: sweep.sampleRate, channels: [result.ir.channels[c]!] });
+      if (harmonicsPath !== undefined) irs.set(harmonicsPath, result.harmonics[c]!);
+      if (recordingPath !== undefined) {
+        irs.set(recordingPath, {
+          sampleRate: sweep.sampleRate,
+          channels: [recording.signal.channels[c]!],
+        });
+      }
     });
     return { captures, irs };
   }

@@ -166,3 +166,34 @@ Deno.test("runMeasurementSession() rejects drivers and mics the device does not 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("keepHarmonics and keepRecordings write the optional harmonics and recording files of each capture", async () => {
+  const dir = await tempDir();
+  try {
+    const out = join(dir, "set");
+    await runMeasurementSession(
+      createFakeDevice(),
+      {
+        ...plan,
+        positions: [plan.positions[0]!],
+        keepHarmonics: true,
+        keepRecordings: true,
+        harmonicCount: 4,
+      },
+      { out },
+    );
+    const set = await readMeasurementSet(out);
+    for (const c of set.manifest.captures) {
+      assert.ok(c.harmonics?.startsWith("harmonics/") && c.recording?.startsWith("recordings/"));
+      const harmonics = await set.readAudio(c.harmonics!);
+      assert.equal(harmonics.channels.length, 3); // orders 2, 3, 4
+      const recording = await set.readAudio(c.recording!);
+      // The raw recording holds the sweep, delayed by the device's 77-sample latency.
+      assert.equal(recording.channels.length, 1);
+      assert.equal(recording.channels[0]!.slice(0, 77).every((v) => v === 0), true);
+      assert.ok(recording.channels[0]!.some((v) => v !== 0));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
