@@ -35,6 +35,8 @@ import {
   limitsContentSha256,
   normalizedCorrelation,
   powerAverageDb,
+  setupDifference,
+  type StationSetup,
   thdPercentToDb,
   type TwoSidedLimit,
   type UnitMeasurement,
@@ -139,6 +141,31 @@ export function driverBandRanges(
   };
 }
 
+/**
+ * The setup every golden unit shares, or `undefined` when any unit's is
+ * unknown. Units measured with different setups cannot share limits.
+ */
+function commonSetup(units: readonly UnitMeasurement[]): StationSetup | undefined {
+  const first = units[0]?.setup;
+  if (first === undefined || units.some((u) => u.setup === undefined)) return undefined;
+  for (const u of units) {
+    const difference = setupDifference(first, u.setup!);
+    if (difference !== undefined) {
+      throw new RangeError(
+        `Cannot compute limits as every golden unit must be measured the same way: unit ${u.serial} differs from unit ${
+          units[0]!.serial
+        } (${
+          difference.replace("the limits were made with", "the first has").replace(
+            "but the unit was measured",
+            "this one",
+          )
+        })`,
+      );
+    }
+  }
+  return first;
+}
+
 function checkUnits(units: readonly UnitMeasurement[]): void {
   if (units.length < MIN_GOLDEN_UNITS) {
     throw new RangeError(
@@ -189,6 +216,7 @@ export async function computeLimits(
   options: ComputeLimitsOptions = {},
 ): Promise<Limits> {
   checkUnits(units);
+  const setup = commonSetup(units);
   const analysis: AnalysisParameters = { ...DEFAULT_ANALYSIS, ...options.analysis };
   const rules: LimitRules = { ...DEFAULT_RULES, ...options.rules };
   const minSigma = options.minSigmaDb ?? 0.1;
@@ -319,6 +347,7 @@ export async function computeLimits(
       ) => (u.source ? [{ path: u.source.path, sha256: u.source.sha256 }] : [])),
     },
     driverLimits,
+    ...(setup === undefined ? {} : { setup }),
     cpk,
   };
   // Round-trip through JSON so the hash is of exactly what a reader will see.

@@ -70,7 +70,27 @@ export interface DriverCapture {
 }
 
 /** One unit's line measurement: what golden and verify work on. */
+/**
+ * How a unit was measured on the station: the reference mic's position and
+ * the sweep. Limits are only valid for the setup they were made with.
+ */
+export interface StationSetup {
+  readonly position: {
+    readonly azimuthDeg: number;
+    readonly elevationDeg: number;
+    readonly distanceMeters: number;
+  };
+  readonly sweep?: {
+    readonly startHz: number;
+    readonly endHz: number;
+    readonly durationSeconds: number;
+    readonly levelDbfs: number;
+  };
+}
+
 export interface UnitMeasurement {
+  /** The station setup, when known (compared with the limits' setup). */
+  readonly setup?: StationSetup;
   readonly model: string;
   readonly serial: string;
   readonly sampleRate: number;
@@ -199,6 +219,8 @@ export interface Limits {
     readonly sets: readonly { readonly path: string; readonly sha256: string }[];
   };
   readonly driverLimits: Readonly<Record<string, DriverLimits>>;
+  /** The station setup the golden units were measured with (absent when unknown). */
+  readonly setup?: StationSetup;
   /** Process capability per check on the golden units (Montgomery 2012). */
   readonly cpk: Readonly<Record<string, number>>;
   /** SHA-256 (hex) of the canonical JSON of everything but this field. */
@@ -465,6 +487,26 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
   ) {
     if (!isNumber(r[key])) bad(file, `rules.${key}`, "must be a finite number", r[key]);
   }
+  if (o.setup !== undefined) {
+    const st = o.setup as Record<string, unknown>;
+    const pos = (st && typeof st === "object" ? st.position : undefined) as
+      | Record<string, unknown>
+      | undefined;
+    if (!pos || typeof pos !== "object") bad(file, "setup.position", "must be an object", pos);
+    for (const key of ["azimuthDeg", "elevationDeg", "distanceMeters"]) {
+      if (!isNumber(pos[key])) {
+        bad(file, `setup.position.${key}`, "must be a finite number", pos[key]);
+      }
+    }
+    if (st.sweep !== undefined) {
+      const sw = st.sweep as Record<string, unknown>;
+      for (const key of ["startHz", "endHz", "durationSeconds", "levelDbfs"]) {
+        if (!sw || !isNumber(sw[key])) {
+          bad(file, `setup.sweep.${key}`, "must be a finite number", sw?.[key]);
+        }
+      }
+    }
+  }
   const dl = o.driverLimits as Record<string, unknown> | undefined;
   if (!dl || typeof dl !== "object") bad(file, "driverLimits", "must be an object", dl);
   for (const id of o.drivers as string[]) {
@@ -592,7 +634,25 @@ export async function readUnitMeasurement(
     });
   }
   const sha256 = await sha256Hex(await Deno.readFile(manifestPath));
+  const first = m.captures.find((c) => c.mic === mic);
   return {
+    ...(first === undefined ? {} : {
+      setup: {
+        position: {
+          azimuthDeg: first.position.azimuthDeg,
+          elevationDeg: first.position.elevationDeg,
+          distanceMeters: first.position.distanceMeters,
+        },
+        ...(m.sweep === undefined ? {} : {
+          sweep: {
+            startHz: m.sweep.startHz,
+            endHz: m.sweep.endHz,
+            durationSeconds: m.sweep.durationSeconds,
+            levelDbfs: m.sweep.levelDbfs,
+          },
+        }),
+      },
+    }),
     model: m.device.model,
     serial: m.device.serial,
     sampleRate: m.sampleRate,
@@ -673,4 +733,39 @@ export async function writeUnitMeasurement(
     captures,
   };
   await writeMeasurementSet(folder, manifest, audio, { force: options.force ?? false });
+}
+
+/**
+ * How two station setups differ, in words, or `undefined` when they agree
+ * (position within 0.5° and 1 cm, sweep band and level within 0.01, duration
+ * within 1 %). A sweep missing on either side is not compared.
+ */
+export function setupDifference(limits: StationSetup, unit: StationSetup): string | undefined {
+  const a = limits.position, b = unit.position;
+  const where = (p: StationSetup["position"]) =>
+    `az ${p.azimuthDeg}°, el ${p.elevationDeg}°, ${p.distanceMeters} m`;
+  if (
+    Math.abs(a.azimuthDeg - b.azimuthDeg) > 0.5 ||
+    Math.abs(a.elevationDeg - b.elevationDeg) > 0.5 ||
+    Math.abs(a.distanceMeters - b.distanceMeters) > 0.01
+  ) {
+    return `the limits were made with the mic at ${where(a)} but the unit was measured at ${
+      where(b)
+    }`;
+  }
+  const x = limits.sweep, y = unit.sweep;
+  if (x && y) {
+    const sweep = (w: NonNullable<StationSetup["sweep"]>) =>
+      `${w.startHz}–${w.endHz} Hz, ${w.durationSeconds.toFixed(3)} s, ${w.levelDbfs} dBFS`;
+    if (
+      Math.abs(x.startHz - y.startHz) > 0.01 || Math.abs(x.endHz - y.endHz) > 0.01 ||
+      Math.abs(x.levelDbfs - y.levelDbfs) > 0.01 ||
+      Math.abs(x.durationSeconds / y.durationSeconds - 1) > 0.01
+    ) {
+      return `the limits were made with a ${sweep(x)} sweep but the unit was measured with ${
+        sweep(y)
+      }`;
+    }
+  }
+  return undefined;
 }

@@ -27,7 +27,7 @@ import type { MicPosition } from "../measure/audio_device.ts";
 import { measureMultiSweep, type MultiSweepMeasurement } from "../measure/multi_sweep.ts";
 import { createSimDevice, type SimDefects } from "../sim/sim_device.ts";
 import { computeLimits, type ComputeLimitsOptions } from "./golden.ts";
-import type { Limits, UnitMeasurement } from "./limits.ts";
+import type { Limits, StationSetup, UnitMeasurement } from "./limits.ts";
 import { type CheckName, type VerifyResult, verifyUnit } from "./verify.ts";
 
 /** How the line station measures. */
@@ -65,8 +65,10 @@ export function unitFromMultiSweep(
   model: string,
   serial: string,
   sampleRate: number,
+  setup?: StationSetup,
 ): UnitMeasurement {
   return {
+    ...(setup === undefined ? {} : { setup }),
     model,
     serial,
     sampleRate,
@@ -131,7 +133,19 @@ export async function measureSimUnit(options: SimUnitOptions): Promise<SimUnitMe
       maxLatencySamples: station.maxLatencySamples,
     });
     return {
-      unit: unitFromMultiSweep(m, device.model, device.serial, station.sampleRate),
+      unit: unitFromMultiSweep(m, device.model, device.serial, station.sampleRate, {
+        position: {
+          azimuthDeg: station.position.azimuthDeg,
+          elevationDeg: station.position.elevationDeg,
+          distanceMeters: station.position.distanceMeters,
+        },
+        sweep: {
+          startHz: station.startHz,
+          endHz: station.endHz,
+          durationSeconds: station.durationSeconds,
+          levelDbfs: station.levelDbfs,
+        },
+      }),
       captureSeconds: m.plan.totalSeconds,
       sequentialSeconds: m.plan.sequentialSeconds,
       measurement: m,

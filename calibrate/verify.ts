@@ -31,6 +31,7 @@ import {
   type Limits,
   normalizedCorrelation,
   powerAverageDb,
+  setupDifference,
   thdPercentToDb,
   type UnitMeasurement,
 } from "./limits.ts";
@@ -169,6 +170,13 @@ export function verifyUnit(
         } dBFS${clipWarning ? `: ${clipWarning}` : ""}); lower the level and retest`,
         c.peakDbfs,
       );
+    }
+  }
+  // A clipped capture is reported first: it is unusable whatever the setup.
+  if (limits.setup !== undefined && unit.setup !== undefined) {
+    const difference = setupDifference(limits.setup, unit.setup);
+    if (difference !== undefined) {
+      invalid("setup", `${difference}; measure as the golden units were`, unit.setup);
     }
   }
   const fs = limits.sampleRate;

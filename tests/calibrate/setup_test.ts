@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { computeLimits } from "../../calibrate/golden.ts";
+import {
+  limitsToJson,
+  parseLimits,
+  type StationSetup,
+  type UnitMeasurement,
+} from "../../calibrate/limits.ts";
+import { verifyUnit } from "../../calibrate/verify.ts";
+import { InputError } from "../../io/errors.ts";
+import { synthUnit } from "./_units.ts";
+
+const station: StationSetup = {
+  position: { azimuthDeg: 30, elevationDeg: 20, distanceMeters: 0.5 },
+  sweep: { startHz: 20, endHz: 20000, durationSeconds: 1, levelDbfs: -24 },
+};
+const at = (unit: UnitMeasurement, setup: StationSetup): UnitMeasurement => ({ ...unit, setup });
+
+Deno.test("limits keep the golden units' station setup, and the file round-trips it", async () => {
+  const limits = await computeLimits([1, 2, 3, 4].map((s) => at(synthUnit(s), station)));
+  assert.deepEqual(limits.setup, station);
+  const again = await parseLimits(limitsToJson(limits), "limits.json");
+  assert.deepEqual(again.setup, station);
+  assert.equal(again.sha256, limits.sha256);
+});
+
+Deno.test("verifyUnit() refuses (exit 2, not a fail) a unit measured with another mic position or sweep", async () => {
+  const limits = await computeLimits([1, 2, 3, 4].map((s) => at(synthUnit(s), station)));
+  assert.equal(verifyUnit(at(synthUnit(9), station), limits).passed, true);
+  const moved = at(synthUnit(9), {
+    ...station,
+    position: { ...station.position, distanceMeters: 1 },
+  });
+  assert.throws(
+    () => verifyUnit(moved, limits),
+    (e: unknown) =>
+      e instanceof InputError && e.field === "setup" &&
+      e.message.includes(
+        "the limits were made with the mic at az 30°, el 20°, 0.5 m but the unit was measured at az 30°, el 20°, 1 m",
+      ),
+  );
+  const louder = at(synthUnit(9), { ...station, sweep: { ...station.sweep!, levelDbfs: -12 } });
+  assert.throws(
+    () => verifyUnit(louder, limits),
+    (e: unknown) =>
+      e instanceof InputError &&
+      /-24 dBFS sweep but the unit was measured with .* -12 dBFS/.test(e.message),
+  );
+  // A unit whose setup is unknown (e.g. an imported set without positions) is not refused for it.
+  const { setup: _unknown, ...bare } = at(synthUnit(9), station);
+  assert.equal(verifyUnit(bare, limits).passed, true);
+});
+
+Deno.test("computeLimits() refuses golden units measured with different setups", async () => {
+  const units = [1, 2, 3].map((s) => at(synthUnit(s), station));
+  units.push(at(synthUnit(4), { ...station, position: { ...station.position, azimuthDeg: 0 } }));
+  await assert.rejects(computeLimits(units), {
+    name: "RangeError",
+    message: /every golden unit must be measured the same way: unit .* differs/,
+  });
+});
