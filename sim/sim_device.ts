@@ -36,6 +36,7 @@ import type {
 import { nextPowerOfTwo, realFftPlan, type Spectrum } from "../dsp/fft.ts";
 import { dbToAmplitude } from "../dsp/db.ts";
 import { SPEED_OF_SOUND_MPS } from "../dsp/constants.ts";
+import { biquadFilter, designBiquad } from "../dsp/filters.ts";
 import {
   applyDeviations,
   type DeviceModel,
@@ -548,7 +549,7 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
         const hit = driveCache.get(stimulus)?.get(key);
         if (hit && hit.checksum === checksum) return hit.spectrum;
         const spectrum = plan!.forward(
-          nonlinearDrive(u, unit.drivers[d]!.nonlinearity, driverDefects[d]!),
+          nonlinearDrive(u, unit.drivers[d]!.nonlinearity, driverDefects[d]!, { sampleRate }),
         );
         let perStimulus = driveCache.get(stimulus);
         if (!perStimulus) {
@@ -670,18 +671,48 @@ export function nonlinearDrive(
   u: Float64Array,
   nonlinearity: { readonly secondOrder: number; readonly thirdOrder: number },
   defects: DriverDefects = {},
+  options: { readonly sampleRate?: number } = {},
 ): Float64Array {
   const a2 = nonlinearity.secondOrder, a3 = nonlinearity.thirdOrder;
   const v = new Float64Array(u.length);
   const level = defects.rubBuzzLevel ?? 0;
-  let peak = 0;
-  if (level > 0) { for (let n = 0; n < u.length; n++) peak = Math.max(peak, Math.abs(u[n]!)); }
-  const scale = peak > 0 ? (level * peak) / Math.sqrt(RUB_BUZZ_LAST - RUB_BUZZ_FIRST + 1) : 0;
+  // Rub & buzz follows cone excursion, which is large at low frequencies. With a
+  // sample rate, the Chebyshev terms are driven by the drive low-passed (4th-order
+  // Butterworth) at 0.9·fs/(2·30): harmonic 30 of what passes stays below Nyquist,
+  // so the distortion does not alias into other bands of the recording.
+  const excursion = level > 0 && options.sampleRate !== undefined
+    ? biquadFilter(
+      [0.5412, 1.3066].map((q) =>
+        designBiquad({
+          type: "lowpass",
+          frequencyHz: (0.9 * options.sampleRate!) / (2 * RUB_BUZZ_LAST),
+          sampleRate: options.sampleRate!,
+          q,
+        })
+      ),
+      u,
+    )
+    : u;
+  let peak = 0, peakU = 0;
+  if (level > 0) {
+    for (let n = 0; n < u.length; n++) {
+      peak = Math.max(peak, Math.abs(excursion[n]!));
+      peakU = Math.max(peakU, Math.abs(u[n]!));
+    }
+  }
+  const scale = peak > 0 ? (level * peakU) / Math.sqrt(RUB_BUZZ_LAST - RUB_BUZZ_FIRST + 1) : 0;
+  // Σ T_n(0) = Σ cos(nπ/2): the constant the even orders give at rest, removed so that
+  // a small excursion adds no offset.
+  let atRest = 0;
+  for (let m = RUB_BUZZ_FIRST; m <= RUB_BUZZ_LAST; m++) {
+    atRest += Math.round(Math.cos((m * Math.PI) / 2));
+  }
   for (let n = 0; n < u.length; n++) {
     const x = u[n]!;
     let y = x + a2 * x * x + a3 * x * x * x;
     if (scale > 0) {
-      const t = x / peak;
+      // Normalized to the drive's peak: a high tone's small excursion gives almost no rub & buzz.
+      const t = Math.max(-1, Math.min(1, excursion[n]! / peakU));
       let tPrev = 1, tCur = t, sum = 0;
       for (let m = 1; m < RUB_BUZZ_LAST; m++) {
         const tNext = 2 * t * tCur - tPrev; // T_{m+1}
@@ -689,7 +720,7 @@ export function nonlinearDrive(
         tCur = tNext;
         if (m + 1 >= RUB_BUZZ_FIRST) sum += tCur;
       }
-      y += scale * sum;
+      y += scale * (sum - atRest);
     }
     v[n] = y;
   }
