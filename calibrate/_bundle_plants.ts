@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { arrivalSamples, gateWindow } from "../dsp/ir_window.ts";
 import type { CaptureEntry, CapturePosition, MeasurementSet } from "../io/manifest.ts";
 import { InputError } from "../io/errors.ts";
 import { type ArcTransferMatrix, arcTransferMatrix } from "../design/transfer_matrix.ts";
@@ -185,20 +186,7 @@ export async function readSetPlants(
  * of responses (the earliest arrival).
  */
 export function onsetSamples(irs: readonly (readonly Float64Array[])[]): number {
-  let best = Infinity;
-  for (const row of irs) {
-    for (const h of row) {
-      let peak = 0;
-      for (let n = 0; n < h.length; n++) peak = Math.max(peak, Math.abs(h[n] as number));
-      if (peak === 0) continue;
-      for (let n = 0; n < h.length; n++) {
-        if (Math.abs(h[n] as number) >= 0.5 * peak) {
-          best = Math.min(best, n);
-          break;
-        }
-      }
-    }
-  }
+  const best = Math.min(...irs.flatMap((row) => row.map((h) => arrivalSamples(h))));
   return Number.isFinite(best) ? best : 0;
 }
 
@@ -224,11 +212,7 @@ export function gateResponses(
     maxLength,
     Number.isFinite(gateSamples) ? onset + gateSamples : Infinity,
   );
-  const fade = Math.min(fadeSamples, end);
-  const window = new Float64Array(end).fill(1);
-  for (let i = 0; i < fade; i++) {
-    window[end - fade + i] = 0.5 * (1 + Math.cos((Math.PI * (i + 0.5)) / fade));
-  }
+  const window = gateWindow(end, fadeSamples);
   return irs.map((row) =>
     row.map((h) => {
       const out = new Float64Array(end);

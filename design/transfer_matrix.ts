@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { arrivalSamples, gateWindow } from "../dsp/ir_window.ts";
 import { type ComplexMatrixStack, createComplexMatrixStack } from "../dsp/complex_linalg.ts";
 import { binFrequencies, nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
 
@@ -35,15 +36,6 @@ export interface TransferMatrix extends FrequencyGrid {
 export interface ArcTransferMatrix extends TransferMatrix {
   /** Azimuth of each row in degrees, counter-clockwise from the device's front (+x). */
   readonly azimuthsDeg: Float64Array;
-}
-
-/** First sample reaching half the peak magnitude (Infinity for an all-zero response). */
-function halfPeakOnset(ir: ArrayLike<number>): number {
-  let peak = 0;
-  for (let n = 0; n < ir.length; n++) peak = Math.max(peak, Math.abs(ir[n] as number));
-  if (peak === 0) return Infinity;
-  for (let n = 0; n < ir.length; n++) if (Math.abs(ir[n] as number) >= 0.5 * peak) return n;
-  return Infinity;
 }
 
 function checkGrid(action: string, grid: FrequencyGrid): void {
@@ -145,15 +137,11 @@ export function transferMatrix(
     }
     let onset = Infinity;
     for (const row of irs) {
-      for (const ir of row) onset = Math.min(onset, halfPeakOnset(ir));
+      for (const ir of row) onset = Math.min(onset, arrivalSamples(ir));
     }
     if (!Number.isFinite(onset)) onset = 0;
     const end = Math.min(longest, onset + lengthSamples);
-    window = new Float64Array(end).fill(1);
-    for (let i = 0; i < fadeSamples; i++) {
-      const n = end - fadeSamples + i;
-      if (n >= 0) window[n] = 0.5 * (1 + Math.cos((Math.PI * (i + 0.5)) / fadeSamples));
-    }
+    window = gateWindow(end, fadeSamples);
     longest = end;
   }
   const fftSize = options.fftSize ?? Math.max(4, nextPowerOfTwo(longest));

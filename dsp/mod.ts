@@ -29,3 +29,4 @@ export * from "./delay.ts";
 export * from "./filters.ts";
 export * from "./complex_linalg.ts";
 export * from "./fft_float32.ts";
+export * from "./ir_window.ts";
