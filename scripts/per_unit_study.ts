@@ -22,17 +22,33 @@ import { measureStudyUnit } from "../calibrate/study.ts";
 import { fitBundle, type FitOptions, type FitResult } from "../calibrate/fit.ts";
 import { evaluateBundle, type Evaluation } from "../calibrate/evaluate.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    units: { type: "string", default: "20" },
-    "arc-step-deg": { type: "string", default: "10" },
-    out: { type: "string" },
-    json: { type: "boolean", default: false },
-    "skip-offsets": { type: "boolean", default: false },
-    "skip-units": { type: "boolean", default: false },
-  },
-});
+const HELP =
+  `deno task study [--units 20] [--arc-step-deg 10] [--out DIR] [--json] [--skip-offsets] [--skip-units]
+
+The measurements behind the README's tables (a few minutes): separation versus head offset for
+one simulated studio5 unit, and per-unit versus idealized-model filters over --units units.`;
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(HELP);
+  Deno.exit(0);
+}
+let parsed;
+try {
+  parsed = parseArgs({
+    args: Deno.args,
+    options: {
+      units: { type: "string", default: "20" },
+      "arc-step-deg": { type: "string", default: "10" },
+      out: { type: "string" },
+      json: { type: "boolean", default: false },
+      "skip-offsets": { type: "boolean", default: false },
+      "skip-units": { type: "boolean", default: false },
+    },
+  });
+} catch (error) {
+  console.error(`error: study: ${(error as Error).message} (see --help)`);
+  Deno.exit(2);
+}
+const { values } = parsed;
 const units = Number(values.units);
 const step = Number(values["arc-step-deg"]);
 const root = values.out ?? await Deno.makeTempDir({ prefix: "spatialcal-study-" });
