@@ -16,7 +16,9 @@ import FFT from "fft.js";
 
 /** A complex spectrum: separate real and imaginary parts of equal length. */
 export interface Spectrum {
+  /** Real parts, one per frequency bin. */
   readonly re: Float64Array;
+  /** Imaginary parts, same length and bin order as `re`. */
   readonly im: Float64Array;
 }
 

@@ -24,10 +24,15 @@ import type { Spectrum } from "./fft.ts";
 
 /** Biquad coefficients with a0 normalized to 1. */
 export interface Biquad {
+  /** Feed-forward coefficient of x[n]. */
   readonly b0: number;
+  /** Feed-forward coefficient of x[n−1]. */
   readonly b1: number;
+  /** Feed-forward coefficient of x[n−2]. */
   readonly b2: number;
+  /** Feedback coefficient of y[n−1], entering as `− a1·y[n−1]`. */
   readonly a1: number;
+  /** Feedback coefficient of y[n−2], entering as `− a2·y[n−2]`. */
   readonly a2: number;
 }
 
