@@ -45,6 +45,8 @@ export class InputError extends Error {
   readonly value: unknown;
 
   /**
+   * Create an input error whose `name` is `"InputError"`.
+   *
    * @param message Full message: action, file, field, rule and value.
    * @param details File, field, value and optional cause.
    */
