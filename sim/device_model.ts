@@ -22,8 +22,11 @@ import { createRandom, hashString } from "./_random.ts";
 
 /** A point or vector in metres in the device frame. */
 export interface Vector3 {
+  /** x in metres: out of the device's front. */
   readonly x: number;
+  /** y in metres: to the device's left. */
   readonly y: number;
+  /** z in metres: up. */
   readonly z: number;
 }
 
@@ -35,56 +38,82 @@ export interface DriverResponse {
   readonly resonanceQ: number;
   /** 2nd-order low-pass in Hz (skipped when >= 0.49·sampleRate). */
   readonly lowPassHz: number;
+  /** Q of the low-pass, in (0, 20]. */
   readonly lowPassQ: number;
   /** Cone break-up: a peaking biquad at this frequency in Hz (skipped when >= 0.49·sampleRate). */
   readonly breakupHz: number;
+  /** Gain in dB of the break-up peak at `breakupHz`, in [−40, 40]. */
   readonly breakupGainDb: number;
+  /** Q of the break-up peak, in (0, 100]. */
   readonly breakupQ: number;
 }
 
 /** Memoryless polynomial nonlinearity `y = u + secondOrder·u² + thirdOrder·u³` (u in full scale). */
 export interface DriverNonlinearity {
+  /** Coefficient of u² (dimensionless), in [−1, 1]. */
   readonly secondOrder: number;
+  /** Coefficient of u³ (dimensionless), in [−1, 1]. */
   readonly thirdOrder: number;
 }
 
 /** One driver of a device model. */
 export interface DriverModel {
+  /** Output-channel name, unique within the model (e.g. `"mid-left"`). */
   readonly id: string;
   /** `"midrange"`, `"tweeter"`, `"woofer"`, `"fullrange"`. */
   readonly kind: string;
+  /** Acoustic centre in metres in the device frame; inside an enclosure's bounding sphere. */
   readonly positionMeters: Vector3;
+  /**
+   * Firing direction in degrees: `azimuthDeg` counter-clockwise from +x seen
+   * from above, in [−360, 360]; `elevationDeg` up positive, in [−90, 90].
+   */
   readonly axis: { readonly azimuthDeg: number; readonly elevationDeg: number };
   /** Radius in metres of the equivalent baffled piston (directivity). */
   readonly pistonRadiusMeters: number;
   /** On-axis pass-band gain at 1 m in dB re full scale → full scale. */
   readonly sensitivityDb: number;
+  /** Linear frequency response (resonance, low-pass, break-up). */
   readonly response: DriverResponse;
+  /** Memoryless polynomial distortion, applied before the linear response. */
   readonly nonlinearity: DriverNonlinearity;
 }
 
 /** A bounding sphere of an enclosure. */
 export interface EnclosureSphere {
+  /** Centre in metres in the device frame. */
   readonly centerMeters: Vector3;
+  /** Radius in metres, > 0; also the baffle radius of the drivers nearest this centre. */
   readonly radiusMeters: number;
 }
 
 /** Manufacturing tolerances, one standard deviation each. */
 export interface Tolerances {
+  /** Sensitivity σ in dB, in [0, 6]. */
   readonly sensitivityDb: number;
+  /** Resonance-frequency σ in percent of nominal, in [0, 30]. */
   readonly resonancePercent: number;
+  /** Resonance-Q σ in percent of nominal, in [0, 30]. */
   readonly qPercent: number;
+  /** Driver-position σ per axis in millimetres, in [0, 20]. */
   readonly positionMm: number;
 }
 
 /** A validated device model. */
 export interface DeviceModel {
+  /** File-format tag. */
   readonly format: "spatialcal.device-model";
+  /** File-format version. */
   readonly version: 1;
+  /** Model name, non-empty (e.g. `"studio5"`). */
   readonly model: string;
+  /** Free text; `""` when the file has none. */
   readonly description: string;
+  /** Bounding spheres no listener may enter; at least one. */
   readonly enclosures: readonly EnclosureSphere[];
+  /** Per-unit manufacturing tolerances (one σ each). */
   readonly tolerances: Tolerances;
+  /** Drivers in the device's canonical output order; at least one, ids unique. */
   readonly drivers: readonly DriverModel[];
 }
 

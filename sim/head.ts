@@ -49,7 +49,9 @@ export interface HeadSpec {
 
 /** A resolved head geometry. */
 export interface Head {
+  /** Sphere radius in metres, in (0.03, 0.2]. */
   readonly radiusMeters: number;
+  /** Ear angle from the facing direction in degrees, in [45, 135]; both ears symmetric. */
   readonly earAngleDeg: number;
 }
 
@@ -75,7 +77,9 @@ export function resolveHead(spec: HeadSpec = {}): Head {
 
 /** Unit vectors (device frame) from the head centre to the left and right ears. */
 export interface EarDirections {
+  /** Towards the listener's left ear (counter-clockwise of facing). */
   readonly left: Vector3;
+  /** Towards the listener's right ear (clockwise of facing). */
   readonly right: Vector3;
 }
 
@@ -164,9 +168,11 @@ export function sphereHeadResponse(
  * `sqrt(½∫|H(θ)|² sin θ dθ)` used for the late reverberation.
  */
 export interface PlaneWaveHeadTable {
+  /** Angle step of the table in degrees (row j is at min(j·stepDeg, 180)°). */
   readonly stepDeg: number;
   /** `re[j]`, `im[j]`: response at angle j·stepDeg over the frequency grid. */
   readonly re: readonly Float64Array[];
+  /** Imaginary parts, rows as in `re`. */
   readonly im: readonly Float64Array[];
   /** Diffuse-field magnitude over the frequency grid. */
   readonly diffuse: Float64Array;

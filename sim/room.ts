@@ -30,11 +30,17 @@ import type { Vector3 } from "./device_model.ts";
 
 /** Absorption coefficient α per wall, each in [0, 1). */
 export interface WallAbsorption {
+  /** Wall at x = 0. */
   readonly xMin: number;
+  /** Wall at x = Lx. */
   readonly xMax: number;
+  /** Wall at y = 0. */
   readonly yMin: number;
+  /** Wall at y = Ly. */
   readonly yMax: number;
+  /** Floor (z = 0). */
   readonly zMin: number;
+  /** Ceiling (z = Lz). */
   readonly zMax: number;
 }
 
@@ -76,11 +82,17 @@ export const LIVING_ROOM: RoomSpec = {
 
 /** A validated room. */
 export interface Room {
+  /** Inner dimensions Lx, Ly, Lz in metres, each in [1, 50]. */
   readonly dimensionsMeters: Vector3;
+  /** Energy absorption coefficient α per wall, each in [0, 1). */
   readonly absorption: WallAbsorption;
+  /** Highest reflection order, integer in [0, 30]. */
   readonly maxOrder: number;
+  /** Highest order modelled exactly, integer in [0, min(6, maxOrder)]. */
   readonly exactOrder: number;
+  /** Device reference point in room coordinates in metres, strictly inside the room. */
   readonly devicePositionMeters: Vector3;
+  /** Device yaw in degrees about z (0: device +x along room +x). */
   readonly deviceYawDeg: number;
 }
 
@@ -182,7 +194,9 @@ export interface ImageSource {
   readonly gain: number;
   /** Whether the image is mirrored in x, y, z (odd index on that axis). */
   readonly flipX: boolean;
+  /** Mirrored in y. */
   readonly flipY: boolean;
+  /** Mirrored in z. */
   readonly flipZ: boolean;
 }
 

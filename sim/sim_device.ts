@@ -140,7 +140,9 @@ export interface SimDeviceOptions {
 
 /** Noise-free linear IRs at one position, keyed by output channel id, then input id. */
 export interface TrueImpulseResponses {
+  /** Sample rate of the IRs in Hz (the device's). */
   readonly sampleRate: number;
+  /** Listener position the IRs belong to. */
   readonly position: MicPosition;
   /** `ir[outputId][inputId]`: sample 0 = DAC instant, propagation delay kept. */
   readonly ir: Readonly<Record<string, Readonly<Record<string, Float64Array>>>>;
