@@ -15,6 +15,7 @@ import { jackServerRunning } from "./jack.ts";
 
 /** No audio server and no sound card: nothing to play or record with. */
 export class AudioUnavailableError extends Error {
+  /** Always `"AudioUnavailableError"`. */
   override name = "AudioUnavailableError";
 }
 

@@ -68,8 +68,9 @@ export interface AudioDevice {
   readonly name: string;
   /** Sample rate in Hz the device runs at. */
   readonly sampleRate: number;
-  /** Device model and serial for the manifest. */
+  /** Device model for the manifest (`device.model`). */
   readonly model: string;
+  /** Unit serial number for the manifest (`device.serial`). */
   readonly serial: string;
   /** The drivers the device can play, in the device's canonical order. */
   readonly outputs: readonly OutputChannel[];

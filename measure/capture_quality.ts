@@ -35,7 +35,9 @@ export function detectClipping(x: Float64Array, thresholdDbfs = -0.01): Clipping
 export interface DropoutReport {
   /** Number of runs of exact digital silence. */
   readonly count: number;
+  /** Length of the longest run in samples, or 0. */
   readonly longestSamples: number;
+  /** Index of the first sample of the first run, or -1. */
   readonly firstIndex: number;
 }
 

@@ -72,6 +72,7 @@ export interface ChannelQuality {
   readonly onsetSamples: number;
   /** Total harmonic distortion in percent (see {@linkcode HarmonicDistortion}). */
   readonly thdPercent: number;
+  /** This channel's warnings in plain words: clipping, dropouts, low SNR (not checked on the loopback channel). */
   readonly warnings: readonly string[];
 }
 
@@ -81,9 +82,11 @@ export interface Deconvolution {
   readonly ir: Signal;
   /** `harmonics[c]` has one channel per order 2..K for recorded channel c; sample `harmonicPreSamples` is the harmonic's nominal arrival. */
   readonly harmonics: readonly Signal[];
+  /** Samples kept before each harmonic's nominal arrival in `harmonics`: round(0.004·sampleRate), i.e. 4 ms. */
   readonly harmonicPreSamples: number;
   /** THD versus frequency per channel. */
   readonly distortion: readonly HarmonicDistortion[];
+  /** Quality figures per recorded channel, in channel order. */
   readonly quality: readonly ChannelQuality[];
   /** Latency removed, in samples (from the loopback channel), or null without one. */
   readonly latencySamples: number | null;

@@ -40,8 +40,11 @@ export interface HarmonicDistortion {
 
 /** Options of {@linkcode harmonicDistortion}. */
 export interface HarmonicDistortionOptions {
+  /** Sample rate of the responses in Hz. */
   readonly sampleRate: number;
+  /** The sweep's start frequency in Hz: the lowest excitation frequency reported. */
   readonly startHz: number;
+  /** The sweep's end frequency in Hz: harmonics are used up to min(endHz, sampleRate / 2)·2^(-1/6). */
   readonly endHz: number;
   /** Samples before each harmonic IR's nominal arrival. */
   readonly preSamples: number;

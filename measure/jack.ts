@@ -18,6 +18,7 @@
 
 /** Error raised when a JACK tool fails or the server is gone. */
 export class JackError extends Error {
+  /** Always `"JackError"`. */
   override name = "JackError";
 }
 

@@ -58,10 +58,15 @@ export interface MultiSweepSpec extends SweepSpec {
 export interface MultiSweepPlan {
   /** The sweep every driver plays. */
   readonly sweep: Sweep;
+  /** Number of drivers played in the one pass (1–64). */
   readonly driverCount: number;
+  /** Length of each linear impulse response in samples (64–65536). */
   readonly irLengthSamples: number;
+  /** Highest harmonic order K kept apart (2–64). */
   readonly harmonicCount: number;
+  /** Samples kept before each window for pre-ringing (0–4096). */
   readonly preSamples: number;
+  /** Largest system latency allowed for, in samples (0–1e6). */
   readonly maxLatencySamples: number;
   /** Start of each driver's sweep in the stimulus, in samples (`m·τ`). */
   readonly offsetsSamples: readonly number[];
@@ -89,6 +94,7 @@ export interface MultiSweepDriverResult {
 
 /** The separated recording. */
 export interface MultiSweepResult {
+  /** One result per driver, in the order of the plan's `offsetsSamples`. */
   readonly drivers: readonly MultiSweepDriverResult[];
   /** Latency used, in samples (given, or found on the loopback channel). */
   readonly latencySamples: number;
@@ -343,6 +349,7 @@ export interface MeasureMultiSweepOptions {
 
 /** A one-pass measurement of a device. */
 export interface MultiSweepMeasurement extends MultiSweepResult {
+  /** The plan the stimulus was made from. */
   readonly plan: MultiSweepPlan;
   /** Driver ids, in the order of `drivers`. */
   readonly driverIds: readonly string[];

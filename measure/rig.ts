@@ -39,7 +39,9 @@ import type { MicRole } from "./audio_device.ts";
 
 /** One driver of the device under test and the interface output feeding it. */
 export interface RigDriver {
+  /** Driver id used in manifests (`"mid-left"`), non-empty, unique among the drivers. */
   readonly id: string;
+  /** Driver kind (`"midrange"`, `"tweeter"`, …), non-empty. */
   readonly kind: string;
   /** 1-based output channel of the interface. */
   readonly outputChannel: number;
@@ -47,7 +49,9 @@ export interface RigDriver {
 
 /** One microphone and the interface input it is plugged into. */
 export interface RigMic {
+  /** Mic id used in manifests (`"ref"`), non-empty, unique among the mics, not `"loopback"`. */
   readonly id: string;
+  /** What the mic stands for: `"ear-left"`, `"ear-right"` or `"reference"`. */
   readonly role: MicRole;
   /** 1-based input channel of the interface. */
   readonly inputChannel: number;
@@ -77,25 +81,36 @@ export interface RigCapture {
 
 /** A validated rig file (defaults filled in). */
 export interface RigFile {
+  /** File format tag, always `"spatialcal.rig"`. */
   readonly format: "spatialcal.rig";
+  /** Format version, always 1. */
   readonly version: 1;
+  /** Free-text description of the rig for the manifest (`rig.description`); `""` when absent. */
   readonly description: string;
   /** Sample rate in Hz the interface must run at. */
   readonly sampleRate: number;
   /** The model this channel map is for; `serial` may come from `--serial` instead. */
   readonly device: { readonly model: string; readonly serial?: string };
+  /** The audio interface: its JACK client or device label, and its channel counts. */
   readonly interface: {
+    /** JACK client of the interface, or the node-web-audio-api output device label. Default `"system"`. */
     readonly name: string;
+    /** Number of output channels (1–256). */
     readonly outputChannels: number;
+    /** Number of input channels (1–256). */
     readonly inputChannels: number;
   };
+  /** The drivers and their outputs, at least one, no two on one output. */
   readonly drivers: readonly RigDriver[];
+  /** The microphones and their inputs, at least one, no two on one input. */
   readonly mics: readonly RigMic[];
   /** The electrical loopback reference; absent means none is wired. */
   readonly loopback?: { readonly outputChannel: number; readonly inputChannel: number };
   /** The digital reference (JACK only), used when no loopback is wired. */
   readonly digitalReference?: { readonly converterLatencySamples: number };
+  /** Level limits and the pre-session check. */
   readonly levels: RigLevels;
+  /** Capture retry and latency settings. */
   readonly capture: RigCapture;
 }
 
@@ -107,6 +122,7 @@ export const RIG_DEFAULT_LEVELS: RigLevels = {
   minCheckSnrDb: 10,
   checkToneHz: 1000,
 };
+/** Defaults of the optional rig `capture` section. */
 export const RIG_DEFAULT_CAPTURE: RigCapture = { maxRetries: 3, maxLatencySamples: 16384 };
 
 const MIC_ROLES: readonly MicRole[] = ["ear-left", "ear-right", "reference"];

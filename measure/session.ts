@@ -96,6 +96,15 @@ export interface SessionResult {
 
 /** Thrown when a session stops part-way; finished captures are kept. */
 export class SessionInterruptedError extends Error {
+  /**
+   * Create the error; its `name` is `"SessionInterruptedError"`.
+   *
+   * @param message Full message: device, captures finished, cause, and how to resume.
+   * @param partialFolder Folder holding the finished captures and the journal, for `--resume`.
+   * @param finished Captures (driver × mic × position) finished, including resumed ones.
+   * @param total Captures the session plans.
+   * @param cause The error that stopped the session.
+   */
   constructor(
     message: string,
     readonly partialFolder: string,

@@ -41,16 +41,23 @@ export interface SweepSpec {
 
 /** The parameters a sweep was made with (JSON-serializable). */
 export interface SweepParameters {
+  /** Sweep method (manifest `sweep.method`); always `"synchronized-exponential"`. */
   readonly method: "synchronized-exponential";
+  /** Start frequency f1 in Hz, > 0. */
   readonly startHz: number;
+  /** End frequency f2 in Hz, > startHz and <= sampleRate / 2. */
   readonly endHz: number;
   /** Actual duration `L·ln(f2/f1)` in seconds. */
   readonly durationSeconds: number;
   /** The duration that was requested, in seconds. */
   readonly requestedDurationSeconds: number;
+  /** Sample rate in Hz (8000–384000). */
   readonly sampleRate: number;
+  /** Peak level in dBFS (<= 0). */
   readonly levelDbfs: number;
+  /** Raised-cosine fade-in in seconds, in [0, durationSeconds / 2]. */
   readonly fadeInSeconds: number;
+  /** Raised-cosine fade-out in seconds, in [0, durationSeconds / 2]. */
   readonly fadeOutSeconds: number;
   /** The rate parameter L in seconds (`f(t) = f1·e^{t/L}`). */
   readonly rateSeconds: number;
@@ -60,6 +67,7 @@ export interface SweepParameters {
 
 /** A generated sweep: its parameters and its samples (peak = 10^(levelDbfs/20)). */
 export interface Sweep extends SweepParameters {
+  /** The sweep, `lengthSamples` long, full scale = 1.0, fades applied. */
   readonly samples: Float64Array;
 }
 

@@ -74,11 +74,13 @@ import {
 
 /** The audio server stopped or vanished while the device was in use. */
 export class AudioServerError extends Error {
+  /** Always `"AudioServerError"`. */
   override name = "AudioServerError";
 }
 
 /** The pre-session level check found a dead mic, a wrong channel, clipping or no loopback. */
 export class LevelCheckError extends Error {
+  /** Always `"LevelCheckError"`. */
   override name = "LevelCheckError";
 }
 
