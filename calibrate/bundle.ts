@@ -52,13 +52,17 @@ export interface BundleSource {
 
 /** The upmix of a three-input bundle: its method and every parameter. */
 export interface BundleUpmix {
+  /** One of {@linkcode UPMIX_METHODS}. */
   readonly method: string;
+  /** The method's parameters (`design/upmix.ts` names and units), validated on read. */
   readonly [parameter: string]: unknown;
 }
 
 /** `bundle.json` (DESIGN.md). Extra fields are allowed and kept. */
 export interface FilterBundle {
+  /** Always {@linkcode FILTER_BUNDLE_FORMAT}. */
   readonly format: typeof FILTER_BUNDLE_FORMAT;
+  /** Always {@linkcode FILTER_BUNDLE_VERSION}. */
   readonly version: typeof FILTER_BUNDLE_VERSION;
   /** Sample rate in Hz of every filter, a positive integer. */
   readonly sampleRate: number;
@@ -66,7 +70,9 @@ export interface FilterBundle {
   readonly taps: number;
   /** Delay the filters add (modelling delay plus alignment), samples, 0 ≤ value < taps. */
   readonly latencySamples: number;
+  /** The unit fitted; `drivers` fixes the channel order of every filter file. */
   readonly device: BundleDevice;
+  /** The measurement set fitted from. */
   readonly source: BundleSource;
   /** `["left", "right", "center"]` with upmix, `["left", "right"]` without. */
   readonly inputs: readonly string[];
@@ -90,7 +96,9 @@ export type BundleFilters = Readonly<Record<string, readonly Float64Array[]>>;
 
 /** A bundle read from disk. */
 export interface LoadedBundle {
+  /** The bundle folder as given to {@linkcode readBundle}. */
   readonly folder: string;
+  /** The validated `bundle.json`; every referenced file matched its SHA-256. */
   readonly bundle: FilterBundle;
   /** `filters[input][driver]` as stored (float32 values widened to float64). */
   readonly filters: Record<string, Float64Array[]>;

@@ -52,6 +52,7 @@ export const DEFAULT_BEAM_BAND_HZ = { lowHz: 500, highHz: 3000 } as const;
 
 /** Plants to evaluate on (each on its own grid; the filters are transformed per grid). */
 export interface EvaluationPlants {
+  /** Sample rate of the measured IRs in Hz. */
   readonly sampleRate: number;
   /** Binaural positions: full responses, and optionally their direct part (for the DRR). */
   readonly ears: readonly {
@@ -65,6 +66,7 @@ export interface EvaluationPlants {
 
 /** Per-band evaluation at one binaural position. */
 export interface EarEvaluation {
+  /** Position label, e.g. `az+000.0 el+00.0 r2.000 yaw+0.0`. */
   readonly label: string;
   /** Separation per band for the left and right inputs, dB. */
   readonly separationDb: { readonly left: number[]; readonly right: number[] };
@@ -80,8 +82,9 @@ export interface EarEvaluation {
   readonly maxAbsDeviationDb: number;
   /** Mean |deviation| over the same bands, both inputs, dB. */
   readonly meanAbsDeviationDb: number;
-  /** The same two for the direct sound (room sets). */
+  /** Largest |deviation| of the direct sound (room sets), same bands, both inputs, dB. */
   readonly directMaxAbsDeviationDb?: number;
+  /** Mean |deviation| of the direct sound (room sets), same bands, both inputs, dB. */
   readonly directMeanAbsDeviationDb?: number;
   /** Separation of the direct sound only (room sets: responses gated DRR_GATE_MS after arrival), dB. */
   readonly directSeparationDb?: { readonly left: number[]; readonly right: number[] };
@@ -99,16 +102,23 @@ export interface EarEvaluation {
 
 /** Per-band beam metrics of one center weighting. */
 export interface BeamBands {
+  /** `E(0°)/max(E(−90°), E(+90°))` per band, dB (positive: nulls below on-axis). */
   readonly nullDepthDb: number[];
+  /** Lowest `E(θ)/E(0°)` over |θ| ≤ 45° per band, dB (≤ 0). */
   readonly windowMinDb: number[];
+  /** Highest `E(θ)/E(0°)` over |θ| ≤ 45° per band, dB (≥ 0). */
   readonly windowMaxDb: number[];
+  /** 2D directivity index `E(0°)/mean_θ E(θ)` over the arc per band, dB. */
   readonly directivityIndexDb: number[];
+  /** White noise gain `E(0°)/(Σ‖F‖²·mean_d|A(0°,d)|²)` per band, dB. */
   readonly whiteNoiseGainDb: number[];
 }
 
 /** Center-beam evaluation on the arc. */
 export interface BeamEvaluation {
+  /** Metrics of the bundle's center filters. */
   readonly bundle: BeamBands;
+  /** Metrics of matrix mixing (equal drive of all drivers), for comparison. */
   readonly matrix: BeamBands;
   /** Summary band (the design's controlled band, else 500–3000 Hz). */
   readonly bandHz: { readonly lowHz: number; readonly highHz: number };
@@ -120,7 +130,9 @@ export interface BeamEvaluation {
 export interface Evaluation {
   /** 1/3-octave band centres, Hz. */
   readonly bandsHz: number[];
+  /** One entry per binaural position of the set (empty without ear captures). */
   readonly ears: EarEvaluation[];
+  /** Center beam on the reference arc; undefined without an arc or a center input. */
   readonly beam: BeamEvaluation | undefined;
   /** Drive effort per input and band (‖F‖², dB re one driver at unit gain). */
   readonly driveEffortDb: Record<string, number[]>;

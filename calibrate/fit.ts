@@ -114,7 +114,7 @@ export interface FitResult {
 }
 
 /** Late energy above this (dB re total, after 20 ms) marks a set as reverberant. */
-export const REVERBERANT_LATE_ENERGY_DB = -30;
+export const REVERBERANT_LATE_ENERGY_DB: number = -30;
 /**
  * Default least-squares weight of the beamformer's stopband (|azimuth| ≥ 60°
  * outside the nulls). Ten times design/'s default: in the simulated living

@@ -53,7 +53,7 @@ export const LIMITS_FORMAT = "spatialcal.limits";
 /** The version of the limits format this code reads and writes. */
 export const LIMITS_VERSION = 1;
 /** Levels below this (dB) are treated as "no signal" (a floor for logs of zero). */
-export const FLOOR_DB = -200;
+export const FLOOR_DB: number = -200;
 
 /** One driver's captures at the reference microphone. */
 export interface DriverCapture {
@@ -69,17 +69,26 @@ export interface DriverCapture {
   readonly warnings?: readonly string[];
 }
 
-/** One unit's line measurement: what golden and verify work on. */
 /**
  * How a unit was measured on the station: the reference mic's position and
  * the sweep. Limits are only valid for the setup they were made with.
  */
 export interface StationSetup {
+  /**
+   * Reference-mic position in the device frame: `azimuthDeg` and
+   * `elevationDeg` in degrees (DESIGN.md conventions), `distanceMeters` in
+   * metres. Must match the limits' within 0.5° and 0.01 m.
+   */
   readonly position: {
     readonly azimuthDeg: number;
     readonly elevationDeg: number;
     readonly distanceMeters: number;
   };
+  /**
+   * The sweep: `startHz`, `endHz` in Hz, `durationSeconds` in s, `levelDbfs`
+   * in dBFS. When both sides have one, frequencies and level must match
+   * within 0.01 and the duration within 1 %. Absent when unknown.
+   */
   readonly sweep?: {
     readonly startHz: number;
     readonly endHz: number;
@@ -88,11 +97,15 @@ export interface StationSetup {
   };
 }
 
+/** One unit's line measurement: what golden and verify work on. */
 export interface UnitMeasurement {
   /** The station setup, when known (compared with the limits' setup). */
   readonly setup?: StationSetup;
+  /** Model name (`"studio5"`). */
   readonly model: string;
+  /** The unit's serial. */
   readonly serial: string;
+  /** Sample rate of every capture in Hz. */
   readonly sampleRate: number;
   /** Driver ids of the model, in the device's order. */
   readonly drivers: readonly string[];
@@ -106,8 +119,9 @@ export interface UnitMeasurement {
 export interface AnalysisParameters {
   /** Bandwidth designator: 3 (1/3 octave) or 6 (1/6 octave). */
   readonly bandsPerOctave: 3 | 6;
-  /** Lowest and highest frequency covered by bands, in Hz. */
+  /** Lowest frequency covered by bands in Hz, > 0. */
   readonly bandMinHz: number;
+  /** Highest frequency covered by bands in Hz, > bandMinHz. */
   readonly bandMaxHz: number;
   /** FFT size used for band levels. */
   readonly fftSize: number;
@@ -119,6 +133,7 @@ export interface AnalysisParameters {
 export interface DriverFeatures {
   /** Band levels in dB re unity gain, one per band centre. */
   readonly bandLevelsDb: Float64Array;
+  /** THD in percent: `100·√(E_2 + … + E_5)/√E_1` from the harmonic IRs' energies (0 when none). */
   readonly thdPercent: number;
   /** High-order (>= 10) harmonic energy re the fundamental, dB ({@linkcode FLOOR_DB} when none measured). */
   readonly rubBuzzDb: number;
@@ -132,21 +147,29 @@ export interface DriverFeatures {
 
 /** A two-sided statistic with limits. */
 export interface TwoSidedLimit {
+  /** Mean over the golden units, dB. */
   readonly meanDb: number;
+  /** Sample standard deviation over the golden units (n − 1), floored at `minSigmaDb`, dB. */
   readonly sigmaDb: number;
+  /** Lower limit `mean − (k·σ + guardDb)`, dB. */
   readonly lowerDb: number;
+  /** Upper limit `mean + (k·σ + guardDb)`, dB; >= lowerDb. */
   readonly upperDb: number;
 }
 
 /** A one-sided (ceiling) statistic. */
 export interface CeilingLimit {
+  /** Mean over the golden units, dB. */
   readonly meanDb: number;
+  /** Sample standard deviation over the golden units (n − 1), floored at `minSigmaDb`, dB. */
   readonly sigmaDb: number;
+  /** Upper limit `mean + k·σ + guardDb`, dB. */
   readonly ceilingDb: number;
 }
 
 /** One band's limits. */
 export interface BandLimit extends TwoSidedLimit {
+  /** Band centre in Hz (one of the analysis bands); levels in dB re unity gain. */
   readonly centerHz: number;
 }
 
@@ -182,15 +205,19 @@ export interface DriverLimits {
 export interface LimitRules {
   /** Band limits: mean ± (k·σ + guardDb). */
   readonly bandK: number;
+  /** Guard added to the band limits' half-width, dB. */
   readonly bandGuardDb: number;
   /** Sensitivity limits: mean ± (k·σ + guardDb). */
   readonly sensitivityK: number;
+  /** Guard added to the sensitivity limits' half-width, dB. */
   readonly sensitivityGuardDb: number;
   /** Distortion ceilings (THD, rub & buzz): mean + k·σ + guardDb. */
   readonly distortionK: number;
+  /** Guard added to the distortion ceilings, dB. */
   readonly distortionGuardDb: number;
   /** Air-leak ceiling: mean + k·σ + guardDb. */
   readonly airLeakK: number;
+  /** Guard added to the air-leak ceiling, dB. */
   readonly airLeakGuardDb: number;
   /** Bands within this many dB of a driver's peak form its passband. */
   readonly passbandDropDb: number;
@@ -204,13 +231,21 @@ export interface LimitRules {
 
 /** A limits file (`format: "spatialcal.limits"`, version 1). */
 export interface Limits {
+  /** Always {@linkcode LIMITS_FORMAT}. */
   readonly format: typeof LIMITS_FORMAT;
+  /** Always {@linkcode LIMITS_VERSION}. */
   readonly version: typeof LIMITS_VERSION;
+  /** Creation time, ISO 8601. */
   readonly createdAt: string;
+  /** Model name the limits apply to, non-empty. */
   readonly model: string;
+  /** Sample rate of the golden captures in Hz, > 0. */
   readonly sampleRate: number;
+  /** Driver ids in the device's order, non-empty. */
   readonly drivers: readonly string[];
+  /** Band layout and FFT size the features were computed with. */
   readonly analysis: AnalysisParameters;
+  /** k-factors and guard bands the limits were made with. */
   readonly rules: LimitRules;
   /** The golden units: serials and, when read from files, set paths and SHA-256s. */
   readonly golden: {
@@ -218,6 +253,7 @@ export interface Limits {
     readonly serials: readonly string[];
     readonly sets: readonly { readonly path: string; readonly sha256: string }[];
   };
+  /** Limits per driver id; one entry for every id in `drivers`. */
   readonly driverLimits: Readonly<Record<string, DriverLimits>>;
   /** The station setup the golden units were measured with (absent when unknown). */
   readonly setup?: StationSetup;
@@ -676,8 +712,11 @@ export interface WriteUnitMeasurementOptions {
     durationSeconds: number;
     levelDbfs: number;
   };
+  /** The manifest's `rig`. Default `{ backend: "file" }`. */
   readonly rig?: { backend: string; description?: string };
+  /** Replace an existing folder. Default false. */
   readonly force?: boolean;
+  /** The manifest's creation time (ISO 8601). Default now. */
   readonly createdAt?: string;
 }
 

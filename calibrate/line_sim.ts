@@ -32,15 +32,21 @@ import { type CheckName, type VerifyResult, verifyUnit } from "./verify.ts";
 
 /** How the line station measures. */
 export interface StationConfig {
+  /** Sample rate in Hz. */
   readonly sampleRate: number;
+  /** Sweep start frequency in Hz. */
   readonly startHz: number;
+  /** Sweep end frequency in Hz, <= sampleRate / 2. */
   readonly endHz: number;
   /** Sweep duration per driver in seconds (the drivers overlap). */
   readonly durationSeconds: number;
+  /** Sweep peak level in dBFS. */
   readonly levelDbfs: number;
+  /** Length of each driver's linear IR in samples (64–65536). */
   readonly irLengthSamples: number;
   /** Highest harmonic order kept apart; the simulator's rub & buzz reaches order 30. */
   readonly harmonicCount: number;
+  /** Largest system latency to allow for, in samples (0–1e6). */
   readonly maxLatencySamples: number;
   /** Reference microphone position in the test box. */
   readonly position: MicPosition;
@@ -85,16 +91,23 @@ export function unitFromMultiSweep(
 
 /** Options of {@linkcode measureSimUnit}. */
 export interface SimUnitOptions {
+  /** Model name from `fixtures/devices/` (`"studio5"`). */
   readonly model: string;
+  /** The unit's serial: seeds its manufacturing deviations. */
   readonly serial: string;
+  /** Defects to simulate. Default none. */
   readonly defects?: SimDefects;
+  /** Station setup. Default {@linkcode DEFAULT_STATION}. */
   readonly station?: StationConfig;
+  /** Input noise RMS in dBFS. Default the simulator's (−90). */
   readonly noiseLevelDbfs?: number;
+  /** Seed of the simulator's noise generator. Default 0. */
   readonly seed?: number;
 }
 
 /** A measured simulated unit, with the capture's duration. */
 export interface SimUnitMeasurement {
+  /** The line measurement, with the station setup. */
   readonly unit: UnitMeasurement;
   /** Stimulus + tail of the one pass, seconds (time on the station). */
   readonly captureSeconds: number;
@@ -164,6 +177,7 @@ export const DEFECT_TYPES = [
   "air-leak",
   "swapped-wiring",
 ] as const;
+/** One of {@linkcode DEFECT_TYPES}. */
 export type DefectType = typeof DEFECT_TYPES[number];
 
 /** Which check should catch each defect type. */
@@ -178,9 +192,11 @@ export const EXPECTED_CHECK: Readonly<Record<DefectType, CheckName>> = {
 
 /** A seeded defect. */
 export interface PlannedDefect {
+  /** The defect type. */
   readonly type: DefectType;
   /** Driver(s) affected. */
   readonly drivers: readonly string[];
+  /** The simulator defects that realize it. */
   readonly defects: SimDefects;
   /** Plain description (`"rub & buzz −35 dB on tweeter"`). */
   readonly description: string;
@@ -272,14 +288,19 @@ export function drawDefect(
 
 /** Options of {@linkcode runLine}. */
 export interface LineOptions {
+  /** Model name from `fixtures/devices/`. */
   readonly model: string;
+  /** Units to run through the line, integer in [1, 1e6]. */
   readonly units: number;
   /** Probability that a unit has one defect, 0..1. */
   readonly defectRate: number;
+  /** Integer seed of the defect draws, serials and noise. */
   readonly seed: number;
   /** Golden units for the limits (>= 3). Default 30. */
   readonly goldenUnits?: number;
+  /** Station setup. Default {@linkcode DEFAULT_STATION}. */
   readonly station?: StationConfig;
+  /** Options of the limits computed from the golden units (unused with `limits`). */
   readonly limitsOptions?: ComputeLimitsOptions;
   /** Limits to use instead of measuring golden units. */
   readonly limits?: Limits;
@@ -289,13 +310,17 @@ export interface LineOptions {
 
 /** One unit through the line. */
 export interface LineUnitResult {
+  /** The unit's serial (`LINE-<seed>-<index>`). */
   readonly serial: string;
+  /** The seeded defect; null for a good unit. */
   readonly defect: PlannedDefect | null;
+  /** The verification result; null when `invalid` is set. */
   readonly verdict: VerifyResult | null;
   /** Set when the measurement could not be judged (retest). */
   readonly invalid: string | null;
   /** Compute time after capture (separation + verification), ms. */
   readonly computeMs: number;
+  /** Stimulus + tail of the one pass, seconds (time on the station). */
   readonly captureSeconds: number;
   /** What sequential sweeps would have taken, seconds. */
   readonly sequentialSeconds: number;
@@ -303,30 +328,45 @@ export interface LineUnitResult {
 
 /** Confusion-matrix row. */
 export interface ConfusionRow {
+  /** Units of this type, invalid ones included. */
   readonly units: number;
   /** Failed units (defective: caught; good: false rejects). */
   readonly failed: number;
+  /** Passed units (defective: missed). */
   readonly passed: number;
   /** Defective units failed by the check meant for the defect. */
   readonly byExpectedCheck: number;
+  /** Units whose measurement could not be judged (retest). */
   readonly invalid: number;
 }
 
 /** The line's summary. */
 export interface LineSummary {
+  /** Model name. */
   readonly model: string;
+  /** Units run through the line. */
   readonly units: number;
+  /** Golden units measured for the limits; 0 when limits were given. */
   readonly goldenUnits: number;
+  /** SHA-256 (hex) of the limits used. */
   readonly limitsSha256: string;
+  /** One row per defect type and one for good units. */
   readonly confusion: Readonly<Record<DefectType | "good", ConfusionRow>>;
+  /** Passed units in percent of all units (invalid ones count as not passed). */
   readonly yieldPercent: number;
+  /** Failed good units in percent of the judged good units. */
   readonly falseRejectPercent: number;
+  /** Defective units that passed, with their defect. */
   readonly missed: readonly { serial: string; description: string }[];
+  /** Good units that failed, with the violations' reasons. */
   readonly falseRejects: readonly { serial: string; reasons: readonly string[] }[];
+  /** Capture time of one pass, seconds (the first unit's; 0 without units). */
   readonly captureSeconds: number;
+  /** What sequential sweeps would have taken, seconds (the first unit's; 0 without units). */
   readonly sequentialSeconds: number;
-  /** Mean and maximum compute time per unit after capture, ms. */
+  /** Mean compute time per unit after capture, ms. */
   readonly computeMsMean: number;
+  /** Maximum compute time per unit after capture, ms. */
   readonly computeMsMax: number;
   /** Cycle time per unit: capture + mean compute, seconds. */
   readonly cycleSeconds: number;

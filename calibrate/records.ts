@@ -21,25 +21,33 @@ import type { Violation } from "./verify.ts";
 
 /** A verdict to store. */
 export interface VerdictRecord {
+  /** The unit's serial, non-empty. */
   readonly serial: string;
+  /** Station name, non-empty. */
   readonly station: string;
   /** Production batch (lot) id, if any. */
   readonly batch?: string | null;
   /** ISO 8601 time of the verdict. */
   readonly createdAt: string;
+  /** Model name, non-empty. */
   readonly model: string;
+  /** The verdict; must be false when `violations` is non-empty. */
   readonly passed: boolean;
+  /** SHA-256 (hex) of the limits the unit was judged with, non-empty. */
   readonly limitsSha256: string;
+  /** SHA-256 (hex) of the unit's filter bundle, if any. */
   readonly bundleSha256?: string | null;
   /** SHA-256 of the measurement set's manifest, if measured from a file. */
   readonly setSha256?: string | null;
   /** The metrics as reported by `verifyUnit` (any JSON). */
   readonly metrics: unknown;
+  /** The failed checks, in report order (empty for a pass). */
   readonly violations: readonly Violation[];
 }
 
 /** A stored verdict. */
 export interface StoredVerdict extends VerdictRecord {
+  /** Row id, increasing with insertion order. */
   readonly id: number;
 }
 
@@ -47,7 +55,9 @@ export interface StoredVerdict extends VerdictRecord {
 export interface YieldSummary {
   /** Verdicts in the selection. */
   readonly tested: number;
+  /** Passing verdicts. */
   readonly passed: number;
+  /** Failing verdicts. */
   readonly failed: number;
   /** Distinct serials. */
   readonly units: number;
@@ -61,9 +71,11 @@ export interface YieldSummary {
 
 /** Which verdicts a yield covers. */
 export interface YieldQuery {
+  /** Only verdicts of this batch. Default all. */
   readonly batch?: string;
   /** ISO 8601 time; verdicts at or after it. */
   readonly since?: string;
+  /** Only verdicts of this station. Default all. */
   readonly station?: string;
 }
 
@@ -78,8 +90,11 @@ export interface InsertOptions {
 
 /** Result of a consistency check. */
 export interface ConsistencyReport {
+  /** True when `problems` is empty. */
   readonly ok: boolean;
+  /** Verdict rows in the store. */
   readonly verdicts: number;
+  /** Violation rows in the store. */
   readonly violations: number;
   /** Plain-word problems (a verdict whose violation rows do not match its count, orphans, engine checks). */
   readonly problems: readonly string[];
@@ -87,6 +102,7 @@ export interface ConsistencyReport {
 
 /** A verdict store. */
 export interface RecordStore {
+  /** The back end. */
   readonly kind: "sqlite" | "postgres";
   /** Where it is (file path, or the URL without password). */
   readonly location: string;
@@ -98,34 +114,55 @@ export interface RecordStore {
   yieldOf(query: YieldQuery): Promise<YieldSummary>;
   /** Check that every verdict has exactly its violations. */
   checkConsistency(): Promise<ConsistencyReport>;
+  /** Release the connection; the store is unusable afterwards. */
   close(): Promise<void>;
 }
 
 /** One row as both back ends return it (snake_case columns). */
 export interface VerdictRow {
+  /** Row id (PostgreSQL BIGSERIAL comes back as a string). */
   id: number | string;
+  /** {@linkcode VerdictRecord.serial}. */
   serial: string;
+  /** {@linkcode VerdictRecord.station}. */
   station: string;
+  /** {@linkcode VerdictRecord.batch}; null when none. */
   batch: string | null;
+  /** Verdict time: ISO 8601 text (SQLite) or a Date (PostgreSQL TIMESTAMPTZ). */
   created_at: string | Date;
+  /** {@linkcode VerdictRecord.model}. */
   model: string;
+  /** Pass: 0/1 (SQLite) or a boolean (PostgreSQL). */
   passed: number | boolean;
+  /** {@linkcode VerdictRecord.limitsSha256}. */
   limits_sha256: string;
+  /** {@linkcode VerdictRecord.bundleSha256}; null when none. */
   bundle_sha256: string | null;
+  /** {@linkcode VerdictRecord.setSha256}; null when none. */
   set_sha256: string | null;
+  /** Number of violation rows this verdict owns. */
   violation_count: number | string;
+  /** {@linkcode VerdictRecord.metrics} as JSON text. */
   metrics_json: string;
 }
 
 /** One violation row. */
 export interface ViolationRow {
+  /** Id of the owning verdict row. */
   verdict_id: number | string;
+  /** 0-based index in the verdict's `violations`. */
   seq: number | string;
+  /** {@linkcode Violation.check}. */
   check_name: string;
+  /** {@linkcode Violation.driver}. */
   driver: string;
+  /** {@linkcode Violation.band} in Hz; null when the check is not per band. */
   band_hz: number | null;
+  /** {@linkcode Violation.value}. */
   value: number;
+  /** {@linkcode Violation.limit}. */
   limit_value: number;
+  /** {@linkcode Violation.reason}. */
   reason: string;
 }
 

@@ -49,7 +49,9 @@ export type CheckName =
 
 /** One failed check. */
 export interface Violation {
+  /** The check that failed. */
   readonly check: CheckName;
+  /** Driver id the violation is about. */
   readonly driver: string;
   /** Band centre in Hz, for frequency-response violations. */
   readonly band?: number;
@@ -63,10 +65,16 @@ export interface Violation {
 
 /** What was measured on one driver. */
 export interface DriverMetrics {
+  /**
+   * Power-averaged band level over the passband above its lowest octave (the
+   * whole passband if under two octaves), dB re unity gain.
+   */
   readonly sensitivityDb: number;
   /** Sensitivity minus the golden mean, dB. */
   readonly sensitivityDeltaDb: number;
+  /** THD (harmonics 2–5) in percent of the fundamental. */
   readonly thdPercent: number;
+  /** Harmonics >= 10 re the fundamental, dB (`FLOOR_DB`, −200, when not measured). */
   readonly rubBuzzDb: number;
   /** Low-octave loss re golden after removing the sensitivity offset, dB. */
   readonly airLeakDb: number;
@@ -74,7 +82,9 @@ export interface DriverMetrics {
   readonly correlation: number;
   /** The other driver whose golden IR correlates best, and that correlation's magnitude. */
   readonly bestOtherDriver: string | null;
+  /** |correlation| with `bestOtherDriver`'s golden IR (0..1; 0 when there is none). */
   readonly bestOtherCorrelation: number;
+  /** Level of the IR's last quarter, dB re 1. */
   readonly noiseFloorDb: number;
   /** Smallest distance from a band level to its nearer limit, dB (negative = outside). */
   readonly worstBandMarginDb: number;
@@ -82,12 +92,19 @@ export interface DriverMetrics {
 
 /** The verdict on one unit. */
 export interface VerifyResult {
+  /** True exactly when `violations` is empty. */
   readonly passed: boolean;
+  /** The unit's serial. */
   readonly serial: string;
+  /** The unit's model. */
   readonly model: string;
+  /** SHA-256 (hex) of the limits used. */
   readonly limitsSha256: string;
+  /** Every failed check. */
   readonly violations: readonly Violation[];
+  /** Measured values per driver id (every driver of the limits). */
   readonly metrics: { readonly drivers: Readonly<Record<string, DriverMetrics>> };
+  /** Capture warnings, prefixed with the driver id (`"woofer: low SNR"`). */
   readonly warnings: readonly string[];
 }
 
@@ -422,6 +439,7 @@ function xml(text: string): string {
 
 /** Context of a JUnit report. */
 export interface JunitContext {
+  /** Station name (the report's `hostname` and `station` property). */
   readonly station: string;
   /** ISO 8601 time of the verdict. */
   readonly timestamp: string;
