@@ -86,8 +86,8 @@ export interface StationSetup {
   };
   /**
    * The sweep: `startHz`, `endHz` in Hz, `durationSeconds` in s, `levelDbfs`
-   * in dBFS. When both sides have one, frequencies and level must match
-   * within 0.01 and the duration within 1 %. Absent when unknown.
+   * in dBFS. When both sides have one, frequencies must match
+   * within 0.01 Hz, the level within 0.01 dB and the duration within 1 %. Absent when unknown.
    */
   readonly sweep?: {
     readonly startHz: number;

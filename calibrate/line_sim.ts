@@ -36,11 +36,11 @@ export interface StationConfig {
   readonly sampleRate: number;
   /** Sweep start frequency in Hz. */
   readonly startHz: number;
-  /** Sweep end frequency in Hz, <= sampleRate / 2. */
+  /** Sweep end frequency in Hz, in (startHz, sampleRate / 2]. */
   readonly endHz: number;
   /** Sweep duration per driver in seconds (the drivers overlap). */
   readonly durationSeconds: number;
-  /** Sweep peak level in dBFS. */
+  /** Sweep peak level in dBFS, <= 0. */
   readonly levelDbfs: number;
   /** Length of each driver's linear IR in samples (64–65536). */
   readonly irLengthSamples: number;

@@ -22,11 +22,11 @@ import { createRandom, hashString } from "./_random.ts";
 
 /** A point or vector in metres in the device frame. */
 export interface Vector3 {
-  /** x in metres: out of the device's front. */
+  /** x component in metres (device frame: out of the front; room: along its length). */
   readonly x: number;
-  /** y in metres: to the device's left. */
+  /** y component in metres (device frame: to the device's left; room: along its width). */
   readonly y: number;
-  /** z in metres: up. */
+  /** z component in metres, up. */
   readonly z: number;
 }
 
