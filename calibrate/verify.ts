@@ -24,6 +24,7 @@
  * @module
  */
 import { InputError } from "../io/errors.ts";
+import type { FilterBundle } from "./bundle.ts";
 import { driverBandRanges } from "./golden.ts";
 import {
   analysisBands,
@@ -45,7 +46,8 @@ export type CheckName =
   | "sensitivity"
   | "thd"
   | "rub-buzz"
-  | "air-leak";
+  | "air-leak"
+  | "ctc-separation";
 
 /** One failed check. */
 export interface Violation {
@@ -519,4 +521,77 @@ ${cases.join("\n")}
   </testsuite>
 </testsuites>
 `;
+}
+
+/** Options of {@linkcode checkBundlePrediction}. */
+export interface BundleCheckOptions {
+  /**
+   * Largest allowed |deviation| in dB of the predicted channel separation from
+   * the target curve, worst third-octave band over 300 Hz–6 kHz (default 3:
+   * the ±3 dB the fit is specified to). Must be > 0.
+   */
+  readonly maxDeviationDb?: number;
+  /** Name of the bundle folder for messages. */
+  readonly bundleFile?: string;
+}
+
+/**
+ * The optional line check of a unit's own fitted filters: the bundle must
+ * belong to this unit (same model and serial, else {@linkcode InputError}),
+ * and the separation the fit predicts at the listening position
+ * (`predicted.separation.maxAbsDeviationDb` of `deno task fit`) must stay
+ * within `maxDeviationDb` of the target curve. A bundle that misses it is a
+ * failed unit (its filters would not deliver the stereo image), not an
+ * invalid measurement.
+ *
+ * @param bundle The unit's validated bundle (`readBundle` checked its files' hashes).
+ * @param unit The unit being verified.
+ * @param options The tolerance.
+ * @returns The violations (empty when the prediction is inside the tolerance).
+ * @throws {InputError} for another unit's bundle or a bundle without a separation prediction.
+ */
+export function checkBundlePrediction(
+  bundle: FilterBundle,
+  unit: UnitMeasurement,
+  options: BundleCheckOptions = {},
+): Violation[] {
+  const file = options.bundleFile ?? "bundle";
+  const maxDeviationDb = options.maxDeviationDb ?? 3;
+  if (!(maxDeviationDb > 0 && Number.isFinite(maxDeviationDb))) {
+    throw new RangeError(
+      `Cannot check bundle as maxDeviationDb must be a positive number of dB: current value is ${maxDeviationDb}`,
+    );
+  }
+  for (const field of ["model", "serial"] as const) {
+    if (bundle.device[field] !== unit[field]) {
+      throw new InputError(
+        `Cannot check bundle "${file}" as it was fitted for ${field} "${
+          bundle.device[field]
+        }" but the unit is "${unit[field]}"`,
+        { file, field: `device.${field}`, value: bundle.device[field] },
+      );
+    }
+  }
+  const separation = (bundle.predicted as Record<string, unknown>).separation as
+    | Record<string, unknown>
+    | undefined;
+  const deviation = separation?.maxAbsDeviationDb;
+  if (typeof deviation !== "number" || !Number.isFinite(deviation)) {
+    throw new InputError(
+      `Cannot check bundle "${file}" as predicted.separation.maxAbsDeviationDb must be a finite number: current value is ${
+        JSON.stringify(deviation)
+      }`,
+      { file, field: "predicted.separation.maxAbsDeviationDb", value: deviation },
+    );
+  }
+  if (deviation <= maxDeviationDb) return [];
+  return [{
+    check: "ctc-separation",
+    driver: "all",
+    value: deviation,
+    limit: maxDeviationDb,
+    reason: `the unit's fitted filters miss the target channel separation by up to ${
+      fmt(deviation)
+    } dB (allowed ${fmt(maxDeviationDb)} dB): refit the unit`,
+  }];
 }

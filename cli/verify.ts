@@ -17,13 +17,18 @@ import {
 } from "../calibrate/limits.ts";
 import { DEFAULT_STATION, measureSimUnit } from "../calibrate/line_sim.ts";
 import { openRecords } from "../calibrate/records.ts";
-import { invalidToJunit, verdictToJunit, verifyUnit } from "../calibrate/verify.ts";
+import {
+  checkBundlePrediction,
+  invalidToJunit,
+  verdictToJunit,
+  verifyUnit,
+} from "../calibrate/verify.ts";
+import { readBundle } from "../calibrate/bundle.ts";
 import type { SimDefects } from "../sim/sim_device.ts";
 import {
   booleanFlag,
   numberFlag,
   parseFlags,
-  pathExists,
   runCommand,
   stringFlag,
   UsageError,
@@ -51,7 +56,10 @@ missing, a corrupt limits file): retest; nothing is recorded for it.
                        must match the set's)
   --station ID         station id for the record (default: host name)
   --batch ID           production batch (lot) for the record
-  --bundle FOLDER      the unit's filter bundle: its bundle.json SHA-256 is recorded
+  --bundle FOLDER      the unit's filter bundle (deno task fit): its files' hashes are checked,
+                       its bundle.json SHA-256 is recorded, and the separation its fit predicts
+                       must stay within --max-ctc-deviation-db of the target (else the unit fails)
+  --max-ctc-deviation-db DB  allowed worst-band deviation of that prediction (default 3)
   --db URL             record database: sqlite:<path>, a path, or postgres://…
                        (default sqlite:spatialcal-records.db)
   --no-record          do not store the verdict
@@ -74,6 +82,7 @@ await runCommand(HELP, async (args) => {
     station: { type: "string" },
     batch: { type: "string" },
     bundle: { type: "string" },
+    "max-ctc-deviation-db": { type: "string" },
     db: { type: "string" },
     "no-record": { type: "boolean" },
     json: { type: "boolean" },
@@ -162,19 +171,23 @@ await runCommand(HELP, async (args) => {
         unit = await readUnitMeasurement(out);
       }
     }
-    const verdict = verifyUnit(unit, limits, { limitsFile: limitsPath });
+    const measured = verifyUnit(unit, limits, { limitsFile: limitsPath });
+    let verdict = measured;
     let bundleSha256: string | null = null;
     const bundle = stringFlag(v, "bundle");
     if (bundle !== undefined) {
-      const bundleJson = join(bundle, "bundle.json");
-      if (!(await pathExists(bundleJson))) {
-        throw new InputError(`Cannot verify with bundle "${bundle}" as it has no bundle.json`, {
-          file: bundle,
-          field: "bundle.json",
-          value: bundle,
-        });
-      }
-      bundleSha256 = await sha256Hex(await Deno.readFile(bundleJson));
+      // readBundle refuses a bundle whose files do not match their hashes (exit 2).
+      const loaded = await readBundle(bundle);
+      const ctc = checkBundlePrediction(loaded.bundle, unit, {
+        bundleFile: bundle,
+        maxDeviationDb: numberFlag(v, "max-ctc-deviation-db", 3),
+      });
+      verdict = {
+        ...measured,
+        passed: measured.passed && ctc.length === 0,
+        violations: [...measured.violations, ...ctc],
+      };
+      bundleSha256 = await sha256Hex(await Deno.readFile(join(bundle, "bundle.json")));
     }
     if (!booleanFlag(v, "no-record")) {
       const db = await openRecords(stringFlag(v, "db") ?? "sqlite:spatialcal-records.db");
