@@ -2,20 +2,12 @@ import { equal, ok } from "node:assert/strict";
 import { join } from "node:path";
 import { readLimits, writeUnitMeasurement } from "../../calibrate/limits.ts";
 import { synthUnit } from "../calibrate/_units.ts";
+import { runCli } from "./_run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const POSITION = { azimuthDeg: 30, elevationDeg: 20, distanceMeters: 0.5 };
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const o = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, "cli/golden.ts"), ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: o.code, stdout: d.decode(o.stdout), stderr: d.decode(o.stderr) };
-}
+const run = (args: string[]) => runCli("golden.ts", args, { cwd: ROOT });
 
 Deno.test("deno task golden writes limits from golden sets and prints Cpk per check", async () => {
   const dir = await Deno.makeTempDir();

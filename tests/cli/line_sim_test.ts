@@ -1,18 +1,10 @@
 import { equal, ok } from "node:assert/strict";
 import { join } from "node:path";
+import { runCli } from "./_run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const o = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, "cli/line_sim.ts"), ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: o.code, stdout: d.decode(o.stdout), stderr: d.decode(o.stderr) };
-}
+const run = (args: string[]) => runCli("line_sim.ts", args, { cwd: ROOT });
 
 Deno.test("deno task line-sim prints the confusion matrix, yield and cycle time, and records verdicts", async () => {
   const dir = await Deno.makeTempDir();

@@ -5,20 +5,12 @@ import { limitsToJson, writeUnitMeasurement } from "../../calibrate/limits.ts";
 import { DEFAULT_STATION, measureSimUnit } from "../../calibrate/line_sim.ts";
 import { openRecords } from "../../calibrate/records.ts";
 import { synthUnit } from "../calibrate/_units.ts";
+import { runCli } from "./_run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const POSITION = { azimuthDeg: 30, elevationDeg: 20, distanceMeters: 0.5 };
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const o = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, "cli/verify.ts"), ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const d = new TextDecoder();
-  return { code: o.code, stdout: d.decode(o.stdout), stderr: d.decode(o.stderr) };
-}
+const run = (args: string[]) => runCli("verify.ts", args, { cwd: ROOT });
 
 const dir = await Deno.makeTempDir();
 const limitsPath = join(dir, "limits.json");
