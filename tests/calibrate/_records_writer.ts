@@ -48,7 +48,9 @@ if (import.meta.main) {
     await db.insert(sampleRecord(station!, 9999), {
       beforeCommit: async () => {
         await Deno.stdout.write(new TextEncoder().encode("in-transaction\n"));
-        await new Promise(() => {}); // wait for SIGKILL
+        // A pending timer keeps the event loop alive: a bare never-settling
+        // promise would let Deno exit on its own before the SIGKILL lands.
+        await new Promise(() => setInterval(() => {}, 1000)); // wait for SIGKILL
       },
     });
   } else {
