@@ -9,10 +9,17 @@
  * frequency axis) to `max|X|²` outside, so that out-of-band noise is not
  * amplified. Inside the band this is exact (relative error ≈ ε/|X|²), unlike
  * the asymptotic analytic inverse of [1, eq. 43], whose approximation error
- * is far above −100 dB near the band edges. The FFT is long enough
- * (`N >= recording + L·ln(K)·fs`) for circular and linear deconvolution to
- * agree; harmonic n lands at `−L·ln(n)` [1, eq. 49], i.e. near the end of
- * the circular buffer, where it is cut out.
+ * is far above −100 dB near the band edges. The division is circular on the
+ * smallest power-of-two grid `N` that holds the whole recording (so the
+ * sweep's response is not cut) and keeps the windows that are cut out apart
+ * (`N >= irLength + L·ln(K)·fs + 4 ms`), as in Farina's method [2]; harmonic
+ * n lands at `−L·ln(n)` [1, eq. 49], i.e. near the end of the circular
+ * buffer, where it is cut out. What the circular grid folds onto the
+ * harmonic windows is the recording's last `L·ln(K)·fs + 4 ms − (N − M)`
+ * samples correlated with the sweep's first moments, i.e. their content
+ * between f1 and about K·f1 (a test checks circular against zero-padded
+ * division to −100 dB). The sweep's inverse spectrum is computed once per
+ * sweep and grid size.
  *
  * Sample 0 of the returned impulse responses is the sweep's first sample.
  * With `loopbackChannel`, the latency found on that electrical reference is
@@ -132,13 +139,12 @@ export function deconvolve(
   const advanceK = K >= 2 ? Math.ceil(harmonicAdvanceSeconds(sweep, K) * fs) : 0;
   const size = Math.max(
     4,
-    nextPowerOfTwo(M + advanceK + Math.round(HARMONIC_PRE_SECONDS * fs) + irLength),
+    nextPowerOfTwo(Math.max(M, irLength + advanceK + Math.round(HARMONIC_PRE_SECONDS * fs))),
   );
-  const planFor = options.fftPrecision === "float32" && size >= 32
-    ? realFftPlanFloat32
-    : realFftPlan;
+  const float32 = options.fftPrecision === "float32" && size >= 32;
+  const planFor = float32 ? realFftPlanFloat32 : realFftPlan;
   const plan = planFor(size);
-  const inverse = sweepInverseSpectrum(sweep, size, planFor);
+  const inverse = cachedInverseSpectrum(sweep, size, float32, planFor);
   const amplitude = peakAmplitude(sweep.samples) || 1;
 
   const raw = recording.channels.map((channel) => {
@@ -269,6 +275,29 @@ export function sweepInverseSpectrum(
     im[k] = -xi / d;
   }
   return { re, im };
+}
+
+/** Inverse spectra per sweep (a session deconvolves many captures of one sweep), per grid. */
+const inverseCache = new WeakMap<Sweep, Map<string, Spectrum>>();
+
+function cachedInverseSpectrum(
+  sweep: Sweep,
+  size: number,
+  float32: boolean,
+  planFor: (size: number) => RealFftPlan,
+): Spectrum {
+  let bySize = inverseCache.get(sweep);
+  if (!bySize) {
+    bySize = new Map();
+    inverseCache.set(sweep, bySize);
+  }
+  const key = `${size}:${float32 ? 32 : 64}`;
+  let spectrum = bySize.get(key);
+  if (!spectrum) {
+    spectrum = sweepInverseSpectrum(sweep, size, planFor);
+    bySize.set(key, spectrum);
+  }
+  return spectrum;
 }
 
 function circularSlice(h: Float64Array, start: number, length: number): Float64Array {

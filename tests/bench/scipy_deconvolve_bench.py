@@ -33,7 +33,9 @@ for c in range(8):
 def deconvolve(rec):
     K, ir_len = 5, fs
     adv = int(np.ceil(L * np.log(K) * fs))
-    N = sfft.next_fast_len(length + adv + 192 + ir_len, real=True)
+    # The smallest grid that holds the recording and keeps the IR and harmonic windows apart
+    # (circular division, as measure/deconvolve.ts; scipy pads to a 5-smooth size, fft.js to 2^k).
+    N = sfft.next_fast_len(max(length, ir_len + adv + 192), real=True)
     X = sfft.rfft(x / level, N)
     f = np.arange(N // 2 + 1) * fs / N
     with np.errstate(divide="ignore"):
