@@ -65,6 +65,30 @@ export const DEFAULT_STATION: StationConfig = {
   position: { azimuthDeg: 30, elevationDeg: 20, distanceMeters: 0.5 },
 };
 
+/**
+ * The station that measures a unit the way the golden units behind `limits`
+ * were measured: the limits' sample rate, mic position and sweep (band,
+ * duration, level) over `base`'s remaining settings. Limits without a
+ * recorded setup keep `base`'s position and sweep.
+ */
+export function stationForLimits(
+  limits: Limits,
+  base: StationConfig = DEFAULT_STATION,
+): StationConfig {
+  const setup = limits.setup;
+  return {
+    ...base,
+    sampleRate: limits.sampleRate,
+    ...(setup === undefined ? {} : { position: { ...setup.position } }),
+    ...(setup?.sweep === undefined ? {} : {
+      startHz: setup.sweep.startHz,
+      endHz: setup.sweep.endHz,
+      durationSeconds: setup.sweep.durationSeconds,
+      levelDbfs: setup.sweep.levelDbfs,
+    }),
+  };
+}
+
 /** Turn a one-pass capture into a line measurement. */
 export function unitFromMultiSweep(
   m: MultiSweepMeasurement,

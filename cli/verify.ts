@@ -15,7 +15,7 @@ import {
   type UnitMeasurement,
   writeUnitMeasurement,
 } from "../calibrate/limits.ts";
-import { DEFAULT_STATION, measureSimUnit } from "../calibrate/line_sim.ts";
+import { DEFAULT_STATION, measureSimUnit, stationForLimits } from "../calibrate/line_sim.ts";
 import { openRecords } from "../calibrate/records.ts";
 import {
   checkBundlePrediction,
@@ -70,7 +70,7 @@ missing, a corrupt limits file): retest; nothing is recorded for it.
   --sim-defects JSON   with --device: defects of the simulated unit, e.g.
                        '{"drivers":{"woofer":{"dead":true}}}' or '{"wiring":[1,0,2,3,4]}'
   --sim-noise-dbfs DB  with --device: input noise level (default -90)
-  --sim-level-dbfs DB  with --device: stimulus level (default ${DEFAULT_STATION.levelDbfs})
+  --sim-level-dbfs DB  with --device: stimulus level (default: the limits' sweep level, else ${DEFAULT_STATION.levelDbfs})
 `;
 
 await runCommand(HELP, async (args) => {
@@ -138,9 +138,9 @@ await runCommand(HELP, async (args) => {
       }
       const noise = numberFlag(v, "sim-noise-dbfs");
       const level = numberFlag(v, "sim-level-dbfs");
-      const station0 = level === undefined
-        ? { ...DEFAULT_STATION, sampleRate: limits.sampleRate }
-        : { ...DEFAULT_STATION, sampleRate: limits.sampleRate, levelDbfs: level };
+      // Measure as the golden units were measured (the limits carry the station setup).
+      const station = stationForLimits(limits);
+      const station0 = level === undefined ? station : { ...station, levelDbfs: level };
       const captured = await measureSimUnit({
         model: m[1]!,
         serial: serialFlag,

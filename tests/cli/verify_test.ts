@@ -153,6 +153,56 @@ Deno.test("deno task verify --device sim:studio5 measures in one pass, then judg
   );
 });
 
+Deno.test("deno task verify --device measures with the station setup the limits were made with", async () => {
+  // A station unlike the default: mic at −40°/10°/0.6 m, a 0.8 s sweep at −20 dBFS.
+  const station = {
+    ...DEFAULT_STATION,
+    durationSeconds: 0.8,
+    levelDbfs: -20,
+    position: { azimuthDeg: -40, elevationDeg: 10, distanceMeters: 0.6 },
+  };
+  const golden = [];
+  for (let i = 0; i < 6; i++) {
+    golden.push((await measureSimUnit({ model: "studio5", serial: `H-${i}`, station })).unit);
+  }
+  const limits = await computeLimits(golden);
+  equal(limits.setup?.position.azimuthDeg, -40);
+  equal(limits.setup?.sweep?.levelDbfs, -20);
+  const path = join(dir, "station-b.json");
+  await Deno.writeTextFile(path, limitsToJson(limits));
+  const out = join(dir, "sim-79");
+  const res = await run([
+    "--device",
+    "sim:studio5",
+    "--serial",
+    "SIM-79",
+    "--limits",
+    path,
+    "--no-record",
+    "--out",
+    out,
+  ]);
+  equal(res.code, 0, res.stdout + res.stderr);
+  const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
+  const text = JSON.stringify(manifest);
+  ok(text.includes('"azimuthDeg":-40'), text.slice(0, 2000));
+  ok(text.includes('"levelDbfs":-20'), text.slice(0, 2000));
+  // Another level is another setup: refused as invalid input, not judged.
+  const louder = await run([
+    "--device",
+    "sim:studio5",
+    "--serial",
+    "SIM-80",
+    "--limits",
+    path,
+    "--no-record",
+    "--sim-level-dbfs",
+    "-14",
+  ]);
+  equal(louder.code, 2, louder.stdout + louder.stderr);
+  ok(louder.stderr.includes("the limits were made with a 20–20000 Hz"), louder.stderr);
+});
+
 Deno.test({
   name: "verify CLI temp files are removed",
   sanitizeResources: false,
