@@ -35,6 +35,7 @@ import {
   limitsContentSha256,
   normalizedCorrelation,
   powerAverageDb,
+  RUB_BUZZ_MIN_ORDER,
   setupDifference,
   type StationSetup,
   thdPercentToDb,
@@ -185,11 +186,22 @@ function checkUnits(units: readonly UnitMeasurement[]): void {
       );
     }
     for (const d of first.drivers) {
-      if (!u.captures.some((c) => c.driver === d)) {
+      const capture = u.captures.find((c) => c.driver === d);
+      if (!capture) {
         throw new RangeError(
           `Cannot compute limits as golden unit ${u.serial} has no capture of driver "${d}": captures are ${
             u.captures.map((c) => c.driver).join(", ")
           }`,
+        );
+      }
+      const orders = capture.harmonics.length;
+      if (orders < RUB_BUZZ_MIN_ORDER - 1) {
+        throw new RangeError(
+          `Cannot compute limits as golden unit ${u.serial}${
+            u.source ? ` (${u.source.path})` : ""
+          } has ${
+            orders === 0 ? "no harmonic IRs" : `harmonic IRs of orders 2..${orders + 1} only`
+          } for driver "${d}": THD and rub & buzz limits need orders 2..${RUB_BUZZ_MIN_ORDER} at least; measure golden units on the line station (multiple sweeps keep orders up to 30), e.g. deno task golden --device sim:MODEL --serial S …`,
         );
       }
     }

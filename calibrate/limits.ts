@@ -90,6 +90,12 @@ export interface StationSetup {
    * within 0.01 Hz, the level within 0.01 dB and the duration within 1 %. Absent when unknown.
    */
   readonly sweep?: {
+    /**
+     * The stimulus, as the measurement set's `sweep.method` names it
+     * (`"synchronized-exponential"`, `"multiple-exponential"`); compared
+     * when both sides have one. Absent when unknown.
+     */
+    readonly method?: string;
     readonly startHz: number;
     readonly endHz: number;
     readonly durationSeconds: number;
@@ -331,6 +337,14 @@ export function bandLevelsDb(
 }
 
 /**
+ * The lowest harmonic order counted as rub & buzz. A capture must carry the
+ * harmonic IRs of orders 2 up to at least this one to be judged for THD and
+ * rub & buzz (the line station's multiple sweeps keep orders up to 30; a
+ * `measure` set keeps 2..5 at most).
+ */
+export const RUB_BUZZ_MIN_ORDER = 10;
+
+/**
  * The features of one driver's capture (see the module documentation).
  *
  * @param capture The driver's IR and harmonic IRs.
@@ -347,7 +361,7 @@ export function driverFeatures(
   let thd = 0;
   for (let k = 2; k <= Math.min(5, harmonics.length + 1); k++) thd += energy(harmonics[k - 2]!);
   let rb = 0;
-  for (let k = 10; k <= harmonics.length + 1; k++) rb += energy(harmonics[k - 2]!);
+  for (let k = RUB_BUZZ_MIN_ORDER; k <= harmonics.length + 1; k++) rb += energy(harmonics[k - 2]!);
   const quarter = Math.floor(ir.length * 3 / 4);
   let peak = 0, peakIndex = 0;
   for (let i = 0; i < ir.length; i++) {
@@ -360,7 +374,7 @@ export function driverFeatures(
   return {
     bandLevelsDb: bandLevelsDb(ir, sampleRate, analysis),
     thdPercent: e1 > 0 ? 100 * Math.sqrt(thd / e1) : 0, // [1]
-    rubBuzzDb: e1 > 0 && harmonics.length >= 9 ? safeDb(rb / e1) : FLOOR_DB,
+    rubBuzzDb: e1 > 0 && harmonics.length >= RUB_BUZZ_MIN_ORDER - 1 ? safeDb(rb / e1) : FLOOR_DB,
     noiseFloorDb: safeDb(energy(ir, quarter) / Math.max(1, ir.length - quarter)),
     energyDb: safeDb(e1),
     peakSign: (ir[peakIndex] ?? 0) < 0 ? -1 : 1,
@@ -541,6 +555,9 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
           bad(file, `setup.sweep.${key}`, "must be a finite number", sw?.[key]);
         }
       }
+      if (sw.method !== undefined && (typeof sw.method !== "string" || sw.method === "")) {
+        bad(file, "setup.sweep.method", "must be a non-empty string", sw.method);
+      }
     }
   }
   const dl = o.driverLimits as Record<string, unknown> | undefined;
@@ -681,6 +698,7 @@ export async function readUnitMeasurement(
         },
         ...(m.sweep === undefined ? {} : {
           sweep: {
+            method: m.sweep.method,
             startHz: m.sweep.startHz,
             endHz: m.sweep.endHz,
             durationSeconds: m.sweep.durationSeconds,
@@ -776,8 +794,9 @@ export async function writeUnitMeasurement(
 
 /**
  * How two station setups differ, in words, or `undefined` when they agree
- * (position within 0.5° and 1 cm, sweep band and level within 0.01, duration
- * within 1 %). A sweep missing on either side is not compared.
+ * (position within 0.5° and 1 cm, the same sweep method, sweep band and level
+ * within 0.01, duration within 1 %). A sweep (or its method) missing on
+ * either side is not compared.
  */
 export function setupDifference(limits: StationSetup, unit: StationSetup): string | undefined {
   const a = limits.position, b = unit.position;
@@ -793,6 +812,9 @@ export function setupDifference(limits: StationSetup, unit: StationSetup): strin
     }`;
   }
   const x = limits.sweep, y = unit.sweep;
+  if (x?.method !== undefined && y?.method !== undefined && x.method !== y.method) {
+    return `the limits were made with ${x.method} sweeps but the unit was measured with ${y.method} sweeps`;
+  }
   if (x && y) {
     const sweep = (w: NonNullable<StationSetup["sweep"]>) =>
       `${w.startHz}–${w.endHz} Hz, ${w.durationSeconds.toFixed(3)} s, ${w.levelDbfs} dBFS`;

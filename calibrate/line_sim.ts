@@ -52,6 +52,9 @@ export interface StationConfig {
   readonly position: MicPosition;
 }
 
+/** The measurement set's `sweep.method` of a line-station capture (Majdak et al. 2007). */
+export const MULTIPLE_SWEEP_METHOD = "multiple-exponential";
+
 /** The default station: 20 Hz–20 kHz, 1 s per driver, −24 dBFS, IR 2048, K = 30, mic at 30°/20°/0.5 m. */
 export const DEFAULT_STATION: StationConfig = {
   sampleRate: 48000,
@@ -177,6 +180,7 @@ export async function measureSimUnit(options: SimUnitOptions): Promise<SimUnitMe
           distanceMeters: station.position.distanceMeters,
         },
         sweep: {
+          method: MULTIPLE_SWEEP_METHOD,
           startHz: station.startHz,
           endHz: station.endHz,
           durationSeconds: station.durationSeconds,

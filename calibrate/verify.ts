@@ -32,6 +32,7 @@ import {
   type Limits,
   normalizedCorrelation,
   powerAverageDb,
+  RUB_BUZZ_MIN_ORDER,
   setupDifference,
   thdPercentToDb,
   type UnitMeasurement,
@@ -196,6 +197,18 @@ export function verifyUnit(
     const difference = setupDifference(limits.setup, unit.setup);
     if (difference !== undefined) {
       invalid("setup", `${difference}; measure as the golden units were`, unit.setup);
+    }
+  }
+  for (const id of limits.drivers) {
+    const orders = unit.captures.find((x) => x.driver === id)!.harmonics.length;
+    if (orders < RUB_BUZZ_MIN_ORDER - 1) {
+      invalid(
+        "harmonics",
+        `the capture of driver "${id}" has ${
+          orders === 0 ? "no harmonic IRs" : `harmonic IRs of orders 2..${orders + 1} only`
+        }, so THD and rub & buzz cannot be judged (they need orders 2..${RUB_BUZZ_MIN_ORDER}); measure on the line station (multiple sweeps keep orders up to 30)`,
+        orders,
+      );
     }
   }
   const fs = limits.sampleRate;

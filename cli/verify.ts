@@ -15,7 +15,12 @@ import {
   type UnitMeasurement,
   writeUnitMeasurement,
 } from "../calibrate/limits.ts";
-import { DEFAULT_STATION, measureSimUnit, stationForLimits } from "../calibrate/line_sim.ts";
+import {
+  DEFAULT_STATION,
+  measureSimUnit,
+  MULTIPLE_SWEEP_METHOD,
+  stationForLimits,
+} from "../calibrate/line_sim.ts";
 import { openRecords } from "../calibrate/records.ts";
 import {
   checkBundlePrediction,
@@ -159,7 +164,7 @@ await runCommand(HELP, async (args) => {
         await writeUnitMeasurement(out, unit, {
           position: station0.position,
           sweep: {
-            method: "multiple-exponential",
+            method: MULTIPLE_SWEEP_METHOD,
             startHz: station0.startHz,
             endHz: station0.endHz,
             durationSeconds: station0.durationSeconds,

@@ -105,6 +105,25 @@ Deno.test("computeLimits() rejects too few, mixed or incomplete golden units wit
     RangeError,
     'golden unit SYN-00008 has no capture of driver "tweeter": captures are woofer, mid',
   );
+  // THD and rub & buzz limits need the harmonic IRs (orders 2..10 at least).
+  const noHarmonics = {
+    ...synthUnit(9),
+    captures: synthUnit(9).captures.map((c) => ({ ...c, harmonics: [] })),
+  };
+  await rejects(
+    computeLimits([...golden.slice(0, 3), noHarmonics]),
+    RangeError,
+    'golden unit SYN-00009 has no harmonic IRs for driver "woofer": THD and rub & buzz limits need orders 2..10 at least',
+  );
+  const fewOrders = {
+    ...synthUnit(9),
+    captures: synthUnit(9).captures.map((c) => ({ ...c, harmonics: c.harmonics.slice(0, 4) })),
+  };
+  await rejects(
+    computeLimits([...golden.slice(0, 3), fewOrders]),
+    RangeError,
+    'golden unit SYN-00009 has harmonic IRs of orders 2..5 only for driver "woofer"',
+  );
   await rejects(
     computeLimits(golden.slice(0, 3), { minSigmaDb: 0 }),
     RangeError,

@@ -46,6 +46,24 @@ Deno.test("verifyUnit() refuses (exit 2, not a fail) a unit measured with anothe
       e instanceof InputError &&
       /-24 dBFS sweep but the unit was measured with .* -12 dBFS/.test(e.message),
   );
+  // The stimulus counts too: limits from one-pass multiple sweeps do not judge a unit measured
+  // with sequential synchronized sweeps (when both sides name their method).
+  const multi = { ...station, sweep: { ...station.sweep!, method: "multiple-exponential" } };
+  const byMulti = await computeLimits([1, 2, 3, 4].map((s) => at(synthUnit(s), multi)));
+  assert.equal(verifyUnit(at(synthUnit(9), multi), byMulti).passed, true);
+  const synchronized = {
+    ...station,
+    sweep: { ...station.sweep!, method: "synchronized-exponential" },
+  };
+  assert.throws(
+    () => verifyUnit(at(synthUnit(9), synchronized), byMulti),
+    (e: unknown) =>
+      e instanceof InputError && e.field === "setup" &&
+      e.message.includes(
+        "the limits were made with multiple-exponential sweeps but the unit was measured with synchronized-exponential sweeps",
+      ),
+  );
+  assert.equal(verifyUnit(at(synthUnit(9), station), byMulti).passed, true); // method unknown: not compared
   // A unit whose setup is unknown (e.g. an imported set without positions) is not refused for it.
   const { setup: _unknown, ...bare } = at(synthUnit(9), station);
   assert.equal(verifyUnit(bare, limits).passed, true);

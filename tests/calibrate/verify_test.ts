@@ -114,4 +114,24 @@ Deno.test("verifyUnit() throws InputError for measurements it cannot judge", () 
     InputError,
     "the measurement is too noisy to judge",
   );
+  // Without the harmonic IRs, THD and rub & buzz would pass unseen: refused instead.
+  const bare = synthUnit(5);
+  assertThrows(
+    () =>
+      verifyUnit(
+        { ...bare, captures: bare.captures.map((c) => ({ ...c, harmonics: [] })) },
+        limits,
+      ),
+    InputError,
+    'the capture of driver "woofer" has no harmonic IRs, so THD and rub & buzz cannot be judged (they need orders 2..10)',
+  );
+  assertThrows(
+    () =>
+      verifyUnit({
+        ...bare,
+        captures: bare.captures.map((c) => ({ ...c, harmonics: c.harmonics.slice(0, 4) })),
+      }, limits),
+    InputError,
+    'the capture of driver "woofer" has harmonic IRs of orders 2..5 only',
+  );
 });
