@@ -1,13 +1,26 @@
 /**
  * `deno task golden`: derive line limits from measurement sets of known-good
- * units and report the process capability (Cpk) of each check.
+ * units — or measure the known-good units on the (simulated) line station
+ * first — and report the process capability (Cpk) of each check.
  *
  * @module
  */
 import { writeFileAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
+import { join } from "node:path";
 import { computeLimits } from "../calibrate/golden.ts";
-import { limitsToJson, readUnitMeasurement } from "../calibrate/limits.ts";
+import {
+  limitsToJson,
+  readUnitMeasurement,
+  type UnitMeasurement,
+  writeUnitMeasurement,
+} from "../calibrate/limits.ts";
+import {
+  DEFAULT_STATION,
+  measureSimUnit,
+  MULTIPLE_SWEEP_METHOD,
+  type StationConfig,
+} from "../calibrate/line_sim.ts";
 import {
   booleanFlag,
   listFlag,
@@ -21,15 +34,27 @@ import {
 
 const HELP = `
 deno task golden --in SET --in SET … --out limits.json [options]
+deno task golden --device sim:MODEL --serial S --serial S … --out limits.json [options]
 
 Reads measurement sets of known-good units (reference microphone in the test
-box, every driver) and writes per-driver limits: smoothed response in
+box, every driver, harmonic IRs up to order 10 at least — as the line station
+records them) and writes per-driver limits: smoothed response in
 fractional-octave bands (mean ± (k·σ + guard)), sensitivity window, THD and
 rub & buzz (harmonics >= 10) ceilings, air-leak ceiling, polarity and a
-reference IR, with the model, sample rate, driver list and a SHA-256 of the
-content. Prints the Cpk of each check on the golden units.
+reference IR, with the model, sample rate, driver list, the station setup
+(mic position and sweep) and a SHA-256 of the content. Prints the Cpk of each
+check on the golden units; a Cpk below 1.33 is flagged.
 
   --in SET                  a golden measurement set (repeat; at least 3)
+  --device sim:MODEL        instead: measure the golden units on the simulated
+                            line station (anechoic test box, reference mic, one
+                            pass of multiple exponential sweeps, harmonics to 30)
+  --serial S                with --device: a golden unit's serial (repeat; at least 3)
+  --sets-out DIR            with --device: also save each unit's set as DIR/<serial>
+  --azimuth DEG --elevation DEG --distance M
+                            with --device: station mic position (default ${DEFAULT_STATION.position.azimuthDeg}, ${DEFAULT_STATION.position.elevationDeg}, ${DEFAULT_STATION.position.distanceMeters})
+  --duration-seconds S      with --device: sweep per driver (default ${DEFAULT_STATION.durationSeconds})
+  --level-dbfs DB           with --device: sweep level (default ${DEFAULT_STATION.levelDbfs})
   --out FILE                limits file to write (required)
   --bands-per-octave B      3 or 6 (default 3)
   --band-k K                k of the band limits (default 5)
@@ -41,9 +66,20 @@ content. Prints the Cpk of each check on the golden units.
   --json                    print the Cpk table as JSON on stdout
 `;
 
+/** Cpk below which a check is flagged: the usual capability target for an established process. */
+const LOW_CPK = 1.33;
+
 await runCommand(HELP, async (args) => {
   const v = parseFlags("golden", args, {
     in: { type: "string", multiple: true },
+    device: { type: "string" },
+    serial: { type: "string", multiple: true },
+    "sets-out": { type: "string" },
+    azimuth: { type: "string" },
+    elevation: { type: "string" },
+    distance: { type: "string" },
+    "duration-seconds": { type: "string" },
+    "level-dbfs": { type: "string" },
     out: { type: "string" },
     "bands-per-octave": { type: "string" },
     "band-k": { type: "string" },
@@ -55,7 +91,12 @@ await runCommand(HELP, async (args) => {
     json: { type: "boolean" },
   });
   const sets = listFlag(v, "in");
-  if (sets.length === 0) throw new UsageError("golden: give at least one --in SET (see --help)");
+  const device = stringFlag(v, "device");
+  if ((sets.length === 0) === (device === undefined)) {
+    throw new UsageError(
+      "golden: give either --in SET (repeat) or --device sim:MODEL with --serial S (repeat) (see --help)",
+    );
+  }
   const out = stringFlag(v, "out", true);
   if (!booleanFlag(v, "force") && await pathExists(out)) {
     throw new InputError(`Cannot write limits "${out}" as the file exists (use --force)`, {
@@ -70,8 +111,12 @@ await runCommand(HELP, async (args) => {
       `Cannot use --bands-per-octave as it must be 3 or 6: current value is "${bandsPerOctave}"`,
     );
   }
-  const units = [];
-  for (const s of sets) units.push(await readUnitMeasurement(s));
+  const units: UnitMeasurement[] = [];
+  if (device === undefined) {
+    for (const s of sets) units.push(await readUnitMeasurement(s));
+  } else {
+    units.push(...await measureGolden(v, device));
+  }
   const rules: Record<string, number> = {};
   for (
     const [flag, key] of [
@@ -98,8 +143,77 @@ await runCommand(HELP, async (args) => {
     );
     console.log("check                               Cpk");
     for (const [check, cpk] of Object.entries(limits.cpk)) {
-      console.log(`${check.padEnd(34)} ${cpk.toFixed(2).padStart(6)}`);
+      const flag = cpk < LOW_CPK ? "  low" : "";
+      console.log(`${check.padEnd(34)} ${cpk.toFixed(2).padStart(6)}${flag}`);
     }
+  }
+  const low = Object.entries(limits.cpk).filter(([, cpk]) => cpk < LOW_CPK);
+  if (low.length > 0) {
+    console.error(
+      `golden: warning: ${low.length} check(s) with Cpk < ${LOW_CPK} (${
+        low.map(([c]) => c).join(", ")
+      }): the golden units spread close to these limits, so good units will be rejected or bad ones pass; measure more golden units, or a mic position where the check separates (swapped drivers need a position off the device's symmetry planes)`,
+    );
   }
   return 0;
 });
+
+/** Measure the golden units given with --serial on the simulated line station. */
+async function measureGolden(
+  v: Parameters<typeof stringFlag>[0],
+  device: string,
+): Promise<UnitMeasurement[]> {
+  const m = /^sim:([A-Za-z0-9_-]+)$/.exec(device);
+  if (!m) {
+    throw new UsageError(
+      `Cannot use --device as it must be sim:MODEL: current value is "${device}"`,
+    );
+  }
+  const serials = listFlag(v, "serial");
+  if (serials.length === 0) throw new UsageError("golden: --device needs --serial S (repeat)");
+  const setsOut = stringFlag(v, "sets-out");
+  if (setsOut !== undefined) {
+    for (const serial of serials) {
+      const folder = join(setsOut, serial);
+      if (await pathExists(folder)) {
+        throw new InputError(
+          `Cannot save golden set "${folder}" as the folder exists (choose another --sets-out)`,
+          { file: folder, field: "--sets-out", value: setsOut },
+        );
+      }
+    }
+  }
+  const station: StationConfig = {
+    ...DEFAULT_STATION,
+    position: {
+      azimuthDeg: numberFlag(v, "azimuth", DEFAULT_STATION.position.azimuthDeg),
+      elevationDeg: numberFlag(v, "elevation", DEFAULT_STATION.position.elevationDeg),
+      distanceMeters: numberFlag(v, "distance", DEFAULT_STATION.position.distanceMeters),
+    },
+    durationSeconds: numberFlag(v, "duration-seconds", DEFAULT_STATION.durationSeconds),
+    levelDbfs: numberFlag(v, "level-dbfs", DEFAULT_STATION.levelDbfs),
+  };
+  const units: UnitMeasurement[] = [];
+  for (const serial of serials) {
+    const { unit, captureSeconds } = await measureSimUnit({ model: m[1]!, serial, station });
+    console.error(`golden: measured ${serial} in one pass of ${captureSeconds.toFixed(2)} s`);
+    if (setsOut !== undefined) {
+      const folder = join(setsOut, serial);
+      await writeUnitMeasurement(folder, unit, {
+        position: station.position,
+        sweep: {
+          method: MULTIPLE_SWEEP_METHOD,
+          startHz: station.startHz,
+          endHz: station.endHz,
+          durationSeconds: station.durationSeconds,
+          levelDbfs: station.levelDbfs,
+        },
+        rig: { backend: "sim", description: "line station: anechoic test box, reference mic" },
+      });
+      units.push(await readUnitMeasurement(folder));
+    } else {
+      units.push(unit);
+    }
+  }
+  return units;
+}

@@ -51,3 +51,100 @@ Deno.test("deno task golden writes limits from golden sets and prints Cpk per ch
   ok(bad.stderr.includes("--bands-per-octave as it must be 3 or 6"), bad.stderr);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("deno task golden --device measures the golden units on the line station; verify --device then measures the same way and passes a good unit", async () => {
+  const dir = await Deno.makeTempDir();
+  const out = join(dir, "limits.json");
+  const serials = ["G-01", "G-02", "G-03", "G-04"].flatMap((s) => ["--serial", s]);
+  const r = await run([
+    "--device",
+    "sim:studio5",
+    ...serials,
+    "--sets-out",
+    join(dir, "sets"),
+    "--out",
+    out,
+  ]);
+  equal(r.code, 0, r.stderr);
+  ok(r.stderr.includes("golden: measured G-04 in one pass of 3.32 s"), r.stderr);
+  ok(r.stdout.includes("golden: 4 units of studio5 at 48000 Hz"), r.stdout);
+  const limits = await readLimits(out);
+  equal(limits.setup?.sweep?.method, "multiple-exponential");
+  equal(limits.setup?.position.azimuthDeg, 30);
+  equal(limits.golden.sets[2]!.path, join(dir, "sets", "G-03"));
+  const verify = await runCli("verify.ts", [
+    "--device",
+    "sim:studio5",
+    "--serial",
+    "SIM-5",
+    "--limits",
+    out,
+    "--no-record",
+  ], { cwd: ROOT });
+  equal(verify.code, 0, verify.stdout + verify.stderr);
+  ok(verify.stdout.startsWith("PASS SIM-5 (studio5)"), verify.stdout);
+
+  // On the device's axis, left/right mids look alike: the swap check's Cpk collapses and golden says so.
+  const onAxis = await run([
+    "--device",
+    "sim:studio5",
+    ...serials,
+    "--azimuth",
+    "0",
+    "--elevation",
+    "0",
+    "--out",
+    join(dir, "on-axis.json"),
+  ]);
+  equal(onAxis.code, 0, onAxis.stderr);
+  ok(/mid-left\.swapped-drivers\s+-?\d+\.\d\d  low/.test(onAxis.stdout), onAxis.stdout);
+  ok(onAxis.stderr.includes("golden: warning:"), onAxis.stderr);
+  ok(onAxis.stderr.includes("mid-left.swapped-drivers"), onAxis.stderr);
+
+  // Sets measured with `deno task measure` carry harmonic orders 2..5 at most: refused with the reason.
+  const measured: string[] = [];
+  for (const s of ["M-1", "M-2", "M-3"]) {
+    const set = join(dir, s);
+    const m = await runCli("measure.ts", [
+      "--device",
+      "sim:studio5",
+      "--serial",
+      s,
+      "--mic",
+      "reference",
+      "--keep-harmonics",
+      "--out",
+      set,
+    ], { cwd: ROOT });
+    equal(m.code, 0, m.stderr);
+    measured.push(set);
+  }
+  const fromMeasure = await run([
+    ...measured.flatMap((s) => ["--in", s]),
+    "--out",
+    join(dir, "m.json"),
+  ]);
+  equal(fromMeasure.code, 2, fromMeasure.stderr);
+  ok(
+    fromMeasure.stderr.includes(
+      `golden unit M-1 (${
+        measured[0]
+      }) has harmonic IRs of orders 2..5 only for driver "mid-left": THD and rub & buzz limits need orders 2..10 at least`,
+    ),
+    fromMeasure.stderr,
+  );
+  const both = await run([
+    "--in",
+    measured[0]!,
+    "--device",
+    "sim:studio5",
+    "--out",
+    join(dir, "b.json"),
+  ]);
+  equal(both.code, 2);
+  ok(both.stderr.includes("give either --in SET (repeat) or --device sim:MODEL"), both.stderr);
+  const noSerial = await run(["--device", "sim:studio5", "--out", join(dir, "c.json")]);
+  equal(noSerial.code, 2);
+  ok(noSerial.stderr.includes("--device needs --serial S"), noSerial.stderr);
+  await Deno.remove(dir, { recursive: true });
+});
