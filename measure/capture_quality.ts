@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { SweepParameters } from "./synchronized_sweep.ts";
 
 /** Result of {@linkcode detectClipping}. */
 export interface ClippingReport {
@@ -43,9 +44,13 @@ export interface DropoutReport {
 
 /**
  * Find runs of at least `minRunSamples` (default 32) exactly-zero samples in
- * `x[start, start + length)`, where a sweep must be sounding. A real input
- * never delivers exact zeros over a run while a sweep plays: a lost buffer
- * (xrun) does. A channel that is zero throughout is reported as one run.
+ * `x[start, start + length)`, where a sweep must be sounding well above one
+ * LSB (see {@linkcode sweepLoudSpan}: not its fade-in and fade-out ramps,
+ * which any fixed-point copy of the sweep quantizes to exact zeros). A real
+ * input never delivers exact zeros over a run while a sweep plays: a lost
+ * buffer (xrun) does. A channel that is zero throughout is reported as one
+ * run. `start` may be negative or `start + length` past the end: only the
+ * part inside `x` is searched.
  */
 export function detectDropouts(
   x: Float64Array,
@@ -68,6 +73,73 @@ export function detectDropouts(
     run = 0;
   }
   return { count, longestSamples: longest, firstIndex };
+}
+
+/** Result of {@linkcode sweepLoudSpan}: samples of the sweep, from its first sample. */
+export interface SweepSpan {
+  /** First sample of the span. */
+  readonly startSamples: number;
+  /** Length of the span in samples (0 when no sample qualifies). */
+  readonly lengthSamples: number;
+}
+
+/**
+ * The part of a sweep whose fade envelope is within `withinDb` (default 20 dB)
+ * of its nominal amplitude `10^(levelDbfs/20)`, i.e. where the raised-cosine
+ * fade-in and fade-out of `synchronizedSweep()` give
+ * `w[n] >= 10^(−withinDb/20)` (`w[n] = 0.5 − 0.5·cos(π·n/F)` over a fade of
+ * `F` samples [Novak et al. 2015, eq. 46–47]). Dropout detection looks only
+ * there.
+ *
+ * Why 20 dB: the first and last samples of the fades are near zero, so a
+ * 16-bit file or a digital loopback of the sweep holds runs of exact zeros
+ * there (a −12 dBFS, 2 s sweep of the CLI's defaults quantized without dither
+ * starts with 48 zeros), which are not dropouts. At 20 dB below the peak the
+ * fades are past their first and last ≈ 20 % (`w >= 0.1` from
+ * `n >= F·acos(0.8)/π ≈ 0.205·F`), and a sweep played at −48 dBFS peak or
+ * louder is still more than 12 LSB of a 16-bit copy there, enough that even a
+ * 20 Hz sine, the slowest zero crossing at 48 kHz, leaves fewer than 32
+ * consecutive zeros (a sine of `a` LSB rounds to 0 for `fs/(2π·f·a)` samples
+ * around each zero crossing). A stricter threshold would ignore more of the
+ * sweep's band edges; a looser one lets quiet sweeps trip the check.
+ *
+ * @param sweep The sweep's parameters (length, sample rate, fade lengths).
+ * @param withinDb Distance below the nominal amplitude in dB, > 0.
+ * @returns The span; empty (`lengthSamples` 0) if no sample reaches it.
+ * @throws {RangeError} when `withinDb` is not a positive number.
+ *
+ * @example
+ * ```ts
+ * import { synchronizedSweep } from "./synchronized_sweep.ts";
+ * import { sweepLoudSpan } from "./capture_quality.ts";
+ * const sweep = synchronizedSweep({ startHz: 20, endHz: 20000, durationSeconds: 1, sampleRate: 48000 });
+ * const span = sweepLoudSpan(sweep); // skips ≈ 0.205 of each fade
+ * ```
+ */
+export function sweepLoudSpan(sweep: SweepParameters, withinDb = 20): SweepSpan {
+  if (!(withinDb > 0) || !Number.isFinite(withinDb)) {
+    throw new RangeError(
+      `Cannot find the loud part of the sweep as withinDb must be a finite number > 0: current value is ${withinDb}`,
+    );
+  }
+  const n = sweep.lengthSamples;
+  // The same fade lengths and window as synchronizedSweep().
+  const fadeIn = Math.round(sweep.fadeInSeconds * sweep.sampleRate);
+  const fadeOut = Math.round(sweep.fadeOutSeconds * sweep.sampleRate);
+  const envelope = (i: number): number => {
+    let w = 1;
+    if (i < fadeIn) w = 0.5 - 0.5 * Math.cos((Math.PI * i) / fadeIn);
+    const fromEnd = n - 1 - i;
+    if (fromEnd < fadeOut) w *= 0.5 - 0.5 * Math.cos((Math.PI * fromEnd) / fadeOut);
+    return w;
+  };
+  const floor = Math.pow(10, -withinDb / 20);
+  // The envelope rises, stays at 1 and falls: the span is contiguous.
+  let start = 0;
+  while (start < n && envelope(start) < floor) start++;
+  let end = n;
+  while (end > start && envelope(end - 1) < floor) end--;
+  return { startSamples: start, lengthSamples: end - start };
 }
 
 /** Result of {@linkcode peakToNoiseDb}. */

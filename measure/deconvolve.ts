@@ -42,7 +42,7 @@ import { realFftPlanFloat32 } from "../dsp/fft_float32.ts";
 import { findNonFinite, type Signal } from "../dsp/signal.ts";
 import { amplitudeToDb, peakAmplitude, powerToDb } from "../dsp/db.ts";
 import { harmonicAdvanceSeconds, type Sweep } from "./synchronized_sweep.ts";
-import { detectClipping, detectDropouts, peakToNoiseDb } from "./capture_quality.ts";
+import { detectClipping, detectDropouts, peakToNoiseDb, sweepLoudSpan } from "./capture_quality.ts";
 import { type HarmonicDistortion, harmonicDistortion } from "./harmonics.ts";
 
 /** Options of {@linkcode deconvolve}. */
@@ -79,7 +79,11 @@ export interface ChannelQuality {
   readonly onsetSamples: number;
   /** Total harmonic distortion in percent (see {@linkcode HarmonicDistortion}). */
   readonly thdPercent: number;
-  /** This channel's warnings in plain words: clipping, dropouts, low SNR (not checked on the loopback channel). */
+  /**
+   * This channel's warnings in plain words: clipping, dropouts (runs of exact zeros while the
+   * sweep, located at this channel's IR onset, is within 20 dB of its peak), low SNR (not
+   * checked on the loopback channel).
+   */
   readonly warnings: readonly string[];
 }
 
@@ -146,6 +150,8 @@ export function deconvolve(
   const plan = planFor(size);
   const inverse = cachedInverseSpectrum(sweep, size, float32, planFor);
   const amplitude = peakAmplitude(sweep.samples) || 1;
+  // Dropouts are looked for only where the sweep is within 20 dB of its peak (see sweepLoudSpan).
+  const loud = sweepLoudSpan(sweep, 20);
 
   const raw = recording.channels.map((channel) => {
     const Y = plan.forward(channel);
@@ -206,13 +212,22 @@ export function deconvolve(
         `clipping: ${clip.count} samples at or above ${clip.thresholdDbfs} dBFS (first at sample ${clip.firstIndex})`,
       );
     }
-    const drop = detectDropouts(recording.channels[c]!, shift, sweep.samples.length);
+    const pnr = peakToNoiseDb(ir);
+    // Where the sweep sounds in this channel: IR sample 0 is recording sample `shift` (the
+    // loopback latency, or 0), and the direct sound arrives at the IR's onset. Without a
+    // loopback this is the pre-roll; with one, the acoustic propagation delay. A channel that
+    // is silent throughout has its onset at 0 and is reported as one run.
+    const arrival = shift + pnr.onsetSamples;
+    const drop = detectDropouts(
+      recording.channels[c]!,
+      arrival + loud.startSamples,
+      loud.lengthSamples,
+    );
     if (drop.count > 0) {
       channelWarnings.push(
         `dropout: ${drop.count} run(s) of digital silence during the sweep (longest ${drop.longestSamples} samples at sample ${drop.firstIndex})`,
       );
     }
-    const pnr = peakToNoiseDb(ir);
     if (c !== options.loopbackChannel && pnr.snrDb < minSnrDb) {
       channelWarnings.push(
         `low SNR: peak-to-noise ratio ${pnr.snrDb.toFixed(1)} dB < ${minSnrDb} dB`,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { assertAllClose, errorDb, seededRandom } from "../_assert.ts";
 import { synchronizedSweep } from "../../measure/synchronized_sweep.ts";
 import { deconvolve, sweepInverseSpectrum } from "../../measure/deconvolve.ts";
+import { detectDropouts } from "../../measure/capture_quality.ts";
 import { fftConvolve } from "../../dsp/convolve.ts";
 import { nextPowerOfTwo, realFftPlan } from "../../dsp/fft.ts";
 import { kaiserHighpass } from "../_reference/kaiser.ts";
@@ -191,6 +192,57 @@ Deno.test("deconvolve() warns about clipping, dropouts and low SNR", () => {
   noisy.forEach((v, i) => (noisy[i] = v + 0.001 * (sweep.samples[i] ?? 0)));
   const n = deconvolve(sweep, { sampleRate: fs, channels: [noisy] });
   assert.match(n.warnings.join("\n"), /low SNR: peak-to-noise ratio/);
+});
+
+/** A sweep as a 16-bit file or a digital loopback holds it: rounded to the 2^-15 grid, no dither. */
+function quantize16(x: Float64Array): Float64Array {
+  return x.map((v) => Math.round(v * 32768) / 32768);
+}
+
+// A quiet sweep: once quantized, its fade-in starts with 60 exact zeros (more than a 32-sample dropout).
+const quietSweep = synchronizedSweep({
+  startHz: 20,
+  endHz: 20000,
+  durationSeconds: 1,
+  sampleRate: fs,
+  levelDbfs: -30,
+});
+const preRoll = 600;
+/** The 16-bit sweep after `preRoll` samples of digital silence, with a 0.1 s tail. */
+const preRolled = new Float64Array(preRoll + quietSweep.samples.length + 4800);
+preRolled.set(quantize16(quietSweep.samples), preRoll);
+
+Deno.test("deconvolve() reports no dropout for a 16-bit sweep after a pre-roll, whose fade-in rounds to exact zeros, with and without loopback", () => {
+  // The false positive this guards against: the fade-in right after the pre-roll is a run of zeros
+  // at least as long as a dropout, which the check must not count.
+  const fadeZeros = detectDropouts(preRolled, preRoll, quietSweep.samples.length);
+  assert.equal(fadeZeros.firstIndex, preRoll);
+  assert.ok(fadeZeros.longestSamples >= 32, `${fadeZeros.longestSamples} zeros`);
+  for (const options of [{}, { loopbackChannel: 1 }]) {
+    const r = deconvolve(quietSweep, { sampleRate: fs, channels: [preRolled, preRolled] }, options);
+    assert.deepEqual(r.warnings, [], JSON.stringify(options));
+    assert.equal(r.latencySamples, "loopbackChannel" in options ? preRoll : null);
+  }
+});
+
+Deno.test("deconvolve() finds a 32-sample dropout in the middle of a 16-bit sweep after a pre-roll, with and without loopback", () => {
+  const at = preRoll + 20000;
+  const dropped = Float64Array.from(preRolled);
+  dropped.fill(0, at, at + 32); // the shortest run that counts
+  const expected = new RegExp(
+    `^channel 0: dropout: 1 run\\(s\\) of digital silence during the sweep \\(longest 32 samples at sample ${at}\\)$`,
+  );
+  for (const options of [{}, { loopbackChannel: 1 }]) {
+    const r = deconvolve(quietSweep, { sampleRate: fs, channels: [dropped, preRolled] }, options);
+    assert.equal(r.warnings.length, 1, r.warnings.join("\n"));
+    assert.match(r.warnings[0]!, expected);
+    assert.equal(r.quality[1]!.warnings.length, 0);
+  }
+  // Without loopback the sweep is found at the IR's onset, so the pre-roll itself is no dropout;
+  // a silent channel is still one run, from where the loud part of the sweep would begin.
+  const silent = new Float64Array(preRolled.length);
+  const s = deconvolve(quietSweep, { sampleRate: fs, channels: [silent] });
+  assert.match(s.warnings.join("\n"), /dropout: 1 run\(s\) of digital silence during the sweep/);
 });
 
 Deno.test("deconvolve() rejects bad recordings with clear messages", () => {
