@@ -101,7 +101,11 @@ export interface Deconvolution {
   readonly quality: readonly ChannelQuality[];
   /** Latency removed, in samples (from the loopback channel), or null without one. */
   readonly latencySamples: number | null;
-  /** All channel warnings, prefixed with the channel index. */
+  /**
+   * All channel warnings, each prefixed with its 1-based channel number as the CLI reports it
+   * (`"channel 1: …"`, channel 1 = first channel = `quality[0]`, unlike the 0-based
+   * `loopbackChannel` option).
+   */
   readonly warnings: readonly string[];
 }
 
@@ -241,7 +245,7 @@ export function deconvolve(
       thdPercent: hd.thdPercent,
       warnings: channelWarnings,
     });
-    for (const w of channelWarnings) warnings.push(`channel ${c}: ${w}`);
+    for (const w of channelWarnings) warnings.push(`channel ${c + 1}: ${w}`);
   });
 
   return {

@@ -176,7 +176,7 @@ Deno.test("deconvolve() warns about clipping, dropouts and low SNR", () => {
   const clipped = deconvolve(sweep, { sampleRate: fs, channels: [rec.map((v) => v / 0.3)] });
   assert.match(
     clipped.warnings.join("\n"),
-    /channel 0: clipping: \d+ samples at or above -0.01 dBFS/,
+    /^channel 1: clipping: \d+ samples at or above -0.01 dBFS/,
   );
   const dropped = Float64Array.from(sweep.samples);
   dropped.fill(0, 20000, 20256);
@@ -230,7 +230,7 @@ Deno.test("deconvolve() finds a 32-sample dropout in the middle of a 16-bit swee
   const dropped = Float64Array.from(preRolled);
   dropped.fill(0, at, at + 32); // the shortest run that counts
   const expected = new RegExp(
-    `^channel 0: dropout: 1 run\\(s\\) of digital silence during the sweep \\(longest 32 samples at sample ${at}\\)$`,
+    `^channel 1: dropout: 1 run\\(s\\) of digital silence during the sweep \\(longest 32 samples at sample ${at}\\)$`,
   );
   for (const options of [{}, { loopbackChannel: 1 }]) {
     const r = deconvolve(quietSweep, { sampleRate: fs, channels: [dropped, preRolled] }, options);
@@ -238,6 +238,12 @@ Deno.test("deconvolve() finds a 32-sample dropout in the middle of a 16-bit swee
     assert.match(r.warnings[0]!, expected);
     assert.equal(r.quality[1]!.warnings.length, 0);
   }
+  // Warnings number channels from 1, as the CLI does: a dropout on the second channel is channel 2's.
+  const second = deconvolve(quietSweep, { sampleRate: fs, channels: [preRolled, dropped] });
+  assert.deepEqual(second.warnings, [
+    `channel 2: dropout: 1 run(s) of digital silence during the sweep (longest 32 samples at sample ${at})`,
+  ]);
+  assert.equal(second.quality[1]!.warnings.length, 1);
   // Without loopback the sweep is found at the IR's onset, so the pre-roll itself is no dropout;
   // a silent channel is still one run, from where the loud part of the sweep would begin.
   const silent = new Float64Array(preRolled.length);
