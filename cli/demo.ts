@@ -174,14 +174,20 @@ function plainSummary(
     const s = sep(e);
     return inRoom ? s.directSoundMeanAbsDeviationDb : s.meanAbsDeviationDb;
   };
-  const what = inRoom ? "of the direct sound" : "";
+  const gateMs = sep(ctc).directGateMs;
+  // Which part of the response the figure covers: in a room the direct sound only (the gated
+  // figure); anechoic, the whole response is direct sound.
+  const what = !inRoom
+    ? "in the anechoic room (all of it direct sound)"
+    : typeof gateMs === "number"
+    ? `in the direct sound (first ${gateMs} ms after arrival)`
+    : "in the direct sound";
   lines.push(
     `- Crosstalk cancellation: with pure CTC the ears are ${
       f(mean(ctc, inRoom))
-    } dB apart ${what} ` +
-      `on average over 300 Hz-6 kHz, where the target curve asks ${
-        f(sep(ctc).meanDesiredDb)
-      } dB (bands off by ${f(dev(ctc))} dB on average).`,
+    } dB apart on average over 300 Hz-6 kHz ${what}, where the target curve asks ${
+      f(sep(ctc).meanDesiredDb)
+    } dB (bands off by ${f(dev(ctc))} dB on average).`,
   );
   lines.push(
     `- With the 30° virtual stereo pair added back (the shipped filters) the separation is ${

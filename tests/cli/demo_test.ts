@@ -8,7 +8,12 @@ Deno.test("deno task demo (anechoic, 30° arc for speed) measures, fits, evaluat
     const r = await runCli("demo.ts", ["--room", "anechoic", "--arc-step-deg", "30", "--out", out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Summary for simulated studio5 SIM-000123 \(anechoic\)/);
-    assert.match(r.stdout, /Crosstalk cancellation: with pure CTC the ears are [\d.]+ dB apart/);
+    assert.match(
+      r.stdout,
+      /Crosstalk cancellation: with pure CTC the ears are [\d.]+ dB apart on average over 300 Hz-6 kHz in the anechoic room \(all of it direct sound\), where the target curve asks [\d.]+ dB/,
+    );
+    // Every summary sentence reads cleanly: no gap left by an empty phrase.
+    assert.doesNotMatch(r.stdout, /^- .*\S {2,}\S/m);
     assert.match(r.stdout, /Per-unit vs idealized-model filters on this unit/);
     for (const name of ["set-SIM-000123", "set-nominal", "bundle-SIM-000123", "bundle-nominal"]) {
       assert.ok((await Deno.stat(join(out, name))).isDirectory, name);
