@@ -12,6 +12,7 @@ import {
   booleanFlag,
   numberFlag,
   parseFlags,
+  pathExists,
   progressReporter,
   runCommand,
   stringFlag,
@@ -59,7 +60,8 @@ Output
   --out DIR                the measurement set folder (required)
   --force                  replace an existing set
   --append                 add these captures to the existing set of the same unit
-  --resume                 finish an interrupted session (kept in DIR.partial)
+  --resume                 finish an interrupted session (kept in DIR.partial); without
+                           one, says so on stderr and measures everything
   --json                   print the manifest summary as JSON on stdout
 `;
 
@@ -119,7 +121,18 @@ await runCommand(HELP, async (args) => {
     turntableCmd: stringFlag(v, "turntable-cmd"),
   });
   const driversFlag = stringFlag(v, "drivers");
+  const force = booleanFlag(v, "force"), append = booleanFlag(v, "append");
+  const resume = booleanFlag(v, "resume");
   try {
+    // The session starts a new journal when --resume finds no <out>.partial: say so, unless it is
+    // about to refuse the output anyway (an existing set without --force or --append, or --append
+    // to a set that does not exist), whose error then says what is wrong.
+    if (resume && !(await pathExists(`${out}.partial`))) {
+      const outExists = await pathExists(out);
+      if (append ? outExists : force || !outExists) {
+        console.error(`measure: nothing to resume in ${out}.partial: starting a new measurement`);
+      }
+    }
     const started = performance.now();
     const result = await runMeasurementSession(device, {
       sweep: {
@@ -136,9 +149,9 @@ await runCommand(HELP, async (args) => {
       ...(driversFlag ? { drivers: driversFlag.split(",").map((s) => s.trim()) } : {}),
     }, {
       out,
-      force: booleanFlag(v, "force"),
-      append: booleanFlag(v, "append"),
-      resume: booleanFlag(v, "resume"),
+      force,
+      append,
+      resume,
       onProgress: progressReporter(`measure ${device.name}`),
     });
     const seconds = (performance.now() - started) / 1000;

@@ -130,3 +130,31 @@ Deno.test("measure CLI exits 2 with a clear message on bad input and writes noth
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("measure CLI --resume without <out>.partial says so on stderr and measures a new set", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spatialcal-measure-" });
+  try {
+    const out = join(dir, "u1");
+    const args = ["--device", "sim:soundbar2", "--serial", "SIM-7", "--out", out, "--json"];
+    const message = `measure: nothing to resume in ${out}.partial: starting a new measurement`;
+    const r = await runCli("measure.ts", [...args, "--resume", ...quick]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stderr.split("\n").includes(message), r.stderr);
+    const summary = JSON.parse(r.stdout);
+    assert.equal(summary.captures, 2 * 2); // 2 drivers × 2 ears: everything measured now
+    assert.equal(summary.measured, 4);
+    assert.equal(summary.resumed, 0);
+    // The set now exists: without --force the session refuses it, and that error is all it says.
+    const refused = await runCli("measure.ts", [...args, "--resume", ...quick]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /already exists: pass --force/);
+    assert.doesNotMatch(refused.stderr, /nothing to resume/);
+    // With a <out>.partial there is something to resume: no such line (this one is not a journal).
+    await Deno.mkdir(`${out}.partial`);
+    const broken = await runCli("measure.ts", [...args, "--resume", "--force", ...quick]);
+    assert.doesNotMatch(broken.stderr, /nothing to resume/);
+    assert.match(broken.stderr, /Cannot resume/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
