@@ -22,12 +22,13 @@ const HELP = `
 deno task sweep --out sweep.wav [options]
 
 Writes a synchronized exponential sweep (Novak et al. 2015) as a float32 WAV
-followed by silence, and its parameters in <out>.json (needed by
+followed by silence, and its parameters in a JSON file of the same name
+(sweep.wav → sweep.json; needed by
 \`deno task deconvolve\`). Play the WAV through the device and record from its
 first sample (a pre-roll is fine: the latency stays in the IR unless you
 record a loopback channel too).
 
-  --out FILE               WAV file to write (required); FILE.json beside it
+  --out FILE               WAV file to write (required); its .json beside it
   --start-hz HZ            start frequency, > 0 (default 20)
   --end-hz HZ              end frequency, <= sample-rate/2 (default 20000)
   --duration-seconds S     requested sweep duration, 0.1..120 (default 2; rounded

@@ -343,7 +343,9 @@ function loopbackLatency(h: Float64Array, channel: number, searchLength: number)
   const { snrDb } = peakToNoiseDb(h.subarray(0, searchLength));
   if (!(peak > 0) || snrDb < 30) {
     throw new RangeError(
-      `Cannot remove latency as loopback channel ${channel} carries no clear copy of the sweep: peak-to-noise ratio is ${
+      `Cannot remove latency as loopback channel ${
+        channel + 1
+      } (loopbackChannel ${channel}) carries no clear copy of the sweep: peak-to-noise ratio is ${
         snrDb.toFixed(1)
       } dB (needs >= 30 dB)`,
     );
