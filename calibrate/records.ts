@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { InputError } from "../io/errors.ts";
 import type { Violation } from "./verify.ts";
 
 /** A verdict to store. */
@@ -246,13 +247,26 @@ export function summarizeYield(
   };
 }
 
+/** Options of {@linkcode openRecords}. */
+export interface OpenRecordsOptions {
+  /**
+   * Refuse a SQLite file that does not exist yet instead of creating it (for
+   * queries: a mistyped path must not look like an empty history). Default false.
+   */
+  readonly mustExist?: boolean;
+}
+
 /**
  * Open (and create if needed) a record store.
  *
  * @param url `sqlite:<path>`, a plain file path (SQLite), or
  *   `postgres://user@host:port/db` / `postgresql://…`.
+ * @param options See {@linkcode OpenRecordsOptions}.
  * @returns The store; close it when done.
  * @throws {TypeError} for an empty URL or an unsupported scheme.
+ * @throws {InputError} (field `"db"`) when the database cannot be opened: a
+ *   SQLite path that is a folder, not a database, corrupt, of another schema
+ *   or in a missing folder; a PostgreSQL server that refuses or is unreachable.
  *
  * @example
  * ```ts ignore
@@ -262,7 +276,10 @@ export function summarizeYield(
  * await db.close();
  * ```
  */
-export async function openRecords(url: string): Promise<RecordStore> {
+export async function openRecords(
+  url: string,
+  options: OpenRecordsOptions = {},
+): Promise<RecordStore> {
   if (typeof url !== "string" || url === "") {
     throw new TypeError(
       `Cannot open records as url must be a non-empty string: current value is ${
@@ -271,8 +288,32 @@ export async function openRecords(url: string): Promise<RecordStore> {
     );
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
+    const shown = redactPassword(url);
+    let parsed = true;
+    try {
+      new URL(url);
+    } catch {
+      parsed = false;
+    }
+    if (!parsed) {
+      throw new InputError(
+        `Cannot open records as the PostgreSQL URL is malformed (postgres://user@host:port/database): current value is ${
+          JSON.stringify(shown)
+        }`,
+        { file: undefined, field: "db", value: shown },
+      );
+    }
     const { openPostgresRecords } = await import("./_records_postgres.ts");
-    return await openPostgresRecords(url);
+    try {
+      return await openPostgresRecords(url);
+    } catch (error) {
+      throw new InputError(
+        `Cannot open records at ${shown} as ${
+          reasonOf(error)
+        }: check the URL and that the server runs`,
+        { file: undefined, field: "db", value: shown },
+      );
+    }
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
   if (scheme) {
@@ -282,6 +323,50 @@ export async function openRecords(url: string): Promise<RecordStore> {
       }`,
     );
   }
+  const path = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
+  const bad = (why: string): never => {
+    throw new InputError(`Cannot open records database "${path}" as ${why}`, {
+      file: path,
+      field: "db",
+      value: url,
+    });
+  };
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = await Deno.stat(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) bad(reasonOf(error));
+  }
+  if (info?.isDirectory) bad("it is a folder, not a SQLite file");
+  if (info === undefined && options.mustExist) {
+    bad("the file does not exist (a query never creates a database; check --db)");
+  }
   const { openSqliteRecords } = await import("./_records_sqlite.ts");
-  return openSqliteRecords(url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url);
+  try {
+    return openSqliteRecords(path);
+  } catch (error) {
+    const why = reasonOf(error);
+    if (/unable to open database file/i.test(why)) {
+      bad("it cannot be created or opened there (missing or unwritable folder)");
+    }
+    if (/no such column|no such table|already exists/i.test(why)) {
+      bad(`it holds another schema (${why}), not spatialcal records`);
+    }
+    return bad(`it is not a usable SQLite database (${why})`);
+  }
+}
+
+/** A URL with its password replaced by `***`, for messages. */
+function redactPassword(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/, "$1***@");
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === "string" && !error.message.includes(code)
+      ? `${error.message} (${code})`
+      : error.message;
+  }
+  return String(error);
 }

@@ -47,7 +47,9 @@ await runCommand(HELP, async (args) => {
       `Cannot use --since as it must be an ISO 8601 time: current value is "${since}"`,
     );
   }
-  const db = await openRecords(stringFlag(v, "db") ?? "sqlite:spatialcal-records.db");
+  const db = await openRecords(stringFlag(v, "db") ?? "sqlite:spatialcal-records.db", {
+    mustExist: true,
+  });
   try {
     if (check) {
       const report = await db.checkConsistency();

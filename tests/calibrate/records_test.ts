@@ -1,6 +1,7 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { join } from "node:path";
 import { openRecords, type RecordStore } from "../../calibrate/records.ts";
+import { InputError } from "../../io/errors.ts";
 import { sampleRecord } from "./_records_writer.ts";
 
 const WRITER = new URL("./_records_writer.ts", import.meta.url).pathname;
@@ -187,4 +188,42 @@ Deno.test({
     equal(y.units, 160);
     await db2.close();
   },
+});
+
+Deno.test("openRecords() refuses a database it cannot use with InputError naming the path and why", async () => {
+  const dir = await Deno.makeTempDir();
+  const refuses = async (url: string, text: string, options = {}) => {
+    await rejects(
+      openRecords(url, options),
+      (e: unknown) => e instanceof InputError && e.field === "db" && e.message.includes(text),
+    );
+  };
+  await refuses(`sqlite:${dir}`, `Cannot open records database "${dir}" as it is a folder`);
+  const notDb = join(dir, "not.db");
+  await Deno.writeTextFile(notDb, "RIFF....WAVEfmt this is not a database at all".repeat(100));
+  await refuses(`sqlite:${notDb}`, "as it is not a usable SQLite database (file is not a database");
+  await refuses(
+    `sqlite:${join(dir, "nodir", "r.db")}`,
+    "as it cannot be created or opened there (missing or unwritable folder)",
+  );
+  // Another application's SQLite file with a "verdicts" table of its own.
+  const other = join(dir, "other.db");
+  const { DatabaseSync } = await import("node:sqlite");
+  const o = new DatabaseSync(other);
+  o.exec("CREATE TABLE verdicts (id INTEGER PRIMARY KEY, what TEXT)");
+  o.close();
+  await refuses(`sqlite:${other}`, "as it holds another schema");
+  const missing = join(dir, "typo.db");
+  await refuses(`sqlite:${missing}`, "as the file does not exist", { mustExist: true });
+  equal(await Deno.stat(missing).then(() => true, () => false), false, "nothing created");
+  await refuses(
+    "postgres://nobody@127.0.0.1:1/db",
+    "Cannot open records at postgres://nobody@127.0.0.1:1/db as",
+  );
+  await refuses("postgres://u:secret@::::/x", "the PostgreSQL URL is malformed");
+  await rejects(
+    openRecords("postgres://u:secret@::::/x"),
+    (e: unknown) => e instanceof Error && !e.message.includes("secret"),
+  );
+  await Deno.remove(dir, { recursive: true });
 });
