@@ -369,10 +369,23 @@ export function parseRig(value: unknown, source = "rig.json"): RigFile {
 /**
  * Read and validate a rig file.
  *
- * @throws {TypeError} / {RangeError} naming the file, field and value; {Deno.errors.NotFound} for a missing file.
+ * @throws {TypeError} / {RangeError} naming the file, field and value, also for a
+ *   missing or unreadable file (or a folder).
  */
 export async function readRigFile(path: string): Promise<RigFile> {
-  const text = await Deno.readTextFile(path);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? "it does not exist"
+      : error instanceof Deno.errors.IsADirectory
+      ? "it is a folder, not a JSON file"
+      : error instanceof Deno.errors.PermissionDenied
+      ? "it is not readable (permission denied)"
+      : `it cannot be read (${(error as Error).message})`;
+    throw new TypeError(`Cannot read rig file ${path} as ${why}`);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

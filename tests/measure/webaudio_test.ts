@@ -315,13 +315,23 @@ Deno.test("parseJackLsp() and planJackRouting() re-patch the client's ports exac
   ]);
 });
 
-Deno.test("readRigFile() names the file of invalid JSON; planJackRouting() refuses more ports than the client has", async () => {
+Deno.test("readRigFile() names the file of invalid JSON, a missing file and a folder; planJackRouting() refuses more ports than the client has", async () => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/rig.json`, "{ nope");
   await assertRejects(
     () => readRigFile(`${dir}/rig.json`),
     TypeError,
     `Cannot read rig file ${dir}/rig.json as it is not valid JSON`,
+  );
+  await assertRejects(
+    () => readRigFile(`${dir}/nope.json`),
+    TypeError,
+    `Cannot read rig file ${dir}/nope.json as it does not exist`,
+  );
+  await assertRejects(
+    () => readRigFile(dir),
+    TypeError,
+    `Cannot read rig file ${dir} as it is a folder, not a JSON file`,
   );
   await Deno.remove(dir, { recursive: true });
   assertThrows(
