@@ -167,6 +167,28 @@ function commonSetup(units: readonly UnitMeasurement[]): StationSetup | undefine
   return first;
 }
 
+/** k-factors must be > 0, guards and margins >= 0 (a negative one turns a window inside out). */
+function checkRules(rules: LimitRules): void {
+  const positive = [
+    "bandK",
+    "sensitivityK",
+    "distortionK",
+    "airLeakK",
+    "passbandDropDb",
+    "deadDropDb",
+  ];
+  for (const [key, value] of Object.entries(rules)) {
+    const ok = Number.isFinite(value) && (positive.includes(key) ? value > 0 : value >= 0);
+    if (!ok) {
+      throw new RangeError(
+        `Cannot compute limits as rules.${key} must be a finite number ${
+          positive.includes(key) ? "> 0" : ">= 0"
+        }: current value is ${value}`,
+      );
+    }
+  }
+}
+
 function checkUnits(units: readonly UnitMeasurement[]): void {
   if (units.length < MIN_GOLDEN_UNITS) {
     throw new RangeError(
@@ -174,6 +196,18 @@ function checkUnits(units: readonly UnitMeasurement[]): void {
     );
   }
   const first = units[0]!;
+  const seen = new Map<string, number>();
+  units.forEach((u, i) => {
+    const j = seen.get(u.serial);
+    if (j !== undefined) {
+      throw new RangeError(
+        `Cannot compute limits as every golden unit must be a different unit: units ${j + 1} and ${
+          i + 1
+        } are both serial ${u.serial}`,
+      );
+    }
+    seen.set(u.serial, i);
+  });
   for (const u of units) {
     if (u.model !== first.model) {
       throw new RangeError(
@@ -231,6 +265,7 @@ export async function computeLimits(
   const setup = commonSetup(units);
   const analysis: AnalysisParameters = { ...DEFAULT_ANALYSIS, ...options.analysis };
   const rules: LimitRules = { ...DEFAULT_RULES, ...options.rules };
+  checkRules(rules);
   const minSigma = options.minSigmaDb ?? 0.1;
   if (!(minSigma >= 0.01 && minSigma <= 3)) {
     throw new RangeError(

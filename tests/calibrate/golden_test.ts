@@ -125,6 +125,21 @@ Deno.test("computeLimits() rejects too few, mixed or incomplete golden units wit
     'golden unit SYN-00009 has harmonic IRs of orders 2..5 only for driver "woofer"',
   );
   await rejects(
+    computeLimits([golden[0]!, golden[1]!, golden[0]!]),
+    RangeError,
+    "every golden unit must be a different unit: units 1 and 3 are both serial SYN-00100",
+  );
+  await rejects(
+    computeLimits(golden.slice(0, 3), { rules: { bandK: -1 } }),
+    RangeError,
+    "rules.bandK must be a finite number > 0: current value is -1",
+  );
+  await rejects(
+    computeLimits(golden.slice(0, 3), { rules: { bandGuardDb: -5 } }),
+    RangeError,
+    "rules.bandGuardDb must be a finite number >= 0: current value is -5",
+  );
+  await rejects(
     computeLimits(golden.slice(0, 3), { minSigmaDb: 0 }),
     RangeError,
     "minSigmaDb must be between 0.01 and 3 dB: current value is 0",
