@@ -31,7 +31,7 @@ export interface SweepSpec {
   readonly durationSeconds: number;
   /** Sample rate in Hz (8000–384000). */
   readonly sampleRate: number;
-  /** Peak level in dBFS (<= 0). Default -12. */
+  /** Peak level in dBFS (−100 to 0: lower is below any converter's resolution). Default -12. */
   readonly levelDbfs?: number;
   /** Raised-cosine fade-in in seconds. Default: the time the sweep takes for its first 1/3 octave. */
   readonly fadeInSeconds?: number;
@@ -75,6 +75,8 @@ export interface Sweep extends SweepParameters {
 export const SAMPLE_RATE_RANGE_HZ = [8000, 384000] as const;
 /** The range of sweep durations accepted, in seconds. */
 export const SWEEP_DURATION_RANGE_SECONDS = [0.1, 120] as const;
+/** The lowest sweep level accepted, dBFS: a quieter sweep is lost below a converter's resolution. */
+export const MIN_SWEEP_LEVEL_DBFS = -100;
 
 /**
  * Check a sweep specification and fill in defaults, without generating samples.
@@ -112,7 +114,9 @@ export function sweepParameters(spec: SweepSpec): SweepParameters {
       durationSeconds,
     );
   }
-  if (!Number.isFinite(levelDbfs) || levelDbfs > 0) fail("levelDbfs must be <= 0 dBFS", levelDbfs);
+  if (!Number.isFinite(levelDbfs) || levelDbfs > 0 || levelDbfs < MIN_SWEEP_LEVEL_DBFS) {
+    fail(`levelDbfs must be between ${MIN_SWEEP_LEVEL_DBFS} and 0 dBFS`, levelDbfs);
+  }
   const octaves = Math.log(endHz / startHz);
   // [1, eq. 47]: f1·L must be an integer for the harmonics to be synchronized.
   const cycles = Math.max(1, Math.round((startHz * durationSeconds) / octaves));

@@ -89,7 +89,7 @@ Deno.test("synchronizedSweep() rejects out-of-range parameters with the value in
   assert.throws(() => synchronizedSweep({ ...base, durationSeconds: 500 }), /current value is 500/);
   assert.throws(() => synchronizedSweep({ ...base, levelDbfs: 3 }), {
     name: "RangeError",
-    message: "Cannot create sweep as levelDbfs must be <= 0 dBFS: current value is 3",
+    message: "Cannot create sweep as levelDbfs must be between -100 and 0 dBFS: current value is 3",
   });
   assert.throws(
     () => synchronizedSweep({ ...base, sampleRate: 1000, endHz: 400 }),
