@@ -585,13 +585,22 @@ export function checkBundlePrediction(
       );
     }
   }
+  const bundleDrivers = bundle.device.drivers;
+  if (bundleDrivers.join("\u0000") !== unit.drivers.join("\u0000")) {
+    throw new InputError(
+      `Cannot check bundle "${file}" as its filters drive ${
+        bundleDrivers.join(", ")
+      } but the unit's drivers are ${unit.drivers.join(", ")} (same ids, same order)`,
+      { file, field: "device.drivers", value: bundleDrivers },
+    );
+  }
   const separation = (bundle.predicted as Record<string, unknown>).separation as
     | Record<string, unknown>
     | undefined;
   const deviation = separation?.maxAbsDeviationDb;
-  if (typeof deviation !== "number" || !Number.isFinite(deviation)) {
+  if (typeof deviation !== "number" || !Number.isFinite(deviation) || deviation < 0) {
     throw new InputError(
-      `Cannot check bundle "${file}" as predicted.separation.maxAbsDeviationDb must be a finite number: current value is ${
+      `Cannot check bundle "${file}" as predicted.separation.maxAbsDeviationDb must be a finite number >= 0: current value is ${
         JSON.stringify(deviation)
       }`,
       { file, field: "predicted.separation.maxAbsDeviationDb", value: deviation },
