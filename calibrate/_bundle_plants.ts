@@ -74,7 +74,16 @@ export async function readSetPlants(
   const read = (c: CaptureEntry): Promise<Float64Array> => {
     let p = cache.get(c.ir);
     if (!p) {
-      p = set.readIr(c).then((s) => s.channels[0] ?? new Float64Array(0));
+      p = set.readIr(c).then((s) => {
+        const ir = s.channels[0] ?? new Float64Array(0);
+        if (!ir.some((v) => v !== 0)) {
+          throw new InputError(
+            `Cannot fit from measurement set "${file}" as the capture of ${c.driver}@${c.mic} is silent (every sample of "${c.ir}" is 0): a real capture always carries noise; re-measure it`,
+            { file: c.ir, field: "ir", value: "silent" },
+          );
+        }
+        return ir;
+      });
       cache.set(c.ir, p);
     }
     return p;

@@ -491,8 +491,8 @@ export interface MeasurementSet {
   /** The validated manifest. */
   readonly manifest: MeasurementSetManifest;
   /**
-   * Read a capture's impulse response (normally one channel).
-   * @throws {InputError} if the file is not a supported WAV or its sample rate differs from the manifest's.
+   * Read a capture's impulse response (a one-channel WAV).
+   * @throws {InputError} if the file is not a supported WAV, has more than one channel, or its sample rate differs from the manifest's.
    */
   readIr(capture: CaptureEntry): Promise<Signal>;
   /**
@@ -559,7 +559,16 @@ export async function readMeasurementSet(folder: string): Promise<MeasurementSet
     folder,
     manifest,
     readAudio,
-    readIr: (capture: CaptureEntry) => readAudio(capture.ir),
+    readIr: async (capture: CaptureEntry) => {
+      const wav = await readAudio(capture.ir);
+      if (wav.channels.length !== 1) {
+        throw new InputError(
+          `Cannot read "${capture.ir}" of measurement set "${folder}" as an impulse response WAV must have one channel (one capture per driver and mic): it has ${wav.channels.length}`,
+          { file: join(folder, capture.ir), field: "channels", value: wav.channels.length },
+        );
+      }
+      return wav;
+    },
   };
 }
 

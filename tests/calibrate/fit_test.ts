@@ -5,7 +5,8 @@ import { InputError } from "../../io/errors.ts";
 import { multiply } from "../../dsp/complex_linalg.ts";
 import { firResponses } from "../../design/fir.ts";
 import { transferMatrix } from "../../design/transfer_matrix.ts";
-import type { MeasurementSet } from "../../io/manifest.ts";
+import { type MeasurementSet, readMeasurementSet } from "../../io/manifest.ts";
+import { writeWav } from "../../io/wav.ts";
 import { join, withTempDir, writeTrueSet } from "./_sets.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -162,6 +163,35 @@ Deno.test("fitBundle names the missing captures, never fits without them", async
     assert.deepEqual(ok.bundle.inputs, ["left", "right", "center"]);
     const noEars = await writeTrueSet(join(dir, "c"), { headOffsetsCm: [], arcStepDeg: 30 });
     await assert.rejects(fitBundle(noEars), /has no ear-left\/ear-right captures at all/);
+  });
+});
+
+Deno.test("fitBundle refuses a silent capture and a multi-channel IR file, naming the file", async () => {
+  await withTempDir(async (dir) => {
+    const set = await writeTrueSet(join(dir, "s"));
+    const capture = set.manifest.captures.find((c) =>
+      c.driver === "tweeter" && c.mic === "ear-left"
+    )!;
+    const path = join(dir, "s", capture.ir);
+    await writeWav(path, { sampleRate: 48000, channels: [new Float64Array(2048)] });
+    await assert.rejects(
+      fitBundle(await readMeasurementSet(join(dir, "s")), { upmix: "none" }),
+      (e: unknown) =>
+        e instanceof InputError &&
+        e.message.includes(
+          `the capture of tweeter@ear-left is silent (every sample of "${capture.ir}" is 0)`,
+        ),
+    );
+    const one = new Float64Array(2048);
+    one[10] = 1;
+    await writeWav(path, { sampleRate: 48000, channels: [one, one] });
+    await assert.rejects(
+      fitBundle(await readMeasurementSet(join(dir, "s")), { upmix: "none" }),
+      (e: unknown) =>
+        e instanceof InputError && e.field === "channels" &&
+        e.message.includes("an impulse response WAV must have one channel") &&
+        e.message.endsWith("it has 2"),
+    );
   });
 });
 
