@@ -271,7 +271,7 @@ class Checker {
  * ±90°, distance > 0), and `ir` (and `harmonics`/`recording` when present) are
  * relative `.wav` paths inside the folder — no `..`, `.`, empty or absolute
  * segments, no backslash, no drive letter — used once in the set (compared
- * case-insensitively); `snrDb`, `peakDbfs`, `latencySamples` finite,
+ * case-insensitively); `snrDb`, `peakDbfs` finite, `latencySamples` an integer >= 0,
  * `thdPercent` >= 0, `warnings` a list of strings.
  *
  * @param json The parsed JSON.
@@ -448,9 +448,21 @@ export function validateManifest(
         uniquePath(c.path(capture[key], `${field}.${key}`), `${field}.${key}`);
       }
     }
-    for (const key of ["snrDb", "peakDbfs", "latencySamples"]) {
+    for (const key of ["snrDb", "peakDbfs"]) {
       c.optional(capture, key, field, (v, f) => c.number(v, f, "must be a finite number"));
     }
+    c.optional(
+      capture,
+      "latencySamples",
+      field,
+      (v, f) =>
+        c.number(
+          v,
+          f,
+          "must be an integer number of samples >= 0",
+          (x) => Number.isInteger(x) && x >= 0,
+        ),
+    );
     c.optional(
       capture,
       "thdPercent",

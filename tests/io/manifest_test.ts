@@ -460,7 +460,13 @@ const INVALID: { change: (m: Loose) => void; field: string; value: unknown; rule
     change: (m) => (m.captures[3].latencySamples = Infinity),
     field: "captures[3].latencySamples",
     value: Infinity,
-    rule: "must be a finite number",
+    rule: "must be an integer number of samples >= 0",
+  },
+  {
+    change: (m) => (m.captures[3].latencySamples = -5),
+    field: "captures[3].latencySamples",
+    value: -5,
+    rule: "must be an integer number of samples >= 0",
   },
   {
     change: (m) => (m.captures[3].thdPercent = -1),
