@@ -490,7 +490,12 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
     );
   }
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
-    bad(file, "(file)", "must be a JSON object", typeof raw);
+    bad(
+      file,
+      "the top level",
+      "must be a JSON object",
+      Array.isArray(raw) ? `an array of ${raw.length}` : raw === null ? "null" : `a ${typeof raw}`,
+    );
   }
   const o = raw as Record<string, unknown>;
   if (o.format !== LIMITS_FORMAT) bad(file, "format", `must be "${LIMITS_FORMAT}"`, o.format);

@@ -98,7 +98,9 @@ export function upmixParameters(options: Omit<UpmixOptions, "sampleRate"> = {}):
   const panIndexHalfGain = options.panIndexHalfGain ?? 0.15;
   if (!Number.isInteger(frameSize) || frameSize < 64 || (frameSize & (frameSize - 1)) !== 0) {
     throw new RangeError(
-      `Cannot ${action} as frameSize must be a power of two >= 64: current value is ${frameSize}`,
+      `Cannot ${action} as frameSize must be a power of two >= 64: current value is ${
+        JSON.stringify(frameSize)
+      }`,
     );
   }
   if (!Number.isFinite(smoothingSeconds) || smoothingSeconds < 0) {

@@ -72,6 +72,11 @@ Deno.test("parseLimits() refuses a corrupt or edited limits file with InputError
     InputError,
     'Cannot read limits "l.json" as format must be "spatialcal.limits": current value is "spatialcal.filter-bundle"',
   );
+  await rejects(
+    parseLimits("[1, 2, 3]", "l.json"),
+    InputError,
+    'Cannot read limits "l.json" as the top level must be a JSON object: current value is "an array of 3"',
+  );
   const v2 = JSON.stringify({ ...JSON.parse(text), version: 2 });
   await rejects(parseLimits(v2, "l.json"), InputError, "version must be 1: current value is 2");
   const noDriver = JSON.parse(text);

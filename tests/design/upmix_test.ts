@@ -128,6 +128,11 @@ Deno.test("upmixParameters() documents the method for the bundle and upmixStereo
       "Cannot upmix stereo as frameSize must be a power of two >= 64: current value is 100",
     ],
     [
+      // A string from a hand-edited bundle.json shows as a string.
+      () => upmixParameters({ frameSize: "2048" as unknown as number }),
+      'Cannot upmix stereo as frameSize must be a power of two >= 64: current value is "2048"',
+    ],
+    [
       () => upmixParameters({ smoothingSeconds: -1 }),
       "Cannot upmix stereo as smoothingSeconds must be >= 0: current value is -1",
     ],
