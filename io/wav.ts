@@ -225,6 +225,15 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
     const id = fourCc(bytes, position);
     const chunkSize = view.getUint32(position + 4, true);
     const body = position + 8;
+    if (!/^[\x20-\x7e]{4}$/.test(id)) {
+      // Chunk ids are printable ASCII [1]: anything else means the previous chunk's size is wrong.
+      fail(
+        "chunk id",
+        Array.from(bytes.subarray(position, position + 4), (b) => b.toString(16).padStart(2, "0"))
+          .join(" "),
+        `it is corrupt: byte ${position} should start a chunk but holds no chunk id (a preceding chunk's size is wrong, e.g. a "fmt " chunk of 0 bytes)`,
+      );
+    }
     if (chunkSize > size - body) {
       fail(
         `${id} chunk size`,

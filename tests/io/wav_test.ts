@@ -854,3 +854,15 @@ for (const { claim, signal, options, message } of ENCODE_ERRORS) {
     await assertErrorMessage(() => encodeWav(signal, options), RangeError, message);
   });
 }
+
+Deno.test("decodeWav() names a corrupt chunk layout (a 0-byte fmt chunk) instead of a garbage chunk id", () => {
+  const bytes = encodeWav({ sampleRate: 48000, channels: [new Float64Array([0.5, -0.5])] }, {
+    encoding: "pcm",
+  });
+  new DataView(bytes.buffer).setUint32(16, 0, true); // "fmt " chunk size → 0
+  assert.throws(() => decodeWav(bytes, { name: "bad.wav" }), {
+    name: "InputError",
+    message:
+      /^Cannot read WAV "bad.wav" as it is corrupt: byte 20 should start a chunk but holds no chunk id/,
+  });
+});
