@@ -5,7 +5,16 @@
  * write goes to a temporary name and is renamed into place).
  *
  * A rename is atomic only within one file system; the temporary name is a
- * sibling of the final path for that reason.
+ * sibling of the final path for that reason. Temporary names carry the
+ * process id (`.<name>.tmp-<pid>-<random>`, `.<name>.old-<pid>-<random>`):
+ * the staging of a process that was killed (`kill -9`, power loss) is removed
+ * by the next atomic write into the same folder once that process is gone
+ * (checked through `/proc/<pid>` on Linux; elsewhere staging is never removed).
+ *
+ * Failures to create, write or rename the target (missing or read-only
+ * folder, permission denied, a folder where a file should go) are
+ * {@linkcode InputError}s naming the path and the reason: the user chose the
+ * path, so it is bad input (exit code 2), not an internal error.
  *
  * @module
  */
@@ -15,9 +24,10 @@ import { InputError } from "./errors.ts";
 /** Options of {@linkcode writeFolderAtomically}. */
 export interface WriteFolderOptions {
   /**
-   * Replace an existing file or folder at the final path. The old one is
-   * renamed aside and removed only after the new one is in place.
-   * Default `false`: an existing path is refused with an {@linkcode InputError}.
+   * Replace an existing folder at the final path. The old one is renamed
+   * aside and removed only after the new one is in place. An existing file is
+   * never replaced by a folder. Default `false`: an existing path is refused
+   * with an {@linkcode InputError}.
    */
   readonly force?: boolean;
 }
@@ -28,18 +38,25 @@ function randomTag(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Sibling path `.<name>.<kind>-<random>` beside `path`. */
-function siblingPath(path: string, kind: string): string {
-  return join(dirname(path), `.${basename(path)}.${kind}-${randomTag()}`);
+/** Sibling path `.<name>.<kind>-<pid>-<random>` beside `path`. */
+function siblingPath(path: string, kind: "tmp" | "old"): string {
+  return join(dirname(path), `.${basename(path)}.${kind}-${Deno.pid}-${randomTag()}`);
 }
+
+/** The staging names this module makes: `.<name>.<tmp|old>-<pid>-<8 hex digits>`. */
+const STAGING_NAME = /^\.(.+)\.(tmp|old)-(\d+)-[0-9a-f]{8}$/;
 
 /** Whether anything (file, folder, link) exists at `path`, without following links. */
 async function exists(path: string): Promise<boolean> {
+  return (await kindOf(path)) !== undefined;
+}
+
+/** `"folder"`, `"file"` (anything else, links included) or `undefined` when absent. */
+async function kindOf(path: string): Promise<"file" | "folder" | undefined> {
   try {
-    await Deno.lstat(path);
-    return true;
+    return (await Deno.lstat(path)).isDirectory ? "folder" : "file";
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
+    if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
 }
@@ -53,6 +70,102 @@ async function removeQuietly(path: string): Promise<void> {
   }
 }
 
+/**
+ * Whether process `pid` is certainly gone. Linux only (`/proc/<pid>`);
+ * elsewhere every process counts as alive so that no staging is removed.
+ */
+async function processIsGone(pid: number): Promise<boolean> {
+  if (pid === Deno.pid || Deno.build.os !== "linux") return false;
+  try {
+    await Deno.stat("/proc/self");
+  } catch {
+    return false; // no procfs mounted: cannot tell
+  }
+  return !(await exists(`/proc/${pid}`));
+}
+
+/**
+ * Folders already cleaned by this process: one scan per folder and process is
+ * enough (a folder of a measurement session gets hundreds of writes), so this
+ * cache is the module's only state.
+ */
+const cleanedFolders = new Set<string>();
+
+/**
+ * Remove the staging that dead processes left in `folder`: every
+ * `.<name>.tmp-<pid>-*`, and every `.<name>.old-<pid>-*` whose `<name>` is in
+ * place again (otherwise the old copy may be the only one left, and it stays).
+ * Errors are ignored: cleaning is a courtesy, never a reason to fail a write.
+ * Called by every atomic write (once per folder and process).
+ *
+ * @param folder The folder to clean.
+ */
+export async function removeStaleStaging(folder: string): Promise<void> {
+  if (cleanedFolders.has(folder)) return;
+  cleanedFolders.add(folder);
+  try {
+    for await (const entry of Deno.readDir(folder)) {
+      const m = STAGING_NAME.exec(entry.name);
+      if (!m || !(await processIsGone(Number(m[3])))) continue;
+      if (m[2] === "old" && !(await exists(join(folder, m[1]!)))) continue;
+      await removeQuietly(join(folder, entry.name)).catch(() => {});
+    }
+  } catch {
+    // A folder we cannot list: the write itself reports the problem.
+  }
+}
+
+/**
+ * Why a file-system error stops writing `path`, in words, or `undefined`
+ * for an error that is not the user's (disk full, I/O error: those stay
+ * internal errors).
+ */
+async function writeReason(path: string, error: unknown): Promise<string | undefined> {
+  const code = (error as { code?: unknown } | null)?.code;
+  const folder = dirname(path);
+  if (error instanceof Deno.errors.NotFound || code === "ENOENT") {
+    return (await kindOf(folder)) === "folder"
+      ? `its folder "${folder}" does not accept new files (no such file or directory)`
+      : `its folder "${folder}" does not exist`;
+  }
+  if (error instanceof Deno.errors.PermissionDenied || code === "EACCES" || code === "EPERM") {
+    return `its folder "${folder}" is not writable (permission denied)`;
+  }
+  if (code === "EROFS") return `its folder "${folder}" is on a read-only file system`;
+  if (error instanceof Deno.errors.IsADirectory || code === "EISDIR") {
+    return "a folder of that name exists and a file cannot replace it";
+  }
+  if (error instanceof Deno.errors.NotADirectory || code === "ENOTDIR") {
+    return (await kindOf(path)) === "file"
+      ? "a file of that name exists and a folder cannot replace it"
+      : `a part of its folder path "${folder}" is a file, not a folder`;
+  }
+  if (error instanceof Deno.errors.AlreadyExists || code === "EEXIST") {
+    return "it already exists";
+  }
+  if (code === "ENOTEMPTY") return "a folder of that name appeared and is not empty";
+  if (code === "ENAMETOOLONG") return "its name is too long";
+  if (code === "ELOOP") return "its path has too many symbolic links";
+  return undefined;
+}
+
+/** Run a file-system step on the way to `path`; user-caused failures become InputErrors. */
+async function step<T>(path: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    const reason = await writeReason(path, error);
+    if (reason === undefined) throw error;
+    throw new InputError(`Cannot write "${path}" as ${reason}`, {
+      file: path,
+      field: "out",
+      value: path,
+      cause: error,
+    });
+  }
+}
+
 function refuseExisting(finalPath: string): never {
   throw new InputError(
     `Cannot write "${finalPath}" as it already exists: pass force (--force) to replace it`,
@@ -60,22 +173,49 @@ function refuseExisting(finalPath: string): never {
   );
 }
 
+function refuseKind(finalPath: string, present: "file" | "folder"): never {
+  const message = present === "folder"
+    ? `Cannot write "${finalPath}" as a folder of that name exists and a file cannot replace it (even with --force): remove it or choose another path`
+    : `Cannot write "${finalPath}" as a file of that name exists and a folder cannot replace it (even with --force): remove it or choose another path`;
+  throw new InputError(message, { file: finalPath, field: "out", value: finalPath });
+}
+
 /**
- * Build a folder under a temporary sibling name (`.<name>.tmp-<random>`) and
- * rename it into place.
+ * Check that a file can be created in `folder` by creating and removing an
+ * empty hidden staging file there (`.<name>.tmp-<pid>-<random>`): the only
+ * test that sees read-only mounts, `/proc`-like file systems and permissions
+ * alike. Used by command-line preflight checks before long work.
  *
- * Steps: refuse when `finalPath` exists and `force` is not set; create the
- * parent folders and the temporary folder; `await fill(tmpDir)`; rename the
- * temporary folder to `finalPath`. With `force`, an existing `finalPath` is
- * first renamed aside (`.<name>.old-<random>`) and removed only once the new
- * folder is in place. On any error the temporary folder is removed and an
+ * @param folder An existing folder.
+ * @param forPath The output path the check is for, named in the message.
+ * @throws {InputError} (field `"out"`) naming `forPath` and the reason.
+ */
+export async function checkFolderWritable(folder: string, forPath: string): Promise<void> {
+  const probe = join(folder, `.${basename(forPath)}.tmp-${Deno.pid}-${randomTag()}`);
+  await step(join(folder, basename(forPath)), async () => {
+    await Deno.writeFile(probe, new Uint8Array(0), { createNew: true });
+  });
+  await removeQuietly(probe);
+}
+
+/**
+ * Build a folder under a temporary sibling name (`.<name>.tmp-<pid>-<random>`)
+ * and rename it into place.
+ *
+ * Steps: remove stale staging of dead processes beside `finalPath`; refuse
+ * when `finalPath` exists and `force` is not set, or when it is a file; create
+ * the parent folders and the temporary folder; `await fill(tmpDir)`; rename
+ * the temporary folder to `finalPath`. With `force`, an existing folder is
+ * first renamed aside (`.<name>.old-<pid>-<random>`) and removed only once the
+ * new folder is in place. On any error the temporary folder is removed and an
  * existing folder is left untouched (restored if it had been moved aside).
  *
  * @param finalPath Path of the folder to create.
  * @param fill Writes the folder's content into `tmpDir`; its result is returned.
- * @param options `force` to replace an existing path.
+ * @param options `force` to replace an existing folder.
  * @returns What `fill` returned.
- * @throws {InputError} (field `"out"`) if `finalPath` exists and `force` is not set.
+ * @throws {InputError} (field `"out"`) if `finalPath` exists and `force` is not set, if it is
+ *   a file, or if the folder cannot be created there (the message names the path and why).
  *
  * @example
  * ```ts
@@ -93,25 +233,29 @@ export async function writeFolderAtomically<T>(
   options: WriteFolderOptions = {},
 ): Promise<T> {
   const force = options.force ?? false;
-  if (!force && await exists(finalPath)) refuseExisting(finalPath);
-  await Deno.mkdir(dirname(finalPath), { recursive: true });
+  const before = await step(finalPath, () => kindOf(finalPath));
+  if (before !== undefined && !force) refuseExisting(finalPath);
+  if (before === "file") refuseKind(finalPath, "file");
+  await step(finalPath, () => Deno.mkdir(dirname(finalPath), { recursive: true }));
+  await removeStaleStaging(dirname(finalPath));
   const tmpDir = siblingPath(finalPath, "tmp");
-  await Deno.mkdir(tmpDir);
+  await step(finalPath, () => Deno.mkdir(tmpDir));
   let result: T;
   try {
     result = await fill(tmpDir);
     // Checked again: the folder may have appeared while `fill` ran, and a
     // rename onto an existing empty folder would silently replace it.
-    const present = await exists(finalPath);
-    if (present && !force) refuseExisting(finalPath);
-    if (!present) {
-      await Deno.rename(tmpDir, finalPath);
+    const present = await kindOf(finalPath);
+    if (present !== undefined && !force) refuseExisting(finalPath);
+    if (present === "file") refuseKind(finalPath, "file");
+    if (present === undefined) {
+      await step(finalPath, () => Deno.rename(tmpDir, finalPath));
       return result;
     }
     const aside = siblingPath(finalPath, "old");
-    await Deno.rename(finalPath, aside);
+    await step(finalPath, () => Deno.rename(finalPath, aside));
     try {
-      await Deno.rename(tmpDir, finalPath);
+      await step(finalPath, () => Deno.rename(tmpDir, finalPath));
     } catch (error) {
       await Deno.rename(aside, finalPath);
       throw error;
@@ -124,14 +268,82 @@ export async function writeFolderAtomically<T>(
   }
 }
 
+/** One file of {@linkcode writeFilesAtomically}. */
+export interface FileToWrite {
+  /** Final file path. */
+  readonly path: string;
+  /** File content. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Write several files as one unit, as far as a file system allows: every
+ * file is first written in full to a temporary sibling
+ * (`.<name>.tmp-<pid>-<random>`); only when all are written are they renamed
+ * into place, existing files being moved aside first. If any step fails, the
+ * files already renamed are removed, the old ones restored and the temporary
+ * ones removed: either all files are written or none (a crash between two
+ * renames can still leave some).
+ *
+ * Existing files are replaced (the command line decides about `--force`
+ * before); an existing folder at a path is refused. Parent folders must exist.
+ *
+ * @param files The files to write; paths must differ.
+ * @throws {InputError} (field `"out"`) naming the path and the reason when a file cannot be
+ *   written there (missing or read-only folder, permission denied, a folder of that name).
+ *
+ * @example
+ * ```ts
+ * import { writeFilesAtomically } from "./atomic.ts";
+ * const dir = await Deno.makeTempDir();
+ * const bytes = new TextEncoder().encode("hi");
+ * await writeFilesAtomically([{ path: `${dir}/a.txt`, bytes }, { path: `${dir}/b.txt`, bytes }]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeFilesAtomically(files: readonly FileToWrite[]): Promise<void> {
+  const staged: { path: string; tmp: string; aside?: string; placed: boolean }[] = [];
+  try {
+    for (const { path, bytes } of files) {
+      if ((await step(path, () => kindOf(path))) === "folder") refuseKind(path, "folder");
+      await removeStaleStaging(dirname(path));
+      const tmp = siblingPath(path, "tmp");
+      staged.push({ path, tmp, placed: false });
+      await step(path, () => Deno.writeFile(tmp, bytes, { createNew: true }));
+    }
+    for (const s of staged) {
+      // A single file is renamed straight over the old one (atomic replace); several are
+      // moved aside first so that all old ones can be restored if a later rename fails.
+      if (staged.length > 1 && await exists(s.path)) {
+        const aside = siblingPath(s.path, "old");
+        await step(s.path, () => Deno.rename(s.path, aside));
+        s.aside = aside;
+      }
+      await step(s.path, () => Deno.rename(s.tmp, s.path));
+      s.placed = true;
+    }
+  } catch (error) {
+    for (const s of staged.reverse()) {
+      await removeQuietly(s.tmp).catch(() => {});
+      if (s.placed) await removeQuietly(s.path).catch(() => {});
+      if (s.aside !== undefined) await Deno.rename(s.aside, s.path).catch(() => {});
+    }
+    throw error;
+  }
+  for (const s of staged) if (s.aside !== undefined) await removeQuietly(s.aside);
+}
+
 /**
  * Write a file atomically: the bytes go to a temporary sibling
- * (`.<name>.tmp-<random>`) which is then renamed over `path`. An existing
- * file is replaced; on error the temporary file is removed and the old file
- * is untouched. The parent folder must exist.
+ * (`.<name>.tmp-<pid>-<random>`) which is then renamed over `path`. An
+ * existing file is replaced; an existing folder is refused. On error the
+ * temporary file is removed and the old file is untouched. The parent folder
+ * must exist.
  *
  * @param path Final file path.
  * @param bytes File content.
+ * @throws {InputError} (field `"out"`) naming the path and the reason when the file cannot be
+ *   written there (missing or read-only folder, permission denied, a folder of that name).
  *
  * @example
  * ```ts
@@ -142,14 +354,7 @@ export async function writeFolderAtomically<T>(
  * ```
  */
 export async function writeFileAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const tmpPath = siblingPath(path, "tmp");
-  try {
-    await Deno.writeFile(tmpPath, bytes, { createNew: true });
-    await Deno.rename(tmpPath, path);
-  } catch (error) {
-    await removeQuietly(tmpPath);
-    throw error;
-  }
+  await writeFilesAtomically([{ path, bytes }]);
 }
 
 /**

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { sha256Hex, writeFileAtomically, writeFolderAtomically } from "../../io/atomic.ts";
+import {
+  checkFolderWritable,
+  sha256Hex,
+  writeFileAtomically,
+  writeFilesAtomically,
+  writeFolderAtomically,
+} from "../../io/atomic.ts";
 import { assertInputError, caught } from "./_helpers.ts";
 
 async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -22,7 +28,7 @@ Deno.test("writeFolderAtomically() fills a hidden temporary sibling, renames it 
     let seen = "";
     const result = await writeFolderAtomically(`${dir}/set`, async (tmp) => {
       seen = tmp;
-      assert.match(tmp, /\/\.set\.tmp-[0-9a-f]{8}$/);
+      assert.match(tmp, new RegExp(`/\\.set\\.tmp-${Deno.pid}-[0-9a-f]{8}$`));
       assert.deepEqual(await names(dir), [tmp.slice(dir.length + 1)]);
       await Deno.writeTextFile(`${tmp}/a.txt`, "A");
       return 42;
@@ -139,14 +145,178 @@ Deno.test("writeFileAtomically() writes and replaces a file and leaves no tempor
   });
 });
 
-Deno.test("writeFileAtomically() into a missing folder fails with NotFound and leaves nothing", async () => {
+Deno.test("writeFileAtomically() into a missing folder fails with an InputError naming the path and the folder, and leaves nothing", async () => {
   await withTempDir(async (dir) => {
-    const error = await caught(() =>
-      writeFileAtomically(`${dir}/missing/a.bin`, new Uint8Array(1))
-    );
-    assert.ok(error instanceof Deno.errors.NotFound);
+    const path = `${dir}/missing/a.bin`;
+    const error = await assertInputError(() => writeFileAtomically(path, new Uint8Array(1)), {
+      message: `Cannot write "${path}" as its folder "${dir}/missing" does not exist`,
+      file: path,
+      field: "out",
+      value: path,
+    });
+    assert.ok(error.cause instanceof Deno.errors.NotFound);
     assert.deepEqual(await names(dir), []);
   });
+});
+
+const linux = Deno.build.os === "linux";
+
+Deno.test({
+  name:
+    "writeFileAtomically() and writeFolderAtomically() refuse /proc and /sys targets with an InputError naming the path and why",
+  ignore: !linux,
+  fn: async () => {
+    await assertInputError(() => writeFileAtomically("/proc/a.wav", new Uint8Array(1)), {
+      message:
+        `Cannot write "/proc/a.wav" as its folder "/proc" does not accept new files (no such file or directory)`,
+      field: "out",
+    });
+    await assertInputError(() => writeFileAtomically("/sys/a.wav", new Uint8Array(1)), {
+      message: `Cannot write "/sys/a.wav" as its folder "/sys" is not writable (permission denied)`,
+      field: "out",
+    });
+    await assertInputError(() => writeFolderAtomically("/proc/set", () => Promise.resolve()), {
+      message:
+        `Cannot write "/proc/set" as its folder "/proc" does not accept new files (no such file or directory)`,
+      field: "out",
+    });
+    await assertInputError(() => checkFolderWritable("/sys", "/sys/x.json"), {
+      message:
+        `Cannot write "/sys/x.json" as its folder "/sys" is not writable (permission denied)`,
+      field: "out",
+    });
+  },
+});
+
+Deno.test("checkFolderWritable() passes on a writable folder and leaves nothing behind", async () => {
+  await withTempDir(async (dir) => {
+    await checkFolderWritable(dir, `${dir}/x.wav`);
+    assert.deepEqual(await names(dir), []);
+  });
+});
+
+Deno.test("writeFileAtomically() refuses to replace a folder and writeFolderAtomically() with force refuses to replace a file", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/d`);
+    await Deno.writeTextFile(`${dir}/d/keep.txt`, "keep");
+    await Deno.writeTextFile(`${dir}/f`, "file");
+    await assertInputError(() => writeFileAtomically(`${dir}/d`, new Uint8Array(1)), {
+      message:
+        `Cannot write "${dir}/d" as a folder of that name exists and a file cannot replace it (even with --force): remove it or choose another path`,
+      field: "out",
+    });
+    await assertInputError(
+      () => writeFolderAtomically(`${dir}/f`, () => Promise.resolve(), { force: true }),
+      {
+        message:
+          `Cannot write "${dir}/f" as a file of that name exists and a folder cannot replace it (even with --force): remove it or choose another path`,
+        field: "out",
+      },
+    );
+    assert.deepEqual(await names(dir), ["d", "f"]);
+    assert.equal(await Deno.readTextFile(`${dir}/d/keep.txt`), "keep");
+    assert.equal(await Deno.readTextFile(`${dir}/f`), "file");
+  });
+});
+
+Deno.test("writeFilesAtomically() writes all files or none: a failing second path leaves the first file as it was", async () => {
+  await withTempDir(async (dir) => {
+    const bytes = Uint8Array.from([7]);
+    await writeFilesAtomically([{ path: `${dir}/a`, bytes }, { path: `${dir}/b`, bytes }]);
+    assert.deepEqual(await names(dir), ["a", "b"]);
+    await Deno.mkdir(`${dir}/c`);
+    await assertInputError(
+      () =>
+        writeFilesAtomically([
+          { path: `${dir}/a`, bytes: Uint8Array.from([1]) },
+          { path: `${dir}/new`, bytes: Uint8Array.from([1]) },
+          { path: `${dir}/c`, bytes: Uint8Array.from([1]) },
+        ]),
+      {
+        message:
+          `Cannot write "${dir}/c" as a folder of that name exists and a file cannot replace it (even with --force): remove it or choose another path`,
+        field: "out",
+      },
+    );
+    await assertInputError(
+      () =>
+        writeFilesAtomically([
+          { path: `${dir}/a`, bytes: Uint8Array.from([1]) },
+          { path: `${dir}/missing/x`, bytes: Uint8Array.from([1]) },
+        ]),
+      {
+        message: `Cannot write "${dir}/missing/x" as its folder "${dir}/missing" does not exist`,
+        field: "out",
+      },
+    );
+    assert.deepEqual(await names(dir), ["a", "b", "c"]);
+    assert.deepEqual(await Deno.readFile(`${dir}/a`), bytes);
+  });
+});
+
+/** Start a `deno run` child that begins an atomic folder write of `path` and never finishes it. */
+function startStuckWriter(path: string): Deno.ChildProcess {
+  const atomic = new URL("../../io/atomic.ts", import.meta.url).href;
+  const code = `import { writeFolderAtomically } from ${JSON.stringify(atomic)};
+await writeFolderAtomically(${JSON.stringify(path)}, async (tmp) => {
+  await Deno.writeTextFile(tmp + "/part.txt", "partial");
+  console.log("ready");
+  await new Promise(() => setInterval(() => {}, 1000));
+});`;
+  return new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--ext=ts", code],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+}
+
+/** Read a child's stdout until it printed `ready`. */
+async function untilReady(child: Deno.ChildProcess): Promise<void> {
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("ready")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`child ended before it was ready: ${text}`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+}
+
+Deno.test({
+  name:
+    "an atomic write removes the staging a SIGKILLed writer left beside it, but keeps a live writer's staging",
+  ignore: !linux,
+  fn: async () => {
+    await withTempDir(async (dir) => {
+      const killed = startStuckWriter(`${dir}/set`);
+      await untilReady(killed);
+      const live = startStuckWriter(`${dir}/other`);
+      await untilReady(live);
+      try {
+        killed.kill("SIGKILL");
+        await killed.status;
+        await killed.stdout.cancel();
+        const staged = await names(dir);
+        assert.equal(staged.length, 2);
+        assert.ok(staged.some((n) => n.startsWith(`.set.tmp-${killed.pid}-`)), staged.join());
+        // A stale ".old" copy whose name is not in place is the only copy left: it stays.
+        await Deno.mkdir(`${dir}/.lost.old-${killed.pid}-0badc0de`);
+        await writeFolderAtomically(`${dir}/set`, async (tmp) => {
+          await Deno.writeTextFile(`${tmp}/a.txt`, "A");
+        });
+        const after = await names(dir);
+        assert.deepEqual(after.filter((n) => n.includes(`-${killed.pid}-`)), [
+          `.lost.old-${killed.pid}-0badc0de`,
+        ]);
+        assert.ok(after.some((n) => n.startsWith(`.other.tmp-${live.pid}-`)), after.join());
+        assert.deepEqual(await names(`${dir}/set`), ["a.txt"]);
+      } finally {
+        live.kill("SIGKILL");
+        await live.status;
+        await live.stdout.cancel();
+      }
+    });
+  },
 });
 
 Deno.test("sha256Hex() matches the FIPS 180-2 test vectors and hashes only a view's bytes", async () => {
