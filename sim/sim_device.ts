@@ -91,6 +91,8 @@ export interface DriverDefects {
   readonly airLeakHz?: number;
 }
 
+const DRIVER_DEFECT_KEYS = ["polarity", "dead", "sensitivityOffsetDb", "rubBuzzLevel", "airLeakHz"];
+
 /** Unit defects: per driver id, and the output→driver wiring. */
 export interface SimDefects {
   /** Defects keyed by driver id. */
@@ -241,6 +243,13 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
 
   // defects
   const defects = options.defects ?? {};
+  // Defects often come from JSON (--sim-defects): refuse what would silently do nothing.
+  if (typeof defects !== "object" || defects === null || Array.isArray(defects)) {
+    fail("defects", "an object with drivers and/or wiring", defects);
+  }
+  for (const key of Object.keys(defects)) {
+    if (key !== "drivers" && key !== "wiring") fail("defects key", "drivers or wiring", key);
+  }
   const wiring = defects.wiring ?? driverIds.map((_, i) => i);
   const sorted = [...wiring].sort((a, b) => a - b);
   if (wiring.length !== driverCount || sorted.some((v, i) => v !== i)) {
@@ -250,6 +259,17 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
   for (const [id, d] of Object.entries(defects.drivers ?? {})) {
     const index = driverIds.indexOf(id);
     if (index < 0) fail(`defects.drivers key`, `one of ${driverIds.join(", ")}`, id);
+    if (typeof d !== "object" || d === null || Array.isArray(d)) {
+      fail(`defects.drivers.${id}`, "an object", d);
+    }
+    for (const key of Object.keys(d)) {
+      if (!DRIVER_DEFECT_KEYS.includes(key)) {
+        fail(`defects.drivers.${id} key`, `one of ${DRIVER_DEFECT_KEYS.join(", ")}`, key);
+      }
+    }
+    if (d.dead !== undefined && typeof d.dead !== "boolean") {
+      fail(`defects.drivers.${id}.dead`, "true or false", d.dead);
+    }
     if (d.polarity !== undefined && d.polarity !== 1 && d.polarity !== -1) {
       fail(`defects.drivers.${id}.polarity`, "1 or -1", d.polarity);
     }

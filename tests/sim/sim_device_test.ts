@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { assertAllClose, errorDb } from "../_assert.ts";
-import { createSimDevice, nonlinearDrive } from "../../sim/sim_device.ts";
+import { createSimDevice, nonlinearDrive, type SimDefects } from "../../sim/sim_device.ts";
 import { synchronizedSweep } from "../../measure/synchronized_sweep.ts";
 import { deconvolve } from "../../measure/deconvolve.ts";
 import { fftConvolve } from "../../dsp/convolve.ts";
@@ -247,6 +247,30 @@ Deno.test("createSimDevice() rejects an unknown model, mic kind and room with Ra
         "Cannot create sim device as defects.wiring must be a permutation of 0..4: current value is [0,0,1,2,3]",
     },
   );
+  // Defects parsed from JSON: shapes and keys that would silently do nothing are refused.
+  const withDefects = (defects: unknown) => () =>
+    createSimDevice({
+      model: "studio5",
+      serial: "x",
+      mics: "binaural",
+      defects: defects as SimDefects,
+    });
+  assert.throws(withDefects([]), {
+    message:
+      "Cannot create sim device as defects must be an object with drivers and/or wiring: current value is []",
+  });
+  assert.throws(withDefects({ foo: 1 }), {
+    message:
+      'Cannot create sim device as defects key must be drivers or wiring: current value is "foo"',
+  });
+  assert.throws(withDefects({ drivers: { woofer: { dead: "yes" } } }), {
+    message:
+      'Cannot create sim device as defects.drivers.woofer.dead must be true or false: current value is "yes"',
+  });
+  assert.throws(withDefects({ drivers: { woofer: { deaf: true } } }), {
+    message:
+      /defects\.drivers\.woofer key must be one of polarity, dead, .*: current value is "deaf"/,
+  });
   assert.throws(
     () => createSimDevice({ model: "studio5", serial: "x", mics: "binaural", latencySamples: 1.5 }),
     {
