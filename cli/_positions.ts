@@ -6,11 +6,14 @@
  * @module
  */
 import { UsageError } from "./_common.ts";
+import { normalizeAngleDeg } from "../measure/positions.ts";
 
 /**
  * Parse an arc `start:stop:step` in degrees. The arc runs from start in
  * steps while <= stop; when it spans a full turn the end (the same direction
- * as the start) is left out, so `-180:180:5` gives 72 points.
+ * as the start) is left out, so `-180:180:5` gives 72 points. Azimuths are
+ * returned in (−180, 180] (`normalizeAngleDeg`: −180 → 180, 360 → 0); an
+ * arc whose points repeat a direction (more than a full turn) is refused.
  */
 export function parseArc(text: string): number[] {
   const parts = text.split(":").map((s) => Number(s.trim()));
@@ -30,10 +33,19 @@ export function parseArc(text: string): number[] {
   for (let i = 0;; i++) {
     const a = start + i * step;
     if (a > stop + 1e-9 || (fullTurn && a >= stop - 1e-9)) break;
-    out.push(Math.round(a * 1e6) / 1e6);
+    out.push(normalizeAngleDeg(a));
     if (out.length > 10000) {
       throw new UsageError(`Cannot use --arc as it has more than 10000 points: "${text}"`);
     }
+  }
+  const seen = new Set<number>();
+  for (const a of out) {
+    if (seen.has(a)) {
+      throw new UsageError(
+        `Cannot use --arc as its points must be distinct directions (at most one full turn): current value is "${text}", which gives azimuth ${a}° twice`,
+      );
+    }
+    seen.add(a);
   }
   return out;
 }
