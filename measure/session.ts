@@ -39,8 +39,36 @@ import {
   MEASUREMENT_SET_VERSION,
   type MeasurementSetManifest,
   type MicEntry,
+  readMeasurementSet,
+  referencedFiles,
   writeMeasurementSet,
 } from "../io/manifest.ts";
+import { normalizePosition } from "./positions.ts";
+
+/** Longest IR a session measures, in seconds (a 10 s IR covers the reverberation of a large hall). */
+export const MAX_IR_LENGTH_SECONDS = 10;
+
+/**
+ * The parts of a session a message may have to name: the CLI maps them to its flags
+ * (`{ serial: "--serial", drivers: "--drivers", ... }`) with {@linkcode SessionOptions.labels}.
+ */
+export type SessionField =
+  | "model"
+  | "serial"
+  | "sampleRate"
+  | "sweep.method"
+  | "sweep.startHz"
+  | "sweep.endHz"
+  | "sweep.durationSeconds"
+  | "sweep.levelDbfs"
+  | "sweep"
+  | "drivers"
+  | "mics"
+  | "positions"
+  | "irLengthSeconds"
+  | "harmonicCount"
+  | "keepHarmonics"
+  | "keepRecordings";
 
 /** What to measure. */
 export interface MeasurementPlan {
@@ -78,6 +106,16 @@ export interface SessionOptions {
   readonly rigDescription?: string;
   /** Called after each capture. */
   readonly onProgress?: (done: number, total: number, label: string) => void;
+  /**
+   * Called with a one-line note the caller should show (the library never prints), e.g. that a
+   * stale `<out>.partial` whose captures are all in the set already was removed.
+   */
+  readonly onNotice?: (message: string) => void;
+  /**
+   * How messages name the session's parts (default: the field names). The CLI passes its flags,
+   * so an error says `--serial differs` rather than `serial differs`.
+   */
+  readonly labels?: Readonly<Partial<Record<SessionField, string>>>;
   /** Clock for `createdAt` (tests). */
   readonly now?: () => Date;
 }
@@ -90,8 +128,14 @@ export interface SessionResult {
   readonly measured: number;
   /** Captures taken over from an interrupted session. */
   readonly resumed: number;
-  /** Session-level warnings (no loopback, retried captures). */
+  /** Session-level warnings (no loopback, retried captures, unreadable resumed files). */
   readonly warnings: readonly string[];
+  /**
+   * True when `resume` found the interrupted session already written into the set (a run
+   * stopped between writing the set and removing `<out>.partial`): nothing was measured and
+   * `manifest` is the set's.
+   */
+  readonly alreadyComplete?: boolean;
 }
 
 /** Thrown when a session stops part-way; finished captures are kept. */
@@ -117,14 +161,27 @@ export class SessionInterruptedError extends Error {
   }
 }
 
+/** What a session measures, as its journal records it (so `resume` can check it is the same). */
+interface JournalPlan {
+  readonly drivers: readonly string[];
+  readonly mics: readonly string[];
+  readonly positions: readonly MicPosition[];
+  readonly irLengthSamples: number;
+  readonly harmonicCount: number;
+  readonly keepHarmonics: boolean;
+  readonly keepRecordings: boolean;
+}
+
 interface Journal {
   readonly format: "spatialcal.session-journal";
   readonly version: 1;
   readonly device: { readonly model: string; readonly serial: string; readonly sampleRate: number };
   readonly sweep: ReturnType<typeof sweepToJson>;
+  /** Absent in journals written before the plan was recorded. */
+  readonly plan?: JournalPlan;
   readonly createdAt: string;
-  readonly captures: CaptureEntry[];
-  readonly done: string[];
+  captures: CaptureEntry[];
+  done: string[];
 }
 
 const JOURNAL = "journal.json";
@@ -154,6 +211,9 @@ export async function runMeasurementSession(
   plan: MeasurementPlan,
   options: SessionOptions,
 ): Promise<SessionResult> {
+  const label = (field: SessionField): string =>
+    options.labels?.[field] ??
+      (field === "model" || field === "serial" ? `device.${field}` : field);
   const sweep = synchronizedSweep(plan.sweep);
   const fs = device.sampleRate;
   if (sweep.sampleRate !== fs) {
@@ -162,7 +222,16 @@ export async function runMeasurementSession(
       { file: undefined, field: "sampleRate", value: sweep.sampleRate },
     );
   }
-  const drivers = plan.drivers ?? device.outputs.map((o) => o.id);
+  const drivers = [...(plan.drivers ?? device.outputs.map((o) => o.id))];
+  const twice = drivers.find((d, i) => drivers.indexOf(d) !== i);
+  if (twice !== undefined) {
+    throw new InputError(
+      `Cannot measure as ${
+        label("drivers")
+      } must name each driver once: "${twice}" appears twice in ${drivers.join(",")}`,
+      { file: undefined, field: "drivers", value: drivers },
+    );
+  }
   for (const d of drivers) {
     if (!device.outputs.some((o) => o.id === d)) {
       throw new InputError(
@@ -186,6 +255,13 @@ export async function runMeasurementSession(
     }
     return { id, role: input.role };
   });
+  const micTwice = micIds.find((m, i) => micIds.indexOf(m) !== i);
+  if (micTwice !== undefined) {
+    throw new InputError(
+      `Cannot measure as ${label("mics")} must name each mic once: "${micTwice}" appears twice`,
+      { file: undefined, field: "mics", value: micIds },
+    );
+  }
   if (plan.positions.length === 0) {
     throw new InputError("Cannot measure as no position was given", {
       file: undefined,
@@ -193,22 +269,73 @@ export async function runMeasurementSession(
       value: [],
     });
   }
+  // One spelling per direction (azimuth and yaw in (−180, 180]), so 360° is the same place as 0°.
+  const positions = plan.positions.map(normalizePosition);
+  const positionKeys = positions.map((p) => stepKey("", p));
+  positionKeys.forEach((key, i) => {
+    const first = positionKeys.indexOf(key);
+    if (first !== i) {
+      throw new InputError(
+        `Cannot measure as ${label("positions")} must be distinct: position ${i + 1} (${
+          describePosition(positions[i]!)
+        }) repeats position ${first + 1}`,
+        { file: undefined, field: "positions", value: plan.positions[i] },
+      );
+    }
+  });
   const loopback = device.inputs.find((i) => i.role === "loopback");
-  const irLengthSamples = Math.round((plan.irLengthSeconds ?? 0.5) * fs);
-  if (!(irLengthSamples >= 64)) {
+  const irLengthSeconds = plan.irLengthSeconds ?? 0.5;
+  const irLengthSamples = Math.round(irLengthSeconds * fs);
+  if (!(irLengthSamples >= 64) || !(irLengthSeconds <= MAX_IR_LENGTH_SECONDS)) {
     throw new RangeError(
-      `Cannot measure as irLengthSeconds must be >= ${
+      `Cannot measure as ${label("irLengthSeconds")} must be in [${
         64 / fs
-      } s: current value is ${plan.irLengthSeconds}`,
+      }, ${MAX_IR_LENGTH_SECONDS}] s: current value is ${plan.irLengthSeconds}`,
     );
   }
+  // The recording runs on for the IR length + 0.25 s after the sweep, so the IR always fits in it.
   const tailSamples = irLengthSamples + Math.round(0.25 * fs);
   const maxRetries = plan.maxRetries ?? 2;
+  const harmonicCount = plan.harmonicCount ?? 5;
+  const keepHarmonics = plan.keepHarmonics ?? false;
+  const keepRecordings = plan.keepRecordings ?? false;
+  const journalPlan: JournalPlan = {
+    drivers,
+    mics: micIds,
+    positions,
+    irLengthSamples,
+    harmonicCount,
+    keepHarmonics,
+    keepRecordings,
+  };
   const out = options.out;
   const partial = `${out}.partial`;
   const now = options.now ?? (() => new Date());
 
   const outExists = await exists(out);
+  let partialExists = await exists(partial);
+  // A run stopped after writing the set but before removing <out>.partial leaves a journal whose
+  // captures are all in the set: it is stale, and removing it loses nothing.
+  if (partialExists && outExists) {
+    const stale = await staleJournal(partial, out);
+    if (stale !== undefined) {
+      await Deno.remove(partial, { recursive: true });
+      partialExists = false;
+      options.onNotice?.(
+        `removed "${partial}": its ${stale.captures} captures are all in "${out}" already (a run was stopped after writing the set)`,
+      );
+      if (options.resume) {
+        return {
+          manifest: stale.manifest,
+          measured: 0,
+          resumed: stale.captures,
+          warnings: [],
+          alreadyComplete: true,
+        };
+      }
+    }
+  }
+
   if (outExists && !options.force && !options.append) {
     throw new InputError(
       `Cannot measure into "${out}" as it already exists: pass --force to replace it or --append to add to it`,
@@ -226,49 +353,36 @@ export async function runMeasurementSession(
       value: out,
     });
   }
+  if (partialExists && !options.resume && !options.force) {
+    throw new InputError(
+      `Cannot measure into "${out}" as an interrupted session is kept in "${partial}": pass --resume to finish it or --force to start over`,
+      { file: partial, field: "out", value: partial },
+    );
+  }
+  if (options.append) {
+    await checkAppendable(out, device, sweep, journalPlan, label);
+  }
 
   // Journal: start fresh or resume.
-  let journal: Journal;
-  const partialExists = await exists(partial);
-  if (partialExists && !options.resume) {
-    if (!options.force) {
-      throw new InputError(
-        `Cannot measure into "${out}" as an interrupted session is kept in "${partial}": pass --resume to finish it or --force to start over`,
-        { file: partial, field: "out", value: partial },
-      );
-    }
-    await Deno.remove(partial, { recursive: true });
-  }
   const fresh: Journal = {
     format: "spatialcal.session-journal",
     version: 1,
     device: { model: device.model, serial: device.serial, sampleRate: fs },
     sweep: sweepToJson(sweep),
+    plan: journalPlan,
     createdAt: now().toISOString(),
     captures: [],
     done: [],
   };
+  const warnings: string[] = [];
+  let journal: Journal;
   if (options.resume && partialExists) {
     journal = await readJournal(partial);
-    const mismatch = (what: string, a: unknown, b: unknown) => {
-      throw new InputError(
-        `Cannot resume "${partial}" as its ${what} (${
-          JSON.stringify(a)
-        }) differs from this session's (${JSON.stringify(b)})`,
-        { file: join(partial, JOURNAL), field: what, value: b },
-      );
-    };
-    if (journal.device.serial !== device.serial) {
-      mismatch("device serial", journal.device.serial, device.serial);
-    }
-    if (journal.device.model !== device.model) {
-      mismatch("device model", journal.device.model, device.model);
-    }
-    if (journal.device.sampleRate !== fs) mismatch("sample rate", journal.device.sampleRate, fs);
-    if (JSON.stringify(journal.sweep) !== JSON.stringify(fresh.sweep)) {
-      mismatch("sweep", journal.sweep, fresh.sweep);
-    }
+    checkResumable(partial, journal, fresh, label);
+    const dropped = await dropUnreadable(partial, journal, fs, warnings);
+    if (dropped > 0) await saveJournal(partial, journal);
   } else {
+    if (partialExists) await Deno.remove(partial, { recursive: true });
     journal = fresh;
     try {
       for (const sub of ["ir", "harmonics", "recordings"]) {
@@ -276,6 +390,7 @@ export async function runMeasurementSession(
       }
       await saveJournal(partial, journal);
     } catch (error) {
+      await Deno.remove(partial, { recursive: true }).catch(() => {});
       throw new InputError(
         `Cannot measure into "${out}" as its folder "${dirname(out) || "."}" cannot be written: ${
           (error as Error).message
@@ -287,18 +402,17 @@ export async function runMeasurementSession(
   const done = new Set(journal.done);
   const resumed = journal.captures.length;
 
-  const warnings: string[] = [];
   if (!loopback) {
     warnings.push(
       `${device.name} has no loopback input: latency is not removed, IR sample 0 is the sweep's first sample`,
     );
   }
-  const total = plan.positions.length * drivers.length * mics.length;
+  const total = positions.length * drivers.length * mics.length;
   let finished = journal.captures.length;
   let measured = 0;
   const inputs = [...micIds, ...(loopback ? [loopback.id] : [])];
   try {
-    for (const position of plan.positions) {
+    for (const position of positions) {
       const pending = drivers.filter((d) => !done.has(stepKey(d, position)));
       if (pending.length === 0) continue;
       await device.moveTo(position);
@@ -309,11 +423,11 @@ export async function runMeasurementSession(
           loopbackChannel: loopback ? micIds.length : undefined,
           irLengthSamples,
           tailSamples,
-          harmonicCount: plan.harmonicCount ?? 5,
+          harmonicCount,
           maxRetries,
           warnings,
-          keepHarmonics: plan.keepHarmonics ?? false,
-          keepRecordings: plan.keepRecordings ?? false,
+          keepHarmonics,
+          keepRecordings,
         });
         for (const [path, signal] of irs) {
           await writeFileAtomically(join(partial, path), encodeWav(signal));
@@ -460,6 +574,251 @@ async function measureDriver(
     });
     return { captures, irs };
   }
+}
+
+/** `az 30°, el 0°, 2 m` (+ `, yaw 5°` when the head is turned). */
+function describePosition(p: MicPosition): string {
+  return `az ${p.azimuthDeg}°, el ${p.elevationDeg}°, ${p.distanceMeters} m${
+    p.headYawDeg ? `, yaw ${p.headYawDeg}°` : ""
+  }`;
+}
+
+/** A list of positions in a few words: each one when few, else the count and the azimuth span. */
+function describePositions(list: readonly MicPosition[]): string {
+  if (list.length <= 3) return list.map(describePosition).join("; ");
+  const az = list.map((p) => p.azimuthDeg);
+  return `${list.length} positions (az ${Math.min(...az)}°…${Math.max(...az)}°)`;
+}
+
+/** The identity of a capture in a set: driver, mic and position (angles normalized). */
+function captureKey(driver: string, mic: string, position: MicPosition): string {
+  return JSON.stringify([mic, stepKey(driver, normalizePosition(position))]);
+}
+
+/** Numbers equal to 1e-9 relative (values read back from JSON are exact; this is slack for sums). */
+function same(a: unknown, b: unknown): boolean {
+  if (typeof a === "number" && typeof b === "number") {
+    return a === b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+  }
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const SWEEP_FIELDS = [
+  ["method", "sweep.method", ""],
+  ["startHz", "sweep.startHz", " Hz"],
+  ["endHz", "sweep.endHz", " Hz"],
+  ["durationSeconds", "sweep.durationSeconds", " s"],
+  ["levelDbfs", "sweep.levelDbfs", " dBFS"],
+] as const;
+
+/**
+ * Is the journal in `partial` stale, i.e. are all its (one or more) captures in the set at `out`
+ * already, for the same unit? Returns the set's manifest and the count, or undefined (also when
+ * either cannot be read: then it is not ours to remove).
+ */
+async function staleJournal(
+  partial: string,
+  out: string,
+): Promise<{ manifest: MeasurementSetManifest; captures: number } | undefined> {
+  let journal: Journal, manifest: MeasurementSetManifest;
+  try {
+    journal = await readJournal(partial);
+    manifest = (await readMeasurementSet(out)).manifest;
+  } catch {
+    return undefined;
+  }
+  if (
+    journal.captures.length === 0 || manifest.device.model !== journal.device.model ||
+    manifest.device.serial !== journal.device.serial ||
+    manifest.sampleRate !== journal.device.sampleRate
+  ) {
+    return undefined;
+  }
+  const inSet = new Set(manifest.captures.map((c) => `${c.ir}\n${c.driver}\n${c.mic}`));
+  return journal.captures.every((c) => inSet.has(`${c.ir}\n${c.driver}\n${c.mic}`))
+    ? { manifest, captures: journal.captures.length }
+    : undefined;
+}
+
+/**
+ * Refuse, before anything is measured, an append the set would refuse at the end: `out` is not
+ * a measurement set, another unit, sample rate or sweep, or a capture the set already has.
+ */
+async function checkAppendable(
+  out: string,
+  device: AudioDevice,
+  sweep: Sweep,
+  plan: JournalPlan,
+  label: (field: SessionField) => string,
+): Promise<void> {
+  let manifest: MeasurementSetManifest;
+  try {
+    manifest = (await readMeasurementSet(out)).manifest;
+  } catch (error) {
+    throw new InputError(
+      `Cannot append to "${out}" as it is not a measurement set folder: ${
+        (error as Error).message
+      }`,
+      { file: out, field: "out", value: out, cause: error },
+    );
+  }
+  const file = join(out, "manifest.json");
+  const differs = (field: SessionField, ours: unknown, theirs: unknown, unit = ""): never => {
+    throw new InputError(
+      `Cannot append to measurement set "${out}" as ${label(field)} differs: the set has ${
+        JSON.stringify(ours)
+      }${unit}, this run has ${JSON.stringify(theirs)}${unit}`,
+      { file, field, value: theirs },
+    );
+  };
+  if (manifest.device.model !== device.model) differs("model", manifest.device.model, device.model);
+  if (manifest.device.serial !== device.serial) {
+    differs("serial", manifest.device.serial, device.serial);
+  }
+  if (manifest.sampleRate !== device.sampleRate) {
+    differs("sampleRate", manifest.sampleRate, device.sampleRate, " Hz");
+  }
+  if (manifest.sweep !== undefined) {
+    for (const [key, field, unit] of SWEEP_FIELDS) {
+      if (!same(manifest.sweep[key], sweep[key])) {
+        differs(field, manifest.sweep[key], sweep[key], unit);
+      }
+    }
+  }
+  const have = new Set(manifest.captures.map((c) => captureKey(c.driver, c.mic, c.position)));
+  const files = new Set(referencedFiles(manifest).map((f) => f.path));
+  const clashes: string[] = [];
+  for (const position of plan.positions) {
+    for (const driver of plan.drivers) {
+      for (const mic of plan.mics) {
+        const ir = irFileName(driver, mic, position);
+        const paths = [
+          ir,
+          ...(plan.keepHarmonics ? [ir.replace(/^ir\//, "harmonics/")] : []),
+          ...(plan.keepRecordings ? [ir.replace(/^ir\//, "recordings/")] : []),
+        ];
+        if (have.has(captureKey(driver, mic, position)) || paths.some((p) => files.has(p))) {
+          clashes.push(`${driver} × ${mic} at ${describePosition(position)} (${ir})`);
+        }
+      }
+    }
+  }
+  if (clashes.length > 0) {
+    throw new InputError(
+      `Cannot append to measurement set "${out}" as it already has ${clashes.length} of the captures this run would measure (driver × mic × position must be new), e.g. ${
+        clashes[0]
+      }: choose other ${label("positions")}, ${label("drivers")} or ${label("mics")}`,
+      { file, field: "captures", value: clashes },
+    );
+  }
+}
+
+/** Refuse to resume a journal whose unit, sweep or plan differs from this session's, naming what. */
+function checkResumable(
+  partial: string,
+  journal: Journal,
+  fresh: Journal,
+  label: (field: SessionField) => string,
+): void {
+  const file = join(partial, JOURNAL);
+  const differs = (field: SessionField, theirs: string, ours: string): never => {
+    throw new InputError(
+      `Cannot resume "${partial}" as ${
+        label(field)
+      } differs: the interrupted session measured ${theirs}, this run asks ${ours}. Run it with the options it was started with, or without --resume and with --force to start over`,
+      { file, field, value: ours },
+    );
+  };
+  const show = (v: unknown, unit = "") => `${JSON.stringify(v)}${unit}`;
+  const list = (ids: readonly string[]) => ids.join(", ");
+  if (journal.device.model !== fresh.device.model) {
+    differs("model", show(journal.device.model), show(fresh.device.model));
+  }
+  if (journal.device.serial !== fresh.device.serial) {
+    differs("serial", show(journal.device.serial), show(fresh.device.serial));
+  }
+  if (journal.device.sampleRate !== fresh.device.sampleRate) {
+    differs(
+      "sampleRate",
+      show(journal.device.sampleRate, " Hz"),
+      show(fresh.device.sampleRate, " Hz"),
+    );
+  }
+  // The requested duration may differ when it gives the same synchronized sweep.
+  const { requestedDurationSeconds: _a, ...a } = journal.sweep as unknown as Record<
+    string,
+    unknown
+  >;
+  const { requestedDurationSeconds: _b, ...b } = fresh.sweep as unknown as Record<string, unknown>;
+  for (const [key, field, unit] of SWEEP_FIELDS) {
+    if (!same(a[key], b[key])) differs(field, show(a[key], unit), show(b[key], unit));
+  }
+  if (!same(a, b)) differs("sweep", show(journal.sweep), show(fresh.sweep));
+  const old = journal.plan, now = fresh.plan!;
+  if (old === undefined) return; // a journal from before plans were recorded: the checks above
+  if (!same([...old.mics].sort(), [...now.mics].sort())) {
+    differs("mics", list(old.mics), list(now.mics));
+  }
+  if (!same([...old.drivers].sort(), [...now.drivers].sort())) {
+    differs("drivers", list(old.drivers), list(now.drivers));
+  }
+  const keys = (ps: readonly MicPosition[]) => ps.map((p) => stepKey("", p)).sort();
+  if (!same(keys(old.positions), keys(now.positions))) {
+    differs("positions", describePositions(old.positions), describePositions(now.positions));
+  }
+  if (old.irLengthSamples !== now.irLengthSamples) {
+    const s = (n: number) => `${n / journal.device.sampleRate} s`;
+    differs("irLengthSeconds", s(old.irLengthSamples), s(now.irLengthSamples));
+  }
+  if (old.harmonicCount !== now.harmonicCount) {
+    differs("harmonicCount", show(old.harmonicCount), show(now.harmonicCount));
+  }
+  if (old.keepHarmonics !== now.keepHarmonics) {
+    differs("keepHarmonics", show(old.keepHarmonics), show(now.keepHarmonics));
+  }
+  if (old.keepRecordings !== now.keepRecordings) {
+    differs("keepRecordings", show(old.keepRecordings), show(now.keepRecordings));
+  }
+}
+
+/**
+ * Check every file of the journal's finished captures before measuring: a driver step (all mics
+ * of one driver at one position) with a file that is missing, unreadable or at another sample
+ * rate is dropped from the journal with a warning, so it is measured again. Returns how many
+ * captures were dropped.
+ */
+async function dropUnreadable(
+  partial: string,
+  journal: Journal,
+  sampleRate: number,
+  warnings: string[],
+): Promise<number> {
+  const bad = new Map<string, string>(); // step key → reason
+  for (const capture of journal.captures) {
+    const key = stepKey(capture.driver, capture.position);
+    if (bad.has(key)) continue;
+    for (const file of [capture.ir, capture.harmonics, capture.recording]) {
+      if (file === undefined) continue;
+      const path = join(partial, file);
+      try {
+        const wav = decodeWav(await Deno.readFile(path), { name: path });
+        if (wav.sampleRate !== sampleRate) {
+          throw new Error(`its sample rate is ${wav.sampleRate} Hz, not ${sampleRate} Hz`);
+        }
+      } catch (error) {
+        bad.set(key, `"${path}" cannot be used (${(error as Error).message})`);
+        break;
+      }
+    }
+  }
+  if (bad.size === 0) return 0;
+  const before = journal.captures.length;
+  journal.captures = journal.captures.filter((c) => !bad.has(stepKey(c.driver, c.position)));
+  journal.done = journal.done.filter((key) => !bad.has(key));
+  for (const reason of bad.values()) {
+    warnings.push(`${reason}: its driver's captures at that position are measured again`);
+  }
+  return before - journal.captures.length;
 }
 
 async function exists(path: string): Promise<boolean> {
