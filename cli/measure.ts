@@ -5,7 +5,12 @@
  * @module
  */
 import type { AudioDevice, MicPosition } from "../measure/audio_device.ts";
-import { runMeasurementSession, SessionInterruptedError } from "../measure/session.ts";
+import {
+  MAX_IR_LENGTH_SECONDS,
+  runMeasurementSession,
+  type SessionField,
+  SessionInterruptedError,
+} from "../measure/session.ts";
 import { MIC_KINDS, type MicKind } from "../sim/sim_device.ts";
 import { LIVING_ROOM, type RoomSpec } from "../sim/room.ts";
 import {
@@ -19,7 +24,11 @@ import {
   UsageError,
 } from "./_common.ts";
 import { parseArc, parseOffset } from "./_positions.ts";
-import { offsetPosition } from "../measure/positions.ts";
+import {
+  MIN_HEAD_DISTANCE_METERS,
+  normalizeAngleDeg,
+  offsetPosition,
+} from "../measure/positions.ts";
 import { openDevice } from "./_devices.ts";
 
 const HELP = `
@@ -37,33 +46,70 @@ Device
   --room R                 sim room: anechoic (default) | living-room |
                            LxWxH:absorption[:maxOrder] (metres; device 1 m high, 1/3 into the room)
   --noise-level-dbfs DB    sim input noise RMS (default -90)
-  --rig FILE               webaudio: rig file (channel map, levels)
-  --turntable-cmd CMD      webaudio: command run per position, {azimuth} replaced
-  --drivers a,b,...        measure only these drivers (default all)
+  --rig FILE               webaudio only: rig file (channel map, levels)
+  --turntable-cmd CMD      webaudio only: command run per position, {azimuth} replaced
+  --drivers a,b,...        measure only these drivers, each named once (default all)
+  (--room and --noise-level-dbfs are for sim devices only; a flag the device would ignore is
+  refused)
 
 Positions (device frame: azimuth counter-clockwise from the front, +90 = device's left)
-  --azimuth DEG            one position (default 0)
+  --azimuth DEG            one position (default 0); azimuths are kept in (-180, 180],
+                           so 360 is 0 and -180 is 180
   --elevation DEG          (default 0)
   --distance M             (default 2)
   --arc START:STOP:STEP    an azimuth arc instead, e.g. -180:180:5 (72 points)
   --head-offset-cm X,Y     move the head by X cm (away from the device) and Y cm (to the
-                           device's left); the head keeps looking the same way
+                           device's left), each within ±200; the head keeps looking the same
+                           way and must stay >= 8.75 cm (a head radius) from the device, on
+                           the same side of it
   --head-yaw-deg DEG       turn the head (counter-clockwise, 0 = facing the device)
+                           (both head flags need a head: --mic binaural or both)
 
 Sweep
   --start-hz HZ (20)  --end-hz HZ (20000)  --duration-seconds S (1)
-  --sample-rate HZ (48000)  --level-dbfs DB (-12)  --ir-length-seconds S (0.5)
+  --sample-rate HZ (48000)  --level-dbfs DB (-12)
+  --ir-length-seconds S    IR length kept per capture, in [64 samples, 10] s (default 0.5);
+                           each recording runs on S + 0.25 s after the sweep, so the IR fits
   --keep-harmonics         also write each capture's harmonic IRs (orders 2..5) in harmonics/
   --keep-recordings        also write each capture's raw recording in recordings/
 
 Output
   --out DIR                the measurement set folder (required)
   --force                  replace an existing set
-  --append                 add these captures to the existing set of the same unit
-  --resume                 finish an interrupted session (kept in DIR.partial); without
-                           one, says so on stderr and measures everything
+  --append                 add these captures to the existing set of the same unit: checked
+                           before measuring, the set must have the same model, serial, sample
+                           rate and sweep, and none of these captures (driver × mic × position)
+  --resume                 finish an interrupted session (kept in DIR.partial) with the options
+                           it was started with (a different one is refused, naming it). Its
+                           finished IRs are checked first: one that is unreadable is dropped
+                           with a warning and measured again. Without DIR.partial, says so on
+                           stderr and measures everything; if DIR already holds all of its
+                           captures (a run stopped after writing the set), DIR.partial is
+                           removed with a note and the set is reported complete
+  (a DIR.partial whose captures are all in DIR already is stale: it is removed with a note on
+  stderr before any run)
   --json                   print the manifest summary as JSON on stdout
 `;
+
+/** How the session's messages name its parts: by the flags that set them. */
+const FLAG_LABELS: Readonly<Record<SessionField, string>> = {
+  model: "--device (model)",
+  serial: "--serial",
+  sampleRate: "--sample-rate",
+  "sweep.method": "the sweep method",
+  "sweep.startHz": "--start-hz",
+  "sweep.endHz": "--end-hz",
+  "sweep.durationSeconds": "--duration-seconds (actual sweep duration)",
+  "sweep.levelDbfs": "--level-dbfs",
+  sweep: "the sweep",
+  drivers: "--drivers",
+  mics: "--mic (mic inputs)",
+  positions: "positions (--azimuth/--arc/--elevation/--distance/--head-*)",
+  irLengthSeconds: "--ir-length-seconds",
+  harmonicCount: "the harmonic count",
+  keepHarmonics: "--keep-harmonics",
+  keepRecordings: "--keep-recordings",
+};
 
 await runCommand(HELP, async (args) => {
   const v = parseFlags("measure", args, {
@@ -110,7 +156,22 @@ await runCommand(HELP, async (args) => {
       `Cannot use --mic as it must be one of ${MIC_KINDS.join(", ")}: current value is "${mic}"`,
     );
   }
-  const positions = positionsFrom(v);
+  const positions = positionsFrom(v, mic);
+  const irLengthSeconds = numberFlag(v, "ir-length-seconds", 0.5);
+  if (!(irLengthSeconds > 0 && irLengthSeconds <= MAX_IR_LENGTH_SECONDS)) {
+    throw new UsageError(
+      `Cannot use --ir-length-seconds as it must be > 0 and <= ${MAX_IR_LENGTH_SECONDS} s: current value is ${irLengthSeconds}`,
+    );
+  }
+  refuseIgnoredFlags(v, deviceSpec);
+  const driversFlag = stringFlag(v, "drivers");
+  const driverIds = driversFlag?.split(",").map((s) => s.trim());
+  const twice = driverIds?.find((d, i) => driverIds.indexOf(d) !== i);
+  if (twice !== undefined) {
+    throw new UsageError(
+      `Cannot use --drivers as it must name each driver once: current value is "${driversFlag}" ("${twice}" twice)`,
+    );
+  }
   const device: AudioDevice = await openDevice(deviceSpec, {
     serial,
     sampleRate,
@@ -120,7 +181,6 @@ await runCommand(HELP, async (args) => {
     rig: stringFlag(v, "rig"),
     turntableCmd: stringFlag(v, "turntable-cmd"),
   });
-  const driversFlag = stringFlag(v, "drivers");
   const force = booleanFlag(v, "force"), append = booleanFlag(v, "append");
   const resume = booleanFlag(v, "resume");
   try {
@@ -143,17 +203,30 @@ await runCommand(HELP, async (args) => {
         levelDbfs: numberFlag(v, "level-dbfs", -12),
       },
       positions,
-      irLengthSeconds: numberFlag(v, "ir-length-seconds", 0.5),
+      irLengthSeconds,
       keepHarmonics: booleanFlag(v, "keep-harmonics"),
       keepRecordings: booleanFlag(v, "keep-recordings"),
-      ...(driversFlag ? { drivers: driversFlag.split(",").map((s) => s.trim()) } : {}),
+      ...(driverIds ? { drivers: driverIds } : {}),
     }, {
       out,
       force,
       append,
       resume,
+      labels: FLAG_LABELS,
+      onNotice: (message) => console.error(`measure: ${message}`),
       onProgress: progressReporter(`measure ${device.name}`),
     });
+    if (result.alreadyComplete) {
+      const n = result.manifest.captures.length;
+      if (booleanFlag(v, "json")) {
+        console.log(JSON.stringify({ out, complete: true, captures: n, measured: 0 }, null, 2));
+      } else {
+        console.log(
+          `${out} is complete: the interrupted session had finished (${result.resumed} captures; the set has ${n}); nothing measured`,
+        );
+      }
+      return 0;
+    }
     const seconds = (performance.now() - started) / 1000;
     const captures = result.manifest.captures;
     const snrs = captures.map((c) => c.snrDb ?? Infinity);
@@ -193,17 +266,51 @@ await runCommand(HELP, async (args) => {
   }
 });
 
-function positionsFrom(v: Record<string, unknown>): MicPosition[] {
+/** Refuse flags the chosen device or mic would silently ignore. */
+function refuseIgnoredFlags(v: Parameters<typeof numberFlag>[0], deviceSpec: string): void {
+  const backend = deviceSpec.split(":")[0];
+  const only: Record<string, string> = {
+    rig: "webaudio",
+    "turntable-cmd": "webaudio",
+    room: "sim",
+    "noise-level-dbfs": "sim",
+  };
+  for (const [flag, needs] of Object.entries(only)) {
+    if (
+      v[flag] !== undefined && (backend === "sim" || backend === "webaudio") && backend !== needs
+    ) {
+      throw new UsageError(
+        `Cannot use --${flag} with --device ${deviceSpec} as it applies to ${needs} devices only: current value is "${
+          v[flag]
+        }"`,
+      );
+    }
+  }
+}
+
+function positionsFrom(v: Record<string, unknown>, mic: string): MicPosition[] {
   const values = v as Parameters<typeof numberFlag>[0];
+  for (const flag of ["head-yaw-deg", "head-offset-cm"]) {
+    if (mic === "reference" && values[flag] !== undefined) {
+      throw new UsageError(
+        `Cannot use --${flag} with --mic reference as the reference mic has no head to move or turn (use --mic binaural or both): current value is "${
+          values[flag]
+        }"`,
+      );
+    }
+  }
   const distanceMeters = numberFlag(values, "distance", 2);
   const elevationDeg = numberFlag(values, "elevation", 0);
-  const yaw = numberFlag(values, "head-yaw-deg", 0);
+  const yaw = normalizeAngleDeg(numberFlag(values, "head-yaw-deg", 0));
   const arc = stringFlag(values, "arc");
   if (arc !== undefined && values.azimuth !== undefined) {
     throw new UsageError("Cannot use --arc with --azimuth: give one position or an arc");
   }
-  const azimuths = arc !== undefined ? parseArc(arc) : [numberFlag(values, "azimuth", 0)];
+  const azimuths = arc !== undefined
+    ? parseArc(arc)
+    : [normalizeAngleDeg(numberFlag(values, "azimuth", 0))];
   const offset = stringFlag(values, "head-offset-cm");
+  const [x, y] = offset === undefined ? [0, 0] : parseOffset(offset);
   return azimuths.map((azimuthDeg) => {
     const p: MicPosition = {
       azimuthDeg,
@@ -212,8 +319,17 @@ function positionsFrom(v: Record<string, unknown>): MicPosition[] {
       ...(yaw === 0 ? {} : { headYawDeg: yaw }),
     };
     if (offset === undefined) return p;
-    const [x, y] = parseOffset(offset);
-    return offsetPosition(p, x, y);
+    try {
+      return offsetPosition(p, x, y);
+    } catch (error) {
+      const message = (error as Error).message;
+      const detail = /the moved head would be .*$/.exec(message)?.[0] ?? message;
+      throw new UsageError(
+        `Cannot use --head-offset-cm as the head must stay at least ${
+          MIN_HEAD_DISTANCE_METERS * 100
+        } cm (a head radius) from the device and on the same side of it: current value is "${offset}" (at azimuth ${azimuthDeg}°, ${distanceMeters} m: ${detail})`,
+      );
+    }
   });
 }
 

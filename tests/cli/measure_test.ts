@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli } from "./_run.ts";
 import { readMeasurementSet } from "../../io/manifest.ts";
+import { runMeasurementSession, SessionInterruptedError } from "../../measure/session.ts";
+import { createSimDevice, type MicKind } from "../../sim/sim_device.ts";
+import type { AudioDevice, MicPosition, PlayRecordRequest } from "../../measure/audio_device.ts";
 
 const quick = ["--duration-seconds", "0.3", "--ir-length-seconds", "0.05"];
 
@@ -154,6 +157,228 @@ Deno.test("measure CLI --resume without <out>.partial says so on stderr and meas
     const broken = await runCli("measure.ts", [...args, "--resume", "--force", ...quick]);
     assert.doesNotMatch(broken.stderr, /nothing to resume/);
     assert.match(broken.stderr, /Cannot resume/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const fast = ["--duration-seconds", "0.2", "--ir-length-seconds", "0.05"];
+
+async function gone(path: string): Promise<boolean> {
+  return await Deno.lstat(path).then(() => false, () => true);
+}
+
+Deno.test("measure CLI --append refuses another unit, sample rate, sweep or a capture the set has before measuring, leaving no .partial", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spatialcal-measure-" });
+  try {
+    const out = join(dir, "u1");
+    const unit = ["--device", "sim:studio5", "--serial", "SN1"];
+    let r = await runCli("measure.ts", [...unit, "--drivers", "tweeter", "--out", out, ...fast]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await runCli("measure.ts", [
+      ...unit,
+      ...["--drivers", "tweeter", "--mic", "reference", "--arc", "-180:180:90"],
+      ...["--out", out, "--append", ...fast],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const before = await Deno.readTextFile(join(out, "manifest.json"));
+    const refuse = async (args: string[], pattern: RegExp, target = out) => {
+      const r = await runCli("measure.ts", [...args, "--out", target, "--append", ...fast]);
+      assert.equal(r.code, 2, `${args.join(" ")}: exit ${r.code}\n${r.stderr}`);
+      assert.match(r.stderr, pattern);
+      assert.doesNotMatch(r.stderr, /measure sim:/, "nothing measured");
+      assert.ok(await gone(`${target}.partial`), `${args.join(" ")}: no .partial`);
+    };
+    const ref = ["--mic", "reference", "--azimuth", "45"];
+    await refuse(
+      ["--device", "sim:studio5", "--serial", "OTHER", ...ref],
+      /as --serial differs: the set has "SN1", this run has "OTHER"/,
+    );
+    await refuse(
+      ["--device", "sim:soundbar2", "--serial", "SN1", ...ref],
+      /as --device \(model\) differs: the set has "studio5", this run has "soundbar2"/,
+    );
+    await refuse(
+      [...unit, ...ref, "--sample-rate", "44100"],
+      /as --sample-rate differs: the set has 48000 Hz, this run has 44100 Hz/,
+    );
+    await refuse(
+      [...unit, ...ref, "--level-dbfs", "-20"],
+      /as --level-dbfs differs: the set has -12 dBFS, this run has -20 dBFS/,
+    );
+    await refuse(
+      [...unit, ...ref, "--end-hz", "18000"],
+      /as --end-hz differs: the set has 20000 Hz, this run has 18000 Hz/,
+    );
+    for (const azimuth of ["0", "360", "-180"]) {
+      await refuse(
+        [...unit, "--drivers", "tweeter", "--mic", "reference", "--azimuth", azimuth],
+        /already has 1 of the captures this run would measure \(driver × mic × position must be new\), e.g. tweeter × ref at az (0|180)°, el 0°, 2 m/,
+      );
+    }
+    const file = join(dir, "sweep.wav");
+    await Deno.writeTextFile(file, "RIFF");
+    await refuse(
+      [...unit],
+      /Cannot append to ".*sweep\.wav" as it is not a measurement set folder/,
+      file,
+    );
+    assert.equal(await Deno.readTextFile(join(out, "manifest.json")), before, "set unchanged");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("measure CLI refuses flags it would ignore or cannot honour, before measuring (exit 2, nothing written)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spatialcal-measure-" });
+  try {
+    const out = join(dir, "x");
+    const unit = ["--device", "sim:studio5", "--serial", "S", "--out", out];
+    const expect = async (args: string[], message: string) => {
+      const r = await runCli("measure.ts", [...unit, ...fast, ...args]);
+      assert.equal(r.code, 2, `${args.join(" ")}: exit ${r.code}\n${r.stderr}`);
+      assert.equal(r.stderr.trim(), `error: ${message}`);
+    };
+    await expect(
+      ["--drivers", "tweeter,tweeter"],
+      'Cannot use --drivers as it must name each driver once: current value is "tweeter,tweeter" ("tweeter" twice)',
+    );
+    await expect(
+      ["--head-offset-cm", "-200,0"],
+      'Cannot use --head-offset-cm as the head must stay at least 8.75 cm (a head radius) from the device and on the same side of it: current value is "-200,0" (at azimuth 0°, 2 m: the moved head would be 0.0 cm from the device)',
+    );
+    await expect(
+      ["--ir-length-seconds", "1000"],
+      "Cannot use --ir-length-seconds as it must be > 0 and <= 10 s: current value is 1000",
+    );
+    await expect(
+      ["--turntable-cmd", "echo {azimuth}"],
+      'Cannot use --turntable-cmd with --device sim:studio5 as it applies to webaudio devices only: current value is "echo {azimuth}"',
+    );
+    await expect(
+      ["--rig", "rig.json"],
+      'Cannot use --rig with --device sim:studio5 as it applies to webaudio devices only: current value is "rig.json"',
+    );
+    for (const [flag, value] of [["--head-yaw-deg", "10"], ["--head-offset-cm", "0,5"]]) {
+      await expect(
+        ["--mic", "reference", flag!, value!],
+        `Cannot use ${flag} with --mic reference as the reference mic has no head to move or turn (use --mic binaural or both): current value is "${value}"`,
+      );
+    }
+    await expect(
+      ["--arc", "0:720:90"],
+      'Cannot use --arc as its points must be distinct directions (at most one full turn): current value is "0:720:90", which gives azimuth 0° twice',
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing written");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Interrupt a sim session (as the CLI would run it) on its n-th sweep, leaving `<out>.partial`. */
+async function interruptedSession(
+  out: string,
+  mics: MicKind,
+  positions: MicPosition[],
+  failOnCall: number,
+): Promise<void> {
+  const sim = createSimDevice({ model: "studio5", serial: "SN1", mics, sampleRate: 48000 });
+  let calls = 0;
+  const device: AudioDevice = Object.assign(Object.create(sim) as AudioDevice, {
+    playRecord: (request: PlayRecordRequest) =>
+      ++calls === failOnCall
+        ? Promise.reject(new Error("audio server went away"))
+        : sim.playRecord(request),
+  });
+  await assert.rejects(
+    runMeasurementSession(device, {
+      sweep: { startHz: 20, endHz: 20000, durationSeconds: 0.2, sampleRate: 48000, levelDbfs: -12 },
+      positions,
+      drivers: ["tweeter"],
+      irLengthSeconds: 0.05,
+    }, { out }),
+    SessionInterruptedError,
+  );
+  await sim.close();
+}
+
+Deno.test("measure CLI --resume refuses other options up front, finishes with the same ones, and a stale .partial is reported complete", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spatialcal-measure-" });
+  try {
+    const out = join(dir, "r3");
+    const arc = [-90, 0, 90, 180].map((azimuthDeg) => ({
+      azimuthDeg,
+      elevationDeg: 0,
+      distanceMeters: 2,
+    }));
+    await interruptedSession(out, "both", arc, 3);
+    const unit = ["--device", "sim:studio5", "--serial", "SN1", "--drivers", "tweeter"];
+    const args = [...unit, "--mic", "both", "--arc", "-180:180:90", "--out", out, "--resume"];
+    let r = await runCli("measure.ts", [
+      ...unit,
+      ...["--mic", "reference", "--azimuth", "0", "--out", out, "--resume", ...fast],
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /Cannot resume ".*r3\.partial" as --mic \(mic inputs\) differs: the interrupted session measured ear-left, ear-right, ref, this run asks ref\. Run it with the options it was started with/,
+    );
+    r = await runCli("measure.ts", [
+      ...args.slice(0, -3),
+      "--arc",
+      "0:0:1",
+      "--out",
+      out,
+      "--resume",
+      ...fast,
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /as positions \(--azimuth\/--arc\/--elevation\/--distance\/--head-\*\) differs: the interrupted session measured 4 positions \(az -90°…180°\), this run asks az 0°, el 0°, 2 m\./,
+    );
+    r = await runCli("measure.ts", [
+      ...args,
+      "--duration-seconds",
+      "0.6",
+      "--ir-length-seconds",
+      "0.05",
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /as --duration-seconds \(actual sweep duration\) differs/);
+    // Keep the journal as it is now, to recreate below the state a kill -9 between writing the
+    // set and removing <out>.partial leaves.
+    const journal = await Deno.readTextFile(join(`${out}.partial`, "journal.json"));
+    r = await runCli("measure.ts", [...args, "--json", ...fast]);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout);
+    assert.deepEqual([summary.captures, summary.resumed, summary.measured], [12, 6, 6]);
+    assert.ok(await gone(`${out}.partial`));
+
+    await Deno.mkdir(`${out}.partial`);
+    await Deno.writeTextFile(join(`${out}.partial`, "journal.json"), journal);
+    r = await runCli("measure.ts", [...args, ...fast]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /r3 is complete: the interrupted session had finished \(6 captures; the set has 12\); nothing measured/,
+    );
+    assert.match(
+      r.stderr,
+      /^measure: removed ".*r3\.partial": its 6 captures are all in ".*r3" already/m,
+    );
+    assert.ok(await gone(`${out}.partial`));
+    // The same stale state no longer blocks --append either.
+    await Deno.mkdir(`${out}.partial`);
+    await Deno.writeTextFile(join(`${out}.partial`, "journal.json"), journal);
+    r = await runCli("measure.ts", [
+      ...unit,
+      ...["--mic", "reference", "--azimuth", "45", "--out", out, "--append", "--json", ...fast],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).captures, 13);
+    assert.match(r.stderr, /measure: removed/);
+    assert.ok(await gone(`${out}.partial`));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
