@@ -12,7 +12,9 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { InputError } from "../io/errors.ts";
+import { checkFolderWritable } from "../io/atomic.ts";
 import { AudioUnavailableError } from "../measure/_probe.ts";
 import { LevelCheckError } from "../measure/webaudio_device.ts";
 
@@ -186,4 +188,189 @@ export async function pathExists(path: string): Promise<boolean> {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
   }
+}
+
+/** A path given on the command line, with the flag that gave it (`"--out"`). */
+export interface FlagPath {
+  /** The flag as the user typed it, e.g. `"--out"` or `"--out (its .json)"`. */
+  readonly flag: string;
+  /** The path as given. */
+  readonly path: string;
+}
+
+/**
+ * The absolute path with every link resolved as far as the path exists
+ * (`node:path` `resolve`, then `Deno.realPath` of the longest existing
+ * prefix), so that two spellings of one file compare equal.
+ */
+export async function canonicalPath(path: string): Promise<string> {
+  let head = resolve(path);
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return join(await Deno.realPath(head), ...tail);
+    } catch {
+      const parent = dirname(head);
+      if (parent === head) return resolve(path);
+      tail.unshift(head.slice(parent.length).replace(/^[/\\]+/, ""));
+      head = parent;
+    }
+  }
+}
+
+/** Whether `inner` lies strictly inside the folder `outer` (both canonical). */
+function isInside(inner: string, outer: string): boolean {
+  const rel = relative(outer, inner);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+}
+
+/**
+ * Refuse outputs that would overwrite or destroy an input or each other,
+ * before any work: an output that is an input, lies inside an input folder
+ * or contains an input (a folder replaced with --force that holds it), and
+ * two outputs at the same path or one inside the other. Paths are compared
+ * after {@linkcode canonicalPath}.
+ *
+ * @throws {UsageError} naming both flags and paths.
+ */
+export async function checkPaths(
+  paths: { inputs?: readonly FlagPath[]; outputs: readonly FlagPath[] },
+): Promise<void> {
+  const canon = async (p: FlagPath) => ({ ...p, real: await canonicalPath(p.path) });
+  const inputs = await Promise.all((paths.inputs ?? []).map(canon));
+  const outputs = await Promise.all(paths.outputs.map(canon));
+  for (const o of outputs) {
+    for (const i of inputs) {
+      const what = o.real === i.real
+        ? `it is the ${i.flag} input "${i.path}"`
+        : isInside(o.real, i.real)
+        ? `it lies inside the ${i.flag} input "${i.path}"`
+        : isInside(i.real, o.real)
+        ? `it contains the ${i.flag} input "${i.path}"`
+        : undefined;
+      if (what !== undefined) {
+        throw new UsageError(
+          `Cannot write ${o.flag} "${o.path}" as ${what}: an output never replaces or changes an input; choose another path`,
+        );
+      }
+    }
+  }
+  for (let a = 0; a < outputs.length; a++) {
+    for (let b = a + 1; b < outputs.length; b++) {
+      const x = outputs[a]!;
+      const y = outputs[b]!;
+      if (x.real === y.real) {
+        throw new UsageError(
+          `Cannot write ${x.flag} and ${y.flag} to the same path "${y.path}": choose two paths`,
+        );
+      }
+      const [inner, outer] = isInside(y.real, x.real)
+        ? [y, x]
+        : isInside(x.real, y.real)
+        ? [x, y]
+        : [undefined, undefined];
+      if (inner && outer) {
+        throw new UsageError(
+          `Cannot write ${inner.flag} "${inner.path}" as it lies inside the ${outer.flag} output "${outer.path}": choose another path`,
+        );
+      }
+    }
+  }
+}
+
+/** Options of {@linkcode checkOutputWritable}. */
+export interface OutputCheckOptions {
+  /** `--force` was given: an existing output of the same kind may be replaced. */
+  readonly force: boolean;
+  /**
+   * What the command writes: a `"file"` (its folder must exist) or a
+   * `"folder"` (missing parent folders are created). Default `"file"`.
+   */
+  readonly kind?: "file" | "folder";
+  /** An existing output this accepts may be replaced without --force (a JUnit report). */
+  readonly replaceable?: (path: string) => Promise<boolean>;
+}
+
+/**
+ * Preflight an output path at the start of a command, before any measuring or
+ * long computation: the target is absent (or, with force, of the same kind:
+ * a file never replaces a folder nor a folder a file), its folder exists and
+ * is a folder (for a `"folder"` output, its nearest existing ancestor), and a
+ * file can be created there (probed with an empty hidden file, see
+ * `checkFolderWritable` in `io/atomic.ts`).
+ *
+ * @param flag The flag as typed (`"--out"`), named in the messages.
+ * @param path The output path.
+ * @param options `force`, `kind` and `replaceable`.
+ * @throws {InputError} (field = the flag) naming the flag, the path and the rule broken.
+ */
+export async function checkOutputWritable(
+  flag: string,
+  path: string,
+  options: OutputCheckOptions,
+): Promise<void> {
+  const kind = options.kind ?? "file";
+  const fail = (why: string): never => {
+    throw new InputError(`Cannot write ${flag} "${path}" as ${why}`, {
+      file: path,
+      field: flag,
+      value: path,
+    });
+  };
+  const present = await statKind(path);
+  if (present !== undefined) {
+    if (present !== kind) {
+      fail(
+        `it is a ${present}, which a ${kind} cannot replace (even with --force): remove it or choose another path`,
+      );
+    }
+    if (!options.force && !(await options.replaceable?.(path))) {
+      fail("it already exists: use --force to replace it");
+    }
+  }
+  let folder = dirname(resolve(path));
+  for (;;) {
+    const k = await statKind(folder);
+    if (k === "folder") break;
+    if (k === "file") fail(`"${folder}" is a file, not a folder`);
+    if (kind === "file") fail(`its folder "${dirname(path)}" does not exist`);
+    const parent = dirname(folder);
+    if (parent === folder) fail(`no folder of its path exists`);
+    folder = parent;
+  }
+  try {
+    await checkFolderWritable(folder, path);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    // The probe names the file it tried; the message names the output and the probe's reason.
+    const reason = error.message.replace(/^Cannot write ".*?" as /s, "");
+    throw new InputError(`Cannot write ${flag} "${path}" as ${reason}`, {
+      file: path,
+      field: flag,
+      value: path,
+      cause: error,
+    });
+  }
+}
+
+/** `"file"` / `"folder"` (links followed) or `undefined` when nothing is there. */
+async function statKind(path: string): Promise<"file" | "folder" | undefined> {
+  try {
+    return (await Deno.stat(path)).isDirectory ? "folder" : "file";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      // A dangling link is still something a write would replace.
+      return await Deno.lstat(path).then(() => "file" as const, () => undefined);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The SQLite file a `--db` URL names (`sqlite:<path>` or a plain path), or
+ * `undefined` for a PostgreSQL URL: an input that outputs must not replace.
+ */
+export function sqlitePathOf(url: string | undefined): string | undefined {
+  if (url === undefined || url === "" || /^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return undefined;
+  return url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
 }

@@ -4,15 +4,17 @@
  *
  * @module
  */
-import { readWav, writeWav } from "../io/wav.ts";
+import { encodeWav, readWav } from "../io/wav.ts";
+import { type FileToWrite, writeFilesAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
 import { sweepFromJson } from "../measure/sweep_file.ts";
 import { deconvolve } from "../measure/deconvolve.ts";
 import {
   booleanFlag,
+  checkOutputWritable,
+  checkPaths,
   numberFlag,
   parseFlags,
-  pathExists,
   runCommand,
   stringFlag,
   UsageError,
@@ -37,8 +39,9 @@ float32. Prints peak-to-noise ratio, THD and latency per channel.
   --fft-precision P         float64 (default, exact) or float32 (PFFFT SIMD, ~3x faster,
                             round-off floor ~-130 dB)
   --harmonics-out FILE      also write the harmonic IRs (channel-major: for each recorded
-                            channel, orders 2..N)
-  --force                   overwrite existing output files
+                            channel, orders 2..N; needs --harmonics >= 2). Written together
+                            with --out: both files or neither
+  --force                   replace existing output files (never a folder)
   --json                    machine-readable results on stdout
 `;
 
@@ -59,15 +62,20 @@ await runCommand(HELP, async (args) => {
   const recordingPath = stringFlag(v, "recording", true);
   const out = stringFlag(v, "out", true);
   const harmonicsOut = stringFlag(v, "harmonics-out");
-  if (!booleanFlag(v, "force")) {
-    for (const path of [out, harmonicsOut]) {
-      if (path !== undefined && await pathExists(path)) {
-        throw new UsageError(
-          `Cannot write "${path}" as it already exists: pass --force to overwrite`,
-        );
-      }
-    }
+  const harmonicCount = numberFlag(v, "harmonics", 5);
+  if (harmonicsOut !== undefined && !(harmonicCount >= 2)) {
+    throw new UsageError(
+      `Cannot use --harmonics-out as it needs --harmonics >= 2 (the harmonic IRs are orders 2..N): current value of --harmonics is ${harmonicCount}`,
+    );
   }
+  const force = booleanFlag(v, "force");
+  const outputs = [{ flag: "--out", path: out }];
+  if (harmonicsOut !== undefined) outputs.push({ flag: "--harmonics-out", path: harmonicsOut });
+  await checkPaths({
+    inputs: [{ flag: "--sweep", path: sweepPath }, { flag: "--recording", path: recordingPath }],
+    outputs,
+  });
+  for (const o of outputs) await checkOutputWritable(o.flag, o.path, { force });
   let json: unknown;
   try {
     json = JSON.parse(await Deno.readTextFile(sweepPath));
@@ -99,7 +107,6 @@ await runCommand(HELP, async (args) => {
     );
   }
   const irSeconds = numberFlag(v, "ir-length-seconds");
-  const harmonicCount = numberFlag(v, "harmonics", 5);
   const result = deconvolve(sweep, recording, {
     ...(loopback === undefined ? {} : { loopbackChannel: loopback - 1 }),
     ...(irSeconds === undefined
@@ -110,13 +117,18 @@ await runCommand(HELP, async (args) => {
       ? {}
       : { fftPrecision: stringFlag(v, "fft-precision") as "float64" }),
   });
-  await writeWav(out, result.ir);
+  // The IR and the harmonics are encoded first and written together: both or neither.
+  const files: FileToWrite[] = [{ path: out, bytes: encodeWav(result.ir) }];
   if (harmonicsOut !== undefined) {
-    await writeWav(harmonicsOut, {
-      sampleRate: sweep.sampleRate,
-      channels: result.harmonics.flatMap((h) => h.channels),
+    files.push({
+      path: harmonicsOut,
+      bytes: encodeWav({
+        sampleRate: sweep.sampleRate,
+        channels: result.harmonics.flatMap((h) => h.channels),
+      }),
     });
   }
+  await writeFilesAtomically(files);
   const channels = result.quality.map((q, c) => ({
     channel: c + 1,
     loopback: loopback === c + 1,

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { join, sep as SEP } from "node:path";
 import { measureStudyUnit } from "../calibrate/study.ts";
 import { fitBundle, type FitOptions } from "../calibrate/fit.ts";
 import { writeBundle } from "../calibrate/bundle.ts";
@@ -13,9 +14,10 @@ import { evaluateBundle, type Evaluation, formatSummary } from "../calibrate/eva
 import type { MeasurementSet } from "../io/manifest.ts";
 import {
   booleanFlag,
+  canonicalPath,
+  checkOutputWritable,
   numberFlag,
   parseFlags,
-  pathExists,
   progressReporter,
   runCommand,
   stringFlag,
@@ -38,7 +40,7 @@ Options
   --room R             living-room (default) | anechoic
   --arc-step-deg DEG   reference arc step in degrees, dividing 90 (default 5: 72 points;
                        the whole demo takes about 30 s here, 10 halves that)
-  --force              replace --out
+  --force              replace an existing --out folder (never a file)
   --json               print the numbers as JSON on stdout
 `;
 
@@ -66,8 +68,23 @@ await runCommand(HELP, async (args) => {
   }
   const outFlag = stringFlag(v, "out");
   const force = booleanFlag(v, "force");
-  if (outFlag && !force && await pathExists(outFlag)) {
-    throw new UsageError(`Cannot use --out "${outFlag}" as it already exists: pass --force`);
+  if (outFlag !== undefined) {
+    // --force removes the old folder, so it must hold neither the working folder nor the project.
+    const real = await canonicalPath(outFlag);
+    for (
+      const [what, path] of [
+        ["the working folder", Deno.cwd()],
+        ["the project folder", fileURLToPath(new URL("..", import.meta.url))],
+      ] as const
+    ) {
+      const held = await canonicalPath(path);
+      if (held === real || held.startsWith(real.endsWith(SEP) ? real : real + SEP)) {
+        throw new UsageError(
+          `Cannot use --out "${outFlag}" as it holds ${what} "${held}": choose a folder of its own`,
+        );
+      }
+    }
+    await checkOutputWritable("--out", outFlag, { force, kind: "folder" });
   }
   const root = outFlag ?? await Deno.makeTempDir({ prefix: "spatialcal-demo-" });
   if (outFlag && force) await Deno.remove(outFlag, { recursive: true }).catch(() => {});

@@ -5,15 +5,15 @@
  * @module
  */
 import { readMeasurementSet } from "../io/manifest.ts";
-import { InputError } from "../io/errors.ts";
 import { fitBundle, type FitOptions } from "../calibrate/fit.ts";
 import { writeBundle } from "../calibrate/bundle.ts";
 import { formatSummary } from "../calibrate/evaluate.ts";
 import {
   booleanFlag,
+  checkOutputWritable,
+  checkPaths,
   numberFlag,
   parseFlags,
-  pathExists,
   runCommand,
   stringFlag,
   UsageError,
@@ -47,7 +47,7 @@ Options
                             design at the first binaural position (default) or over all
   --gate-ms auto|none|MS    gate the responses to the direct sound (default auto: 2.5 ms
                             in a reverberant set)
-  --force                   replace an existing bundle
+  --force                   replace an existing bundle folder (never a file, never the --in set)
   --json                    print bundle.json and warnings as JSON on stdout
 
 Exit codes: 0 written, 2 bad input (missing captures are named), 3 internal error.
@@ -70,13 +70,11 @@ await runCommand(HELP, async (args) => {
   const input = stringFlag(v, "in", true);
   const out = stringFlag(v, "out", true);
   const force = booleanFlag(v, "force");
-  if (!force && await pathExists(out)) {
-    throw new InputError(`Cannot write "${out}" as it already exists: pass --force to replace it`, {
-      file: out,
-      field: "out",
-      value: out,
-    });
-  }
+  await checkPaths({
+    inputs: [{ flag: "--in", path: input }],
+    outputs: [{ flag: "--out", path: out }],
+  });
+  await checkOutputWritable("--out", out, { force, kind: "folder" });
   const options: FitOptions = {
     taps: numberFlag(v, "taps", 2048),
     ...optional("latencySamples", numberFlag(v, "latency-samples")),

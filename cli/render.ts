@@ -9,7 +9,14 @@ import { renderBundle } from "../render/mod.ts";
 import { readWav, writeWav } from "../io/wav.ts";
 import { InputError } from "../io/errors.ts";
 import { peakAmplitude } from "../dsp/db.ts";
-import { booleanFlag, parseFlags, pathExists, runCommand, stringFlag } from "./_common.ts";
+import {
+  booleanFlag,
+  checkOutputWritable,
+  checkPaths,
+  parseFlags,
+  runCommand,
+  stringFlag,
+} from "./_common.ts";
 
 const HELP = `
 deno task render --bundle <bundle> --in <stereo.wav> --out <feeds.wav> [--force] [--json]
@@ -23,7 +30,7 @@ Options
   --bundle DIR   the filter bundle (required; its file hashes are checked)
   --in FILE      stereo WAV at the bundle's sample rate (required)
   --out FILE     the driver-feed WAV to write (required)
-  --force        replace an existing --out
+  --force        replace an existing --out file (never a folder, never an input)
   --json         print a summary as JSON on stdout
 `;
 
@@ -36,15 +43,14 @@ await runCommand(HELP, async (args) => {
     json: { type: "boolean" },
   });
   const out = stringFlag(v, "out", true);
-  if (!booleanFlag(v, "force") && await pathExists(out)) {
-    throw new InputError(`Cannot write "${out}" as it already exists: pass --force to replace it`, {
-      file: out,
-      field: "out",
-      value: out,
-    });
-  }
-  const { bundle, filters } = await readBundle(stringFlag(v, "bundle", true));
+  const bundleFolder = stringFlag(v, "bundle", true);
   const input = stringFlag(v, "in", true);
+  await checkPaths({
+    inputs: [{ flag: "--bundle", path: bundleFolder }, { flag: "--in", path: input }],
+    outputs: [{ flag: "--out", path: out }],
+  });
+  await checkOutputWritable("--out", out, { force: booleanFlag(v, "force") });
+  const { bundle, filters } = await readBundle(bundleFolder);
   const wav = await readWav(input);
   if (wav.channels.length !== 2 || wav.sampleRate !== bundle.sampleRate) {
     throw new InputError(

@@ -6,13 +6,14 @@
  */
 import { basename, dirname, join } from "node:path";
 import { sweepToJson, synchronizedSweep } from "../measure/synchronized_sweep.ts";
-import { writeFileAtomically } from "../io/atomic.ts";
+import { writeFilesAtomically } from "../io/atomic.ts";
 import { encodeWav } from "../io/wav.ts";
 import {
   booleanFlag,
+  checkOutputWritable,
+  checkPaths,
   numberFlag,
   parseFlags,
-  pathExists,
   runCommand,
   stringFlag,
   UsageError,
@@ -38,7 +39,7 @@ record a loopback channel too).
   --fade-in-seconds S      raised-cosine fade-in (default: first 1/3 octave)
   --fade-out-seconds S     raised-cosine fade-out (default: last 1/24 octave)
   --tail-seconds S         silence after the sweep, for latency and decay (default 1)
-  --force                  overwrite existing files
+  --force                  replace existing files (never a folder)
   --json                   print the parameters as JSON on stdout
 `;
 
@@ -63,6 +64,13 @@ await runCommand(HELP, async (args) => {
     );
   }
   const jsonPath = out.replace(/\.wav$/i, ".json");
+  const force = booleanFlag(v, "force");
+  // Both files are checked before anything is computed or written.
+  await checkPaths({
+    outputs: [{ flag: "--out", path: out }, { flag: "--out (its .json)", path: jsonPath }],
+  });
+  await checkOutputWritable("--out", out, { force });
+  await checkOutputWritable("--out (its .json)", jsonPath, { force });
   const tailSeconds = numberFlag(v, "tail-seconds", 1);
   if (tailSeconds < 0 || tailSeconds > 60) {
     throw new RangeError(
@@ -80,18 +88,6 @@ await runCommand(HELP, async (args) => {
     ...(fadeIn === undefined ? {} : { fadeInSeconds: fadeIn }),
     ...(fadeOut === undefined ? {} : { fadeOutSeconds: fadeOut }),
   });
-  if (!booleanFlag(v, "force")) {
-    for (const path of [out, jsonPath]) {
-      if (await pathExists(path)) {
-        throw new UsageError(
-          `Cannot write sweep as "${path}" already exists: pass --force to overwrite`,
-        );
-      }
-    }
-  }
-  if (!(await pathExists(dirname(out) || "."))) {
-    throw new UsageError(`Cannot write sweep as the folder "${dirname(out)}" does not exist`);
-  }
   const samples = new Float64Array(
     sweep.samples.length + Math.round(tailSeconds * sweep.sampleRate),
   );
@@ -103,11 +99,11 @@ await runCommand(HELP, async (args) => {
     tailSeconds,
     file: basename(out),
   };
-  await writeFileAtomically(out, encodeWav({ sampleRate: sweep.sampleRate, channels: [samples] }));
-  await writeFileAtomically(
-    jsonPath,
-    new TextEncoder().encode(JSON.stringify(parameters, null, 2) + "\n"),
-  );
+  // Both files or neither: a WAV without its parameters cannot be deconvolved.
+  await writeFilesAtomically([
+    { path: out, bytes: encodeWav({ sampleRate: sweep.sampleRate, channels: [samples] }) },
+    { path: jsonPath, bytes: new TextEncoder().encode(JSON.stringify(parameters, null, 2) + "\n") },
+  ]);
   if (booleanFlag(v, "json")) console.log(JSON.stringify(parameters, null, 2));
   console.error(
     `wrote ${out} (${

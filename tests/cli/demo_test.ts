@@ -20,7 +20,10 @@ Deno.test("deno task demo (anechoic, 30° arc for speed) measures, fits, evaluat
     }
     const again = await runCli("demo.ts", ["--out", out]);
     assert.equal(again.code, 2);
-    assert.match(again.stderr, /already exists: pass --force/);
+    assert.match(
+      again.stderr,
+      /Cannot write --out ".*demo" as it already exists: use --force to replace it/,
+    );
     const bad = await runCli("demo.ts", ["--arc-step-deg", "7"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--arc-step-deg as it must divide 90/);

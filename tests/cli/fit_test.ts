@@ -21,7 +21,10 @@ Deno.test("deno task fit writes a bundle, refuses to overwrite it without --forc
 
     const again = await runCli("fit.ts", ["--in", join(dir, "set"), "--out", out]);
     assert.equal(again.code, 2);
-    assert.match(again.stderr, /already exists: pass --force/);
+    assert.match(
+      again.stderr,
+      /Cannot write --out ".*bundle" as it already exists: use --force to replace it/,
+    );
 
     const json = await runCli("fit.ts", [
       "--in",

@@ -47,6 +47,9 @@ Deno.test("deno task render writes one feed per driver, input length + taps - 1 
       join(dir, "feeds.wav"),
     ]);
     assert.equal(exists.code, 2);
-    assert.match(exists.stderr, /already exists: pass --force/);
+    assert.match(
+      exists.stderr,
+      /Cannot write --out ".*feeds\.wav" as it already exists: use --force to replace it/,
+    );
   });
 });

@@ -135,7 +135,11 @@ Deno.test("sweep and deconvolve CLIs exit 2 with a clear message on bad input", 
       ["--out", join(dir, "x.wav"), "--duration-seconds", "abc"],
       /--duration-seconds.*"abc"/,
     );
-    await expect("sweep.ts", ["--out", join(dir, "sweep.wav")], /already exists: pass --force/);
+    await expect(
+      "sweep.ts",
+      ["--out", join(dir, "sweep.wav")],
+      /Cannot write --out ".*sweep\.wav" as it already exists: use --force to replace it/,
+    );
     await expect(
       "sweep.ts",
       ["--out", join(dir, "x.wav"), "--bogus", "1"],
