@@ -8,7 +8,7 @@
 import { writeFileAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
 import { join } from "node:path";
-import { computeLimits } from "../calibrate/golden.ts";
+import { computeLimits, MIN_GOLDEN_UNITS } from "../calibrate/golden.ts";
 import {
   limitsToJson,
   readUnitMeasurement,
@@ -23,6 +23,10 @@ import {
 } from "../calibrate/line_sim.ts";
 import {
   booleanFlag,
+  canonicalPath,
+  checkOutputWritable,
+  checkPaths,
+  type FlagPath,
   listFlag,
   numberFlag,
   parseFlags,
@@ -98,11 +102,58 @@ await runCommand(HELP, async (args) => {
     );
   }
   const out = stringFlag(v, "out", true);
-  if (!booleanFlag(v, "force") && await pathExists(out)) {
-    throw new InputError(`Cannot write limits "${out}" as the file exists (use --force)`, {
-      file: out,
-      field: "--out",
-      value: out,
+  const force = booleanFlag(v, "force");
+  // Every check that needs no measurement runs first: counts, duplicates, paths, numbers.
+  const serials = listFlag(v, "serial");
+  const setsOut = stringFlag(v, "sets-out");
+  if (device === undefined) {
+    for (const flag of ["serial", "sets-out"]) {
+      if (v[flag] !== undefined) {
+        throw new UsageError(
+          `golden: --${flag} goes with --device sim:MODEL, not --in (see --help)`,
+        );
+      }
+    }
+    if (sets.length < MIN_GOLDEN_UNITS) {
+      throw new UsageError(
+        `Cannot derive limits as --in must be given at least ${MIN_GOLDEN_UNITS} times (one golden set each): current count is ${sets.length}`,
+      );
+    }
+    const seen = new Map<string, string>();
+    for (const set of sets) {
+      const real = await canonicalPath(set);
+      const first = seen.get(real);
+      if (first !== undefined) {
+        throw new UsageError(
+          `Cannot derive limits as --in "${set}" is the same set as --in "${first}": each golden unit counts once`,
+        );
+      }
+      seen.set(real, set);
+    }
+  } else {
+    checkSerials(serials);
+  }
+  const outputs: FlagPath[] = [{ flag: "--out", path: out }];
+  if (setsOut !== undefined) {
+    for (const serial of serials) {
+      outputs.push({ flag: `--sets-out (${serial})`, path: join(setsOut, serial) });
+    }
+  }
+  await checkPaths({ inputs: sets.map((path) => ({ flag: "--in", path })), outputs });
+  await checkOutputWritable("--out", out, { force });
+  if (setsOut !== undefined) {
+    for (const serial of serials) {
+      const folder = join(setsOut, serial);
+      if (await pathExists(folder)) {
+        throw new InputError(
+          `Cannot save golden set "${folder}" as the folder exists (choose another --sets-out)`,
+          { file: folder, field: "--sets-out", value: setsOut },
+        );
+      }
+    }
+    await checkOutputWritable("--sets-out", join(setsOut, serials[0]!), {
+      force: false,
+      kind: "folder",
     });
   }
   const bandsPerOctave = numberFlag(v, "bands-per-octave", 3);
@@ -111,28 +162,41 @@ await runCommand(HELP, async (args) => {
       `Cannot use --bands-per-octave as it must be 3 or 6: current value is "${bandsPerOctave}"`,
     );
   }
+  const rules: Record<string, number> = {};
+  for (
+    const [flag, key, positive] of [
+      ["band-k", "bandK", true],
+      ["band-guard-db", "bandGuardDb", false],
+      ["sensitivity-k", "sensitivityK", true],
+      ["sensitivity-guard-db", "sensitivityGuardDb", false],
+    ] as const
+  ) {
+    const x = numberFlag(v, flag);
+    if (x === undefined) continue;
+    if (positive ? !(x > 0) : !(x >= 0)) {
+      throw new UsageError(
+        `Cannot use --${flag} as it must be ${positive ? "> 0" : ">= 0"}: current value is ${x}`,
+      );
+    }
+    rules[key] = x;
+  }
+  const minSigmaDb = numberFlag(v, "min-sigma-db", 0.1);
+  if (!(minSigmaDb >= 0.01 && minSigmaDb <= 3)) {
+    throw new UsageError(
+      `Cannot use --min-sigma-db as it must be between 0.01 and 3: current value is ${minSigmaDb}`,
+    );
+  }
+  const station = device === undefined ? undefined : stationFrom(v);
   const units: UnitMeasurement[] = [];
   if (device === undefined) {
     for (const s of sets) units.push(await readUnitMeasurement(s));
   } else {
-    units.push(...await measureGolden(v, device));
-  }
-  const rules: Record<string, number> = {};
-  for (
-    const [flag, key] of [
-      ["band-k", "bandK"],
-      ["band-guard-db", "bandGuardDb"],
-      ["sensitivity-k", "sensitivityK"],
-      ["sensitivity-guard-db", "sensitivityGuardDb"],
-    ] as const
-  ) {
-    const x = numberFlag(v, flag);
-    if (x !== undefined) rules[key] = x;
+    units.push(...await measureGolden(device, serials, setsOut, station!));
   }
   const limits = await computeLimits(units, {
     analysis: { bandsPerOctave },
     rules,
-    minSigmaDb: numberFlag(v, "min-sigma-db", 0.1),
+    minSigmaDb,
   });
   await writeFileAtomically(out, new TextEncoder().encode(limitsToJson(limits)));
   if (booleanFlag(v, "json")) {
@@ -158,32 +222,35 @@ await runCommand(HELP, async (args) => {
   return 0;
 });
 
-/** Measure the golden units given with --serial on the simulated line station. */
-async function measureGolden(
-  v: Parameters<typeof stringFlag>[0],
-  device: string,
-): Promise<UnitMeasurement[]> {
-  const m = /^sim:([A-Za-z0-9_-]+)$/.exec(device);
-  if (!m) {
+/** Refuse fewer than 3 serials, a repeated one, or one that is no plain folder name. */
+function checkSerials(serials: readonly string[]): void {
+  if (serials.length === 0) {
+    throw new UsageError("golden: --device needs --serial S (repeat; at least 3)");
+  }
+  if (serials.length < MIN_GOLDEN_UNITS) {
     throw new UsageError(
-      `Cannot use --device as it must be sim:MODEL: current value is "${device}"`,
+      `Cannot measure golden units as --serial must be given at least ${MIN_GOLDEN_UNITS} times (one per golden unit): current count is ${serials.length}`,
     );
   }
-  const serials = listFlag(v, "serial");
-  if (serials.length === 0) throw new UsageError("golden: --device needs --serial S (repeat)");
-  const setsOut = stringFlag(v, "sets-out");
-  if (setsOut !== undefined) {
-    for (const serial of serials) {
-      const folder = join(setsOut, serial);
-      if (await pathExists(folder)) {
-        throw new InputError(
-          `Cannot save golden set "${folder}" as the folder exists (choose another --sets-out)`,
-          { file: folder, field: "--sets-out", value: setsOut },
-        );
-      }
+  const seen = new Set<string>();
+  for (const serial of serials) {
+    if (serial.trim() === "" || /[/\\]/.test(serial) || serial === "." || serial === "..") {
+      throw new UsageError(
+        `Cannot use --serial as it must be a non-empty name without / or \\: current value is "${serial}"`,
+      );
     }
+    if (seen.has(serial)) {
+      throw new UsageError(
+        `Cannot measure golden units as --serial ${serial} is given twice: each golden unit counts once`,
+      );
+    }
+    seen.add(serial);
   }
-  const station: StationConfig = {
+}
+
+/** The station setup from --azimuth, --elevation, --distance, --duration-seconds, --level-dbfs. */
+function stationFrom(v: Parameters<typeof stringFlag>[0]): StationConfig {
+  return {
     ...DEFAULT_STATION,
     position: {
       azimuthDeg: numberFlag(v, "azimuth", DEFAULT_STATION.position.azimuthDeg),
@@ -193,6 +260,21 @@ async function measureGolden(
     durationSeconds: numberFlag(v, "duration-seconds", DEFAULT_STATION.durationSeconds),
     levelDbfs: numberFlag(v, "level-dbfs", DEFAULT_STATION.levelDbfs),
   };
+}
+
+/** Measure the golden units given with --serial on the simulated line station. */
+async function measureGolden(
+  device: string,
+  serials: readonly string[],
+  setsOut: string | undefined,
+  station: StationConfig,
+): Promise<UnitMeasurement[]> {
+  const m = /^sim:([A-Za-z0-9_-]+)$/.exec(device);
+  if (!m) {
+    throw new UsageError(
+      `Cannot use --device as it must be sim:MODEL: current value is "${device}"`,
+    );
+  }
   const units: UnitMeasurement[] = [];
   for (const serial of serials) {
     const { unit, captureSeconds } = await measureSimUnit({ model: m[1]!, serial, station });

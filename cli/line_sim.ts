@@ -10,10 +10,13 @@ import { DEFECT_TYPES, formatConfusion, runLine } from "../calibrate/line_sim.ts
 import { openRecords, type RecordStore } from "../calibrate/records.ts";
 import {
   booleanFlag,
+  checkOutputWritable,
+  checkPaths,
   numberFlag,
   parseFlags,
   progressReporter,
   runCommand,
+  sqlitePathOf,
   stringFlag,
   UsageError,
 } from "./_common.ts";
@@ -35,7 +38,8 @@ sweeps and the compute time per unit.
   --seed S             integer seed of defects, units and noise (required)
   --model NAME         device model from fixtures/devices (default studio5)
   --golden-units G     known-good units for the limits, >= 3 (default 30)
-  --limits-out FILE    also write the limits used
+  --limits-out FILE    also write the limits used (checked before the run)
+  --force              replace an existing --limits-out file
   --db URL             store every verdict (sqlite:<path> or postgres://…)
   --station ID         station id for the records (default line-sim)
   --batch ID           batch id for the records (default line-sim-<seed>)
@@ -54,19 +58,51 @@ await runCommand(HELP, async (args) => {
     station: { type: "string" },
     batch: { type: "string" },
     json: { type: "boolean" },
+    force: { type: "boolean" },
   });
   for (const required of ["units", "defect-rate", "seed"]) stringFlag(v, required, true);
+  // Every flag and path is checked before the golden units are measured.
   const units = numberFlag(v, "units", 0);
+  if (!Number.isInteger(units) || units < 1 || units > 1e6) {
+    throw new UsageError(
+      `Cannot use --units as it must be an integer between 1 and 1000000: current value is ${units}`,
+    );
+  }
   const defectRate = numberFlag(v, "defect-rate", 0);
+  if (!(defectRate >= 0 && defectRate <= 1)) {
+    throw new UsageError(
+      `Cannot use --defect-rate as it must be between 0 and 1: current value is ${defectRate}`,
+    );
+  }
   const seed = numberFlag(v, "seed", 0);
   if (!Number.isInteger(seed)) {
     throw new UsageError(`Cannot use --seed as it must be an integer: current value is "${seed}"`);
   }
   const model = stringFlag(v, "model") ?? "studio5";
   const goldenUnits = numberFlag(v, "golden-units", 30);
+  if (!Number.isInteger(goldenUnits) || goldenUnits < 3) {
+    throw new UsageError(
+      `Cannot use --golden-units as it must be an integer >= 3: current value is ${goldenUnits}`,
+    );
+  }
+  for (const flag of ["station", "batch", "model", "db"]) {
+    const value = stringFlag(v, flag);
+    if (value !== undefined && value.trim() === "") {
+      throw new UsageError(`Cannot use --${flag} as it must not be empty: current value is ""`);
+    }
+  }
   const station = stringFlag(v, "station") ?? "line-sim";
   const batch = stringFlag(v, "batch") ?? `line-sim-${seed}`;
   const dbUrl = stringFlag(v, "db");
+  const limitsOut = stringFlag(v, "limits-out");
+  if (limitsOut !== undefined) {
+    const dbPath = sqlitePathOf(dbUrl);
+    await checkPaths({
+      inputs: dbPath === undefined ? [] : [{ flag: "--db", path: dbPath }],
+      outputs: [{ flag: "--limits-out", path: limitsOut }],
+    });
+    await checkOutputWritable("--limits-out", limitsOut, { force: booleanFlag(v, "force") });
+  }
   let db: RecordStore | undefined;
   if (dbUrl) db = await openRecords(dbUrl);
   const progress = progressReporter("line-sim");
@@ -95,8 +131,7 @@ await runCommand(HELP, async (args) => {
         }
       },
     });
-    const limitsOut = stringFlag(v, "limits-out");
-    if (limitsOut) {
+    if (limitsOut !== undefined) {
       await writeFileAtomically(limitsOut, new TextEncoder().encode(limitsToJson(limits)));
     }
     if (booleanFlag(v, "json")) {

@@ -29,19 +29,37 @@ Deno.test("deno task golden writes limits from golden sets and prints Cpk per ch
 
   const again = await run([...sets.flatMap((s) => ["--in", s]), "--out", out]);
   equal(again.code, 2);
-  ok(again.stderr.includes(`Cannot write limits "${out}" as the file exists (use --force)`));
+  ok(
+    again.stderr.includes(
+      `Cannot write --out "${out}" as it already exists: use --force to replace it`,
+    ),
+    again.stderr,
+  );
 
-  const missing = await run(["--in", join(dir, "nope"), "--out", join(dir, "x.json")]);
+  const missing = await run([
+    "--in",
+    join(dir, "nope"),
+    "--in",
+    sets[0]!,
+    "--in",
+    sets[1]!,
+    "--out",
+    join(dir, "x.json"),
+  ]);
   equal(missing.code, 2);
   ok(missing.stderr.includes("as the folder does not exist"), missing.stderr);
 
   const few = await run(["--in", sets[0]!, "--in", sets[1]!, "--out", join(dir, "y.json")]);
   equal(few.code, 2);
-  ok(few.stderr.includes("at least 3 golden units are needed: current value is 2"), few.stderr);
+  ok(
+    few.stderr.includes(
+      "Cannot derive limits as --in must be given at least 3 times (one golden set each): current count is 2",
+    ),
+    few.stderr,
+  );
 
   const bad = await run([
-    "--in",
-    sets[0]!,
+    ...sets.slice(0, 3).flatMap((s) => ["--in", s]),
     "--out",
     join(dir, "z.json"),
     "--bands-per-octave",

@@ -55,7 +55,12 @@ Deno.test("deno task line-sim rejects bad flags with exit 2", async () => {
   ok(missing.stderr.includes("Missing required flag --defect-rate"), missing.stderr);
   const rate = await run(["--units", "4", "--defect-rate", "2", "--seed", "1"]);
   equal(rate.code, 2);
-  ok(rate.stderr.includes("defectRate must be between 0 and 1: current value is 2"), rate.stderr);
+  ok(
+    rate.stderr.includes(
+      "Cannot use --defect-rate as it must be between 0 and 1: current value is 2",
+    ),
+    rate.stderr,
+  );
   const unknown = await run(["--units", "4", "--defect-rate", "0", "--seed", "1", "--bogus"]);
   equal(unknown.code, 2);
 });
