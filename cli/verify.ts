@@ -21,7 +21,7 @@ import {
   MULTIPLE_SWEEP_METHOD,
   stationForLimits,
 } from "../calibrate/line_sim.ts";
-import { openRecords } from "../calibrate/records.ts";
+import { openRecords, type RecordStore } from "../calibrate/records.ts";
 import {
   checkBundlePrediction,
   invalidToJunit,
@@ -32,9 +32,13 @@ import { readBundle } from "../calibrate/bundle.ts";
 import type { SimDefects } from "../sim/sim_device.ts";
 import {
   booleanFlag,
+  checkOutputWritable,
+  checkPaths,
+  type FlagPath,
   numberFlag,
   parseFlags,
   runCommand,
+  sqlitePathOf,
   stringFlag,
   UsageError,
 } from "./_common.ts";
@@ -53,6 +57,13 @@ Exit codes: 0 pass, 1 fail, 2 invalid input or a measurement that cannot be
 judged (too noisy, clipped, silent, another model or sample rate, a driver
 missing, a corrupt limits file): retest; nothing is recorded for it.
 
+Order: flags, output paths and the record database are checked before
+anything is measured; once judged, the --junit report is written, then the
+verdict is recorded, then printed. If anything fails after the report was
+written (the database refuses the record, say), the report is rewritten as
+invalid (retest) and the exit code is 2 or 3: the line never acts on a
+verdict that was not recorded.
+
   --in SET             measurement set folder (reference-mic captures)
   --device sim:MODEL   measure first: simulated unit in an anechoic test box,
                        all drivers in one multiple-sweep pass (Majdak 2007)
@@ -69,9 +80,11 @@ missing, a corrupt limits file): retest; nothing is recorded for it.
                        (default sqlite:spatialcal-records.db)
   --no-record          do not store the verdict
   --json               print the full verdict as JSON on stdout
-  --junit FILE         also write a JUnit XML report
+  --junit FILE         also write a JUnit XML report; an existing JUnit report there is
+                       replaced (the line rewrites one file per unit), any other file
+                       only with --force
   --out SET            with --device: save the measurement as a set
-  --force              with --out: replace an existing set
+  --force              replace an existing --out set or a non-JUnit --junit file
   --sim-defects JSON   with --device: defects of the simulated unit, e.g.
                        '{"drivers":{"woofer":{"dead":true}}}' or '{"wiring":[1,0,2,3,4]}'
   --sim-noise-dbfs DB  with --device: input noise level (default -90)
@@ -107,10 +120,61 @@ await runCommand(HELP, async (args) => {
   const station = stringFlag(v, "station") ?? hostname();
   const junit = stringFlag(v, "junit");
   const serialFlag = stringFlag(v, "serial");
+  const out = stringFlag(v, "out");
+  const bundle = stringFlag(v, "bundle");
+  const force = booleanFlag(v, "force");
+  const record = !booleanFlag(v, "no-record");
+  const dbUrl = stringFlag(v, "db") ?? "sqlite:spatialcal-records.db";
+  // Cheap checks first: nothing is measured or read before the flags and paths are sound.
+  let model: string | undefined;
+  let defects: SimDefects | undefined;
+  if (device !== undefined) {
+    const m = /^sim:([A-Za-z0-9_-]+)$/.exec(device);
+    if (!m) {
+      throw new UsageError(
+        `Cannot use --device as it must be sim:MODEL: current value is "${device}"`,
+      );
+    }
+    model = m[1]!;
+    if (serialFlag === undefined) throw new UsageError("verify: --device needs --serial S");
+    const defectsText = stringFlag(v, "sim-defects");
+    if (defectsText !== undefined) {
+      try {
+        defects = JSON.parse(defectsText) as SimDefects;
+      } catch {
+        throw new UsageError(
+          `Cannot use --sim-defects as it must be JSON: current value is ${defectsText}`,
+        );
+      }
+    }
+  } else if (out !== undefined) {
+    throw new UsageError(
+      "verify: --out saves a measurement, so it goes with --device (see --help)",
+    );
+  }
+  const noise = numberFlag(v, "sim-noise-dbfs");
+  const level = numberFlag(v, "sim-level-dbfs");
+  const maxDeviationDb = numberFlag(v, "max-ctc-deviation-db", 3);
+  const inputs: FlagPath[] = [{ flag: "--limits", path: limitsPath }];
+  if (inPath !== undefined) inputs.push({ flag: "--in", path: inPath });
+  if (bundle !== undefined) inputs.push({ flag: "--bundle", path: bundle });
+  const dbPath = record ? sqlitePathOf(dbUrl) : undefined;
+  if (dbPath !== undefined) inputs.push({ flag: "--db", path: dbPath });
+  const outputs: FlagPath[] = [];
+  if (out !== undefined) outputs.push({ flag: "--out", path: out });
+  if (junit !== undefined) outputs.push({ flag: "--junit", path: junit });
+  await checkPaths({ inputs, outputs });
+  if (out !== undefined) await checkOutputWritable("--out", out, { force, kind: "folder" });
+  if (junit !== undefined) {
+    await checkOutputWritable("--junit", junit, { force, replaceable: isJunitReport });
+  }
   const started = performance.now();
   const timestamp = new Date().toISOString();
   let serialForReport = serialFlag ?? inPath ?? "unknown";
+  let db: RecordStore | undefined;
   try {
+    // Opened before measuring so that a bad --db fails in milliseconds, not after the capture.
+    if (record) db = await openRecords(dbUrl);
     const limits: Limits = await readLimits(limitsPath);
     let unit: UnitMeasurement;
     if (inPath !== undefined) {
@@ -123,32 +187,12 @@ await runCommand(HELP, async (args) => {
         );
       }
     } else {
-      const m = /^sim:([A-Za-z0-9_-]+)$/.exec(device!);
-      if (!m) {
-        throw new UsageError(
-          `Cannot use --device as it must be sim:MODEL: current value is "${device}"`,
-        );
-      }
-      if (serialFlag === undefined) throw new UsageError("verify: --device needs --serial S");
-      let defects: SimDefects | undefined;
-      const defectsText = stringFlag(v, "sim-defects");
-      if (defectsText !== undefined) {
-        try {
-          defects = JSON.parse(defectsText) as SimDefects;
-        } catch {
-          throw new UsageError(
-            `Cannot use --sim-defects as it must be JSON: current value is ${defectsText}`,
-          );
-        }
-      }
-      const noise = numberFlag(v, "sim-noise-dbfs");
-      const level = numberFlag(v, "sim-level-dbfs");
       // Measure as the golden units were measured (the limits carry the station setup).
       const station = stationForLimits(limits);
       const station0 = level === undefined ? station : { ...station, levelDbfs: level };
       const captured = await measureSimUnit({
-        model: m[1]!,
-        serial: serialFlag,
+        model: model!,
+        serial: serialFlag!,
         station: station0,
         ...(defects ? { defects } : {}),
         ...(noise === undefined ? {} : { noiseLevelDbfs: noise }),
@@ -159,7 +203,6 @@ await runCommand(HELP, async (args) => {
           captured.captureSeconds.toFixed(2)
         } s (sequential sweeps: ${captured.sequentialSeconds.toFixed(2)} s)`,
       );
-      const out = stringFlag(v, "out");
       if (out !== undefined) {
         await writeUnitMeasurement(out, unit, {
           position: station0.position,
@@ -171,7 +214,7 @@ await runCommand(HELP, async (args) => {
             levelDbfs: station0.levelDbfs,
           },
           rig: { backend: "sim", description: "line station: anechoic test box, reference mic" },
-          force: booleanFlag(v, "force"),
+          force,
         });
         unit = await readUnitMeasurement(out);
       }
@@ -179,13 +222,12 @@ await runCommand(HELP, async (args) => {
     const measured = verifyUnit(unit, limits, { limitsFile: limitsPath });
     let verdict = measured;
     let bundleSha256: string | null = null;
-    const bundle = stringFlag(v, "bundle");
     if (bundle !== undefined) {
       // readBundle refuses a bundle whose files do not match their hashes (exit 2).
       const loaded = await readBundle(bundle);
       const ctc = checkBundlePrediction(loaded.bundle, unit, {
         bundleFile: bundle,
-        maxDeviationDb: numberFlag(v, "max-ctc-deviation-db", 3),
+        maxDeviationDb,
       });
       verdict = {
         ...measured,
@@ -194,32 +236,28 @@ await runCommand(HELP, async (args) => {
       };
       bundleSha256 = await sha256Hex(await Deno.readFile(join(bundle, "bundle.json")));
     }
-    if (!booleanFlag(v, "no-record")) {
-      const db = await openRecords(stringFlag(v, "db") ?? "sqlite:spatialcal-records.db");
-      try {
-        await db.insert({
-          serial: verdict.serial,
-          station,
-          batch: stringFlag(v, "batch") ?? null,
-          createdAt: timestamp,
-          model: verdict.model,
-          passed: verdict.passed,
-          limitsSha256: verdict.limitsSha256,
-          bundleSha256,
-          setSha256: unit.source?.sha256 ?? null,
-          metrics: verdict.metrics,
-          violations: verdict.violations,
-        });
-      } finally {
-        await db.close();
-      }
-    }
     const timeSeconds = (performance.now() - started) / 1000;
+    // The report first, the record last: see "Order" in --help.
     if (junit !== undefined) {
       await writeFileAtomically(
         junit,
         new TextEncoder().encode(verdictToJunit(verdict, { station, timestamp, timeSeconds })),
       );
+    }
+    if (db !== undefined) {
+      await db.insert({
+        serial: verdict.serial,
+        station,
+        batch: stringFlag(v, "batch") ?? null,
+        createdAt: timestamp,
+        model: verdict.model,
+        passed: verdict.passed,
+        limitsSha256: verdict.limitsSha256,
+        bundleSha256,
+        setSha256: unit.source?.sha256 ?? null,
+        metrics: verdict.metrics,
+        violations: verdict.violations,
+      });
     }
     if (booleanFlag(v, "json")) {
       console.log(
@@ -239,14 +277,27 @@ await runCommand(HELP, async (args) => {
         2,
       ));
     }
-    if (junit !== undefined && error instanceof InputError) {
+    if (junit !== undefined) {
+      // Any failure, ours or the input's, leaves an invalid (retest) report, never a stale
+      // verdict of the previous unit or one that was not recorded.
+      const reason = error instanceof Error ? error.message : String(error);
       await writeFileAtomically(
         junit,
-        new TextEncoder().encode(
-          invalidToJunit(serialForReport, error.message, { station, timestamp }),
-        ),
-      );
+        new TextEncoder().encode(invalidToJunit(serialForReport, reason, { station, timestamp })),
+      ).catch(() => {});
     }
     throw error;
+  } finally {
+    await db?.close();
   }
 });
+
+/** Whether `path` holds a JUnit XML report (`<?xml` first, a `<testsuite` element). */
+async function isJunitReport(path: string): Promise<boolean> {
+  try {
+    const text = await Deno.readTextFile(path);
+    return text.trimStart().startsWith("<?xml") && text.includes("<testsuite");
+  } catch {
+    return false;
+  }
+}
