@@ -76,7 +76,7 @@ export const SAMPLE_RATE_RANGE_HZ = [8000, 384000] as const;
 /** The range of sweep durations accepted, in seconds. */
 export const SWEEP_DURATION_RANGE_SECONDS = [0.1, 120] as const;
 /** The lowest sweep level accepted, dBFS: a quieter sweep is lost below a converter's resolution. */
-export const MIN_SWEEP_LEVEL_DBFS = -100;
+export const MIN_SWEEP_LEVEL_DBFS: number = -100;
 
 /**
  * Check a sweep specification and fill in defaults, without generating samples.

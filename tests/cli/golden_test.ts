@@ -115,7 +115,7 @@ Deno.test("deno task golden --device measures the golden units on the line stati
     join(dir, "on-axis.json"),
   ]);
   equal(onAxis.code, 0, onAxis.stderr);
-  ok(/mid-left\.swapped-drivers\s+-?\d+\.\d\d  low/.test(onAxis.stdout), onAxis.stdout);
+  ok(/mid-left\.swapped-drivers\s+-?\d+\.\d\d {2}low/.test(onAxis.stdout), onAxis.stdout);
   ok(onAxis.stderr.includes("golden: warning:"), onAxis.stderr);
   ok(onAxis.stderr.includes("mid-left.swapped-drivers"), onAxis.stderr);
 
