@@ -35,7 +35,7 @@ record a loopback channel too).
   --duration-seconds S     requested sweep duration, 0.1..120 (default 2; rounded
                            so that the harmonics are synchronized)
   --sample-rate HZ         sample rate (default 48000)
-  --level-dbfs DB          peak level, <= 0 (default -12)
+  --level-dbfs DB          peak level, -100..0 (default -12)
   --fade-in-seconds S      raised-cosine fade-in (default: first 1/3 octave)
   --fade-out-seconds S     raised-cosine fade-out (default: last 1/24 octave)
   --tail-seconds S         silence after the sweep, for latency and decay (default 1)
