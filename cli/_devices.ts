@@ -18,6 +18,8 @@ export interface OpenDeviceOptions {
   readonly mic: MicKind;
   readonly room?: RoomSpec | "anechoic" | "living-room" | undefined;
   readonly noiseLevelDbfs?: number | undefined;
+  /** Simulated head: ear angle from the front in degrees (default 90). */
+  readonly earAngleDeg?: number | undefined;
   readonly rig?: string | undefined;
   readonly turntableCmd?: string | undefined;
 }
@@ -39,6 +41,7 @@ export async function openDevice(spec: string, options: OpenDeviceOptions): Prom
       mics: options.mic,
       ...(options.room === undefined ? {} : { room: options.room }),
       ...(options.noiseLevelDbfs === undefined ? {} : { noiseLevelDbfs: options.noiseLevelDbfs }),
+      ...(options.earAngleDeg === undefined ? {} : { head: { earAngleDeg: options.earAngleDeg } }),
     });
   }
   if (backend === "webaudio") {

@@ -46,10 +46,12 @@ Device
   --room R                 sim room: anechoic (default) | living-room |
                            LxWxH:absorption[:maxOrder] (metres; device 1 m high, 1/3 into the room)
   --noise-level-dbfs DB    sim input noise RMS (default -90)
+  --ear-angle-deg DEG      sim head: ears at ±DEG from the front (default 90, as Duda &
+                           Martens' sphere; 100 sets them back as on a real head)
   --rig FILE               webaudio only: rig file (channel map, levels)
   --turntable-cmd CMD      webaudio only: command run per position, {azimuth} replaced
   --drivers a,b,...        measure only these drivers, each named once (default all)
-  (--room and --noise-level-dbfs are for sim devices only; a flag the device would ignore is
+  (--room, --noise-level-dbfs and --ear-angle-deg are for sim devices only; a flag the device would ignore is
   refused)
 
 Positions (device frame: azimuth counter-clockwise from the front, +90 = device's left)
@@ -118,6 +120,7 @@ await runCommand(HELP, async (args) => {
     mic: { type: "string" },
     room: { type: "string" },
     "noise-level-dbfs": { type: "string" },
+    "ear-angle-deg": { type: "string" },
     rig: { type: "string" },
     "turntable-cmd": { type: "string" },
     drivers: { type: "string" },
@@ -178,6 +181,7 @@ await runCommand(HELP, async (args) => {
     mic: mic as MicKind,
     room: roomFrom(stringFlag(v, "room")),
     noiseLevelDbfs: numberFlag(v, "noise-level-dbfs"),
+    earAngleDeg: numberFlag(v, "ear-angle-deg"),
     rig: stringFlag(v, "rig"),
     turntableCmd: stringFlag(v, "turntable-cmd"),
   });
@@ -274,6 +278,7 @@ function refuseIgnoredFlags(v: Parameters<typeof numberFlag>[0], deviceSpec: str
     "turntable-cmd": "webaudio",
     room: "sim",
     "noise-level-dbfs": "sim",
+    "ear-angle-deg": "sim",
   };
   for (const [flag, needs] of Object.entries(only)) {
     if (
@@ -290,7 +295,7 @@ function refuseIgnoredFlags(v: Parameters<typeof numberFlag>[0], deviceSpec: str
 
 function positionsFrom(v: Record<string, unknown>, mic: string): MicPosition[] {
   const values = v as Parameters<typeof numberFlag>[0];
-  for (const flag of ["head-yaw-deg", "head-offset-cm"]) {
+  for (const flag of ["head-yaw-deg", "head-offset-cm", "ear-angle-deg"]) {
     if (mic === "reference" && values[flag] !== undefined) {
       throw new UsageError(
         `Cannot use --${flag} with --mic reference as the reference mic has no head to move or turn (use --mic binaural or both): current value is "${

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli } from "./_run.ts";
 import { readMeasurementSet } from "../../io/manifest.ts";
+import { realFftPlan } from "../../dsp/fft.ts";
 import { runMeasurementSession, SessionInterruptedError } from "../../measure/session.ts";
 import { createSimDevice, type MicKind } from "../../sim/sim_device.ts";
 import type { AudioDevice, MicPosition, PlayRecordRequest } from "../../measure/audio_device.ts";
@@ -379,6 +380,73 @@ Deno.test("measure CLI --resume refuses other options up front, finishes with th
     assert.equal(JSON.parse(r.stdout).captures, 13);
     assert.match(r.stderr, /measure: removed/);
     assert.ok(await gone(`${out}.partial`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("measure CLI --ear-angle-deg: with the device at the head's side, the shadowed ear is >= 10 dB down at 5 kHz with ears set back (100°), ~6 dB with ears on the axis (90°, the sphere's bright spot)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spatialcal-measure-" });
+  try {
+    const ild = async (earAngle: string) => {
+      const out = join(dir, `ears-${earAngle}`);
+      // Facing away by 90°: the device (at azimuth 0, 2 m) is at the listener's side.
+      const r = await runCli("measure.ts", [
+        "--device",
+        "sim:studio5",
+        "--serial",
+        "nominal",
+        "--mic",
+        "binaural",
+        "--drivers",
+        "tweeter",
+        "--head-yaw-deg",
+        "90",
+        "--ear-angle-deg",
+        earAngle,
+        "--noise-level-dbfs",
+        "-120",
+        "--out",
+        out,
+        "--duration-seconds",
+        "1",
+        "--ir-length-seconds",
+        "0.05",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const set = await readMeasurementSet(out);
+      const level = async (mic: string) => {
+        const c = set.manifest.captures.find((x) => x.mic === mic)!;
+        const h = (await set.readIr(c)).channels[0]!;
+        const n = 8192, plan = realFftPlan(n), H = plan.forward(h.subarray(0, n));
+        let p = 0; // third octave around 5 kHz
+        for (let k = 0; k < plan.binCount; k++) {
+          const f = (k * 48000) / n;
+          if (f >= 5000 * 2 ** (-1 / 6) && f <= 5000 * 2 ** (1 / 6)) {
+            p += H.re[k]! ** 2 + H.im[k]! ** 2;
+          }
+        }
+        return 10 * Math.log10(p);
+      };
+      return Math.abs((await level("ear-left")) - (await level("ear-right")));
+    };
+    const back = await ild("100"), onAxis = await ild("90");
+    assert.ok(back >= 10, `ears at ±100°: ILD ${back.toFixed(1)} dB at 5 kHz`);
+    assert.ok(onAxis > 3 && onAxis < 9, `ears at ±90°: ILD ${onAxis.toFixed(1)} dB at 5 kHz`);
+    const refused = await runCli("measure.ts", [
+      "--device",
+      "sim:studio5",
+      "--serial",
+      "nominal",
+      "--mic",
+      "reference",
+      "--ear-angle-deg",
+      "100",
+      "--out",
+      join(dir, "x"),
+    ]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /Cannot use --ear-angle-deg with --mic reference/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
