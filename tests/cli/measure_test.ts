@@ -451,3 +451,50 @@ Deno.test("measure CLI --ear-angle-deg: with the device at the head's side, the 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("measure CLI --room: a custom shoebox and the living room add reflections that the anechoic set has not", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "spatialcal-measure-" });
+  try {
+    // Energy from 5 ms after the direct sound on, re the whole IR, in dB.
+    const lateDb = async (room: string) => {
+      const out = join(dir, room.replace(/[^a-z0-9]/gi, "_"));
+      const r = await runCli("measure.ts", [
+        "--device",
+        "sim:studio5",
+        "--serial",
+        "nominal",
+        "--mic",
+        "reference",
+        "--drivers",
+        "tweeter",
+        "--room",
+        room,
+        "--out",
+        out,
+        "--duration-seconds",
+        "0.5",
+        "--ir-length-seconds",
+        "0.3",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const set = await readMeasurementSet(out);
+      const h = (await set.readIr(set.manifest.captures[0]!)).channels[0]!;
+      let peak = 0;
+      h.forEach((v, i) => (peak = Math.abs(v) > Math.abs(h[peak]!) ? i : peak));
+      let late = 0, total = 0;
+      h.forEach((v, i) => {
+        total += v * v;
+        if (i > peak + 0.005 * 48000) late += v * v;
+      });
+      return 10 * Math.log10(late / total);
+    };
+    const anechoic = await lateDb("anechoic");
+    const shoebox = await lateDb("5x4x3:0.4:10");
+    const living = await lateDb("living-room");
+    assert.ok(anechoic < -40, `anechoic late energy ${anechoic.toFixed(1)} dB`);
+    assert.ok(shoebox > -15, `5×4×3 m, α 0.4: late energy ${shoebox.toFixed(1)} dB`);
+    assert.ok(living > -15, `living room: late energy ${living.toFixed(1)} dB`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
