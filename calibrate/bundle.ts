@@ -3,7 +3,10 @@
  * holding `bundle.json` and one float32 WAV per input, `filters/<input>.wav`,
  * with one channel per driver (in `device.drivers` order), `taps` samples
  * long. `files` holds the SHA-256 of every file the bundle references, and a
- * reader refuses a bundle whose files do not match.
+ * reader refuses a bundle whose files do not match. `bundle.json` cannot list
+ * its own hash there, so it carries `sha256`: the SHA-256 of its canonical JSON
+ * (keys sorted, no spaces) without that field — the rule of the limits file —
+ * and a reader refuses an edited `bundle.json` (e.g. a changed prediction).
  *
  * Rendering (see `render/`): `inputs = upmix(stereo)`; for every driver d,
  * `out_d = Σ_i filters[i][d] * inputs_i` (linear convolution). A bundle
@@ -14,6 +17,7 @@
 import { dirname, join } from "node:path";
 import { InputError } from "../io/errors.ts";
 import { readFolderJson } from "../io/folder_json.ts";
+import { canonicalJson } from "./limits.ts";
 import { sha256Hex, writeFolderAtomically } from "../io/atomic.ts";
 import { relativePathProblem } from "../io/manifest.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
@@ -86,10 +90,15 @@ export interface FilterBundle {
   readonly predicted: Readonly<Record<string, unknown>>;
   /** SHA-256 (hex) of every referenced file, keyed by relative path. */
   readonly files: Readonly<Record<string, string>>;
+  /**
+   * SHA-256 (hex) of the canonical JSON of `bundle.json` without this field
+   * (set by {@linkcode writeBundle}, checked by {@linkcode readBundle}).
+   */
+  readonly sha256?: string;
 }
 
-/** A bundle without its `files` table (computed by {@linkcode writeBundle}). */
-export type FilterBundleDraft = Omit<FilterBundle, "files">;
+/** A bundle without its `files` table and `sha256` (computed by {@linkcode writeBundle}). */
+export type FilterBundleDraft = Omit<FilterBundle, "files" | "sha256">;
 
 /** Filters per input: `filters[input][driver]`, each `taps` samples (driver order of the bundle). */
 export type BundleFilters = Readonly<Record<string, readonly Float64Array[]>>;
@@ -361,8 +370,9 @@ export async function writeBundle(
     encoded.set(path, bytes);
     files[path] = await sha256Hex(bytes);
   }
-  const { files: _old, ...rest } = draft as FilterBundle;
-  const bundle = validateBundle({ ...rest, files }, { file: join(folder, BUNDLE_FILE_NAME) });
+  const { files: _old, sha256: _oldSha, ...rest } = draft as FilterBundle;
+  const checked = validateBundle({ ...rest, files }, { file: join(folder, BUNDLE_FILE_NAME) });
+  const bundle: FilterBundle = { ...checked, sha256: await bundleContentSha256(checked) };
   await writeFolderAtomically(folder, async (tmp) => {
     for (const [path, bytes] of encoded) {
       const target = join(tmp, path);
@@ -391,6 +401,22 @@ export async function readBundle(folder: string): Promise<LoadedBundle> {
     file: "bundle",
   });
   const bundle = validateBundle(json, { file: path });
+  const stated = (json as Record<string, unknown>).sha256;
+  if (typeof stated !== "string" || !HEX64.test(stated)) {
+    throw new InputError(
+      `Cannot read bundle "${folder}" as sha256 must be 64 lowercase hex digits (the SHA-256 of bundle.json's content): current value is ${
+        JSON.stringify(stated)
+      }`,
+      { file: path, field: "sha256", value: stated },
+    );
+  }
+  const content = await bundleContentSha256(json as FilterBundle);
+  if (content !== stated) {
+    throw new InputError(
+      `Cannot read bundle "${folder}" as bundle.json was changed after it was written: its sha256 says ${stated}, its content hashes to ${content}`,
+      { file: path, field: "sha256", value: content },
+    );
+  }
   const bytesOf = new Map<string, Uint8Array>();
   for (const [rel, expected] of Object.entries(bundle.files)) {
     const file = join(folder, rel);
@@ -444,4 +470,10 @@ export async function readBundle(folder: string): Promise<LoadedBundle> {
     filters[input] = wav.channels;
   }
   return { folder, bundle, filters };
+}
+
+/** SHA-256 hex of the canonical JSON of a bundle without its `sha256` field. */
+export async function bundleContentSha256(bundle: FilterBundle): Promise<string> {
+  const { sha256: _ignored, ...rest } = bundle;
+  return await sha256Hex(new TextEncoder().encode(canonicalJson(rest)));
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  bundleContentSha256,
   type FilterBundleDraft,
   readBundle,
   validateBundle,
@@ -165,10 +166,11 @@ Deno.test("readBundle checks each filter file's encoding, sample rate, channels 
       const folder = join(dir, name);
       const written = await writeBundle(folder, d, filters(d.inputs));
       await Deno.writeFile(join(folder, "filters/left.wav"), bytes);
-      const json = {
+      const edited = {
         ...written,
         files: { ...written.files, "filters/left.wav": await sha256Hex(bytes) },
       };
+      const json = { ...edited, sha256: await bundleContentSha256(edited) };
       await Deno.writeTextFile(join(folder, "bundle.json"), JSON.stringify(json));
       await inputError(readBundle(folder), pattern);
     }
@@ -381,6 +383,37 @@ Deno.test("writeBundle refuses filters that do not fit the bundle, with TypeErro
       /extra \["center"\]/,
     );
     assert.equal([...Deno.readDirSync(dir)].length, 0, "nothing was written");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readBundle refuses an edited bundle.json (it is outside its own files table) and one without sha256", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const d = draft(false);
+    const folder = join(dir, "b");
+    const written = await writeBundle(folder, d, filters(d.inputs));
+    assert.match(written.sha256!, /^[0-9a-f]{64}$/);
+    const path = join(folder, "bundle.json");
+    const original = await Deno.readTextFile(path);
+    // A forged prediction (what verify --bundle judges a unit on), hashes of the WAVs untouched.
+    const forged = JSON.parse(original);
+    forged.predicted = { ...forged.predicted, forged: true };
+    await Deno.writeTextFile(path, JSON.stringify(forged, null, 2));
+    await inputError(
+      readBundle(folder),
+      /as bundle.json was changed after it was written: its sha256 says [0-9a-f]{64}, its content hashes to [0-9a-f]{64}/,
+    );
+    // Key order and whitespace are not content: a reformatted file still reads.
+    await Deno.writeTextFile(path, JSON.stringify(JSON.parse(original)));
+    await readBundle(folder);
+    const { sha256: _dropped, ...unsigned } = JSON.parse(original);
+    await Deno.writeTextFile(path, JSON.stringify(unsigned));
+    await inputError(
+      readBundle(folder),
+      /sha256 must be 64 lowercase hex digits \(the SHA-256 of bundle.json's content\): current value is undefined/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
