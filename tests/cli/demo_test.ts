@@ -14,7 +14,15 @@ Deno.test("deno task demo (anechoic, 30° arc for speed) measures, fits, evaluat
     );
     // Every summary sentence reads cleanly: no gap left by an empty phrase.
     assert.doesNotMatch(r.stdout, /^- .*\S {2,}\S/m);
-    assert.match(r.stdout, /Per-unit vs idealized-model filters on this unit/);
+    // The demo's point: on this unit the per-unit filters miss the target by less than the
+    // idealized-model ones, for pure CTC and for the shipped filters.
+    const m =
+      /Per-unit vs idealized-model filters on this unit: the target is missed by ([\d.]+) dB \(per-unit\) vs ([\d.]+) dB \(idealized\) for pure CTC, ([\d.]+) vs ([\d.]+) dB for the shipped filters/
+        .exec(r.stdout);
+    assert.ok(m, r.stdout);
+    const [perUnitCtc, idealCtc, perUnitShipped, idealShipped] = m.slice(1).map(Number);
+    assert.ok(perUnitCtc! < idealCtc!, `pure CTC: ${perUnitCtc} vs ${idealCtc} dB`);
+    assert.ok(perUnitShipped! < idealShipped!, `shipped: ${perUnitShipped} vs ${idealShipped} dB`);
     for (const name of ["set-SIM-000123", "set-nominal", "bundle-SIM-000123", "bundle-nominal"]) {
       assert.ok((await Deno.stat(join(out, name))).isDirectory, name);
     }
