@@ -133,6 +133,27 @@ Deno.test("fit options switch stages: matrix mixing, phantom center, all head po
   assert.equal(d.designPositions.length, 1);
 });
 
+Deno.test("headPositions all designs over every binaural position of the set: at a 5 cm offset it misses the target by less than the design for the first position alone", async () => {
+  await withTempDir(async (dir) => {
+    const set = await writeTrueSet(join(dir, "two"), { headOffsetsCm: [[0, 0], [0, 5]] });
+    const options = { upmix: "none", virtualizer: "none", taps: 2048 } as const;
+    const first = await fitBundle(set, { ...options, headPositions: "first" });
+    const all = await fitBundle(set, { ...options, headPositions: "all" });
+    assert.equal(fit1Design(first).designPositions.length, 1);
+    assert.equal(fit1Design(all).designPositions.length, 2);
+    const offset = async (fit: typeof first) => {
+      const e = await evaluateBundle(fit.bundle, fit.filters, set);
+      assert.equal(e.ears.length, 2, "both positions evaluated");
+      return e.ears[1]!.meanAbsDeviationDb;
+    };
+    const atOffsetFirst = await offset(first), atOffsetAll = await offset(all);
+    assert.ok(
+      atOffsetAll < atOffsetFirst,
+      `at +5 cm: ${atOffsetAll.toFixed(2)} dB (all) vs ${atOffsetFirst.toFixed(2)} dB (first)`,
+    );
+  });
+});
+
 function fit1Design(r: { bundle: { design: unknown } }): Any {
   return r.bundle.design;
 }
