@@ -33,3 +33,4 @@ export * from "./limits.ts";
 export * from "./verify.ts";
 export * from "./records.ts";
 export * from "./line_sim.ts";
+export * from "./line_station.ts";

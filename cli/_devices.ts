@@ -61,3 +61,46 @@ async function openWebAudio(name: string, options: OpenDeviceOptions): Promise<A
     ...(options.turntableCmd === undefined ? {} : { turntableCmd: options.turntableCmd }),
   });
 }
+
+/** A line-station `--device`: a simulated model or real hardware through a rig file. */
+export type StationDeviceSpec =
+  | { readonly backend: "sim"; readonly model: string }
+  | { readonly backend: "webaudio"; readonly name: string };
+
+/**
+ * Parse the `--device` of `golden` and `verify`: `sim:MODEL` or
+ * `webaudio[:NAME]`.
+ *
+ * @throws {UsageError} for any other spelling.
+ */
+export function parseStationDevice(spec: string): StationDeviceSpec {
+  const sim = /^sim:([A-Za-z0-9_-]+)$/.exec(spec);
+  if (sim) return { backend: "sim", model: sim[1]! };
+  const web = /^webaudio(?::(.+))?$/.exec(spec);
+  if (web) return { backend: "webaudio", name: web[1] ?? "" };
+  throw new UsageError(
+    `Cannot use --device as it must be sim:MODEL or webaudio[:NAME]: current value is "${spec}"`,
+  );
+}
+
+/**
+ * Refuse flags that the chosen backend would ignore: `only` maps a flag to
+ * the one backend it applies to.
+ *
+ * @throws {UsageError} naming the flag, the device and the backend it needs.
+ */
+export function refuseOtherBackendFlags(
+  values: Readonly<Record<string, unknown>>,
+  device: string,
+  backend: StationDeviceSpec["backend"],
+  only: Readonly<Record<string, StationDeviceSpec["backend"]>>,
+): void {
+  for (const [flag, needs] of Object.entries(only)) {
+    const value = values[flag];
+    if (value !== undefined && value !== false && backend !== needs) {
+      throw new UsageError(
+        `Cannot use --${flag} with --device ${device} as it applies to ${needs} devices only: current value is "${value}"`,
+      );
+    }
+  }
+}

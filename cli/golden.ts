@@ -21,6 +21,13 @@ import {
   MULTIPLE_SWEEP_METHOD,
   type StationConfig,
 } from "../calibrate/line_sim.ts";
+import { measureStationUnit } from "../calibrate/line_station.ts";
+import {
+  openDevice,
+  parseStationDevice,
+  refuseOtherBackendFlags,
+  type StationDeviceSpec,
+} from "./_devices.ts";
 import {
   booleanFlag,
   canonicalPath,
@@ -39,6 +46,7 @@ import {
 const HELP = `
 deno task golden --in SET --in SET … --out limits.json [options]
 deno task golden --device sim:MODEL --serial S --serial S … --out limits.json [options]
+deno task golden --device webaudio[:NAME] --rig RIG --serial S --serial S … --out limits.json [options]
 
 Reads measurement sets of known-good units (reference microphone in the test
 box, every driver, harmonic IRs up to order 10 at least — as the line station
@@ -53,10 +61,24 @@ check on the golden units; a Cpk below 1.33 is flagged.
   --device sim:MODEL        instead: measure the golden units on the simulated
                             line station (anechoic test box, reference mic, one
                             pass of multiple exponential sweeps, harmonics to 30)
+  --device webaudio[:NAME]  or: measure real golden units one after the other at the
+                            station's fixed reference mic through the audio interface
+                            (NAME overrides the rig's interface.name). The interface
+                            plays at most 2 outputs at once, so each driver gets its
+                            own synchronized sweep (method synchronized-exponential,
+                            harmonics to 30): limits made this way only judge units
+                            measured the same way (verify --device webaudio)
+  --rig FILE                with webaudio: the rig file (channel map, levels, loopback);
+                            the model name is the rig's device.model
+  --no-prompt               with webaudio: do not wait for Enter before each unit (a
+                            handler loads the units; or the same unit, for a test)
   --serial S                with --device: a golden unit's serial (repeat; at least 3)
   --sets-out DIR            with --device: also save each unit's set as DIR/<serial>
   --azimuth DEG --elevation DEG --distance M
-                            with --device: station mic position (default ${DEFAULT_STATION.position.azimuthDeg}, ${DEFAULT_STATION.position.elevationDeg}, ${DEFAULT_STATION.position.distanceMeters})
+                            with --device: station mic position (default ${DEFAULT_STATION.position.azimuthDeg}, ${DEFAULT_STATION.position.elevationDeg}, ${DEFAULT_STATION.position.distanceMeters}).
+                            With webaudio the mic is not moved: give the position
+                            where the station's mic is fixed; it is written into the
+                            limits, and verify measures with the limits' position
   --duration-seconds S      with --device: sweep per driver (default ${DEFAULT_STATION.durationSeconds})
   --level-dbfs DB           with --device: sweep level (default ${DEFAULT_STATION.levelDbfs})
   --out FILE                limits file to write (required)
@@ -77,6 +99,8 @@ await runCommand(HELP, async (args) => {
   const v = parseFlags("golden", args, {
     in: { type: "string", multiple: true },
     device: { type: "string" },
+    rig: { type: "string" },
+    "no-prompt": { type: "boolean" },
     serial: { type: "string", multiple: true },
     "sets-out": { type: "string" },
     azimuth: { type: "string" },
@@ -98,7 +122,7 @@ await runCommand(HELP, async (args) => {
   const device = stringFlag(v, "device");
   if ((sets.length === 0) === (device === undefined)) {
     throw new UsageError(
-      "golden: give either --in SET (repeat) or --device sim:MODEL with --serial S (repeat) (see --help)",
+      "golden: give either --in SET (repeat) or --device sim:MODEL|webaudio[:NAME] with --serial S (repeat) (see --help)",
     );
   }
   const out = stringFlag(v, "out", true);
@@ -106,11 +130,20 @@ await runCommand(HELP, async (args) => {
   // Every check that needs no measurement runs first: counts, duplicates, paths, numbers.
   const serials = listFlag(v, "serial");
   const setsOut = stringFlag(v, "sets-out");
+  const spec = device === undefined ? undefined : parseStationDevice(device);
+  if (spec !== undefined) {
+    refuseOtherBackendFlags(v, device!, spec.backend, { rig: "webaudio", "no-prompt": "webaudio" });
+    if (spec.backend === "webaudio" && stringFlag(v, "rig") === undefined) {
+      throw new UsageError(
+        "golden: --device webaudio needs --rig FILE (the channel map of the station; see --help)",
+      );
+    }
+  }
   if (device === undefined) {
-    for (const flag of ["serial", "sets-out"]) {
+    for (const flag of ["serial", "sets-out", "rig", "no-prompt"]) {
       if (v[flag] !== undefined) {
         throw new UsageError(
-          `golden: --${flag} goes with --device sim:MODEL, not --in (see --help)`,
+          `golden: --${flag} goes with --device, not --in (see --help)`,
         );
       }
     }
@@ -139,7 +172,10 @@ await runCommand(HELP, async (args) => {
       outputs.push({ flag: `--sets-out (${serial})`, path: join(setsOut, serial) });
     }
   }
-  await checkPaths({ inputs: sets.map((path) => ({ flag: "--in", path })), outputs });
+  const rig = stringFlag(v, "rig");
+  const inputs: FlagPath[] = sets.map((path) => ({ flag: "--in", path }));
+  if (rig !== undefined) inputs.push({ flag: "--rig", path: rig });
+  await checkPaths({ inputs, outputs });
   await checkOutputWritable("--out", out, { force });
   if (setsOut !== undefined) {
     for (const serial of serials) {
@@ -191,7 +227,12 @@ await runCommand(HELP, async (args) => {
   if (device === undefined) {
     for (const s of sets) units.push(await readUnitMeasurement(s));
   } else {
-    units.push(...await measureGolden(device, serials, setsOut, station!));
+    units.push(
+      ...await measureGolden(spec!, serials, setsOut, station!, {
+        rig,
+        prompt: !booleanFlag(v, "no-prompt"),
+      }),
+    );
   }
   const limits = await computeLimits(units, {
     analysis: { bandsPerOctave },
@@ -262,35 +303,56 @@ function stationFrom(v: Parameters<typeof stringFlag>[0]): StationConfig {
   };
 }
 
-/** Measure the golden units given with --serial on the simulated line station. */
+/** Measure the golden units given with --serial on the (simulated or real) line station. */
 async function measureGolden(
-  device: string,
+  spec: StationDeviceSpec,
   serials: readonly string[],
   setsOut: string | undefined,
   station: StationConfig,
+  options: { rig: string | undefined; prompt: boolean },
 ): Promise<UnitMeasurement[]> {
-  const m = /^sim:([A-Za-z0-9_-]+)$/.exec(device);
-  if (!m) {
-    throw new UsageError(
-      `Cannot use --device as it must be sim:MODEL: current value is "${device}"`,
-    );
-  }
   const units: UnitMeasurement[] = [];
   for (const serial of serials) {
-    const { unit, captureSeconds } = await measureSimUnit({ model: m[1]!, serial, station });
-    console.error(`golden: measured ${serial} in one pass of ${captureSeconds.toFixed(2)} s`);
+    let unit: UnitMeasurement;
+    let rigInfo: { backend: string; description: string };
+    if (spec.backend === "sim") {
+      const m = await measureSimUnit({ model: spec.model, serial, station });
+      unit = m.unit;
+      rigInfo = { backend: "sim", description: "line station: anechoic test box, reference mic" };
+      console.error(`golden: measured ${serial} in one pass of ${m.captureSeconds.toFixed(2)} s`);
+    } else {
+      if (options.prompt) await operatorPrompt(`Put golden unit ${serial} on the station`);
+      const device = await openDevice(`webaudio${spec.name === "" ? "" : `:${spec.name}`}`, {
+        serial,
+        sampleRate: station.sampleRate,
+        mic: "reference",
+        rig: options.rig,
+      });
+      try {
+        const m = await measureStationUnit(device, station, serial, device.model);
+        unit = m.unit;
+        rigInfo = { backend: "webaudio", description: device.description };
+        console.error(
+          `golden: measured ${serial} (${device.model}) with ${m.method} sweeps in ${
+            m.captureSeconds.toFixed(2)
+          } s of capture`,
+        );
+      } finally {
+        await device.close();
+      }
+    }
     if (setsOut !== undefined) {
       const folder = join(setsOut, serial);
       await writeUnitMeasurement(folder, unit, {
         position: station.position,
         sweep: {
-          method: MULTIPLE_SWEEP_METHOD,
+          method: unit.setup?.sweep?.method ?? MULTIPLE_SWEEP_METHOD,
           startHz: station.startHz,
           endHz: station.endHz,
           durationSeconds: station.durationSeconds,
           levelDbfs: station.levelDbfs,
         },
-        rig: { backend: "sim", description: "line station: anechoic test box, reference mic" },
+        rig: rigInfo,
       });
       units.push(await readUnitMeasurement(folder));
     } else {
@@ -298,4 +360,19 @@ async function measureGolden(
     }
   }
   return units;
+}
+
+/** Ask the operator on stderr and wait for Enter on stdin; a closed stdin is an error. */
+async function operatorPrompt(message: string): Promise<void> {
+  await Deno.stderr.write(new TextEncoder().encode(`${message} — press Enter when ready: `));
+  const buffer = new Uint8Array(1);
+  while (true) {
+    const n = await Deno.stdin.read(buffer);
+    if (n === null) {
+      throw new UsageError(
+        `Cannot wait for the operator as stdin is closed (${message}): run golden in a terminal, or pass --no-prompt when a handler loads the units`,
+      );
+    }
+    if (buffer[0] === 10) return;
+  }
 }

@@ -21,6 +21,13 @@ import {
   MULTIPLE_SWEEP_METHOD,
   stationForLimits,
 } from "../calibrate/line_sim.ts";
+import {
+  maxSimultaneousOutputs,
+  measureStationUnit,
+  stationMethod,
+} from "../calibrate/line_station.ts";
+import type { AudioDevice } from "../measure/audio_device.ts";
+import { openDevice, parseStationDevice, refuseOtherBackendFlags } from "./_devices.ts";
 import { openRecords, type RecordStore } from "../calibrate/records.ts";
 import {
   checkBundlePrediction,
@@ -46,6 +53,7 @@ import {
 const HELP = `
 deno task verify --in SET --limits LIMITS [options]
 deno task verify --device sim:MODEL --serial S --limits LIMITS [options]
+deno task verify --device webaudio[:NAME] --rig RIG --serial S --limits LIMITS [options]
 
 Checks one unit against golden limits (deno task golden): sensitivity,
 polarity, frequency response, THD, rub & buzz, dead and swapped drivers, air
@@ -67,6 +75,16 @@ verdict that was not recorded.
   --in SET             measurement set folder (reference-mic captures)
   --device sim:MODEL   measure first: simulated unit in an anechoic test box,
                        all drivers in one multiple-sweep pass (Majdak 2007)
+  --device webaudio[:NAME]
+                       measure first: the real unit through the audio interface
+                       (NAME overrides the rig's interface.name), one synchronized
+                       sweep per driver (the interface plays at most 2 outputs at
+                       once), with the limits' sweep and level. The station's mic
+                       is fixed and never moved: the limits' mic position is
+                       recorded as the unit's. The model is the rig's device.model;
+                       another model than the limits', or limits made with another
+                       sweep method (e.g. by sim:MODEL), exit 2 before measuring
+  --rig FILE           with webaudio: the rig file (channel map, levels, loopback)
   --limits FILE        limits file (required)
   --serial S           the unit's serial (required with --device; with --in it
                        must match the set's)
@@ -95,6 +113,7 @@ await runCommand(HELP, async (args) => {
   const v = parseFlags("verify", args, {
     in: { type: "string" },
     device: { type: "string" },
+    rig: { type: "string" },
     limits: { type: "string" },
     serial: { type: "string" },
     station: { type: "string" },
@@ -114,7 +133,9 @@ await runCommand(HELP, async (args) => {
   const inPath = stringFlag(v, "in");
   const device = stringFlag(v, "device");
   if ((inPath === undefined) === (device === undefined)) {
-    throw new UsageError("verify: give exactly one of --in SET or --device sim:MODEL (see --help)");
+    throw new UsageError(
+      "verify: give exactly one of --in SET or --device sim:MODEL|webaudio[:NAME] (see --help)",
+    );
   }
   const limitsPath = stringFlag(v, "limits", true);
   const station = stringFlag(v, "station") ?? hostname();
@@ -128,14 +149,21 @@ await runCommand(HELP, async (args) => {
   // Cheap checks first: nothing is measured or read before the flags and paths are sound.
   let model: string | undefined;
   let defects: SimDefects | undefined;
-  if (device !== undefined) {
-    const m = /^sim:([A-Za-z0-9_-]+)$/.exec(device);
-    if (!m) {
+  const spec = device === undefined ? undefined : parseStationDevice(device);
+  const rig = stringFlag(v, "rig");
+  if (spec !== undefined) {
+    refuseOtherBackendFlags(v, device!, spec.backend, {
+      rig: "webaudio",
+      "sim-defects": "sim",
+      "sim-noise-dbfs": "sim",
+      "sim-level-dbfs": "sim",
+    });
+    if (spec.backend === "webaudio" && rig === undefined) {
       throw new UsageError(
-        `Cannot use --device as it must be sim:MODEL: current value is "${device}"`,
+        "verify: --device webaudio needs --rig FILE (the channel map of the station; see --help)",
       );
     }
-    model = m[1]!;
+    if (spec.backend === "sim") model = spec.model;
     if (serialFlag === undefined) throw new UsageError("verify: --device needs --serial S");
     const defectsText = stringFlag(v, "sim-defects");
     if (defectsText !== undefined) {
@@ -151,12 +179,15 @@ await runCommand(HELP, async (args) => {
     throw new UsageError(
       "verify: --out saves a measurement, so it goes with --device (see --help)",
     );
+  } else if (rig !== undefined) {
+    throw new UsageError("verify: --rig goes with --device webaudio, not --in (see --help)");
   }
   const noise = numberFlag(v, "sim-noise-dbfs");
   const level = numberFlag(v, "sim-level-dbfs");
   const maxDeviationDb = numberFlag(v, "max-ctc-deviation-db", 3);
   const inputs: FlagPath[] = [{ flag: "--limits", path: limitsPath }];
   if (inPath !== undefined) inputs.push({ flag: "--in", path: inPath });
+  if (rig !== undefined) inputs.push({ flag: "--rig", path: rig });
   if (bundle !== undefined) inputs.push({ flag: "--bundle", path: bundle });
   const dbPath = record ? sqlitePathOf(dbUrl) : undefined;
   if (dbPath !== undefined) inputs.push({ flag: "--db", path: dbPath });
@@ -185,6 +216,59 @@ await runCommand(HELP, async (args) => {
           `Cannot verify "${inPath}" as --serial ${serialFlag} differs from the set's device.serial ${unit.serial}`,
           { file: inPath, field: "device.serial", value: unit.serial },
         );
+      }
+    } else if (spec?.backend === "webaudio") {
+      const station = stationForLimits(limits);
+      const hardware: AudioDevice = await openDevice(device!, {
+        serial: serialFlag!,
+        sampleRate: station.sampleRate,
+        mic: "reference",
+        rig,
+      });
+      try {
+        // Refused before anything is played: another model, or limits made with another method.
+        if (hardware.model !== limits.model) {
+          throw new InputError(
+            `Cannot verify ${serialFlag} as the limits "${limitsPath}" are for model "${limits.model}" but the rig's device.model is "${hardware.model}": use the limits made for this model`,
+            { file: limitsPath, field: "model", value: limits.model },
+          );
+        }
+        // The station takes position, band, duration and level from the limits; only the method
+        // follows from the device.
+        const method = stationMethod(hardware);
+        const limitsMethod = limits.setup?.sweep?.method;
+        if (limitsMethod !== undefined && limitsMethod !== method) {
+          throw new InputError(
+            `Cannot verify ${serialFlag} as the limits "${limitsPath}" were made with ${limitsMethod} sweeps but this station measures ${hardware.outputs.length} drivers with ${method} sweeps (it plays at most ${
+              maxSimultaneousOutputs(hardware)
+            } outputs at once): make the limits with golden --device ${device} on this station`,
+            { file: limitsPath, field: "setup.sweep.method", value: limitsMethod },
+          );
+        }
+        const captured = await measureStationUnit(hardware, station, serialFlag!, hardware.model);
+        unit = captured.unit;
+        console.error(
+          `verify: measured ${serialFlag} (${hardware.model}) with ${captured.method} sweeps in ${
+            captured.captureSeconds.toFixed(2)
+          } s of capture`,
+        );
+        if (out !== undefined) {
+          await writeUnitMeasurement(out, unit, {
+            position: station.position,
+            sweep: {
+              method: captured.method,
+              startHz: station.startHz,
+              endHz: station.endHz,
+              durationSeconds: station.durationSeconds,
+              levelDbfs: station.levelDbfs,
+            },
+            rig: { backend: "webaudio", description: hardware.description },
+            force,
+          });
+          unit = await readUnitMeasurement(out);
+        }
+      } finally {
+        await hardware.close();
       }
     } else {
       // Measure as the golden units were measured (the limits carry the station setup).
