@@ -103,10 +103,10 @@ verdict that was not recorded.
                        only with --force
   --out SET            with --device: save the measurement as a set
   --force              replace an existing --out set or a non-JUnit --junit file
-  --sim-defects JSON   with --device: defects of the simulated unit, e.g.
+  --sim-defects JSON   with --device sim: defects of the simulated unit, e.g.
                        '{"drivers":{"woofer":{"dead":true}}}' or '{"wiring":[1,0,2,3,4]}'
-  --sim-noise-dbfs DB  with --device: input noise level (default -90)
-  --sim-level-dbfs DB  with --device: stimulus level (default: the limits' sweep level, else ${DEFAULT_STATION.levelDbfs})
+  --sim-noise-dbfs DB  with --device sim: input noise level (default -90)
+  --sim-level-dbfs DB  with --device sim: stimulus level (default: the limits' sweep level, else ${DEFAULT_STATION.levelDbfs})
 `;
 
 await runCommand(HELP, async (args) => {
