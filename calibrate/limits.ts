@@ -725,9 +725,9 @@ export async function readUnitMeasurement(
 export interface WriteUnitMeasurementOptions {
   /** Driver kinds by id. Default "unknown". */
   readonly kinds?: Readonly<Record<string, string>>;
-  /** The mic position of the captures. */
-  readonly position: { azimuthDeg: number; elevationDeg: number; distanceMeters: number };
-  /** The sweep used, for the manifest. */
+  /** The mic position of the captures. Default: the unit's `setup.position`. */
+  readonly position?: { azimuthDeg: number; elevationDeg: number; distanceMeters: number };
+  /** The sweep used, for the manifest. Default: the unit's `setup.sweep` when it names its method. */
   readonly sweep?: {
     method: string;
     startHz: number;
@@ -748,15 +748,25 @@ export interface WriteUnitMeasurementOptions {
  * WAV and one harmonics WAV per driver), atomically.
  *
  * @throws {InputError} when the folder exists and `force` is not set.
+ * @throws {TypeError} when neither `options.position` nor the unit's setup gives the mic position.
  */
 export async function writeUnitMeasurement(
   folder: string,
   unit: UnitMeasurement,
-  options: WriteUnitMeasurementOptions,
+  options: WriteUnitMeasurementOptions = {},
 ): Promise<void> {
+  const position = options.position ?? unit.setup?.position;
+  if (position === undefined) {
+    throw new TypeError(
+      `Cannot write unit ${unit.serial} to "${folder}" as the mic position is unknown: give options.position or a unit with a setup`,
+    );
+  }
+  const setupSweep = unit.setup?.sweep;
+  const sweep = options.sweep ??
+    (setupSweep?.method === undefined ? undefined : { ...setupSweep, method: setupSweep.method });
   const audio = new Map<string, { sampleRate: number; channels: readonly Float64Array[] }>();
   const captures = unit.captures.map((c) => {
-    const ir = irFileName(c.driver, "ref", options.position);
+    const ir = irFileName(c.driver, "ref", position);
     audio.set(ir, { sampleRate: unit.sampleRate, channels: [c.ir] });
     let harmonics: string | undefined;
     if (c.harmonics.length > 0) {
@@ -772,7 +782,7 @@ export async function writeUnitMeasurement(
     return {
       driver: c.driver,
       mic: "ref",
-      position: options.position,
+      position,
       ir,
       ...(harmonics ? { harmonics } : {}),
       ...(c.peakDbfs === undefined ? {} : { peakDbfs: c.peakDbfs }),
@@ -790,7 +800,7 @@ export async function writeUnitMeasurement(
       drivers: unit.drivers.map((id) => ({ id, kind: options.kinds?.[id] ?? "unknown" })),
     },
     rig: options.rig ?? { backend: "file" },
-    ...(options.sweep ? { sweep: options.sweep } : {}),
+    ...(sweep ? { sweep } : {}),
     mics: [{ id: "ref", role: "reference" as const }],
     captures,
   };

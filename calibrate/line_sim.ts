@@ -23,98 +23,12 @@
  *
  * @module
  */
-import type { MicPosition } from "../measure/audio_device.ts";
-import { measureMultiSweep, type MultiSweepMeasurement } from "../measure/multi_sweep.ts";
+import type { MultiSweepMeasurement } from "../measure/multi_sweep.ts";
 import { createSimDevice, type SimDefects } from "../sim/sim_device.ts";
 import { computeLimits, type ComputeLimitsOptions } from "./golden.ts";
-import type { Limits, StationSetup, UnitMeasurement } from "./limits.ts";
+import type { Limits, UnitMeasurement } from "./limits.ts";
+import { DEFAULT_STATION, measureStationUnit, type StationConfig } from "./line_station.ts";
 import { type CheckName, type VerifyResult, verifyUnit } from "./verify.ts";
-
-/** How the line station measures. */
-export interface StationConfig {
-  /** Sample rate in Hz. */
-  readonly sampleRate: number;
-  /** Sweep start frequency in Hz. */
-  readonly startHz: number;
-  /** Sweep end frequency in Hz, in (startHz, sampleRate / 2]. */
-  readonly endHz: number;
-  /** Sweep duration per driver in seconds (the drivers overlap). */
-  readonly durationSeconds: number;
-  /** Sweep peak level in dBFS, <= 0. */
-  readonly levelDbfs: number;
-  /** Length of each driver's linear IR in samples (64–65536). */
-  readonly irLengthSamples: number;
-  /** Highest harmonic order kept apart; the simulator's rub & buzz reaches order 30. */
-  readonly harmonicCount: number;
-  /** Largest system latency to allow for, in samples (0–1e6). */
-  readonly maxLatencySamples: number;
-  /** Reference microphone position in the test box. */
-  readonly position: MicPosition;
-}
-
-/** The measurement set's `sweep.method` of a line-station capture (Majdak et al. 2007). */
-export const MULTIPLE_SWEEP_METHOD = "multiple-exponential";
-
-/** The default station: 20 Hz–20 kHz, 1 s per driver, −24 dBFS, IR 2048, K = 30, mic at 30°/20°/0.5 m. */
-export const DEFAULT_STATION: StationConfig = {
-  sampleRate: 48000,
-  startHz: 20,
-  endHz: 20000,
-  durationSeconds: 1,
-  levelDbfs: -24,
-  irLengthSamples: 2048,
-  harmonicCount: 30,
-  maxLatencySamples: 1024,
-  position: { azimuthDeg: 30, elevationDeg: 20, distanceMeters: 0.5 },
-};
-
-/**
- * The station that measures a unit the way the golden units behind `limits`
- * were measured: the limits' sample rate, mic position and sweep (band,
- * duration, level) over `base`'s remaining settings. Limits without a
- * recorded setup keep `base`'s position and sweep.
- */
-export function stationForLimits(
-  limits: Limits,
-  base: StationConfig = DEFAULT_STATION,
-): StationConfig {
-  const setup = limits.setup;
-  return {
-    ...base,
-    sampleRate: limits.sampleRate,
-    ...(setup === undefined ? {} : { position: { ...setup.position } }),
-    ...(setup?.sweep === undefined ? {} : {
-      startHz: setup.sweep.startHz,
-      endHz: setup.sweep.endHz,
-      durationSeconds: setup.sweep.durationSeconds,
-      levelDbfs: setup.sweep.levelDbfs,
-    }),
-  };
-}
-
-/** Turn a one-pass capture into a line measurement. */
-export function unitFromMultiSweep(
-  m: MultiSweepMeasurement,
-  model: string,
-  serial: string,
-  sampleRate: number,
-  setup?: StationSetup,
-): UnitMeasurement {
-  return {
-    ...(setup === undefined ? {} : { setup }),
-    model,
-    serial,
-    sampleRate,
-    drivers: [...m.driverIds],
-    captures: m.driverIds.map((driver, i) => ({
-      driver,
-      ir: m.drivers[i]!.ir,
-      harmonics: m.drivers[i]!.harmonics,
-      peakDbfs: m.peakDbfs,
-      warnings: m.warnings,
-    })),
-  };
-}
 
 /** Options of {@linkcode measureSimUnit}. */
 export interface SimUnitOptions {
@@ -162,34 +76,13 @@ export async function measureSimUnit(options: SimUnitOptions): Promise<SimUnitMe
   });
   try {
     await device.moveTo(station.position);
-    const m = await measureMultiSweep(device, {
-      startHz: station.startHz,
-      endHz: station.endHz,
-      durationSeconds: station.durationSeconds,
-      sampleRate: station.sampleRate,
-      levelDbfs: station.levelDbfs,
-      irLengthSamples: station.irLengthSamples,
-      harmonicCount: station.harmonicCount,
-      maxLatencySamples: station.maxLatencySamples,
-    });
+    // The simulator plays every driver at once: one pass of multiple sweeps.
+    const m = await measureStationUnit(device, station, device.serial, device.model);
     return {
-      unit: unitFromMultiSweep(m, device.model, device.serial, station.sampleRate, {
-        position: {
-          azimuthDeg: station.position.azimuthDeg,
-          elevationDeg: station.position.elevationDeg,
-          distanceMeters: station.position.distanceMeters,
-        },
-        sweep: {
-          method: MULTIPLE_SWEEP_METHOD,
-          startHz: station.startHz,
-          endHz: station.endHz,
-          durationSeconds: station.durationSeconds,
-          levelDbfs: station.levelDbfs,
-        },
-      }),
-      captureSeconds: m.plan.totalSeconds,
-      sequentialSeconds: m.plan.sequentialSeconds,
-      measurement: m,
+      unit: m.unit,
+      captureSeconds: m.captureSeconds,
+      sequentialSeconds: m.sequentialSeconds,
+      measurement: m.passes[0]!,
     };
   } finally {
     await device.close();

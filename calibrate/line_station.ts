@@ -33,10 +33,71 @@
  *
  * @module
  */
-import type { AudioDevice } from "../measure/audio_device.ts";
-import { measureMultiSweep } from "../measure/multi_sweep.ts";
-import type { DriverCapture, StationSetup, UnitMeasurement } from "./limits.ts";
-import { MULTIPLE_SWEEP_METHOD, type StationConfig } from "./line_sim.ts";
+import type { AudioDevice, MicPosition } from "../measure/audio_device.ts";
+import { measureMultiSweep, type MultiSweepMeasurement } from "../measure/multi_sweep.ts";
+import type { DriverCapture, Limits, StationSetup, UnitMeasurement } from "./limits.ts";
+
+/** How the line station measures. */
+export interface StationConfig {
+  /** Sample rate in Hz. */
+  readonly sampleRate: number;
+  /** Sweep start frequency in Hz. */
+  readonly startHz: number;
+  /** Sweep end frequency in Hz, in (startHz, sampleRate / 2]. */
+  readonly endHz: number;
+  /** Sweep duration per driver in seconds (the drivers overlap). */
+  readonly durationSeconds: number;
+  /** Sweep peak level in dBFS, <= 0. */
+  readonly levelDbfs: number;
+  /** Length of each driver's linear IR in samples (64–65536). */
+  readonly irLengthSamples: number;
+  /** Highest harmonic order kept apart; the simulator's rub & buzz reaches order 30. */
+  readonly harmonicCount: number;
+  /** Largest system latency to allow for, in samples (0–1e6). */
+  readonly maxLatencySamples: number;
+  /** Reference microphone position in the test box. */
+  readonly position: MicPosition;
+}
+
+/** The measurement set's `sweep.method` of a line-station capture (Majdak et al. 2007). */
+export const MULTIPLE_SWEEP_METHOD = "multiple-exponential";
+
+/** The default station: 20 Hz–20 kHz, 1 s per driver, −24 dBFS, IR 2048, K = 30, mic at 30°/20°/0.5 m. */
+export const DEFAULT_STATION: StationConfig = {
+  sampleRate: 48000,
+  startHz: 20,
+  endHz: 20000,
+  durationSeconds: 1,
+  levelDbfs: -24,
+  irLengthSamples: 2048,
+  harmonicCount: 30,
+  maxLatencySamples: 1024,
+  position: { azimuthDeg: 30, elevationDeg: 20, distanceMeters: 0.5 },
+};
+
+/**
+ * The station that measures a unit the way the golden units behind `limits`
+ * were measured: the limits' sample rate, mic position and sweep (band,
+ * duration, level) over `base`'s remaining settings. Limits without a
+ * recorded setup keep `base`'s position and sweep.
+ */
+export function stationForLimits(
+  limits: Limits,
+  base: StationConfig = DEFAULT_STATION,
+): StationConfig {
+  const setup = limits.setup;
+  return {
+    ...base,
+    sampleRate: limits.sampleRate,
+    ...(setup === undefined ? {} : { position: { ...setup.position } }),
+    ...(setup?.sweep === undefined ? {} : {
+      startHz: setup.sweep.startHz,
+      endHz: setup.sweep.endHz,
+      durationSeconds: setup.sweep.durationSeconds,
+      levelDbfs: setup.sweep.levelDbfs,
+    }),
+  };
+}
 
 /** The measurement set's `sweep.method` of one synchronized sweep per driver (Novak et al. 2015). */
 export const SYNCHRONIZED_SWEEP_METHOD = "synchronized-exponential";
@@ -83,6 +144,17 @@ export function stationSetup(station: StationConfig, method: string): StationSet
   };
 }
 
+/** The driver captures of one multiple-sweep pass (linear and harmonic IRs, peak, warnings). */
+export function passCaptures(m: MultiSweepMeasurement): DriverCapture[] {
+  return m.driverIds.map((driver, i) => ({
+    driver,
+    ir: m.drivers[i]!.ir,
+    harmonics: m.drivers[i]!.harmonics,
+    peakDbfs: m.peakDbfs,
+    warnings: m.warnings,
+  }));
+}
+
 /** A unit measured at the station, with the time the captures took. */
 export interface StationUnitMeasurement {
   /** The line measurement, with the station setup (method included). */
@@ -91,6 +163,10 @@ export interface StationUnitMeasurement {
   readonly method: string;
   /** Stimulus + tail of every capture, seconds (level checks and routing not included). */
   readonly captureSeconds: number;
+  /** What one sequential sweep per driver would have taken, seconds. */
+  readonly sequentialSeconds: number;
+  /** The multiple-sweep passes: one with every driver, or one per driver. */
+  readonly passes: readonly MultiSweepMeasurement[];
 }
 
 /**
@@ -126,19 +202,14 @@ export async function measureStationUnit(
   // One pass with every driver, or one pass per driver.
   const groups = method === MULTIPLE_SWEEP_METHOD ? [driverIds] : driverIds.map((d) => [d]);
   const captures: DriverCapture[] = [];
-  let captureSeconds = 0;
+  const passes: MultiSweepMeasurement[] = [];
+  let captureSeconds = 0, sequentialSeconds = 0;
   for (const drivers of groups) {
     const m = await measureMultiSweep(device, spec, { drivers });
+    passes.push(m);
     captureSeconds += m.plan.totalSeconds;
-    m.driverIds.forEach((driver, i) =>
-      captures.push({
-        driver,
-        ir: m.drivers[i]!.ir,
-        harmonics: m.drivers[i]!.harmonics,
-        peakDbfs: m.peakDbfs,
-        warnings: m.warnings,
-      })
-    );
+    sequentialSeconds += m.plan.sequentialSeconds;
+    captures.push(...passCaptures(m));
   }
   return {
     unit: {
@@ -151,5 +222,7 @@ export async function measureStationUnit(
     },
     method,
     captureSeconds,
+    sequentialSeconds,
+    passes,
   };
 }

@@ -15,13 +15,12 @@ import {
   type UnitMeasurement,
   writeUnitMeasurement,
 } from "../calibrate/limits.ts";
+import { measureSimUnit } from "../calibrate/line_sim.ts";
 import {
   DEFAULT_STATION,
-  measureSimUnit,
-  MULTIPLE_SWEEP_METHOD,
+  measureStationUnit,
   type StationConfig,
-} from "../calibrate/line_sim.ts";
-import { measureStationUnit } from "../calibrate/line_station.ts";
+} from "../calibrate/line_station.ts";
 import {
   openDevice,
   parseStationDevice,
@@ -344,14 +343,6 @@ async function measureGolden(
     if (setsOut !== undefined) {
       const folder = join(setsOut, serial);
       await writeUnitMeasurement(folder, unit, {
-        position: station.position,
-        sweep: {
-          method: unit.setup?.sweep?.method ?? MULTIPLE_SWEEP_METHOD,
-          startHz: station.startHz,
-          endHz: station.endHz,
-          durationSeconds: station.durationSeconds,
-          levelDbfs: station.levelDbfs,
-        },
         rig: rigInfo,
       });
       units.push(await readUnitMeasurement(folder));

@@ -15,15 +15,12 @@ import {
   type UnitMeasurement,
   writeUnitMeasurement,
 } from "../calibrate/limits.ts";
+import { measureSimUnit } from "../calibrate/line_sim.ts";
 import {
   DEFAULT_STATION,
-  measureSimUnit,
-  MULTIPLE_SWEEP_METHOD,
-  stationForLimits,
-} from "../calibrate/line_sim.ts";
-import {
   maxSimultaneousOutputs,
   measureStationUnit,
+  stationForLimits,
   stationMethod,
 } from "../calibrate/line_station.ts";
 import type { AudioDevice } from "../measure/audio_device.ts";
@@ -254,14 +251,6 @@ await runCommand(HELP, async (args) => {
         );
         if (out !== undefined) {
           await writeUnitMeasurement(out, unit, {
-            position: station.position,
-            sweep: {
-              method: captured.method,
-              startHz: station.startHz,
-              endHz: station.endHz,
-              durationSeconds: station.durationSeconds,
-              levelDbfs: station.levelDbfs,
-            },
             rig: { backend: "webaudio", description: hardware.description },
             force,
           });
@@ -289,14 +278,6 @@ await runCommand(HELP, async (args) => {
       );
       if (out !== undefined) {
         await writeUnitMeasurement(out, unit, {
-          position: station0.position,
-          sweep: {
-            method: MULTIPLE_SWEEP_METHOD,
-            startHz: station0.startHz,
-            endHz: station0.endHz,
-            durationSeconds: station0.durationSeconds,
-            levelDbfs: station0.levelDbfs,
-          },
           rig: { backend: "sim", description: "line station: anechoic test box, reference mic" },
           force,
         });

@@ -6,7 +6,10 @@
  * Target: < 200 ms per unit.
  */
 import { computeLimits } from "../../calibrate/golden.ts";
-import { DEFAULT_STATION, measureSimUnit, unitFromMultiSweep } from "../../calibrate/line_sim.ts";
+import { measureSimUnit } from "../../calibrate/line_sim.ts";
+import { DEFAULT_STATION, passCaptures } from "../../calibrate/line_station.ts";
+import type { UnitMeasurement } from "../../calibrate/limits.ts";
+import type { MultiSweepMeasurement } from "../../measure/multi_sweep.ts";
 import { verifyUnit } from "../../calibrate/verify.ts";
 import { multiSweepStimulus, separateMultiSweep } from "../../measure/multi_sweep.ts";
 import { createSimDevice } from "../../sim/sim_device.ts";
@@ -30,11 +33,18 @@ const rec = await device.playRecord({
 });
 await device.close();
 const [mic, loopback] = rec.signal.channels as [Float64Array, Float64Array];
-const unit = unitFromMultiSweep(measurement, "studio5", "BENCH-1", station.sampleRate);
+const unitOf = (m: MultiSweepMeasurement): UnitMeasurement => ({
+  model: "studio5",
+  serial: "BENCH-1",
+  sampleRate: station.sampleRate,
+  drivers: [...m.driverIds],
+  captures: passCaptures(m),
+});
+const unit = unitOf(measurement);
 
 Deno.bench("line compute per unit: separate + verify (studio5, 5 drivers, 3.3 s at 48 kHz)", () => {
   const m = separateMultiSweep(plan, mic, { loopback });
-  const u = unitFromMultiSweep({ ...measurement, ...m }, "studio5", "BENCH-1", station.sampleRate);
+  const u = unitOf({ ...measurement, ...m });
   const v = verifyUnit(u, limits);
   if (!v.passed) throw new Error(v.violations.map((x) => x.reason).join("; "));
 });

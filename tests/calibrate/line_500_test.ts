@@ -5,7 +5,8 @@
  * units. About a minute; it runs beside the other test files.
  */
 import { equal, ok } from "node:assert/strict";
-import { DEFAULT_STATION, formatConfusion, runLine } from "../../calibrate/line_sim.ts";
+import { formatConfusion, runLine } from "../../calibrate/line_sim.ts";
+import { DEFAULT_STATION } from "../../calibrate/line_station.ts";
 
 Deno.test("a virtual line of 520 units (seed 42, 30 % defective): every seeded defect caught, false rejects <= 0.5 %", async () => {
   const { summary } = await runLine({

@@ -1,6 +1,6 @@
 import { equal, ok, throws } from "node:assert/strict";
+import { DEFAULT_STATION } from "../../calibrate/line_station.ts";
 import {
-  DEFAULT_STATION,
   drawDefect,
   formatConfusion,
   lineRandom,
