@@ -111,14 +111,5 @@ export async function writeTrueSet(
   return await readMeasurementSet(folder);
 }
 
-/** A temp folder removed after `fn`. */
-export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "spatialcal-test-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 export { join };
+export { withTempDir } from "../_temp.ts";

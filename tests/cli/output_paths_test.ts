@@ -6,21 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli } from "./_run.ts";
-
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "spatialcal-paths-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function names(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const e of Deno.readDir(dir)) out.push(e.name);
-  return out.sort();
-}
+import { folderNames, withTempDir } from "../_temp.ts";
 
 /** Run `script`, expect exit 2 with `message` on stderr, no stack trace and no measuring. */
 async function refused(script: string, args: string[], message: string | RegExp): Promise<string> {
@@ -35,7 +21,7 @@ async function refused(script: string, args: string[], message: string | RegExp)
 const linux = Deno.build.os === "linux";
 
 Deno.test("an output that is, lies inside or contains an input is refused even with --force, and the input stays", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const set = join(dir, "set");
     await Deno.mkdir(set);
     await Deno.writeTextFile(join(set, "manifest.json"), "{}");
@@ -106,15 +92,15 @@ Deno.test("an output that is, lies inside or contains an input is refused even w
       ["--in", set, "--limits", limits, "--db", `sqlite:${song}`, "--junit", song],
       `Cannot write --junit "${song}" as it is the --db input "${song}"`,
     );
-    assert.deepEqual(await names(dir), ["limits.json", "set", "song.wav"]);
-    assert.deepEqual(await names(set), ["manifest.json"]);
+    assert.deepEqual(await folderNames(dir), ["limits.json", "set", "song.wav"]);
+    assert.deepEqual(await folderNames(set), ["manifest.json"]);
     assert.equal(await Deno.readTextFile(limits), "{}");
     assert.equal(await Deno.readTextFile(song), "RIFF");
   });
 });
 
 Deno.test("golden refuses the same --in set twice and fewer than 3 units or duplicate serials before measuring", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const out = join(dir, "l.json");
     await refused(
       "golden.ts",
@@ -133,12 +119,12 @@ Deno.test("golden refuses the same --in set twice and fewer than 3 units or dupl
       ["--device", "sim:studio5", "--serial", "A", "--serial", "A", "--serial", "A", "--out", out],
       "Cannot measure golden units as --serial A is given twice: each golden unit counts once",
     );
-    assert.deepEqual(await names(dir), []);
+    assert.deepEqual(await folderNames(dir), []);
   });
 });
 
 Deno.test("line-sim rejects bad counts, an empty --station and an existing --limits-out before measuring anything", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const base = ["--defect-rate", "0", "--seed", "1"];
     for (const units of ["0", "-5", "1.5", "1e7"]) {
       await refused(
@@ -167,12 +153,12 @@ Deno.test("line-sim rejects bad counts, an empty --station and an existing --lim
       `Cannot write --limits-out "${limits}" as it already exists: use --force to replace it`,
     );
     assert.equal(await Deno.readTextFile(limits), "{}");
-    assert.deepEqual(await names(dir), ["limits.json"]);
+    assert.deepEqual(await folderNames(dir), ["limits.json"]);
   });
 });
 
 Deno.test("verify --junit replaces an earlier JUnit report (rewritten as invalid when the run fails) but no other file without --force", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const junit = join(dir, "verdict.xml");
     const other = join(dir, "notes.txt");
     await Deno.writeTextFile(other, "notes");
@@ -203,7 +189,7 @@ Deno.test("verify --junit replaces an earlier JUnit report (rewritten as invalid
       ],
       `Cannot write --out "${previous}" as it already exists: use --force to replace it`,
     );
-    assert.deepEqual(await names(dir), ["notes.txt", "previous", "verdict.xml"]);
+    assert.deepEqual(await folderNames(dir), ["notes.txt", "previous", "verdict.xml"]);
   });
 });
 
@@ -212,7 +198,7 @@ Deno.test({
     "unwritable or missing output folders and a folder where a file goes exit 2 naming the flag, the path and why, before any work",
   ignore: !linux,
   fn: async () => {
-    await withDir(async (dir) => {
+    await withTempDir(async (dir) => {
       const limits = join(dir, "limits.json");
       await Deno.writeTextFile(limits, "{}");
       await refused(
@@ -298,13 +284,13 @@ Deno.test({
           join(dir, "folder")
         }" as it is a folder, which a file cannot replace (even with --force): remove it or choose another path`,
       );
-      assert.deepEqual(await names(dir), ["folder", "limits.json"]);
+      assert.deepEqual(await folderNames(dir), ["folder", "limits.json"]);
     });
   },
 });
 
 Deno.test("deconvolve and sweep write both files or neither: --harmonics-out needs --harmonics >= 2; a folder at sweep's .json stops the .wav", async () => {
-  await withDir(async (dir) => {
+  await withTempDir(async (dir) => {
     const sweep = join(dir, "s.wav");
     const made = await runCli("sweep.ts", [
       "--out",
@@ -333,7 +319,7 @@ Deno.test("deconvolve and sweep write both files or neither: --harmonics-out nee
       ],
       "Cannot use --harmonics-out as it needs --harmonics >= 2 (the harmonic IRs are orders 2..N): current value of --harmonics is 1",
     );
-    assert.deepEqual(await names(out), []);
+    assert.deepEqual(await folderNames(out), []);
     const both = await runCli("deconvolve.ts", [
       "--sweep",
       join(dir, "s.json"),
@@ -347,7 +333,7 @@ Deno.test("deconvolve and sweep write both files or neither: --harmonics-out nee
       join(out, "h.wav"),
     ]);
     assert.equal(both.code, 0, both.stderr);
-    assert.deepEqual(await names(out), ["h.wav", "y.wav"]);
+    assert.deepEqual(await folderNames(out), ["h.wav", "y.wav"]);
 
     await Deno.mkdir(join(dir, "y.json"));
     await refused(
@@ -357,6 +343,6 @@ Deno.test("deconvolve and sweep write both files or neither: --harmonics-out nee
         join(dir, "y.json")
       }" as it is a folder, which a file cannot replace (even with --force)`,
     );
-    assert.deepEqual(await names(dir), ["d", "s.json", "s.wav", "y.json"]);
+    assert.deepEqual(await folderNames(dir), ["d", "s.json", "s.wav", "y.json"]);
   });
 });

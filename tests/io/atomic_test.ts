@@ -7,21 +7,7 @@ import {
   writeFolderAtomically,
 } from "../../io/atomic.ts";
 import { assertInputError, caught } from "./_helpers.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "spatialcal-atomic-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-async function names(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const entry of Deno.readDir(dir)) out.push(entry.name);
-  return out.sort();
-}
+import { folderNames, withTempDir } from "../_temp.ts";
 
 Deno.test("writeFolderAtomically() fills a hidden temporary sibling, renames it into place, returns fill's result and leaves nothing else", async () => {
   await withTempDir(async (dir) => {
@@ -29,13 +15,13 @@ Deno.test("writeFolderAtomically() fills a hidden temporary sibling, renames it 
     const result = await writeFolderAtomically(`${dir}/set`, async (tmp) => {
       seen = tmp;
       assert.match(tmp, new RegExp(`/\\.set\\.tmp-${Deno.pid}-[0-9a-f]{8}$`));
-      assert.deepEqual(await names(dir), [tmp.slice(dir.length + 1)]);
+      assert.deepEqual(await folderNames(dir), [tmp.slice(dir.length + 1)]);
       await Deno.writeTextFile(`${tmp}/a.txt`, "A");
       return 42;
     });
     assert.equal(result, 42);
     assert.notEqual(seen, "");
-    assert.deepEqual(await names(dir), ["set"]);
+    assert.deepEqual(await folderNames(dir), ["set"]);
     assert.equal(await Deno.readTextFile(`${dir}/set/a.txt`), "A");
   });
 });
@@ -69,7 +55,7 @@ Deno.test("writeFolderAtomically() refuses an existing path without force (Input
       },
     );
     assert.equal(called, false);
-    assert.deepEqual(await names(dir), ["set"]);
+    assert.deepEqual(await folderNames(dir), ["set"]);
     assert.equal(await Deno.readTextFile(`${dir}/set/old.txt`), "old");
   });
 });
@@ -83,8 +69,8 @@ Deno.test("writeFolderAtomically() with force replaces an existing folder and re
       assert.equal(await Deno.readTextFile(`${dir}/set/old.txt`), "old");
       await Deno.writeTextFile(`${tmp}/new.txt`, "new");
     }, { force: true });
-    assert.deepEqual(await names(dir), ["set"]);
-    assert.deepEqual(await names(`${dir}/set`), ["new.txt"]);
+    assert.deepEqual(await folderNames(dir), ["set"]);
+    assert.deepEqual(await folderNames(`${dir}/set`), ["new.txt"]);
   });
 });
 
@@ -93,7 +79,7 @@ Deno.test("writeFolderAtomically() with force creates the folder when nothing ex
     await writeFolderAtomically(`${dir}/set`, async (tmp) => {
       await Deno.writeTextFile(`${tmp}/a.txt`, "A");
     }, { force: true });
-    assert.deepEqual(await names(`${dir}/set`), ["a.txt"]);
+    assert.deepEqual(await folderNames(`${dir}/set`), ["a.txt"]);
   });
 });
 
@@ -112,8 +98,8 @@ Deno.test("writeFolderAtomically() removes the temporary folder and keeps the ex
       );
       assert.equal(error, boom);
     }
-    assert.deepEqual(await names(dir), ["set"]);
-    assert.deepEqual(await names(`${dir}/set`), ["old.txt"]);
+    assert.deepEqual(await folderNames(dir), ["set"]);
+    assert.deepEqual(await folderNames(`${dir}/set`), ["old.txt"]);
   });
 });
 
@@ -130,8 +116,8 @@ Deno.test("writeFolderAtomically() refuses a folder that appeared while fill ran
         field: "out",
       },
     );
-    assert.deepEqual(await names(dir), ["set"]);
-    assert.deepEqual(await names(`${dir}/set`), []);
+    assert.deepEqual(await folderNames(dir), ["set"]);
+    assert.deepEqual(await folderNames(`${dir}/set`), []);
   });
 });
 
@@ -141,7 +127,7 @@ Deno.test("writeFileAtomically() writes and replaces a file and leaves no tempor
     await writeFileAtomically(path, Uint8Array.from([1, 2, 3]));
     await writeFileAtomically(path, Uint8Array.from([4]));
     assert.deepEqual(await Deno.readFile(path), Uint8Array.from([4]));
-    assert.deepEqual(await names(dir), ["a.bin"]);
+    assert.deepEqual(await folderNames(dir), ["a.bin"]);
   });
 });
 
@@ -155,7 +141,7 @@ Deno.test("writeFileAtomically() into a missing folder fails with an InputError 
       value: path,
     });
     assert.ok(error.cause instanceof Deno.errors.NotFound);
-    assert.deepEqual(await names(dir), []);
+    assert.deepEqual(await folderNames(dir), []);
   });
 });
 
@@ -191,7 +177,7 @@ Deno.test({
 Deno.test("checkFolderWritable() passes on a writable folder and leaves nothing behind", async () => {
   await withTempDir(async (dir) => {
     await checkFolderWritable(dir, `${dir}/x.wav`);
-    assert.deepEqual(await names(dir), []);
+    assert.deepEqual(await folderNames(dir), []);
   });
 });
 
@@ -213,7 +199,7 @@ Deno.test("writeFileAtomically() refuses to replace a folder and writeFolderAtom
         field: "out",
       },
     );
-    assert.deepEqual(await names(dir), ["d", "f"]);
+    assert.deepEqual(await folderNames(dir), ["d", "f"]);
     assert.equal(await Deno.readTextFile(`${dir}/d/keep.txt`), "keep");
     assert.equal(await Deno.readTextFile(`${dir}/f`), "file");
   });
@@ -223,7 +209,7 @@ Deno.test("writeFilesAtomically() writes all files or none: a failing second pat
   await withTempDir(async (dir) => {
     const bytes = Uint8Array.from([7]);
     await writeFilesAtomically([{ path: `${dir}/a`, bytes }, { path: `${dir}/b`, bytes }]);
-    assert.deepEqual(await names(dir), ["a", "b"]);
+    assert.deepEqual(await folderNames(dir), ["a", "b"]);
     await Deno.mkdir(`${dir}/c`);
     await assertInputError(
       () =>
@@ -249,7 +235,7 @@ Deno.test("writeFilesAtomically() writes all files or none: a failing second pat
         field: "out",
       },
     );
-    assert.deepEqual(await names(dir), ["a", "b", "c"]);
+    assert.deepEqual(await folderNames(dir), ["a", "b", "c"]);
     assert.deepEqual(await Deno.readFile(`${dir}/a`), bytes);
   });
 });
@@ -296,7 +282,7 @@ Deno.test({
         killed.kill("SIGKILL");
         await killed.status;
         await killed.stdout.cancel();
-        const staged = await names(dir);
+        const staged = await folderNames(dir);
         assert.equal(staged.length, 2);
         assert.ok(staged.some((n) => n.startsWith(`.set.tmp-${killed.pid}-`)), staged.join());
         // A stale ".old" copy whose name is not in place is the only copy left: it stays.
@@ -304,12 +290,12 @@ Deno.test({
         await writeFolderAtomically(`${dir}/set`, async (tmp) => {
           await Deno.writeTextFile(`${tmp}/a.txt`, "A");
         });
-        const after = await names(dir);
+        const after = await folderNames(dir);
         assert.deepEqual(after.filter((n) => n.includes(`-${killed.pid}-`)), [
           `.lost.old-${killed.pid}-0badc0de`,
         ]);
         assert.ok(after.some((n) => n.startsWith(`.other.tmp-${live.pid}-`)), after.join());
-        assert.deepEqual(await names(`${dir}/set`), ["a.txt"]);
+        assert.deepEqual(await folderNames(`${dir}/set`), ["a.txt"]);
       } finally {
         live.kill("SIGKILL");
         await live.status;

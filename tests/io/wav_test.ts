@@ -16,6 +16,7 @@ import {
   run,
   soxDump,
 } from "./_helpers.ts";
+import { withTempDir } from "../_temp.ts";
 
 const FORMATS: {
   label: string;
@@ -62,15 +63,6 @@ function quantized(x: Float64Array, options: EncodeWavOptions): Float64Array {
   if ((options.encoding ?? "float") === "float") return x.map(Math.fround);
   const scale = 2 ** ((options.bitsPerSample ?? 16) - 1);
   return x.map((v) => Math.max(-scale, Math.min(scale - 1, Math.round(v * scale))) / scale);
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "spatialcal-wav-" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 async function soxi(flag: string, path: string): Promise<string> {
