@@ -8,6 +8,7 @@
 import { writeFileAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
 import { join } from "node:path";
+import { waitForOperator } from "../measure/operator.ts";
 import { computeLimits, MIN_GOLDEN_UNITS } from "../calibrate/golden.ts";
 import {
   limitsToJson,
@@ -355,15 +356,9 @@ async function measureGolden(
 
 /** Ask the operator on stderr and wait for Enter on stdin; a closed stdin is an error. */
 async function operatorPrompt(message: string): Promise<void> {
-  await Deno.stderr.write(new TextEncoder().encode(`${message} — press Enter when ready: `));
-  const buffer = new Uint8Array(1);
-  while (true) {
-    const n = await Deno.stdin.read(buffer);
-    if (n === null) {
-      throw new UsageError(
-        `Cannot wait for the operator as stdin is closed (${message}): run golden in a terminal, or pass --no-prompt when a handler loads the units`,
-      );
-    }
-    if (buffer[0] === 10) return;
+  if (!(await waitForOperator(message))) {
+    throw new UsageError(
+      `Cannot wait for the operator as stdin is closed (${message}): run golden in a terminal, or pass --no-prompt when a handler loads the units`,
+    );
   }
 }

@@ -31,5 +31,6 @@ export * from "./session.ts";
 export * from "./multi_sweep.ts";
 export * from "./positions.ts";
 export * from "./rig.ts";
+export * from "./operator.ts";
 export * from "./jack.ts";
 export * from "./webaudio_device.ts";

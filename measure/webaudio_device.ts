@@ -63,6 +63,7 @@ import { amplitudeToDb, dbToAmplitude, peakAmplitude, powerToDb } from "../dsp/d
 import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
 import { fftConvolve } from "../dsp/convolve.ts";
 import type { RigFile } from "./rig.ts";
+import { waitForOperator } from "./operator.ts";
 import { AudioUnavailableError, requireAudioSystem } from "./_probe.ts";
 import {
   applyJackRouting,
@@ -449,16 +450,10 @@ function formatPosition(p: MicPosition): string {
 }
 
 async function stdinPrompt(message: string): Promise<void> {
-  await Deno.stderr.write(new TextEncoder().encode(`${message} — press Enter when ready: `));
-  const buffer = new Uint8Array(1);
-  while (true) {
-    const n = await Deno.stdin.read(buffer);
-    if (n === null) {
-      throw new Error(
-        `Cannot move the mic as stdin closed while waiting for the operator (${message})`,
-      );
-    }
-    if (buffer[0] === 10) return;
+  if (!(await waitForOperator(message))) {
+    throw new Error(
+      `Cannot move the mic as stdin closed while waiting for the operator (${message})`,
+    );
   }
 }
 
