@@ -323,7 +323,7 @@ export async function openRecords(
       }`,
     );
   }
-  const path = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
+  const path = sqlitePathOf(url)!;
   const bad = (why: string): never => {
     throw new InputError(`Cannot open records database "${path}" as ${why}`, {
       file: path,
@@ -354,6 +354,15 @@ export async function openRecords(
     }
     return bad(`it is not a usable SQLite database (${why})`);
   }
+}
+
+/**
+ * The SQLite file a `--db` URL names (`sqlite:<path>` or a plain path), or
+ * `undefined` for a PostgreSQL URL: an input that outputs must not replace.
+ */
+export function sqlitePathOf(url: string | undefined): string | undefined {
+  if (url === undefined || url === "" || /^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return undefined;
+  return url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
 }
 
 /** A URL with its password replaced by `***`, for messages. */

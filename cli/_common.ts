@@ -365,12 +365,3 @@ async function statKind(path: string): Promise<"file" | "folder" | undefined> {
     throw error;
   }
 }
-
-/**
- * The SQLite file a `--db` URL names (`sqlite:<path>` or a plain path), or
- * `undefined` for a PostgreSQL URL: an input that outputs must not replace.
- */
-export function sqlitePathOf(url: string | undefined): string | undefined {
-  if (url === undefined || url === "" || /^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return undefined;
-  return url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
-}

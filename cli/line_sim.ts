@@ -7,7 +7,7 @@
 import { writeFileAtomically } from "../io/atomic.ts";
 import { limitsToJson } from "../calibrate/limits.ts";
 import { DEFECT_TYPES, formatConfusion, runLine } from "../calibrate/line_sim.ts";
-import { openRecords, type RecordStore } from "../calibrate/records.ts";
+import { openRecords, type RecordStore, sqlitePathOf } from "../calibrate/records.ts";
 import {
   booleanFlag,
   checkOutputWritable,
@@ -16,7 +16,6 @@ import {
   parseFlags,
   progressReporter,
   runCommand,
-  sqlitePathOf,
   stringFlag,
   UsageError,
 } from "./_common.ts";

@@ -25,7 +25,7 @@ import {
 } from "../calibrate/line_station.ts";
 import type { AudioDevice } from "../measure/audio_device.ts";
 import { openDevice, parseStationDevice, refuseOtherBackendFlags } from "./_devices.ts";
-import { openRecords, type RecordStore } from "../calibrate/records.ts";
+import { openRecords, type RecordStore, sqlitePathOf } from "../calibrate/records.ts";
 import {
   checkBundlePrediction,
   invalidToJunit,
@@ -42,7 +42,6 @@ import {
   numberFlag,
   parseFlags,
   runCommand,
-  sqlitePathOf,
   stringFlag,
   UsageError,
 } from "./_common.ts";
