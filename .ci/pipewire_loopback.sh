@@ -85,6 +85,11 @@ stop_one() {
 }
 
 do_stop() {
+  # the linker is a pipeline (pw-mon | awk | pw-cli) in its own session: stop the group
+  local linker
+  linker=$(read_pid alsa-linker)
+  [ -n "$linker" ] && kill -- "-$linker" 2>/dev/null
+  stop_one alsa-linker
   stop_one jconvolver
   stop_one pipewire
   rm -rf "$RUN"
@@ -271,8 +276,12 @@ do_start() {
     return 1
   fi
   wire
+  PIPEWIRE_RUNTIME_DIR="$RUN" setsid bash "$ROOT/.ci/pipewire_alsa_linker.sh" </dev/null \
+    >"$STATE/alsa-linker.log" 2>&1 &
+  echo $! >"$STATE/alsa-linker.pid"
   say "started jconvolver as a PipeWire JACK client (pid $(read_pid jconvolver)) with known IRs on channels 1..$IR_CHANNELS from $IR_DIR"
   say "ready: system:playback_N -> system:capture_N (N=1..$CH, not $MIX); system:playback_1..$IR_CHANNELS -> system:capture_$MIX"
+  say "ALSA clients (pipewire-alsa, ALSA_CONFIG_PATH=$STATE/asound.conf) are linked by .ci/pipewire_alsa_linker.sh (pid $(read_pid alsa-linker)): FL -> playback_1, FR -> playback_8, capture_1 -> FL, capture_8 -> FR"
 }
 
 do_status() {

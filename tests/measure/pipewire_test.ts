@@ -156,3 +156,91 @@ Deno.test({
     }
   },
 });
+
+/** A client of the test daemon through its ALSA API: no JACK library of PipeWire's, and a JACK server name nobody serves (the jackd loopback may run beside). */
+async function alsaEnv(): Promise<Record<string, string>> {
+  const env = await pipewireEnv();
+  delete env.LD_LIBRARY_PATH;
+  return { ...env, JACK_DEFAULT_SERVER: "spatialcal-no-jack", LD_LIBRARY_PATH: "" };
+}
+
+async function alsaRig(dir: string, edit: (rig: Record<string, any>) => void): Promise<string> {
+  const rig = JSON.parse(
+    await Deno.readTextFile(new URL("fixtures/pipewire/rig_alsa.json", ROOT)),
+  );
+  edit(rig);
+  const path = join(dir, "rig.json");
+  await Deno.writeTextFile(path, JSON.stringify(rig));
+  return path;
+}
+
+Deno.test({
+  name:
+    "under PipeWire's ALSA API: devices names it and lists its PCM; the interface is chosen by name (an unknown name is exit 2 listing ALSA's); the 2-channel limit is exit 2",
+  ignore: skip,
+  fn: async () => {
+    const env = await alsaEnv();
+    const listing = await runCli("devices.ts", [], { env });
+    nodeAssert.equal(listing.code, 0, listing.stderr);
+    nodeAssert.match(listing.stdout, /^backend: PipeWire through its ALSA API/m);
+    nodeAssert.match(listing.stdout, /audiooutput: PipeWire \(spatialcal loopback\)/);
+    nodeAssert.match(listing.stdout, /audioinput: PipeWire \(spatialcal loopback\)/);
+    const json = JSON.parse((await runCli("devices.ts", ["--json"], { env })).stdout);
+    nodeAssert.equal(json.backend, "alsa");
+    nodeAssert.equal(json.server, "pipewire-alsa");
+
+    const dir = await Deno.makeTempDir();
+    try {
+      const args = (rig: string) => [
+        "--device",
+        "webaudio",
+        "--rig",
+        rig,
+        "--serial",
+        "CI-A1",
+        "--duration-seconds",
+        "0.3",
+        "--ir-length-seconds",
+        "0.05",
+        "--turntable-cmd",
+        "test {azimuth} = 0",
+        "--out",
+        join(dir, "set"),
+      ];
+      const unknown = await runCli(
+        "measure.ts",
+        args(await alsaRig(dir, (r) => r.interface.name = "No Such Card")),
+        { env },
+      );
+      nodeAssert.equal(unknown.code, 2, unknown.stderr);
+      nodeAssert.ok(
+        unknown.stderr.includes(
+          'ALSA lists no output device named "No Such Card" (rig interface.name or --device webaudio:<name>): ALSA lists',
+        ),
+        unknown.stderr,
+      );
+      nodeAssert.ok(unknown.stderr.includes('"PipeWire (spatialcal loopback)"'), unknown.stderr);
+
+      const third = await runCli(
+        "measure.ts",
+        args(
+          await alsaRig(dir, (r) => {
+            r.interface.outputChannels = 8;
+            r.drivers = [{ id: "ch3", kind: "fullrange", outputChannel: 3 }];
+          }),
+        ),
+        { env },
+      );
+      nodeAssert.equal(third.code, 2, third.stderr);
+      nodeAssert.ok(
+        third.stderr.includes(
+          "Cannot route output channel 3 without JACK: node-web-audio-api opens 2 channels",
+        ),
+        third.stderr,
+      );
+      nodeAssert.ok(!(await Deno.stat(join(dir, "set")).catch(() => undefined)), "no set written");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
