@@ -192,7 +192,7 @@ if (import.meta.main) {
     },
   });
   if (values.help || !values.db || !/^postgres(ql)?:\/\//.test(values.db)) {
-    console.error(
+    (values.help ? console.log : console.error)(
       "usage: deno task records-scale --db postgres://user@host:port/db [--rows 1000000] " +
         "[--repeats 5] [--plans] [--keep] [--json]",
     );

@@ -281,7 +281,7 @@ if (import.meta.main) {
     },
   });
   if (values.help || !values.db) {
-    console.error(
+    (values.help ? console.log : console.error)(
       "usage: deno task load-test --db URL [--stations 32] [--verdicts 200] [--json]\n" +
         "  URL: postgres://user@host:port/db or sqlite:<path>",
     );
