@@ -1,19 +1,20 @@
 /**
  * A fast single-precision real FFT: PFFFT (J. Pommier) compiled to
  * WebAssembly with SIMD (`npm:@echogarden/pffft-wasm`), behind the same
- * {@linkcode RealFftPlan} interface as the 64-bit `fft.js` plans of
+ * {@linkcode RealFftPlan} interface as the 64-bit mixed-radix plans of
  * `fft.ts`. Spectra are still returned as `Float64Array`s; only the
  * transform itself runs in float32, so results carry float32 round-off
  * (relative error about 1e-7, i.e. an error floor near −130 dB at 2^20
  * points), which is below what any acoustic measurement resolves.
  *
- * Sizes: powers of two >= 32 (PFFFT's real transform needs a multiple of 32).
+ * Sizes: 2·3·5-smooth multiples of 32 (PFFFT's real transform needs a
+ * multiple of 32; `nextFastSize(n, 32)` gives the smallest one >= n).
  * The WebAssembly module loads once, when this module is imported.
  *
  * @module
  */
 import PFFFT from "pffft-wasm/simd";
-import type { RealFftPlan, Spectrum } from "./fft.ts";
+import { isFiveSmooth, type RealFftPlan, type Spectrum } from "./fft.ts";
 
 interface PffftModule {
   HEAPF32: Float32Array;
@@ -35,15 +36,15 @@ const plans = new Map<number, RealFftPlan>();
 /**
  * Get the (cached) single-precision real FFT plan of `size`.
  *
- * @param size A power of two >= 32.
+ * @param size A 2·3·5-smooth multiple of 32.
  * @throws {RangeError} for another size.
  */
 export function realFftPlanFloat32(size: number): RealFftPlan {
   const cached = plans.get(size);
   if (cached) return cached;
-  if (!Number.isInteger(size) || size < 32 || (size & (size - 1)) !== 0) {
+  if (!Number.isInteger(size) || size < 32 || size % 32 !== 0 || !isFiveSmooth(size)) {
     throw new RangeError(
-      `Cannot create float32 FFT plan as size must be a power of two >= 32: current value is ${size}`,
+      `Cannot create float32 FFT plan as size must be a 2·3·5-smooth multiple of 32: current value is ${size}`,
     );
   }
   // Setups and buffers live as long as the process, like fft.js's tables: a few sizes are used.
@@ -55,7 +56,12 @@ export function realFftPlanFloat32(size: number): RealFftPlan {
   const half = size / 2;
   const binCount = half + 1;
 
-  function forward(x: ArrayLike<number>): Spectrum {
+  function forwardInto(x: ArrayLike<number>, out: Spectrum): void {
+    if (out.re.length < binCount || out.im.length < binCount) {
+      throw new RangeError(
+        `Cannot run forward FFT as the output must hold size/2 + 1 = ${binCount} bins: re has ${out.re.length}, im has ${out.im.length}`,
+      );
+    }
     const heap = wasm.HEAPF32; // read after every allocation: the heap may have grown
     const inView = heap.subarray(input >> 2, (input >> 2) + size);
     const n = Math.min(size, x.length);
@@ -63,23 +69,34 @@ export function realFftPlanFloat32(size: number): RealFftPlan {
     else for (let i = 0; i < n; i++) inView[i] = x[i] as number;
     inView.fill(0, n);
     wasm._pffft_transform_ordered(setup, input, output, work, FORWARD);
-    const out = wasm.HEAPF32.subarray(output >> 2, (output >> 2) + size);
-    const re = new Float64Array(binCount);
-    const im = new Float64Array(binCount);
-    re[0] = out[0]!;
-    re[half] = out[1]!; // PFFFT packs the real Nyquist bin beside DC
+    const o = wasm.HEAPF32.subarray(output >> 2, (output >> 2) + size);
+    const re = out.re, im = out.im;
+    re[0] = o[0]!;
+    im[0] = 0;
+    re[half] = o[1]!; // PFFFT packs the real Nyquist bin beside DC
+    im[half] = 0;
     for (let k = 1; k < half; k++) {
-      re[k] = out[2 * k]!;
-      im[k] = out[2 * k + 1]!;
+      re[k] = o[2 * k]!;
+      im[k] = o[2 * k + 1]!;
     }
-    return { re, im };
   }
 
-  function inverse(spectrum: Spectrum): Float64Array {
+  function forward(x: ArrayLike<number>): Spectrum {
+    const out = { re: new Float64Array(binCount), im: new Float64Array(binCount) };
+    forwardInto(x, out);
+    return out;
+  }
+
+  function inverseInto(spectrum: Spectrum, out: Float64Array): void {
     const { re, im } = spectrum;
     if (re.length !== binCount || im.length !== binCount) {
       throw new RangeError(
         `Cannot run inverse FFT as the spectrum must have size/2 + 1 = ${binCount} bins: re has ${re.length}, im has ${im.length}`,
+      );
+    }
+    if (out.length < size) {
+      throw new RangeError(
+        `Cannot run inverse FFT as the output must hold ${size} samples: it has ${out.length}`,
       );
     }
     const inView = wasm.HEAPF32.subarray(input >> 2, (input >> 2) + size);
@@ -90,14 +107,18 @@ export function realFftPlanFloat32(size: number): RealFftPlan {
       inView[2 * k + 1] = im[k]!;
     }
     wasm._pffft_transform_ordered(setup, input, output, work, BACKWARD);
-    const out = wasm.HEAPF32.subarray(output >> 2, (output >> 2) + size);
-    const x = new Float64Array(size);
+    const o = wasm.HEAPF32.subarray(output >> 2, (output >> 2) + size);
     const scale = 1 / size;
-    for (let i = 0; i < size; i++) x[i] = out[i]! * scale;
+    for (let i = 0; i < size; i++) out[i] = o[i]! * scale;
+  }
+
+  function inverse(spectrum: Spectrum): Float64Array {
+    const x = new Float64Array(size);
+    inverseInto(spectrum, x);
     return x;
   }
 
-  const plan: RealFftPlan = { size, binCount, forward, inverse };
+  const plan: RealFftPlan = { size, binCount, forward, forwardInto, inverse, inverseInto };
   plans.set(size, plan);
   return plan;
 }
