@@ -71,7 +71,9 @@ export function sweepRecording(
 
 if (import.meta.main) {
   const [out, sweepSeconds = "10", recordingSeconds = "11.6", channelCount = "8"] = Deno.args;
-  if (out === undefined) throw new Error("usage: _sweep_recording.ts OUT_DIR [sweepS recS channels]");
+  if (out === undefined) {
+    throw new Error("usage: _sweep_recording.ts OUT_DIR [sweepS recS channels]");
+  }
   const { sweep, channels } = sweepRecording(
     Number(sweepSeconds),
     Number(recordingSeconds),
