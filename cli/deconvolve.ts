@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { encodeWav, readWav } from "../io/wav.ts";
+import { encodeWav, readWavCompact } from "../io/wav.ts";
 import { type FileToWrite, writeFilesAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
 import { sweepFromJson } from "../measure/sweep_file.ts";
@@ -90,7 +90,7 @@ await runCommand(HELP, async (args) => {
     );
   }
   const sweep = sweepFromJson(json, sweepPath);
-  const recording = await readWav(recordingPath);
+  const recording = readWavCompact(recordingPath); // float32 channels: half the fresh memory
   if (recording.sampleRate !== sweep.sampleRate) {
     throw new InputError(
       `Cannot deconvolve "${recordingPath}" as its sample rate (${recording.sampleRate} Hz) differs from the sweep's in "${sweepPath}" (${sweep.sampleRate} Hz)`,

@@ -73,6 +73,17 @@ export interface DeconvolveOptions {
   readonly fftPrecision?: "float64" | "float32";
 }
 
+/**
+ * A recording to deconvolve: a {@linkcode Signal}, or the same with `Float32Array` channels
+ * (as `readWavCompact` reads a float32 WAV, in half the memory).
+ */
+export interface Recording {
+  /** Sample rate in Hz. */
+  readonly sampleRate: number;
+  /** One array per channel, all of equal length. */
+  readonly channels: readonly (Float64Array | Float32Array)[];
+}
+
 /** Quality figures of one recorded channel. */
 export interface ChannelQuality {
   /** Peak-to-noise ratio of the impulse response in dB (peak² / mean noise power in its last quarter). */
@@ -140,7 +151,7 @@ const HARMONIC_PRE_SECONDS = 0.004;
  */
 export function deconvolve(
   sweep: Sweep,
-  recording: Signal,
+  recording: Recording,
   options: DeconvolveOptions = {},
 ): Deconvolution {
   validate(sweep, recording, options);
@@ -399,7 +410,7 @@ function loopbackLatency(h: Float64Array, channel: number, searchLength: number)
   return best;
 }
 
-function validate(sweep: Sweep, recording: Signal, options: DeconvolveOptions): void {
+function validate(sweep: Sweep, recording: Recording, options: DeconvolveOptions): void {
   if (recording.sampleRate !== sweep.sampleRate) {
     throw new RangeError(
       `Cannot deconvolve as the recording's sampleRate (${recording.sampleRate} Hz) differs from the sweep's (${sweep.sampleRate} Hz)`,
