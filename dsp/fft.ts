@@ -168,10 +168,11 @@ function evenPlan(size: number): RealFftPlan {
   const half = size / 2;
   const binCount = half + 1;
   const kernel: ComplexFftKernel = complexFftKernel(half);
-  // Split twiddles e^{-j2πk/N}, k = 0..N/2.
-  const wRe = new Float64Array(binCount);
-  const wIm = new Float64Array(binCount);
-  for (let k = 0; k < binCount; k++) {
+  // Split twiddles e^{-j2πk/N}, k = 0..N/4: bins k and N/2 - k are split together.
+  const quarter = Math.floor(half / 2) + 1;
+  const wRe = new Float64Array(quarter);
+  const wIm = new Float64Array(quarter);
+  for (let k = 0; k < quarter; k++) {
     const angle = (-2 * Math.PI * k) / size;
     wRe[k] = Math.cos(angle);
     wIm[k] = Math.sin(angle);
