@@ -36,7 +36,7 @@ float32. Prints peak-to-noise ratio, THD and latency per channel.
                             Without it the IR keeps everything from the sweep's first sample.
   --ir-length-seconds S     IR length (default: the recorded tail after the sweep, >= 0.1 s)
   --harmonics N             highest harmonic order to separate, 1..16 (default 5)
-  --fft-precision P         float64 (default, exact) or float32 (PFFFT SIMD, ~3x faster,
+  --fft-precision P         float64 (default, exact) or float32 (PFFFT SIMD, ~2x faster FFTs,
                             round-off floor ~-130 dB)
   --harmonics-out FILE      also write the harmonic IRs (channel-major: for each recorded
                             channel, orders 2..N; needs --harmonics >= 2). Written together
