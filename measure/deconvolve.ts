@@ -67,7 +67,7 @@ export interface DeconvolveOptions {
   /**
    * Precision of the long FFTs: `"float64"` (default, the mixed-radix FFT of `dsp/fft.ts`:
    * exact to ~−300 dB)
-   * or `"float32"` (PFFFT with WebAssembly SIMD, about 3× faster, round-off floor
+   * or `"float32"` (PFFFT with WebAssembly SIMD, about 2× faster, round-off floor
    * ≈ −130 dB re the signal, below any acoustic measurement's noise).
    */
   readonly fftPrecision?: "float64" | "float32";
