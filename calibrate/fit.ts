@@ -218,7 +218,11 @@ export async function fitBundle(set: MeasurementSet, options: FitOptions = {}): 
 
   const manifestBytes = await Deno.readFile(join(set.folder, "manifest.json"));
   const sha256 = await sha256Hex(manifestBytes);
-  const plants = await readSetPlants(set, { ears: true, arc: needArc });
+  const plants = await readSetPlants(set, {
+    ears: true,
+    arc: needArc,
+    earPositions: headPositions === "all" ? Infinity : 1, // read only the captures used
+  });
   const { sampleRate, drivers } = plants;
   const warnings: string[] = [];
   if (drivers.length < 2) {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { encodeWav, readWav } from "../io/wav.ts";
+import { encodeWav, readWavCompact } from "../io/wav.ts";
 import { type FileToWrite, writeFilesAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
 import { sweepFromJson } from "../measure/sweep_file.ts";
@@ -36,7 +36,7 @@ float32. Prints peak-to-noise ratio, THD and latency per channel.
                             Without it the IR keeps everything from the sweep's first sample.
   --ir-length-seconds S     IR length (default: the recorded tail after the sweep, >= 0.1 s)
   --harmonics N             highest harmonic order to separate, 1..16 (default 5)
-  --fft-precision P         float64 (default, exact) or float32 (PFFFT SIMD, ~3x faster,
+  --fft-precision P         float64 (default, exact) or float32 (PFFFT SIMD, ~2x faster FFTs,
                             round-off floor ~-130 dB)
   --harmonics-out FILE      also write the harmonic IRs (channel-major: for each recorded
                             channel, orders 2..N; needs --harmonics >= 2). Written together
@@ -90,7 +90,7 @@ await runCommand(HELP, async (args) => {
     );
   }
   const sweep = sweepFromJson(json, sweepPath);
-  const recording = await readWav(recordingPath);
+  const recording = readWavCompact(recordingPath); // float32 channels: half the fresh memory
   if (recording.sampleRate !== sweep.sampleRate) {
     throw new InputError(
       `Cannot deconvolve "${recordingPath}" as its sample rate (${recording.sampleRate} Hz) differs from the sweep's in "${sweepPath}" (${sweep.sampleRate} Hz)`,

@@ -10,16 +10,21 @@
  * amplified. Inside the band this is exact (relative error ≈ ε/|X|²), unlike
  * the asymptotic analytic inverse of [1, eq. 43], whose approximation error
  * is far above −100 dB near the band edges. The division is circular on the
- * smallest power-of-two grid `N` that holds the whole recording (so the
- * sweep's response is not cut) and keeps the windows that are cut out apart
- * (`N >= irLength + L·ln(K)·fs + 4 ms`), as in Farina's method [2]; harmonic
- * n lands at `−L·ln(n)` [1, eq. 49], i.e. near the end of the circular
- * buffer, where it is cut out. What the circular grid folds onto the
- * harmonic windows is the recording's last `L·ln(K)·fs + 4 ms − (N − M)`
- * samples correlated with the sweep's first moments, i.e. their content
- * between f1 and about K·f1 (a test checks circular against zero-padded
+ * smallest 2·3·5-smooth grid (`nextFastSize`; for float32 a multiple of 32,
+ * as PFFFT needs) with `N >= max(M, irLength) + L·ln(K)·fs + 4 ms`, M the
+ * recording's length: it holds the whole recording (so the sweep's response
+ * is not cut) and the harmonic windows, which land at `−L·ln(n)` [1, eq. 49],
+ * i.e. near the end of the circular buffer, where they are cut out as in
+ * Farina's method [2], without anything of the recording folding onto them.
+ * (The smallest 5-smooth grid holding only M folds the recording's last
+ * `L·ln(K)·fs + 4 ms − (N − M)` samples onto the harmonic windows; measured,
+ * that moved the IRs by −110 dB and the harmonics by −50 dB re the power-of-two
+ * grids used before, against −131 dB and below for this rule. A test checks
+ * circular against zero-padded
  * division to −100 dB). The sweep's inverse spectrum is computed once per
- * sweep and grid size.
+ * sweep and grid size; one spectrum and one time buffer per grid size are
+ * reused for every channel and call, and each channel's IR and harmonic
+ * windows are cut out before the next channel is divided.
  *
  * Sample 0 of the returned impulse responses is the sweep's first sample.
  * With `loopbackChannel`, the latency found on that electrical reference is
@@ -37,7 +42,7 @@
  *
  * @module
  */
-import { nextPowerOfTwo, type RealFftPlan, realFftPlan, type Spectrum } from "../dsp/fft.ts";
+import { nextFastSize, type RealFftPlan, realFftPlan, type Spectrum } from "../dsp/fft.ts";
 import { realFftPlanFloat32 } from "../dsp/fft_float32.ts";
 import { findNonFinite, type Signal } from "../dsp/signal.ts";
 import { amplitudeToDb, peakAmplitude, powerToDb } from "../dsp/db.ts";
@@ -60,11 +65,23 @@ export interface DeconvolveOptions {
   /** Peak-to-noise ratio in dB below which a capture gets a low-SNR warning. Default 40. */
   readonly minSnrDb?: number;
   /**
-   * Precision of the long FFTs: `"float64"` (default, fft.js: exact to ~−300 dB)
-   * or `"float32"` (PFFFT with WebAssembly SIMD, about 3× faster, round-off floor
+   * Precision of the long FFTs: `"float64"` (default, the mixed-radix FFT of `dsp/fft.ts`:
+   * exact to ~−300 dB)
+   * or `"float32"` (PFFFT with WebAssembly SIMD, about 2× faster, round-off floor
    * ≈ −130 dB re the signal, below any acoustic measurement's noise).
    */
   readonly fftPrecision?: "float64" | "float32";
+}
+
+/**
+ * A recording to deconvolve: a {@linkcode Signal}, or the same with `Float32Array` channels
+ * (as `readWavCompact` reads a float32 WAV, in half the memory).
+ */
+export interface Recording {
+  /** Sample rate in Hz. */
+  readonly sampleRate: number;
+  /** One array per channel, all of equal length. */
+  readonly channels: readonly (Float64Array | Float32Array)[];
 }
 
 /** Quality figures of one recorded channel. */
@@ -134,7 +151,7 @@ const HARMONIC_PRE_SECONDS = 0.004;
  */
 export function deconvolve(
   sweep: Sweep,
-  recording: Signal,
+  recording: Recording,
   options: DeconvolveOptions = {},
 ): Deconvolution {
   validate(sweep, recording, options);
@@ -145,40 +162,47 @@ export function deconvolve(
   const irLength = options.irLengthSamples ??
     Math.max(M - sweep.samples.length, Math.round(0.1 * fs));
   const advanceK = K >= 2 ? Math.ceil(harmonicAdvanceSeconds(sweep, K) * fs) : 0;
-  const size = Math.max(
-    4,
-    nextPowerOfTwo(Math.max(M, irLength + advanceK + Math.round(HARMONIC_PRE_SECONDS * fs))),
-  );
-  const float32 = options.fftPrecision === "float32" && size >= 32;
+  const pre = Math.round(HARMONIC_PRE_SECONDS * fs);
+  const float32 = options.fftPrecision === "float32";
+  // The smallest fast (5-smooth) grid holding the recording and the IR and harmonic windows
+  // apart; PFFFT needs a multiple of 32.
+  const size = nextFastSize(Math.max(M, irLength) + advanceK + pre, float32 ? 32 : 2);
   const planFor = float32 ? realFftPlanFloat32 : realFftPlan;
   const plan = planFor(size);
   const inverse = cachedInverseSpectrum(sweep, size, float32, planFor);
-  const amplitude = peakAmplitude(sweep.samples) || 1;
+  const invAmplitude = 1 / (peakAmplitude(sweep.samples) || 1);
   // Dropouts are looked for only where the sweep is within 20 dB of its peak (see sweepLoudSpan).
   const loud = sweepLoudSpan(sweep, 20);
-
-  const raw = recording.channels.map((channel) => {
-    const Y = plan.forward(channel);
-    const re = new Float64Array(plan.binCount);
-    const im = new Float64Array(plan.binCount);
-    for (let k = 0; k < plan.binCount; k++) {
-      const yr = Y.re[k]!, yi = Y.im[k]!, gr = inverse.re[k]!, gi = inverse.im[k]!;
-      re[k] = (yr * gr - yi * gi) / amplitude;
-      im[k] = (yr * gi + yi * gr) / amplitude;
+  // One spectrum and one time buffer, reused for every channel (and every call of this size).
+  const work = workspace(size, plan.binCount);
+  const Y = work.spectrum, h = work.h;
+  const gr = inverse.re, gi = inverse.im;
+  const binCount = plan.binCount;
+  let held = -1; // the channel whose division the shared buffer holds
+  /** h = IFFT(FFT(channel c)·G)/amplitude, in the shared buffer. */
+  const divide = (c: number): Float64Array => {
+    if (held === c) return h;
+    plan.forwardInto(recording.channels[c]!, Y);
+    const yre = Y.re, yim = Y.im;
+    for (let k = 0; k < binCount; k++) {
+      const yr = yre[k]!, yi = yim[k]!, ar = gr[k]!, ai = gi[k]!;
+      yre[k] = (yr * ar - yi * ai) * invAmplitude;
+      yim[k] = (yr * ai + yi * ar) * invAmplitude;
     }
-    return plan.inverse({ re, im });
-  });
+    plan.inverseInto(Y, h);
+    held = c;
+    return h;
+  };
 
   let latency: number | null = null;
   if (options.loopbackChannel !== undefined) {
     latency = loopbackLatency(
-      raw[options.loopbackChannel]!,
+      divide(options.loopbackChannel),
       options.loopbackChannel,
       size - advanceK,
     );
   }
   const shift = latency ?? 0;
-  const pre = Math.round(HARMONIC_PRE_SECONDS * fs);
   const harmonicLength = K >= 2
     ? Math.max(
       64,
@@ -191,7 +215,8 @@ export function deconvolve(
   const distortion: HarmonicDistortion[] = [];
   const quality: ChannelQuality[] = [];
   const warnings: string[] = [];
-  raw.forEach((h, c) => {
+  recording.channels.forEach((_, c) => {
+    const h = divide(c);
     const ir = circularSlice(h, shift, irLength);
     irs.push(ir);
     const orders: Float64Array[] = [];
@@ -270,30 +295,62 @@ export function sweepInverseSpectrum(
   planFor: (size: number) => RealFftPlan = realFftPlan,
 ): Spectrum {
   const plan = planFor(fftSize);
-  const amplitude = peakAmplitude(sweep.samples) || 1;
-  const X = plan.forward(sweep.samples.map((v) => v / amplitude));
+  const binCount = plan.binCount;
+  const re = new Float64Array(binCount);
+  const im = new Float64Array(binCount);
+  // X of the sweep normalized to unit peak: the FFT of the samples, scaled afterwards.
+  plan.forwardInto(sweep.samples, { re, im });
+  const scale = 1 / (peakAmplitude(sweep.samples) || 1);
   let maxPower = 0;
-  for (let k = 0; k < plan.binCount; k++) {
-    maxPower = Math.max(maxPower, X.re[k]! ** 2 + X.im[k]! ** 2);
+  for (let k = 0; k < binCount; k++) {
+    const xr = re[k]! * scale, xi = im[k]! * scale;
+    re[k] = xr;
+    im[k] = xi;
+    const p = xr * xr + xi * xi;
+    if (p > maxPower) maxPower = p;
   }
-  const re = new Float64Array(plan.binCount);
-  const im = new Float64Array(plan.binCount);
   const transitionOctaves = 1;
-  for (let k = 0; k < plan.binCount; k++) {
-    const f = (k * sweep.sampleRate) / fftSize;
-    // Distance outside the band in octaves (0 inside).
-    const outside = f <= 0
-      ? Infinity
-      : Math.max(0, Math.log2(sweep.startHz / f), Math.log2(f / sweep.endHz));
-    const t = Math.min(1, outside / transitionOctaves);
-    const weight = 0.5 - 0.5 * Math.cos(Math.PI * t); // 0 in band, 1 beyond the transition
+  const { startHz, endHz, sampleRate } = sweep;
+  for (let k = 0; k < binCount; k++) {
+    const f = (k * sampleRate) / fftSize;
+    let weight: number; // 0 in band, 1 beyond the transition
+    if (f >= startHz && f <= endHz) weight = 0;
+    else if (f <= 0 || 2 * f <= startHz || f >= 2 * endHz) weight = 1;
+    else {
+      // Distance outside the band in octaves, raised cosine over the transition.
+      const outside = Math.max(0, Math.log2(startHz / f), Math.log2(f / endHz));
+      const t = Math.min(1, outside / transitionOctaves);
+      weight = 0.5 - 0.5 * Math.cos(Math.PI * t);
+    }
     const epsilon = maxPower * (1e-12 + weight);
-    const xr = X.re[k]!, xi = X.im[k]!;
+    const xr = re[k]!, xi = im[k]!;
     const d = xr * xr + xi * xi + epsilon;
     re[k] = xr / d;
     im[k] = -xi / d;
   }
   return { re, im };
+}
+
+/** The reused buffers of one grid size: a spectrum and a time signal. */
+interface Workspace {
+  readonly spectrum: Spectrum;
+  readonly h: Float64Array;
+}
+
+/** Buffers per grid size, kept for the few sizes a process uses (like the FFT plans). */
+const workspaces = new Map<number, Workspace>();
+
+function workspace(size: number, binCount: number): Workspace {
+  let w = workspaces.get(size);
+  if (!w) {
+    if (workspaces.size >= 4) workspaces.delete(workspaces.keys().next().value!);
+    w = {
+      spectrum: { re: new Float64Array(binCount), im: new Float64Array(binCount) },
+      h: new Float64Array(size),
+    };
+    workspaces.set(size, w);
+  }
+  return w;
 }
 
 /** Inverse spectra per sweep (a session deconvolves many captures of one sweep), per grid. */
@@ -353,7 +410,7 @@ function loopbackLatency(h: Float64Array, channel: number, searchLength: number)
   return best;
 }
 
-function validate(sweep: Sweep, recording: Signal, options: DeconvolveOptions): void {
+function validate(sweep: Sweep, recording: Recording, options: DeconvolveOptions): void {
   if (recording.sampleRate !== sweep.sampleRate) {
     throw new RangeError(
       `Cannot deconvolve as the recording's sampleRate (${recording.sampleRate} Hz) differs from the sweep's (${sweep.sampleRate} Hz)`,

@@ -858,3 +858,75 @@ Deno.test("decodeWav() names a corrupt chunk layout (a 0-byte fmt chunk) instead
       /^Cannot read WAV "bad.wav" as it is corrupt: byte 20 should start a chunk but holds no chunk id/,
   });
 });
+
+Deno.test("readWav() (header, then the data chunk read into a reused buffer) equals decodeWav() of the whole file for every layout", async () => {
+  await withTempDir(async (dir) => {
+    const rand = seededRandom(140);
+    const signal = (channels: number, frames: number): Signal => ({
+      sampleRate: 48000,
+      channels: Array.from(
+        { length: channels },
+        () => Float64Array.from({ length: frames }, () => 2 * rand() - 1),
+      ),
+    });
+    const cases: { label: string; bytes: Uint8Array }[] = [
+      { label: "8-channel float32, 1 MB", bytes: encodeWav(signal(8, 40000)) },
+      { label: "short mono float32 (inside the header read)", bytes: encodeWav(signal(1, 100)) },
+      {
+        label: "3-channel PCM24, 400 kB",
+        bytes: encodeWav(signal(3, 44444), { encoding: "pcm", bitsPerSample: 24 }),
+      },
+      {
+        label: "stereo PCM16 + odd (padded) chunk before data: unaligned samples",
+        bytes: riff([
+          chunk("fmt ", fmtBody(1, 2, 48000, 16)),
+          chunk("junk", new Uint8Array(3)),
+          chunk("data", encodeWav(signal(2, 30000), { encoding: "pcm" }).subarray(44)),
+        ]),
+      },
+      {
+        label: "float32 with a 2-byte chunk before data: samples not 4-byte aligned",
+        bytes: riff([
+          chunk("fmt ", fmtBody(3, 1, 48000, 32)),
+          chunk("ab  ", new Uint8Array(2)),
+          chunk("data", encodeWav(signal(1, 30000)).subarray(58)),
+        ]),
+      },
+      {
+        label: "a 100 kB LIST chunk before fmt and data (beyond the header read)",
+        bytes: riff([
+          chunk("LIST", new Uint8Array(100_000)),
+          chunk("fmt ", fmtBody(3, 2, 44100, 32)),
+          chunk("data", encodeWav(signal(2, 20000)).subarray(58)),
+        ]),
+      },
+    ];
+    for (const [i, { label, bytes }] of cases.entries()) {
+      const path = `${dir}/${i}.wav`;
+      await Deno.writeFile(path, bytes);
+      const expected = decodeWav(bytes, { name: path });
+      const actual = await readWav(path);
+      assert.equal(actual.sampleRate, expected.sampleRate, label);
+      assert.deepEqual(actual.format, expected.format, label);
+      assert.equal(actual.channels.length, expected.channels.length, label);
+      actual.channels.forEach((x, c) => assert.deepEqual(x, expected.channels[c], label));
+    }
+    // Reading a big file then a small one must not leak the big one's samples.
+    assert.equal((await readWav(`${dir}/1.wav`)).channels[0]!.length, 100);
+  });
+});
+
+Deno.test("readWav() reports a truncated data chunk and a NaN float sample like decodeWav()", async () => {
+  await withTempDir(async (dir) => {
+    const good = encodeWav({ sampleRate: 48000, channels: [new Float64Array(70000)] });
+    await Deno.writeFile(`${dir}/cut.wav`, good.subarray(0, good.length - 10));
+    await assert.rejects(() => readWav(`${dir}/cut.wav`), /is truncated/);
+    const bad = good.slice();
+    new DataView(bad.buffer).setFloat32(58 + 4 * 69000, NaN, true);
+    await Deno.writeFile(`${dir}/nan.wav`, bad);
+    await assert.rejects(
+      () => readWav(`${dir}/nan.wav`),
+      /channel 0 sample 69000 is NaN: float samples must be finite/,
+    );
+  });
+});
