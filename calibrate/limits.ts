@@ -47,6 +47,12 @@ import {
   readMeasurementSet,
   writeMeasurementSet,
 } from "../io/manifest.ts";
+import {
+  MAX_JSON_BYTES,
+  parseJsonBounded,
+  readRegularFile,
+  readRegularTextFile,
+} from "../io/read_file.ts";
 
 /** The `format` string of a limits file. */
 export const LIMITS_FORMAT = "spatialcal.limits";
@@ -480,15 +486,7 @@ function checkCeiling(file: string, field: string, v: unknown): void {
  * @throws {InputError} naming the file, field, rule and value (a corrupt or edited file, another format or version).
  */
 export async function parseLimits(text: string, file: string): Promise<Limits> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new InputError(
-      `Cannot read limits "${file}" as it is not valid JSON: ${(cause as Error).message}`,
-      { file, field: "(file)", value: text.slice(0, 40), cause },
-    );
-  }
+  const raw = parseJsonBounded(text, { file, what: "limits" });
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
     bad(
       file,
@@ -628,15 +626,7 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
  * @throws {InputError} when the file cannot be read or is not valid limits.
  */
 export async function readLimits(path: string): Promise<Limits> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (cause) {
-    throw new InputError(
-      `Cannot read limits "${path}" as the file cannot be opened: ${(cause as Error).message}`,
-      { file: path, field: "(file)", value: path, cause },
-    );
-  }
+  const text = await readRegularTextFile(path, { what: "limits", maxBytes: MAX_JSON_BYTES });
   return await parseLimits(text, path);
 }
 
@@ -691,7 +681,9 @@ export async function readUnitMeasurement(
       warnings: entry.warnings ?? [],
     });
   }
-  const sha256 = await sha256Hex(await Deno.readFile(manifestPath));
+  const sha256 = await sha256Hex(
+    await readRegularFile(manifestPath, { what: "manifest", maxBytes: MAX_JSON_BYTES }),
+  );
   const first = m.captures.find((c) => c.mic === mic);
   return {
     ...(first === undefined ? {} : {

@@ -19,6 +19,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_common.ts";
+import { readJsonFile } from "../io/read_file.ts";
 
 const HELP = `
 deno task deconvolve --sweep sweep.json --recording rec.wav --out ir.wav [options]
@@ -76,19 +77,7 @@ await runCommand(HELP, async (args) => {
     outputs,
   });
   for (const o of outputs) await checkOutputWritable(o.flag, o.path, { force });
-  let json: unknown;
-  try {
-    json = JSON.parse(await Deno.readTextFile(sweepPath));
-  } catch (error) {
-    throw new InputError(
-      error instanceof Deno.errors.NotFound
-        ? `Cannot read sweep parameters "${sweepPath}" as the file does not exist`
-        : `Cannot read sweep parameters "${sweepPath}" as it is not valid JSON: ${
-          (error as Error).message
-        }`,
-      { file: sweepPath, field: "file", value: sweepPath, cause: error },
-    );
-  }
+  const json = await readJsonFile(sweepPath, "sweep parameters");
   const sweep = sweepFromJson(json, sweepPath);
   const recording = await readWav(recordingPath);
   if (recording.sampleRate !== sweep.sampleRate) {

@@ -20,6 +20,7 @@
 import type { Signal } from "../dsp/signal.ts";
 import { InputError } from "./errors.ts";
 import { writeFileAtomically } from "./atomic.ts";
+import { MAX_WAV_BYTES, readRegularFile } from "./read_file.ts";
 
 /** Sample encoding of a WAV file: integer PCM or IEEE float. */
 export type WavEncoding = "pcm" | "float";
@@ -121,6 +122,22 @@ const CHANNEL_MASKS: Readonly<Record<number, number>> = {
 
 const SUPPORTED = "use PCM 16/24/32-bit or float32";
 
+/**
+ * Most channels a WAV file may have here: 256. The format allows 65535, but
+ * no rig of this project records more than a few dozen (a harmonics file has
+ * one channel per order up to 30), and each channel costs a typed array, so a
+ * 4000-channel file of a few samples would take many times its size in memory.
+ */
+export const MAX_WAV_CHANNELS = 256;
+
+/**
+ * Largest magnitude of a float sample: 10 000 (+80 dBFS). Measurement audio
+ * and filters stay within a few tens of full scale (+30 dBFS); a float far
+ * beyond that is a corrupt file or one not scaled to full scale ±1, and would
+ * otherwise be reported as "clipping" hundreds of dB above full scale.
+ */
+export const MAX_FLOAT_SAMPLE = 10_000;
+
 function hex4(value: number): string {
   return `0x${value.toString(16).toUpperCase().padStart(4, "0")}`;
 }
@@ -139,6 +156,42 @@ function guidText(bytes: Uint8Array, offset: number): string {
   return `{${h(3)}${h(2)}${h(1)}${h(0)}-${h(5)}${h(4)}-${h(7)}${h(6)}-${h(8)}${h(9)}-${
     [10, 11, 12, 13, 14, 15].map(h).join("")
   }}`;
+}
+
+/**
+ * Check the end of the chunk walk: the chunks must tile the RIFF chunk (only
+ * zero bytes may be left over, fewer than a chunk header), and the RIFF size
+ * may not claim more than the file holds.
+ */
+function checkChunkTiling(
+  bytes: Uint8Array,
+  position: number,
+  end: number,
+  riffEnd: number,
+  fail: (field: string, value: unknown, reason: string) => never,
+): void {
+  for (let p = position; p < end; p++) {
+    if (bytes[p] !== 0) {
+      fail(
+        "chunk id",
+        end - position,
+        `it is corrupt: ${
+          end - position
+        } stray bytes follow its last chunk at byte ${position} (a chunk's size is wrong)`,
+      );
+    }
+  }
+  // A missing pad byte after an odd-sized last chunk is tolerated (the RIFF size counts it).
+  const missingPad = position === riffEnd && riffEnd === bytes.byteLength + 1;
+  if (riffEnd > bytes.byteLength && !missingPad) {
+    fail(
+      "RIFF size",
+      riffEnd - 8,
+      `it is truncated: its RIFF header declares ${riffEnd - 8} bytes but only ${
+        bytes.byteLength - 8
+      } follow it`,
+    );
+  }
 }
 
 /**
@@ -220,8 +273,14 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
 
   let fmt: { offset: number; size: number } | undefined;
   let data: { offset: number; size: number } | undefined;
+  let fact: { offset: number; size: number } | undefined;
+  // Every chunk is walked, also after "data", so that sizes are checked against the file and
+  // each other: a data size too large by a few bytes swallows the next chunk's header and leaves
+  // the walk on a byte that holds no chunk id. Bytes after the RIFF chunk (riffEnd) are ignored.
+  const riffEnd = view.getUint32(4, true) + 8;
+  const end = Math.min(size, riffEnd);
   let position = 12;
-  while (position + 8 <= size) {
+  while (position + 8 <= end) {
     const id = fourCc(bytes, position);
     const chunkSize = view.getUint32(position + 4, true);
     const body = position + 8;
@@ -243,11 +302,19 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
         } remain`,
       );
     }
+    if (chunkSize > end - body) {
+      fail(
+        "RIFF size",
+        riffEnd - 8,
+        `it is corrupt: its "${id}" chunk at byte ${position} declares ${chunkSize} bytes, beyond the end of the RIFF chunk at byte ${riffEnd}`,
+      );
+    }
     if (id === "fmt " && fmt === undefined) fmt = { offset: body, size: chunkSize };
     if (id === "data" && data === undefined) data = { offset: body, size: chunkSize };
-    if (fmt !== undefined && data !== undefined) break;
+    if (id === "fact" && fact === undefined) fact = { offset: body, size: chunkSize };
     position = body + chunkSize + (chunkSize & 1); // RIFF pads odd chunks to even length [1]
   }
+  checkChunkTiling(bytes, position, end, riffEnd, fail);
   if (fmt === undefined) {
     fail("fmt chunk", undefined, `it has no "fmt " chunk: a WAV file must describe its format`);
   }
@@ -291,6 +358,14 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
         } is not supported: ${SUPPORTED}`,
       );
     }
+    const validBits = view.getUint16(f + 18, true);
+    if (validBits > bits) {
+      fail(
+        "validBitsPerSample",
+        validBits,
+        `its valid bits per sample (${validBits}) exceed its container of ${bits} bits`,
+      );
+    }
     tag = view.getUint16(guid, true);
     if (tag !== TAG_PCM && tag !== TAG_FLOAT) {
       fail(
@@ -321,6 +396,13 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
   if (channelCount === 0) {
     fail("channels", channelCount, `its channel count is 0: it must be at least 1`);
   }
+  if (channelCount > MAX_WAV_CHANNELS) {
+    fail(
+      "channels",
+      channelCount,
+      `its channel count is ${channelCount}: at most ${MAX_WAV_CHANNELS} channels are read`,
+    );
+  }
   if (sampleRate === 0) {
     fail("sampleRate", sampleRate, `its sample rate is 0 Hz: it must be positive`);
   }
@@ -343,6 +425,16 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
   }
 
   const frames = data.size / blockAlign;
+  if (fact !== undefined && fact.size >= 4 && encoding === "float") {
+    const factFrames = view.getUint32(fact.offset, true);
+    if (factFrames !== frames) {
+      fail(
+        "fact sample length",
+        factFrames,
+        `its chunk sizes disagree: the "fact" chunk says ${factFrames} frames, the "data" chunk holds ${frames}`,
+      );
+    }
+  }
   const channels: Float64Array[] = [];
   for (let c = 0; c < channelCount; c++) {
     const out = new Float64Array(frames);
@@ -350,11 +442,11 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
     if (encoding === "float") {
       for (let i = 0; i < frames; i++, p += blockAlign) {
         const v = view.getFloat32(p, true);
-        if (v - v !== 0) { // NaN or ±Infinity
+        if (!(v <= MAX_FLOAT_SAMPLE && v >= -MAX_FLOAT_SAMPLE)) { // also NaN
           fail(
             `channel ${c} sample ${i}`,
             v,
-            `channel ${c} sample ${i} is ${v}: float samples must be finite`,
+            `channel ${c} sample ${i} is ${v}: float samples must be finite and within ±${MAX_FLOAT_SAMPLE} (+80 dBFS)`,
           );
         }
         out[i] = v;
@@ -558,8 +650,9 @@ export function encodeWav(signal: Signal, options: EncodeWavOptions = {}): Uint8
  *
  * @param path File path.
  * @returns The decoded file.
- * @throws {InputError} if the file does not exist or is a folder (field
- *   `"path"`), or is not a supported WAV file.
+ * @throws {InputError} if the file does not exist or is not a regular file
+ *   (a folder, FIFO, device, link loop: field `"path"`), is larger than
+ *   `MAX_WAV_BYTES` (field `"size"`), or is not a supported WAV file.
  *
  * @example
  * ```ts ignore
@@ -568,23 +661,7 @@ export function encodeWav(signal: Signal, options: EncodeWavOptions = {}): Uint8
  * ```
  */
 export async function readWav(path: string): Promise<DecodedWav> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
-      const reason = error instanceof Deno.errors.NotFound
-        ? "the file does not exist"
-        : "it is a folder";
-      throw new InputError(`Cannot read WAV "${path}" as ${reason}`, {
-        file: path,
-        field: "path",
-        value: path,
-        cause: error,
-      });
-    }
-    throw error;
-  }
+  const bytes = await readRegularFile(path, { what: "WAV", maxBytes: MAX_WAV_BYTES });
   return decodeWav(bytes, { name: path });
 }
 

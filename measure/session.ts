@@ -44,6 +44,10 @@ import {
   writeMeasurementSet,
 } from "../io/manifest.ts";
 import { normalizePosition } from "./positions.ts";
+import { MAX_WAV_BYTES, readJsonFile, readRegularFile } from "../io/read_file.ts";
+
+/** How the session reads back its own WAV files: regular files of at most MAX_WAV_BYTES. */
+const WAV_READ = { what: "WAV", maxBytes: MAX_WAV_BYTES } as const;
 
 /** Longest IR a session measures, in seconds (a 10 s IR covers the reverberation of a large hall). */
 export const MAX_IR_LENGTH_SECONDS = 10;
@@ -488,7 +492,7 @@ export async function runMeasurementSession(
   for (const capture of journal.captures) {
     for (const file of [capture.ir, capture.harmonics, capture.recording]) {
       if (file === undefined) continue;
-      const decoded = decodeWav(await Deno.readFile(join(partial, file)), {
+      const decoded = decodeWav(await readRegularFile(join(partial, file), WAV_READ), {
         name: join(partial, file),
       });
       audio.set(file, { sampleRate: decoded.sampleRate, channels: decoded.channels });
@@ -801,7 +805,7 @@ async function dropUnreadable(
       if (file === undefined) continue;
       const path = join(partial, file);
       try {
-        const wav = decodeWav(await Deno.readFile(path), { name: path });
+        const wav = decodeWav(await readRegularFile(path, WAV_READ), { name: path });
         if (wav.sampleRate !== sampleRate) {
           throw new Error(`its sample rate is ${wav.sampleRate} Hz, not ${sampleRate} Hz`);
         }
@@ -841,7 +845,7 @@ async function saveJournal(partial: string, journal: Journal): Promise<void> {
 async function readJournal(partial: string): Promise<Journal> {
   const file = join(partial, JOURNAL);
   try {
-    const j = JSON.parse(await Deno.readTextFile(file)) as Journal;
+    const j = await readJsonFile(file, "session journal") as Journal;
     if (
       j.format !== "spatialcal.session-journal" || j.version !== 1 || !Array.isArray(j.captures) ||
       !Array.isArray(j.done)
