@@ -477,6 +477,42 @@ function checkCeiling(file: string, field: string, v: unknown): void {
 }
 
 /**
+ * Bounds of the numbers that size computations (FFT lengths, arrays, sweeps):
+ * a finite but absurd value (`fftSize: 1e12`) would otherwise exhaust memory
+ * or crash deep inside the analysis. Called once the types are checked.
+ */
+function checkLimitsBounds(file: string, o: Record<string, unknown>): void {
+  const within = (field: string, v: number, low: number, high: number, integer = false) => {
+    if (!(v >= low && v <= high) || (integer && !Number.isInteger(v))) {
+      bad(file, field, `must be ${integer ? "an integer " : ""}in [${low}, ${high}]`, v);
+    }
+  };
+  const fs = o.sampleRate as number;
+  within("sampleRate", fs, 1000, 768000, true);
+  const a = o.analysis as Record<string, number>;
+  const fft = a.fftSize!;
+  if (!(fft >= 256 && fft <= 2 ** 20 && Number.isInteger(Math.log2(fft)))) {
+    bad(file, "analysis.fftSize", "must be a power of two in [256, 1048576]", fft);
+  }
+  within("analysis.referenceIrSamples", a.referenceIrSamples!, 1, fft, true);
+  within("analysis.bandMinHz", a.bandMinHz!, 1, fs / 2);
+  within("analysis.bandMaxHz", a.bandMaxHz!, a.bandMinHz!, fs / 2);
+  const drivers = o.drivers as unknown[];
+  if (drivers.length > 256) bad(file, "drivers", "must hold at most 256 drivers", drivers.length);
+  const sweep = (o.setup as { sweep?: Record<string, number> } | undefined)?.sweep;
+  if (sweep !== undefined) {
+    within("setup.sweep.startHz", sweep.startHz!, 1, fs / 2);
+    within("setup.sweep.endHz", sweep.endHz!, sweep.startHz!, fs / 2);
+    within("setup.sweep.durationSeconds", sweep.durationSeconds!, 0.01, 60);
+    within("setup.sweep.levelDbfs", sweep.levelDbfs!, -100, 0);
+  }
+  const position = (o.setup as { position?: Record<string, number> } | undefined)?.position;
+  if (position !== undefined) {
+    within("setup.position.distanceMeters", position.distanceMeters!, 0.01, 100);
+  }
+}
+
+/**
  * Parse and check a limits file's text: JSON, format, version, every field
  * the checks read, and the SHA-256 of the content.
  *
@@ -605,6 +641,7 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
       bad(file, `${f}.deadBelowDb`, "must be a finite number", d.deadBelowDb);
     }
   }
+  checkLimitsBounds(file, o);
   if (typeof o.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(o.sha256)) {
     bad(file, "sha256", "must be 64 lowercase hex digits", o.sha256);
   }

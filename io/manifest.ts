@@ -603,6 +603,13 @@ async function checkInside(
     real = await Deno.realPath(join(folder, path));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) fail("names a file that does not exist", error);
+    if (error instanceof Deno.errors.FilesystemLoop) {
+      fail("names a symbolic-link loop (too many levels of symbolic links)", error);
+    }
+    if (error instanceof Deno.errors.NotADirectory) fail("has a file where a folder should be");
+    if ((error as { code?: unknown }).code === "ENAMETOOLONG") {
+      fail("is too long a name for the file system", error);
+    }
     throw error;
   }
   const rel = relative(realFolder, real);
