@@ -190,6 +190,22 @@ interface Journal {
 
 const JOURNAL = "journal.json";
 
+/**
+ * How many finished captures the interrupted session in `partial` keeps (as
+ * its journal, written atomically after every driver, says), or `undefined`
+ * when there is no readable journal. Synchronous, for signal handlers.
+ *
+ * @param partial The `<out>.partial` folder.
+ */
+export function keptCaptureCount(partial: string): number | undefined {
+  try {
+    const j = JSON.parse(Deno.readTextFileSync(join(partial, JOURNAL))) as Partial<Journal>;
+    return Array.isArray(j.captures) ? j.captures.length : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function stepKey(driver: string, position: MicPosition): string {
   return JSON.stringify([
     driver,
