@@ -96,16 +96,49 @@ await runCommand(HELP, async (args) => {
     );
   }
   const irSeconds = numberFlag(v, "ir-length-seconds");
-  const result = deconvolve(sweep, recording, {
-    ...(loopback === undefined ? {} : { loopbackChannel: loopback - 1 }),
-    ...(irSeconds === undefined
-      ? {}
-      : { irLengthSamples: Math.round(irSeconds * sweep.sampleRate) }),
-    harmonicCount,
-    ...(v["fft-precision"] === undefined
-      ? {}
-      : { fftPrecision: stringFlag(v, "fft-precision") as "float64" }),
-  });
+  const result = recordingStep(recordingPath, () =>
+    deconvolve(sweep, recording, {
+      ...(loopback === undefined ? {} : { loopbackChannel: loopback - 1 }),
+      ...(irSeconds === undefined
+        ? {}
+        : { irLengthSamples: Math.round(irSeconds * sweep.sampleRate) }),
+      harmonicCount,
+      ...(v["fft-precision"] === undefined
+        ? {}
+        : { fftPrecision: stringFlag(v, "fft-precision") as "float64" }),
+    }));
+  // A clipped recording cannot be judged (README, exit codes): exit 2, nothing written.
+  const clipped = result.quality.findIndex((q, c) =>
+    q.warnings.some((w) => w.startsWith("clipping")) &&
+    (loopback === undefined || c !== loopback - 1)
+  );
+  if (clipped >= 0) {
+    const q = result.quality[clipped]!;
+    throw new InputError(
+      `Cannot deconvolve "${recordingPath}" as channel ${clipped + 1} clipped (${
+        q.warnings.find((w) => w.startsWith("clipping"))
+      }; peak ${
+        q.peakDbfs.toFixed(2)
+      } dBFS): a clipped recording cannot be judged; record again at a lower level`,
+      { file: recordingPath, field: `channel ${clipped + 1}`, value: round(q.peakDbfs, 2) },
+    );
+  }
+  // THD of a response beyond the harmonic window would read hundreds of percent: refuse it.
+  const late = result.quality.findIndex((q, c) =>
+    !q.harmonicsSeparable && (loopback === undefined || c !== loopback - 1)
+  );
+  if (late >= 0) {
+    throw new InputError(
+      `Cannot deconvolve "${recordingPath}" as channel ${late + 1}: ${
+        result.quality[late]!.warnings.find((w) => w.startsWith("THD not measured"))
+      }: pass --loopback-channel, trim the pre-roll, or --harmonics 1 for the IR without THD`,
+      {
+        file: recordingPath,
+        field: `channel ${late + 1}`,
+        value: result.quality[late]!.onsetSamples,
+      },
+    );
+  }
   // The IR and the harmonics are encoded first and written together: both or neither.
   const files: FileToWrite[] = [{ path: out, bytes: encodeWav(result.ir) }];
   if (harmonicsOut !== undefined) {
@@ -155,6 +188,21 @@ await runCommand(HELP, async (args) => {
   }
   return 0;
 });
+
+/** Run `deconvolve`: its RangeErrors about the recording (started after the sweep) name the file. */
+function recordingStep<T>(recordingPath: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (!(error instanceof RangeError) || !/^Cannot deconvolve channel/.test(error.message)) {
+      throw error;
+    }
+    throw new InputError(
+      error.message.replace(/^Cannot deconvolve /, `Cannot deconvolve "${recordingPath}" `),
+      { file: recordingPath, field: "recording", value: recordingPath, cause: error },
+    );
+  }
+}
 
 function round(x: number, digits: number): number {
   const f = Math.pow(10, digits);

@@ -562,6 +562,7 @@ async function measureDriver(
       );
       continue;
     }
+    refuseClipping(driver, position, step.mics, result.quality, sweep);
     const captures: CaptureEntry[] = [];
     const irs = new Map<string, Signal>();
     step.mics.forEach((mic, c) => {
@@ -576,7 +577,8 @@ async function measureDriver(
         ir: path,
         snrDb: Math.round(q.snrDb * 10) / 10,
         peakDbfs: Math.round(q.peakDbfs * 100) / 100,
-        thdPercent: Math.round(q.thdPercent * 1000) / 1000,
+        // A response beyond the harmonic window (no loopback, much latency) has no THD to store.
+        ...(q.harmonicsSeparable ? { thdPercent: Math.round(q.thdPercent * 1000) / 1000 } : {}),
         ...(result.latencySamples === null ? {} : { latencySamples: result.latencySamples }),
         warnings: [...recording.warnings, ...q.warnings],
         ...(harmonicsPath === undefined ? {} : { harmonics: harmonicsPath }),
@@ -594,6 +596,32 @@ async function measureDriver(
     });
     return { captures, irs };
   }
+}
+
+/**
+ * A clipped capture cannot be judged (README, exit codes): stop the session
+ * with an InputError naming the driver, position, mic and clipping, before
+ * the capture is kept. Captures finished before stay in `<out>.partial`.
+ */
+function refuseClipping(
+  driver: string,
+  position: MicPosition,
+  mics: readonly MicEntry[],
+  quality: readonly { readonly peakDbfs: number; readonly warnings: readonly string[] }[],
+  sweep: Sweep,
+): void {
+  mics.forEach((mic, c) => {
+    const clip = quality[c]!.warnings.find((w) => w.startsWith("clipping"));
+    if (clip === undefined) return;
+    throw new InputError(
+      `Cannot measure ${driver} at ${
+        describePosition(position)
+      } as mic "${mic.id}" clipped (${clip}; peak ${
+        quality[c]!.peakDbfs.toFixed(2)
+      } dBFS): a clipped capture cannot be judged; lower the sweep level (now ${sweep.levelDbfs} dBFS) or the input gain`,
+      { file: undefined, field: "levelDbfs", value: sweep.levelDbfs },
+    );
+  });
 }
 
 /** `az 30°, el 0°, 2 m` (+ `, yaw 5°` when the head is turned). */
