@@ -332,6 +332,17 @@ export async function runMeasurementSession(
   const partial = `${out}.partial`;
   const now = options.now ?? (() => new Date());
 
+  // The set's folder must exist: a mistyped path is refused, not created (README, Tasks).
+  const parent = dirname(out) || ".";
+  const parentInfo = await Deno.stat(parent).catch(() => undefined);
+  if (!parentInfo?.isDirectory) {
+    throw new InputError(
+      `Cannot measure into "${out}" as its folder "${parent}" ${
+        parentInfo === undefined ? "does not exist" : "is not a folder"
+      }`,
+      { file: out, field: "out", value: out },
+    );
+  }
   const outExists = await exists(out);
   let partialExists = await exists(partial);
   // A run stopped after writing the set but before removing <out>.partial leaves a journal whose
