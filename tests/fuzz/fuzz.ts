@@ -10,6 +10,18 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { fuzz, makeCorpus } from "./_harness.ts";
 
+const HELP = `deno task fuzz [--seconds 600] [--seed 1] [--keep DIR] [--command-every 12]
+
+Runs the seeded fuzz harness (tests/fuzz/_harness.ts) for --seconds: mutated
+WAV, manifest, bundle, limits and rig files and special files, read by the
+library (in a worker, 30 s limit) and, one case in --command-every, by the
+command that reads them (exit code, time and peak RSS checked). Prints each
+failure and a JSON summary; failing inputs are kept in --keep (default
+fuzz-failures/). Exit 0 when every case passed, 1 otherwise, 2 on bad flags.`;
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  console.log(HELP);
+  Deno.exit(0);
+}
 const { values } = parseArgs({
   args: Deno.args,
   options: {
