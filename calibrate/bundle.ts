@@ -17,6 +17,7 @@
 import { dirname, join } from "node:path";
 import { InputError } from "../io/errors.ts";
 import { readFolderJson } from "../io/folder_json.ts";
+import { MAX_WAV_BYTES, readRegularFile } from "../io/read_file.ts";
 import { canonicalJson } from "./limits.ts";
 import { sha256Hex, writeFolderAtomically } from "../io/atomic.ts";
 import { relativePathProblem } from "../io/manifest.ts";
@@ -422,13 +423,15 @@ export async function readBundle(folder: string): Promise<LoadedBundle> {
     const file = join(folder, rel);
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(file);
+      bytes = await readRegularFile(file, { what: "bundle file", maxBytes: MAX_WAV_BYTES });
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory)) {
-        throw error;
-      }
+      if (!(error instanceof InputError) || error.field !== "path") throw error;
       throw new InputError(
-        `Cannot read bundle "${folder}" as files["${rel}"] must exist as a file: "${file}" is missing`,
+        `Cannot read bundle "${folder}" as files["${rel}"] must exist as a file: "${file}" ${
+          error.cause instanceof Deno.errors.NotFound
+            ? "is missing"
+            : error.message.replace(/^Cannot read .*? as it /s, "")
+        }`,
         { file, field: `files["${rel}"]`, value: rel, cause: error },
       );
     }

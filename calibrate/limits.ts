@@ -47,6 +47,12 @@ import {
   readMeasurementSet,
   writeMeasurementSet,
 } from "../io/manifest.ts";
+import {
+  MAX_JSON_BYTES,
+  parseJsonBounded,
+  readRegularFile,
+  readRegularTextFile,
+} from "../io/read_file.ts";
 
 /** The `format` string of a limits file. */
 export const LIMITS_FORMAT = "spatialcal.limits";
@@ -471,6 +477,42 @@ function checkCeiling(file: string, field: string, v: unknown): void {
 }
 
 /**
+ * Bounds of the numbers that size computations (FFT lengths, arrays, sweeps):
+ * a finite but absurd value (`fftSize: 1e12`) would otherwise exhaust memory
+ * or crash deep inside the analysis. Called once the types are checked.
+ */
+function checkLimitsBounds(file: string, o: Record<string, unknown>): void {
+  const within = (field: string, v: number, low: number, high: number, integer = false) => {
+    if (!(v >= low && v <= high) || (integer && !Number.isInteger(v))) {
+      bad(file, field, `must be ${integer ? "an integer " : ""}in [${low}, ${high}]`, v);
+    }
+  };
+  const fs = o.sampleRate as number;
+  within("sampleRate", fs, 1000, 768000, true);
+  const a = o.analysis as Record<string, number>;
+  const fft = a.fftSize!;
+  if (!(fft >= 256 && fft <= 2 ** 20 && Number.isInteger(Math.log2(fft)))) {
+    bad(file, "analysis.fftSize", "must be a power of two in [256, 1048576]", fft);
+  }
+  within("analysis.referenceIrSamples", a.referenceIrSamples!, 1, fft, true);
+  within("analysis.bandMinHz", a.bandMinHz!, 1, fs / 2);
+  within("analysis.bandMaxHz", a.bandMaxHz!, a.bandMinHz!, fs / 2);
+  const drivers = o.drivers as unknown[];
+  if (drivers.length > 256) bad(file, "drivers", "must hold at most 256 drivers", drivers.length);
+  const sweep = (o.setup as { sweep?: Record<string, number> } | undefined)?.sweep;
+  if (sweep !== undefined) {
+    within("setup.sweep.startHz", sweep.startHz!, 1, fs / 2);
+    within("setup.sweep.endHz", sweep.endHz!, sweep.startHz!, fs / 2);
+    within("setup.sweep.durationSeconds", sweep.durationSeconds!, 0.01, 60);
+    within("setup.sweep.levelDbfs", sweep.levelDbfs!, -100, 0);
+  }
+  const position = (o.setup as { position?: Record<string, number> } | undefined)?.position;
+  if (position !== undefined) {
+    within("setup.position.distanceMeters", position.distanceMeters!, 0.01, 100);
+  }
+}
+
+/**
  * Parse and check a limits file's text: JSON, format, version, every field
  * the checks read, and the SHA-256 of the content.
  *
@@ -480,15 +522,7 @@ function checkCeiling(file: string, field: string, v: unknown): void {
  * @throws {InputError} naming the file, field, rule and value (a corrupt or edited file, another format or version).
  */
 export async function parseLimits(text: string, file: string): Promise<Limits> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new InputError(
-      `Cannot read limits "${file}" as it is not valid JSON: ${(cause as Error).message}`,
-      { file, field: "(file)", value: text.slice(0, 40), cause },
-    );
-  }
+  const raw = parseJsonBounded(text, { file, what: "limits" });
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
     bad(
       file,
@@ -607,6 +641,7 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
       bad(file, `${f}.deadBelowDb`, "must be a finite number", d.deadBelowDb);
     }
   }
+  checkLimitsBounds(file, o);
   if (typeof o.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(o.sha256)) {
     bad(file, "sha256", "must be 64 lowercase hex digits", o.sha256);
   }
@@ -628,15 +663,7 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
  * @throws {InputError} when the file cannot be read or is not valid limits.
  */
 export async function readLimits(path: string): Promise<Limits> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (cause) {
-    throw new InputError(
-      `Cannot read limits "${path}" as the file cannot be opened: ${(cause as Error).message}`,
-      { file: path, field: "(file)", value: path, cause },
-    );
-  }
+  const text = await readRegularTextFile(path, { what: "limits", maxBytes: MAX_JSON_BYTES });
   return await parseLimits(text, path);
 }
 
@@ -691,7 +718,9 @@ export async function readUnitMeasurement(
       warnings: entry.warnings ?? [],
     });
   }
-  const sha256 = await sha256Hex(await Deno.readFile(manifestPath));
+  const sha256 = await sha256Hex(
+    await readRegularFile(manifestPath, { what: "manifest", maxBytes: MAX_JSON_BYTES }),
+  );
   const first = m.captures.find((c) => c.mic === mic);
   return {
     ...(first === undefined ? {} : {

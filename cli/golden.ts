@@ -187,10 +187,12 @@ await runCommand(HELP, async (args) => {
         );
       }
     }
-    await checkOutputWritable("--sets-out", join(setsOut, serials[0]!), {
-      force: false,
-      kind: "folder",
-    });
+    // --sets-out is created when missing (its own folder must exist), or filled when present.
+    await checkOutputWritable(
+      "--sets-out",
+      (await pathExists(setsOut)) ? join(setsOut, serials[0]!) : setsOut,
+      { force: false, kind: "folder" },
+    );
   }
   const bandsPerOctave = numberFlag(v, "bands-per-octave", 3);
   if (bandsPerOctave !== 3 && bandsPerOctave !== 6) {

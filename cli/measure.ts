@@ -6,6 +6,7 @@
  */
 import type { AudioDevice, MicPosition } from "../measure/audio_device.ts";
 import {
+  keptCaptureCount,
   MAX_IR_LENGTH_SECONDS,
   runMeasurementSession,
   type SessionField,
@@ -147,6 +148,7 @@ await runCommand(HELP, async (args) => {
   const deviceSpec = stringFlag(v, "device", true);
   const serial = stringFlag(v, "serial", true);
   const out = stringFlag(v, "out", true);
+  stopOnSignals(out);
   if (booleanFlag(v, "force") && booleanFlag(v, "append")) {
     throw new UsageError(
       "Cannot use --force with --append: replace the set or add to it, not both",
@@ -269,6 +271,29 @@ await runCommand(HELP, async (args) => {
     await device.close();
   }
 });
+
+/**
+ * On Ctrl-C (SIGINT) or SIGTERM: say what was kept and how to resume, then
+ * exit 130 / 143 (128 + the signal number, as shells report it). Every file of
+ * `<out>.partial` is written atomically and the journal after each driver, so
+ * stopping at any instant keeps a consistent partial session.
+ */
+function stopOnSignals(out: string): void {
+  const partial = `${out}.partial`;
+  const stop = (signal: "SIGINT" | "SIGTERM", code: number) => () => {
+    const kept = keptCaptureCount(partial);
+    console.error(
+      kept === undefined
+        ? `\nmeasure: stopped by ${signal} before anything was measured: nothing was kept`
+        : `\nmeasure: stopped by ${signal}: ${kept} finished capture${
+          kept === 1 ? " is" : "s are"
+        } kept in "${partial}"; run the same command with --resume to measure only what is missing (or --force to start over)`,
+    );
+    Deno.exit(code);
+  };
+  Deno.addSignalListener("SIGINT", stop("SIGINT", 130));
+  Deno.addSignalListener("SIGTERM", stop("SIGTERM", 143));
+}
 
 /** Refuse flags the chosen device or mic would silently ignore. */
 function refuseIgnoredFlags(v: Parameters<typeof numberFlag>[0], deviceSpec: string): void {

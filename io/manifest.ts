@@ -325,8 +325,8 @@ export function validateManifest(
   const sampleRate = c.number(
     root.sampleRate,
     "sampleRate",
-    "must be a positive integer number of Hz",
-    (x) => Number.isInteger(x) && x > 0,
+    "must be a positive integer number of Hz, at most 768000",
+    (x) => Number.isInteger(x) && x > 0 && x <= 768000,
   );
 
   const device = c.object(root.device, "device");
@@ -403,6 +403,7 @@ export function validateManifest(
     }
     paths.set(key, field);
   };
+  const captureKeys = new Map<string, string>();
   const list = (ids: Map<string, string>) => [...ids.keys()].map((id) => `"${id}"`).join(", ");
   c.array(root.captures, "captures", 0).forEach((entry, i) => {
     const field = `captures[${i}]`;
@@ -441,6 +442,25 @@ export function validateManifest(
       p,
       (v, f) => c.number(v, f, "must be a finite number of degrees"),
     );
+
+    // One capture per driver, mic and position: a second one would silently replace the first.
+    const captureKey = JSON.stringify([
+      driver,
+      mic,
+      normalizedDeg(position.azimuthDeg as number),
+      position.elevationDeg,
+      position.distanceMeters,
+      normalizedDeg((position.headYawDeg as number | undefined) ?? 0),
+    ]);
+    const same = captureKeys.get(captureKey);
+    if (same !== undefined) {
+      c.fail(
+        `${field}.position`,
+        JSON.stringify(position),
+        `must differ from ${same} (driver "${driver}", mic "${mic}" at the same position): a set holds one capture per driver, mic and position`,
+      );
+    }
+    captureKeys.set(captureKey, field);
 
     uniquePath(c.path(capture.ir, `${field}.ir`), `${field}.ir`);
     for (const key of ["harmonics", "recording"]) {
@@ -603,6 +623,13 @@ async function checkInside(
     real = await Deno.realPath(join(folder, path));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) fail("names a file that does not exist", error);
+    if (error instanceof Deno.errors.FilesystemLoop) {
+      fail("names a symbolic-link loop (too many levels of symbolic links)", error);
+    }
+    if (error instanceof Deno.errors.NotADirectory) fail("has a file where a folder should be");
+    if ((error as { code?: unknown }).code === "ENAMETOOLONG") {
+      fail("is too long a name for the file system", error);
+    }
     throw error;
   }
   const rel = relative(realFolder, real);
@@ -610,6 +637,13 @@ async function checkInside(
     fail("leads outside the set folder through a symbolic link");
   }
   if (!(await Deno.stat(real)).isFile) fail("must name a regular file");
+}
+
+/** An angle in degrees mapped to (-180, 180], so that 360 and 0 (or -180 and 180) compare equal. */
+function normalizedDeg(deg: number): number {
+  const r = deg % 360;
+  const x = r > 180 ? r - 360 : r <= -180 ? r + 360 : r;
+  return x === 0 ? 0 : x; // -0 → 0
 }
 
 /** Options of {@linkcode writeMeasurementSet}. */

@@ -20,6 +20,7 @@
 import type { Signal } from "../dsp/signal.ts";
 import { InputError } from "./errors.ts";
 import { writeFileAtomically } from "./atomic.ts";
+import { MAX_WAV_BYTES } from "./read_file.ts";
 
 /** Sample encoding of a WAV file: integer PCM or IEEE float. */
 export type WavEncoding = "pcm" | "float";
@@ -121,6 +122,102 @@ const CHANNEL_MASKS: Readonly<Record<number, number>> = {
 
 const SUPPORTED = "use PCM 16/24/32-bit or float32";
 
+/**
+ * Most channels a WAV file may have here: 256. The format allows 65535, but
+ * no rig of this project records more than a few dozen (a harmonics file has
+ * one channel per order up to 30), and each channel costs a typed array, so a
+ * 4000-channel file of a few samples would take many times its size in memory.
+ */
+export const MAX_WAV_CHANNELS = 256;
+
+/**
+ * Largest magnitude of a float sample: 10 000 (+80 dBFS). Measurement audio
+ * and filters stay within a few tens of full scale (+30 dBFS); a float far
+ * beyond that is a corrupt file or one not scaled to full scale ±1, and would
+ * otherwise be reported as "clipping" hundreds of dB above full scale.
+ */
+export const MAX_FLOAT_SAMPLE = 10_000;
+
+type Fail = (field: string, value: unknown, reason: string) => never;
+
+/**
+ * Check one chunk header of the walk: a printable id [1] (anything else means
+ * the previous chunk's size is wrong) and a size that stays inside the RIFF
+ * chunk and the file.
+ */
+function checkChunk(
+  idBytes: Uint8Array,
+  id: string,
+  chunkSize: number,
+  position: number,
+  end: number,
+  size: number,
+  riffEnd: number,
+  fail: Fail,
+): void {
+  const body = position + 8;
+  if (!/^[\x20-\x7e]{4}$/.test(id)) {
+    fail(
+      "chunk id",
+      Array.from(idBytes, (b) => b.toString(16).padStart(2, "0")).join(" "),
+      `it is corrupt: byte ${position} should start a chunk but holds no chunk id (a preceding chunk's size is wrong, e.g. a "fmt " chunk of 0 bytes)`,
+    );
+  }
+  if (chunkSize > size - body) {
+    fail(
+      `${id} chunk size`,
+      chunkSize,
+      `it is truncated: its "${id}" chunk at byte ${position} declares ${chunkSize} bytes but only ${
+        size - body
+      } remain`,
+    );
+  }
+  if (chunkSize > end - body) {
+    fail(
+      "RIFF size",
+      riffEnd - 8,
+      `it is corrupt: its "${id}" chunk at byte ${position} declares ${chunkSize} bytes, beyond the end of the RIFF chunk at byte ${riffEnd}`,
+    );
+  }
+}
+
+/**
+ * Check the end of the chunk walk: the chunks must tile the RIFF chunk (only
+ * zero bytes may be left over, fewer than a chunk header), and the RIFF size
+ * may not claim more than the file holds.
+ *
+ * @param rest The bytes from `position` to `end` (fewer than 8).
+ */
+function checkChunkTiling(
+  rest: Uint8Array,
+  position: number,
+  end: number,
+  riffEnd: number,
+  size: number,
+  fail: Fail,
+): void {
+  if (rest.some((b) => b !== 0)) {
+    fail(
+      "chunk id",
+      end - position,
+      `it is corrupt: ${
+        end - position
+      } stray bytes follow its last chunk at byte ${position} (a chunk's size is wrong)`,
+    );
+  }
+  // A missing pad byte after an odd-sized last chunk is tolerated (the RIFF size counts it).
+  const missingPad = position === riffEnd && riffEnd === size + 1;
+  if (riffEnd > size && !missingPad) {
+    fail(
+      "RIFF size",
+      riffEnd - 8,
+      `it is truncated: its RIFF header declares ${riffEnd - 8} bytes but only ${
+        size - 8
+      } follow it`,
+    );
+  }
+}
+
 function hex4(value: number): string {
   return `0x${value.toString(16).toUpperCase().padStart(4, "0")}`;
 }
@@ -188,6 +285,16 @@ interface WavLayout {
   readonly dataOffset: number;
   /** Byte size of the `data` chunk's body. */
   readonly dataSize: number;
+  /**
+   * Where the chunk walk stopped because the bytes given were a prefix (a
+   * file read in parts): the chunks from here to `walkEnd` are still to be
+   * checked ({@linkcode walkTrailer}); undefined when the walk was complete.
+   */
+  readonly walkFrom: number | undefined;
+  /** End of the walk: the RIFF chunk's end or the file's, whichever is first. */
+  readonly walkEnd: number;
+  /** The RIFF chunk's end as its header declares it. */
+  readonly riffEnd: number;
 }
 
 /** Thrown by {@linkcode parseWavHeader} when the chunks it needs lie beyond the bytes it got. */
@@ -252,34 +359,41 @@ function parseWavHeader(
 
   let fmt: { offset: number; size: number } | undefined;
   let data: { offset: number; size: number } | undefined;
+  let fact: { offset: number; size: number } | undefined;
+  // Every chunk is walked, also after "data", so that sizes are checked against the file and
+  // each other: a data size too large by a few bytes swallows the next chunk's header and leaves
+  // the walk on a byte that holds no chunk id. Bytes after the RIFF chunk (riffEnd) are ignored.
+  const riffEnd = view.getUint32(4, true) + 8;
+  const end = Math.min(size, riffEnd);
   let position = 12;
-  while (position + 8 <= size) {
-    if (position + 8 > bytes.byteLength) throw NEED_MORE_BYTES; // a prefix ends before the chunk
+  let walkFrom: number | undefined;
+  while (position + 8 <= end) {
+    if (position + 8 > bytes.byteLength) {
+      if (fmt === undefined || data === undefined) throw NEED_MORE_BYTES; // a prefix ends early
+      walkFrom = position; // the rest is walked by the reader (walkTrailer)
+      break;
+    }
     const id = fourCc(bytes, position);
     const chunkSize = view.getUint32(position + 4, true);
     const body = position + 8;
-    if (!/^[\x20-\x7e]{4}$/.test(id)) {
-      // Chunk ids are printable ASCII [1]: anything else means the previous chunk's size is wrong.
-      fail(
-        "chunk id",
-        Array.from(bytes.subarray(position, position + 4), (b) => b.toString(16).padStart(2, "0"))
-          .join(" "),
-        `it is corrupt: byte ${position} should start a chunk but holds no chunk id (a preceding chunk's size is wrong, e.g. a "fmt " chunk of 0 bytes)`,
-      );
-    }
-    if (chunkSize > size - body) {
-      fail(
-        `${id} chunk size`,
-        chunkSize,
-        `it is truncated: its "${id}" chunk at byte ${position} declares ${chunkSize} bytes but only ${
-          size - body
-        } remain`,
-      );
-    }
+    checkChunk(
+      bytes.subarray(position, position + 4),
+      id,
+      chunkSize,
+      position,
+      end,
+      size,
+      riffEnd,
+      fail,
+    );
     if (id === "fmt " && fmt === undefined) fmt = { offset: body, size: chunkSize };
     if (id === "data" && data === undefined) data = { offset: body, size: chunkSize };
-    if (fmt !== undefined && data !== undefined) break;
+    if (id === "fact" && fact === undefined) fact = { offset: body, size: chunkSize };
     position = body + chunkSize + (chunkSize & 1); // RIFF pads odd chunks to even length [1]
+  }
+  if (walkFrom === undefined) {
+    if (end > bytes.byteLength && position < end) walkFrom = position;
+    else checkChunkTiling(bytes.subarray(position, end), position, end, riffEnd, size, fail);
   }
   if (fmt === undefined) {
     fail("fmt chunk", undefined, `it has no "fmt " chunk: a WAV file must describe its format`);
@@ -325,6 +439,14 @@ function parseWavHeader(
         } is not supported: ${SUPPORTED}`,
       );
     }
+    const validBits = view.getUint16(f + 18, true);
+    if (validBits > bits) {
+      fail(
+        "validBitsPerSample",
+        validBits,
+        `its valid bits per sample (${validBits}) exceed its container of ${bits} bits`,
+      );
+    }
     tag = view.getUint16(guid, true);
     if (tag !== TAG_PCM && tag !== TAG_FLOAT) {
       fail(
@@ -355,6 +477,13 @@ function parseWavHeader(
   if (channelCount === 0) {
     fail("channels", channelCount, `its channel count is 0: it must be at least 1`);
   }
+  if (channelCount > MAX_WAV_CHANNELS) {
+    fail(
+      "channels",
+      channelCount,
+      `its channel count is ${channelCount}: at most ${MAX_WAV_CHANNELS} channels are read`,
+    );
+  }
   if (sampleRate === 0) {
     fail("sampleRate", sampleRate, `its sample rate is 0 Hz: it must be positive`);
   }
@@ -376,6 +505,18 @@ function parseWavHeader(
     );
   }
 
+  const frames = data.size / blockAlign;
+  if (fact !== undefined && fact.size >= 4 && encoding === "float") {
+    const factFrames = view.getUint32(fact.offset, true);
+    if (factFrames !== frames) {
+      fail(
+        "fact sample length",
+        factFrames,
+        `its chunk sizes disagree: the "fact" chunk says ${factFrames} frames, the "data" chunk holds ${frames}`,
+      );
+    }
+  }
+
   return {
     sampleRate,
     channelCount,
@@ -385,6 +526,9 @@ function parseWavHeader(
     blockAlign,
     dataOffset: data.offset,
     dataSize: data.size,
+    walkFrom,
+    walkEnd: end,
+    riffEnd,
   };
 }
 
@@ -440,7 +584,9 @@ function decodeFrames(
     fail(
       `channel ${c} sample ${start + i}`,
       v,
-      `channel ${c} sample ${start + i} is ${v}: float samples must be finite`,
+      `channel ${c} sample ${
+        start + i
+      } is ${v}: float samples must be finite and within ±${MAX_FLOAT_SAMPLE} (+80 dBFS)`,
     );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bytesPerSample = bits / 8;
@@ -453,7 +599,7 @@ function decodeFrames(
     if (floats !== undefined) {
       for (let i = 0, j = c, o = start; i < frames; i++, j += channelCount, o++) {
         const v = floats[j]!;
-        if (v - v !== 0) notFinite(c, i, v); // NaN or ±Infinity
+        if (!(v <= MAX_FLOAT_SAMPLE && v >= -MAX_FLOAT_SAMPLE)) notFinite(c, i, v); // also NaN
         out[o] = v;
       }
       continue;
@@ -462,7 +608,7 @@ function decodeFrames(
     if (encoding === "float") {
       for (let i = 0; i < frames; i++, p += blockAlign) {
         const v = view.getFloat32(p, true);
-        if (v - v !== 0) notFinite(c, i, v); // NaN or ±Infinity
+        if (!(v <= MAX_FLOAT_SAMPLE && v >= -MAX_FLOAT_SAMPLE)) notFinite(c, i, v); // also NaN
         out[start + i] = v;
       }
     } else if (bits === 16) {
@@ -738,7 +884,29 @@ function readWavFile(path: string, compact: boolean): CompactWav {
   try {
     const info = file.statSync();
     if (info.isDirectory) throw notReadable(path, new Deno.errors.IsADirectory(path));
+    if (!info.isFile) {
+      throw new InputError(
+        `Cannot read WAV "${path}" as it is ${
+          info.isFifo
+            ? "a FIFO (named pipe)"
+            : info.isCharDevice
+            ? "a character device"
+            : info.isBlockDevice
+            ? "a block device"
+            : info.isSocket
+            ? "a socket"
+            : "not a regular file"
+        }, not a regular file`,
+        { file: path, field: "path", value: path },
+      );
+    }
     const fileSize = info.size;
+    if (fileSize > MAX_WAV_BYTES) {
+      throw new InputError(
+        `Cannot read WAV "${path}" as it is too large: it has ${fileSize} bytes, a WAV file may have at most ${MAX_WAV_BYTES}`,
+        { file: path, field: "size", value: fileSize },
+      );
+    }
     const head = readFully(file, 0, Math.min(fileSize, HEADER_BYTES), path);
     let layout: WavLayout;
     try {
@@ -755,6 +923,7 @@ function readWavFile(path: string, compact: boolean): CompactWav {
       decodeFrames(whole, layout.dataOffset, all[0]!.length, layout, all, 0, path);
       return decoded(layout, all);
     }
+    walkTrailer(file, layout, fileSize, path);
     const frames = layout.dataSize / layout.blockAlign;
     const float32 = compact && (layout.encoding === "float" || layout.bits !== 32);
     const channels = Array.from(
@@ -777,6 +946,31 @@ function readWavFile(path: string, compact: boolean): CompactWav {
   } finally {
     file.close();
   }
+}
+
+/**
+ * Finish the chunk walk of a file whose header was read as a prefix: the
+ * chunk headers after it (after `data`, usually none) are read one by one,
+ * their bodies skipped, with the rules of the in-memory walk.
+ */
+function walkTrailer(file: Deno.FsFile, layout: WavLayout, size: number, path: string): void {
+  if (layout.walkFrom === undefined) return;
+  const fail: Fail = (field, value, reason) => {
+    throw new InputError(`Cannot read WAV "${path}" as ${reason}`, { file: path, field, value });
+  };
+  const { walkEnd: end, riffEnd } = layout;
+  let position = layout.walkFrom;
+  while (position + 8 <= end) {
+    const header = readFully(file, position, 8, path);
+    const id = fourCc(header, 0);
+    const chunkSize = new DataView(header.buffer, header.byteOffset, 8).getUint32(4, true);
+    checkChunk(header.subarray(0, 4), id, chunkSize, position, end, size, riffEnd, fail);
+    position += 8 + chunkSize + (chunkSize & 1);
+  }
+  const rest = position < end
+    ? readFully(file, position, end - position, path).slice()
+    : new Uint8Array(0);
+  checkChunkTiling(rest, position, end, riffEnd, size, fail);
 }
 
 /** Read `length` bytes at `position` into the reused buffer; a view of them. */

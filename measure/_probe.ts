@@ -78,7 +78,11 @@ async function resolveJackLibrary(): Promise<string | undefined> {
     }
   }
   try {
-    const out = await new Deno.Command("ldconfig", { args: ["-p"], stdout: "piped", stderr: "null" })
+    const out = await new Deno.Command("ldconfig", {
+      args: ["-p"],
+      stdout: "piped",
+      stderr: "null",
+    })
       .output();
     const line = new TextDecoder().decode(out.stdout).split("\n").find((l) =>
       l.trim().startsWith("libjack.so.0 ")
@@ -183,7 +187,9 @@ export function describeServer(probe: AudioProbe): string {
     case "jackd":
       return "JACK (jackd; the default server is running)";
     case "pipewire-jack":
-      return `PipeWire through its JACK API (${probe.jackLibrary}; daemon ${probe.pipewireSocket ?? "unknown"})`;
+      return `PipeWire through its JACK API (${probe.jackLibrary}; daemon ${
+        probe.pipewireSocket ?? "unknown"
+      })`;
     case "pipewire-alsa":
       return `PipeWire through its ALSA API (pipewire-alsa; daemon ${probe.pipewireSocket}; 2 channels each way)`;
     case "alsa":

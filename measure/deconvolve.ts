@@ -94,8 +94,19 @@ export interface ChannelQuality {
   readonly noiseFloorDb: number;
   /** First sample where |h| comes within 20 dB of its peak (direct-sound arrival). */
   readonly onsetSamples: number;
-  /** Total harmonic distortion in percent (see {@linkcode HarmonicDistortion}). */
+  /**
+   * Total harmonic distortion in percent (see {@linkcode HarmonicDistortion}); `NaN` when the
+   * harmonics cannot be separated (`harmonicsSeparable` false).
+   */
   readonly thdPercent: number;
+  /**
+   * Whether the response arrives inside the linear window that the harmonic separation needs
+   * (`harmonicCount >= 2`). False for a pre-roll without a loopback channel or more latency than
+   * the window (L·ln((K+1)/K) minus 4 ms): the harmonic windows would then hold the linear
+   * response and THD would read hundreds of percent. Channels without a clear peak count as
+   * separable.
+   */
+  readonly harmonicsSeparable: boolean;
   /**
    * This channel's warnings in plain words: clipping, dropouts (runs of exact zeros while the
    * sweep, located at this channel's IR onset, is within 20 dB of its peak), low SNR (not
@@ -149,6 +160,54 @@ const HARMONIC_PRE_SECONDS = 0.004;
  * // ir.channels[0] peaks at sample 10 with ≈ 0.5
  * ```
  */
+/**
+ * Refuse a channel whose response does not start where the harmonic
+ * separation needs it: the peak of the deconvolved response `h` (circular)
+ * must lie in `[shift - pre, shift + harmonicLength)`. A recording that
+ * started after the sweep puts the peak before `shift` (the sweep's start is
+ * missing); a pre-roll without a loopback channel, or more latency than the
+ * harmonic windows allow, puts it after the linear window, where harmonic
+ * windows catch the linear response and THD reads hundreds or thousands of
+ * percent. Channels without a clear peak (peak-to-RMS below 20 dB: silence or
+ * noise) are not judged here.
+ *
+ * @returns `undefined`, or how many samples after the sweep's start a late response arrives.
+ * @throws {RangeError} for a recording that started after the sweep, naming the channel
+ *   (1-based), where the peak is and what to do.
+ */
+function checkArrival(
+  h: Float64Array,
+  c: number,
+  shift: number,
+  pre: number,
+  harmonicLength: number | undefined,
+  fs: number,
+): number | undefined {
+  let peak = 0, at = 0, energy = 0;
+  for (let i = 0; i < h.length; i++) {
+    const a = Math.abs(h[i]!);
+    energy += a * a;
+    if (a > peak) {
+      peak = a;
+      at = i;
+    }
+  }
+  const rms = Math.sqrt(energy / h.length);
+  if (!(peak > 10 * rms)) return undefined; // 20 dB: no clear arrival to judge
+  let d = (at - shift) % h.length;
+  if (d < 0) d += h.length;
+  if (d > h.length / 2) d -= h.length; // signed offset from the sweep's start, circularly
+  const ms = (n: number) => `${Math.round(Math.abs(n) / fs * 1000)} ms`;
+  if (d < -pre) {
+    throw new RangeError(
+      `Cannot deconvolve channel ${c + 1} as its response peaks ${-d} samples (${
+        ms(d)
+      }) before the sweep's start: the recording started after the sweep, so its beginning is missing; start recording before playback`,
+    );
+  }
+  return harmonicLength !== undefined && d >= harmonicLength ? d : undefined;
+}
+
 export function deconvolve(
   sweep: Sweep,
   recording: Recording,
@@ -217,6 +276,7 @@ export function deconvolve(
   const warnings: string[] = [];
   recording.channels.forEach((_, c) => {
     const h = divide(c);
+    const lateBy = checkArrival(h, c, shift, pre, K >= 2 ? harmonicLength : undefined, fs);
     const ir = circularSlice(h, shift, irLength);
     irs.push(ir);
     const orders: Float64Array[] = [];
@@ -262,12 +322,18 @@ export function deconvolve(
         `low SNR: peak-to-noise ratio ${pnr.snrDb.toFixed(1)} dB < ${minSnrDb} dB`,
       );
     }
+    if (lateBy !== undefined) {
+      channelWarnings.push(
+        `THD not measured: the response arrives ${lateBy} samples after the sweep's start, beyond the ${harmonicLength}-sample window the harmonic separation allows (a pre-roll without a loopback channel, or too much latency)`,
+      );
+    }
     quality.push({
       snrDb: pnr.snrDb,
       peakDbfs: amplitudeToDb(peakAmplitude(recording.channels[c]!)),
       noiseFloorDb: powerToDb(pnr.noisePower),
       onsetSamples: pnr.onsetSamples,
-      thdPercent: hd.thdPercent,
+      thdPercent: lateBy === undefined ? hd.thdPercent : NaN,
+      harmonicsSeparable: lateBy === undefined,
       warnings: channelWarnings,
     });
     for (const w of channelWarnings) warnings.push(`channel ${c + 1}: ${w}`);

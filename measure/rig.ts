@@ -36,6 +36,8 @@
  * @module
  */
 import type { MicRole } from "./audio_device.ts";
+import { InputError } from "../io/errors.ts";
+import { readJsonFile } from "../io/read_file.ts";
 
 /** One driver of the device under test and the interface output feeding it. */
 export interface RigDriver {
@@ -373,25 +375,21 @@ export function parseRig(value: unknown, source = "rig.json"): RigFile {
  *   missing or unreadable file (or a folder).
  */
 export async function readRigFile(path: string): Promise<RigFile> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    const why = error instanceof Deno.errors.NotFound
-      ? "it does not exist"
-      : error instanceof Deno.errors.IsADirectory
-      ? "it is a folder, not a JSON file"
-      : error instanceof Deno.errors.PermissionDenied
-      ? "it is not readable (permission denied)"
-      : `it cannot be read (${(error as Error).message})`;
-    throw new TypeError(`Cannot read rig file ${path} as ${why}`);
-  }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = await readJsonFile(path, "rig file");
   } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    // Rig files report TypeErrors (exit 2) with the path unquoted, as they always have.
+    const reason = error.message.replace(/^Cannot read rig file ".*?" as /s, "");
     throw new TypeError(
-      `Cannot read rig file ${path} as it is not valid JSON: ${(error as Error).message}`,
+      `Cannot read rig file ${path} as ${
+        reason === "it is a folder"
+          ? "it is a folder, not a JSON file"
+          : reason === "the file does not exist"
+          ? "it does not exist"
+          : reason
+      }`,
     );
   }
   return parseRig(value, path);

@@ -1126,7 +1126,9 @@ export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Pr
         throw new AudioUnavailableError(
           `Cannot open the webaudio device as ALSA lists no ${
             output === undefined ? "output" : "input"
-          } device named ${JSON.stringify(interfaceName)} (rig interface.name or --device webaudio:<name>): ALSA lists ${labels}`,
+          } device named ${
+            JSON.stringify(interfaceName)
+          } (rig interface.name or --device webaudio:<name>): ALSA lists ${labels}`,
         );
       }
       sinkId = output.deviceId;
