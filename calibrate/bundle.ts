@@ -19,6 +19,7 @@ import { InputError } from "../io/errors.ts";
 import { readFolderJson } from "../io/folder_json.ts";
 import { canonicalJson } from "./limits.ts";
 import { sha256Hex, writeFolderAtomically } from "../io/atomic.ts";
+import { ownFolder, type OwnOutput } from "../io/own_output.ts";
 import { relativePathProblem } from "../io/manifest.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
 import { upmixParameters } from "../design/upmix.ts";
@@ -35,6 +36,21 @@ export const UPMIX_INPUTS = ["left", "right", "center"] as const;
 export const STEREO_INPUTS = ["left", "right"] as const;
 /** Upmix methods `render/` knows how to apply. */
 export const UPMIX_METHODS = ["mid-side-projection"] as const;
+
+/**
+ * A bundle as `--force` may replace it: a folder with `bundle.json` of format
+ * {@linkcode FILTER_BUNDLE_FORMAT} holding only that file and the files of its `files` table
+ * (see `io/own_output.ts`).
+ */
+export const FILTER_BUNDLE_OUTPUT: OwnOutput = ownFolder({
+  what: "a filter bundle",
+  descriptor: "bundle.json",
+  format: FILTER_BUNDLE_FORMAT,
+  listed: (bundle) => {
+    const files = bundle.files;
+    return files !== null && typeof files === "object" ? Object.keys(files) : [];
+  },
+});
 
 /** The unit a bundle was fitted to. */
 export interface BundleDevice {
@@ -380,7 +396,7 @@ export async function writeBundle(
       await Deno.writeFile(target, bytes);
     }
     await Deno.writeTextFile(join(tmp, BUNDLE_FILE_NAME), `${JSON.stringify(bundle, null, 2)}\n`);
-  }, { force: options.force ?? false });
+  }, { force: options.force ?? false, own: FILTER_BUNDLE_OUTPUT });
   return bundle;
 }
 

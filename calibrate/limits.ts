@@ -41,6 +41,7 @@ import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
 import { join } from "node:path";
 import { sha256Hex } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
+import { ownJsonFile, type OwnOutput } from "../io/own_output.ts";
 import {
   irFileName,
   MANIFEST_FILE_NAME,
@@ -50,6 +51,8 @@ import {
 
 /** The `format` string of a limits file. */
 export const LIMITS_FORMAT = "spatialcal.limits";
+/** A limits file as `--force` may replace it (see `io/own_output.ts`). */
+export const LIMITS_OUTPUT: OwnOutput = ownJsonFile("a limits file", LIMITS_FORMAT);
 /** The version of the limits format this code reads and writes. */
 export const LIMITS_VERSION = 1;
 /** Levels below this (dB) are treated as "no signal" (a floor for logs of zero). */

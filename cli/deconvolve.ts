@@ -7,6 +7,7 @@
 import { encodeWav, readWav } from "../io/wav.ts";
 import { type FileToWrite, writeFilesAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
+import { OWN_WAV_FILE } from "../io/own_output.ts";
 import { sweepFromJson } from "../measure/sweep_file.ts";
 import { deconvolve } from "../measure/deconvolve.ts";
 import {
@@ -75,7 +76,9 @@ await runCommand(HELP, async (args) => {
     inputs: [{ flag: "--sweep", path: sweepPath }, { flag: "--recording", path: recordingPath }],
     outputs,
   });
-  for (const o of outputs) await checkOutputWritable(o.flag, o.path, { force });
+  for (const o of outputs) {
+    await checkOutputWritable(o.flag, o.path, { force, own: OWN_WAV_FILE });
+  }
   let json: unknown;
   try {
     json = JSON.parse(await Deno.readTextFile(sweepPath));

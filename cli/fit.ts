@@ -6,7 +6,7 @@
  */
 import { readMeasurementSet } from "../io/manifest.ts";
 import { fitBundle, type FitOptions } from "../calibrate/fit.ts";
-import { writeBundle } from "../calibrate/bundle.ts";
+import { FILTER_BUNDLE_OUTPUT, writeBundle } from "../calibrate/bundle.ts";
 import { formatSummary } from "../calibrate/evaluate.ts";
 import {
   booleanFlag,
@@ -74,7 +74,7 @@ await runCommand(HELP, async (args) => {
     inputs: [{ flag: "--in", path: input }],
     outputs: [{ flag: "--out", path: out }],
   });
-  await checkOutputWritable("--out", out, { force, kind: "folder" });
+  await checkOutputWritable("--out", out, { force, kind: "folder", own: FILTER_BUNDLE_OUTPUT });
   const options: FitOptions = {
     taps: numberFlag(v, "taps", 2048),
     ...optional("latencySamples", numberFlag(v, "latency-samples")),

@@ -7,6 +7,7 @@
  */
 import { writeFileAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
+import { LIMITS_OUTPUT } from "../calibrate/limits.ts";
 import { join } from "node:path";
 import { waitForOperator } from "../measure/operator.ts";
 import { computeLimits, MIN_GOLDEN_UNITS } from "../calibrate/golden.ts";
@@ -176,7 +177,7 @@ await runCommand(HELP, async (args) => {
   const inputs: FlagPath[] = sets.map((path) => ({ flag: "--in", path }));
   if (rig !== undefined) inputs.push({ flag: "--rig", path: rig });
   await checkPaths({ inputs, outputs });
-  await checkOutputWritable("--out", out, { force });
+  await checkOutputWritable("--out", out, { force, own: LIMITS_OUTPUT });
   if (setsOut !== undefined) {
     for (const serial of serials) {
       const folder = join(setsOut, serial);

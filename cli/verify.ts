@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { sha256Hex, writeFileAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
+import { MEASUREMENT_SET_OUTPUT } from "../io/manifest.ts";
 import {
   type Limits,
   readLimits,
@@ -95,10 +96,11 @@ verdict that was not recorded.
   --no-record          do not store the verdict
   --json               print the full verdict as JSON on stdout
   --junit FILE         also write a JUnit XML report; an existing JUnit report there is
-                       replaced (the line rewrites one file per unit), any other file
-                       only with --force
+                       replaced (the line rewrites one file per unit), never any
+                       other file (not even with --force)
   --out SET            with --device: save the measurement as a set
-  --force              replace an existing --out set or a non-JUnit --junit file
+  --force              replace an existing --out set (only a measurement set spatialcal
+                       wrote, holding only the files its manifest lists)
   --sim-defects JSON   with --device sim: defects of the simulated unit, e.g.
                        '{"drivers":{"woofer":{"dead":true}}}' or '{"wiring":[1,0,2,3,4]}'
   --sim-noise-dbfs DB  with --device sim: input noise level (default -90)
@@ -191,7 +193,9 @@ await runCommand(HELP, async (args) => {
   if (out !== undefined) outputs.push({ flag: "--out", path: out });
   if (junit !== undefined) outputs.push({ flag: "--junit", path: junit });
   await checkPaths({ inputs, outputs });
-  if (out !== undefined) await checkOutputWritable("--out", out, { force, kind: "folder" });
+  if (out !== undefined) {
+    await checkOutputWritable("--out", out, { force, kind: "folder", own: MEASUREMENT_SET_OUTPUT });
+  }
   if (junit !== undefined) {
     await checkOutputWritable("--junit", junit, { force, replaceable: isJunitReport });
   }
