@@ -568,8 +568,17 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
       }
     }
   }
+  const ids = o.drivers as string[];
+  ids.forEach((d, i) => {
+    if (ids.indexOf(d) !== i) bad(file, `drivers[${i}]`, "must name each driver once", d);
+  });
   const dl = o.driverLimits as Record<string, unknown> | undefined;
   if (!dl || typeof dl !== "object") bad(file, "driverLimits", "must be an object", dl);
+  for (const id of Object.keys(dl)) {
+    if (!ids.includes(id)) {
+      bad(file, `driverLimits.${id}`, `must be one of drivers (${ids.join(", ")})`, "present");
+    }
+  }
   for (const id of o.drivers as string[]) {
     const d = dl[id] as Record<string, unknown> | undefined;
     const f = `driverLimits.${id}`;
@@ -598,6 +607,27 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
     }
     if (!Array.isArray(d.referenceIr) || !d.referenceIr.every(isNumber)) {
       bad(file, `${f}.referenceIr`, "must be an array of numbers", typeof d.referenceIr);
+    }
+    // The polarity and swap checks compare the unit with this waveform: it must be all there.
+    const reference = d.referenceIr as number[];
+    if (reference.length !== a.referenceIrSamples) {
+      bad(
+        file,
+        `${f}.referenceIr`,
+        `must hold analysis.referenceIrSamples (${a.referenceIrSamples}) samples`,
+        `${reference.length} samples`,
+      );
+    }
+    let peak = 0;
+    for (const v of reference) if (Math.abs(v) > Math.abs(peak)) peak = v;
+    if (peak === 0) bad(file, `${f}.referenceIr`, "must not be silent", "all zero");
+    if (d.polarity !== (peak < 0 ? -1 : 1)) {
+      bad(
+        file,
+        `${f}.polarity`,
+        `must be the sign of referenceIr's largest sample (${peak < 0 ? -1 : 1})`,
+        d.polarity,
+      );
     }
     const nf = d.noiseFloor as Record<string, unknown> | undefined;
     if (!nf || !isNumber(nf.meanDb) || !isNumber(nf.maxDb)) {

@@ -6,7 +6,10 @@
  * measured value, the limit and the reason in plain words. A measurement that
  * cannot be judged — too noisy (retest), clipped, silent, made for another
  * model or sample rate, missing a driver — throws {@linkcode InputError}: it
- * is neither a pass nor a fail.
+ * is neither a pass nor a fail. So does a check without its evidence: limits
+ * whose drivers are not the unit's, a station setup (mic position and sweep)
+ * missing on either side, harmonic IRs that are silent (all zero, or far
+ * below the noise every measured response carries) or not finite.
  *
  * Checks per driver (features as in `limits.ts`):
  * - dead driver: sensitivity below the golden mean − `deadDropDb` (the other
@@ -162,6 +165,17 @@ export function verifyUnit(
       unit.sampleRate,
     );
   }
+  // Every driver of the unit is judged: limits for fewer (or other) drivers cannot vouch for it.
+  const sorted = (ids: readonly string[]) => [...ids].sort().join(", ");
+  if (sorted(limits.drivers) !== sorted(unit.drivers)) {
+    invalid(
+      "device.drivers",
+      `the limits "${limitsFile}" cover drivers ${limits.drivers.join(", ")} but the unit has ${
+        unit.drivers.join(", ")
+      }: use limits made for this model's drivers`,
+      unit.drivers,
+    );
+  }
   for (const id of limits.drivers) {
     if (!unit.captures.some((c) => c.driver === id)) {
       invalid(
@@ -193,11 +207,31 @@ export function verifyUnit(
     }
   }
   // A clipped capture is reported first: it is unusable whatever the setup.
-  if (limits.setup !== undefined && unit.setup !== undefined) {
-    const difference = setupDifference(limits.setup, unit.setup);
-    if (difference !== undefined) {
-      invalid("setup", `${difference}; measure as the golden units were`, unit.setup);
-    }
+  // The setup is evidence too: without the mic position and the sweep (level, band) on both
+  // sides, a unit measured at another level or place could pass.
+  if (limits.setup?.sweep === undefined) {
+    invalid(
+      "setup",
+      `the limits "${limitsFile}" record no station setup (${
+        limits.setup === undefined ? "mic position and sweep" : "sweep"
+      }), so the unit's cannot be checked against it; make the limits with golden from measured sets`,
+      limits.setup ?? null,
+    );
+  }
+  if (unit.setup?.sweep === undefined) {
+    invalid(
+      "setup",
+      `the measurement records no station setup (${
+        unit.setup === undefined ? "mic position and sweep" : "the sweep: its manifest has no sweep"
+      }), so it cannot be checked against the limits' (${
+        describeSweep(limits.setup!.sweep!)
+      }); measure it on the station`,
+      unit.setup ?? null,
+    );
+  }
+  const difference = setupDifference(limits.setup!, unit.setup!);
+  if (difference !== undefined) {
+    invalid("setup", `${difference}; measure as the golden units were`, unit.setup);
   }
   for (const id of limits.drivers) {
     const orders = unit.captures.find((x) => x.driver === id)!.harmonics.length;
@@ -210,6 +244,9 @@ export function verifyUnit(
         orders,
       );
     }
+  }
+  for (const id of limits.drivers) {
+    checkEvidence(unit.captures.find((x) => x.driver === id)!, invalid);
   }
   const fs = limits.sampleRate;
   const analysis = limits.analysis;
@@ -429,6 +466,72 @@ export function verifyUnit(
     metrics: { drivers: metrics },
     warnings,
   };
+}
+
+/** A sweep in words: `20–20000 Hz at -12 dBFS`. */
+function describeSweep(s: NonNullable<NonNullable<Limits["setup"]>["sweep"]>): string {
+  return `${s.startHz}–${s.endHz} Hz at ${s.levelDbfs} dBFS`;
+}
+
+/**
+ * How far below the noise floor of the linear IR a measured harmonic IR's
+ * mean square may lie, in dB. Both come from one recording of one sweep
+ * (Farina 2000), so they carry the same noise; 60 dB leaves room for any
+ * deconvolution windowing while an all-zero or scaled-away response is caught.
+ */
+const SILENT_HARMONIC_MARGIN_DB = 60;
+
+/** Refuse a capture whose IR or harmonic IRs are not finite, or whose harmonic IRs are silent. */
+function checkEvidence(
+  c: { driver: string; ir: Float64Array; harmonics: readonly Float64Array[] },
+  invalid: (field: string, message: string, value: unknown) => never,
+): void {
+  const meanSquare = (x: Float64Array, from = 0) => {
+    let e = 0;
+    for (let i = from; i < x.length; i++) e += x[i]! * x[i]!;
+    return e / Math.max(1, x.length - from);
+  };
+  const nonFinite = (x: Float64Array) => x.findIndex((v) => !Number.isFinite(v));
+  const bad = nonFinite(c.ir);
+  if (bad >= 0) {
+    invalid(
+      "ir",
+      `the impulse response of driver "${c.driver}" is not finite (sample ${bad} is ${
+        c.ir[bad]
+      }); measure it again`,
+      c.ir[bad],
+    );
+  }
+  const noise = meanSquare(c.ir, Math.floor(c.ir.length * 3 / 4));
+  c.harmonics.forEach((h, k) => {
+    const order = k + 2;
+    const at = nonFinite(h);
+    if (at >= 0) {
+      invalid(
+        "harmonics",
+        `the harmonic IR of order ${order} of driver "${c.driver}" is not finite (sample ${at} is ${
+          h[at]
+        }), so THD and rub & buzz cannot be judged; measure it again`,
+        h[at],
+      );
+    }
+    const level = meanSquare(h);
+    if (
+      level === 0 || (noise > 0 && level < noise * Math.pow(10, -SILENT_HARMONIC_MARGIN_DB / 10))
+    ) {
+      invalid(
+        "harmonics",
+        `the harmonic IR of order ${order} of driver "${c.driver}" is silent (${
+          level === 0
+            ? "all zero"
+            : `${
+              (10 * Math.log10(noise / level)).toFixed(0)
+            } dB below the noise of its own impulse response`
+        }), which no measurement gives, so THD and rub & buzz cannot be judged; measure it again`,
+        level,
+      );
+    }
+  });
 }
 
 function hz(v: number): string {
