@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { InputError } from "../io/errors.ts";
 import { readFolderJson } from "../io/folder_json.ts";
 import { canonicalJson } from "./limits.ts";
@@ -434,10 +434,20 @@ export async function readBundle(folder: string): Promise<LoadedBundle> {
     );
   }
   const bytesOf = new Map<string, Uint8Array>();
+  const realFolder = await Deno.realPath(folder);
   for (const [rel, expected] of Object.entries(bundle.files)) {
     const file = join(folder, rel);
     let bytes: Uint8Array;
     try {
+      // A link may not lead out of the bundle: what is hashed and used is the bundle's own file.
+      const real = await Deno.realPath(file);
+      const inside = relative(realFolder, real);
+      if (inside === "" || inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+        throw new InputError(
+          `Cannot read bundle "${folder}" as files["${rel}"] must be a file inside the bundle: "${file}" leads to "${real}", outside "${realFolder}"`,
+          { file, field: `files["${rel}"]`, value: real },
+        );
+      }
       bytes = await Deno.readFile(file);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory)) {

@@ -26,8 +26,12 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { InputError } from "../io/errors.ts";
-import type { FilterBundle } from "./bundle.ts";
+import { sha256Hex } from "../io/atomic.ts";
+import { MANIFEST_FILE_NAME, type MeasurementSet } from "../io/manifest.ts";
+import type { FilterBundle, LoadedBundle } from "./bundle.ts";
+import { evaluateBundle } from "./evaluate.ts";
 import { driverBandRanges } from "./golden.ts";
 import {
   analysisBands,
@@ -649,6 +653,51 @@ export interface BundleCheckOptions {
   readonly maxDeviationDb?: number;
   /** Name of the bundle folder for messages. */
   readonly bundleFile?: string;
+  /**
+   * The deviation its filters give, recomputed ({@linkcode recomputeBundleDeviation}): judged
+   * instead of the stored `predicted` number, which an edited and re-hashed bundle could keep
+   * while its filters are garbage. Without it the stored prediction is judged (only for a
+   * bundle whose signature was checked).
+   */
+  readonly deviationDb?: number;
+}
+
+/**
+ * The worst-band deviation of a bundle's channel separation from its target,
+ * recomputed from its filters on the measurement set it was fitted from
+ * (`evaluateBundle` at the set's first binaural position; the direct-sound
+ * figure in a reverberant set, as the fit designs on gated responses). The
+ * set must be the one `source.sha256` names.
+ *
+ * @param loaded The bundle as read (its files' hashes checked).
+ * @param set The set it was fitted from.
+ * @returns The deviation in dB (>= 0).
+ * @throws {InputError} for another set (naming both SHA-256s) or a set that gives no separation.
+ */
+export async function recomputeBundleDeviation(
+  loaded: LoadedBundle,
+  set: MeasurementSet,
+): Promise<number> {
+  const manifest = join(set.folder, MANIFEST_FILE_NAME);
+  const sha256 = await sha256Hex(await Deno.readFile(manifest));
+  if (sha256 !== loaded.bundle.source.sha256) {
+    throw new InputError(
+      `Cannot check bundle "${loaded.folder}" on "${set.folder}" as it is not the set the bundle was fitted from: source.sha256 is ${loaded.bundle.source.sha256}, its manifest.json has ${sha256}`,
+      { file: manifest, field: "source.sha256", value: sha256 },
+    );
+  }
+  const evaluation = await evaluateBundle(loaded.bundle, loaded.filters, set);
+  const s = evaluation.summary.separation as Record<string, unknown> | undefined;
+  const deviation = s?.directSoundMaxAbsDeviationDb ?? s?.maxAbsDeviationDb;
+  if (typeof deviation !== "number" || !Number.isFinite(deviation)) {
+    throw new InputError(
+      `Cannot check bundle "${loaded.folder}" as its filters give no channel separation on "${set.folder}" (it needs ear-left and ear-right captures of every driver): current value is ${
+        JSON.stringify(deviation)
+      }`,
+      { file: set.folder, field: "captures", value: deviation },
+    );
+  }
+  return deviation;
 }
 
 /**
@@ -700,7 +749,7 @@ export function checkBundlePrediction(
   const separation = (bundle.predicted as Record<string, unknown>).separation as
     | Record<string, unknown>
     | undefined;
-  const deviation = separation?.maxAbsDeviationDb;
+  const deviation = options.deviationDb ?? separation?.maxAbsDeviationDb;
   if (typeof deviation !== "number" || !Number.isFinite(deviation) || deviation < 0) {
     throw new InputError(
       `Cannot check bundle "${file}" as predicted.separation.maxAbsDeviationDb must be a finite number >= 0: current value is ${
@@ -717,6 +766,14 @@ export function checkBundlePrediction(
     limit: maxDeviationDb,
     reason: `the unit's fitted filters miss the target channel separation by up to ${
       fmt(deviation)
-    } dB (allowed ${fmt(maxDeviationDb)} dB): refit the unit`,
+    } dB (allowed ${fmt(maxDeviationDb)} dB${
+      options.deviationDb === undefined
+        ? ""
+        : `; recomputed from its filters, bundle.json predicted ${
+          typeof separation?.maxAbsDeviationDb === "number"
+            ? `${fmt(separation.maxAbsDeviationDb)} dB`
+            : "nothing"
+        }`
+    }): refit the unit`,
   }];
 }

@@ -8,7 +8,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { sha256Hex, writeFileAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
-import { MEASUREMENT_SET_OUTPUT } from "../io/manifest.ts";
+import { MEASUREMENT_SET_OUTPUT, type MeasurementSet, readMeasurementSet } from "../io/manifest.ts";
 import {
   type Limits,
   readLimits,
@@ -30,6 +30,7 @@ import { openRecords, type RecordStore, sqlitePathOf } from "../calibrate/record
 import {
   checkBundlePrediction,
   invalidToJunit,
+  recomputeBundleDeviation,
   verdictToJunit,
   verifyUnit,
 } from "../calibrate/verify.ts";
@@ -88,8 +89,11 @@ verdict that was not recorded.
   --station ID         station id for the record (default: host name)
   --batch ID           production batch (lot) for the record
   --bundle FOLDER      the unit's filter bundle (deno task fit): its files' hashes are checked,
-                       its bundle.json SHA-256 is recorded, and the separation its fit predicts
+                       its bundle.json SHA-256 is recorded, and the separation its filters give
+                       (recomputed on the set it was fitted from, never the stored prediction)
                        must stay within --max-ctc-deviation-db of the target (else the unit fails)
+  --bundle-set SET     the set the bundle was fitted from (default: its source.measurementSet;
+                       its manifest must have the bundle's source.sha256)
   --max-ctc-deviation-db DB  allowed worst-band deviation of that prediction (default 3)
   --db URL             record database: sqlite:<path>, a path, or postgres://…
                        (default sqlite:spatialcal-records.db)
@@ -117,6 +121,7 @@ await runCommand(HELP, async (args) => {
     station: { type: "string" },
     batch: { type: "string" },
     bundle: { type: "string" },
+    "bundle-set": { type: "string" },
     "max-ctc-deviation-db": { type: "string" },
     db: { type: "string" },
     "no-record": { type: "boolean" },
@@ -187,6 +192,11 @@ await runCommand(HELP, async (args) => {
   if (inPath !== undefined) inputs.push({ flag: "--in", path: inPath });
   if (rig !== undefined) inputs.push({ flag: "--rig", path: rig });
   if (bundle !== undefined) inputs.push({ flag: "--bundle", path: bundle });
+  const bundleSet = stringFlag(v, "bundle-set");
+  if (bundleSet !== undefined) {
+    if (bundle === undefined) throw new UsageError("verify: --bundle-set goes with --bundle");
+    inputs.push({ flag: "--bundle-set", path: bundleSet });
+  }
   const dbPath = record ? sqlitePathOf(dbUrl) : undefined;
   if (dbPath !== undefined) inputs.push({ flag: "--db", path: dbPath });
   const outputs: FlagPath[] = [];
@@ -296,6 +306,10 @@ await runCommand(HELP, async (args) => {
       const ctc = checkBundlePrediction(loaded.bundle, unit, {
         bundleFile: bundle,
         maxDeviationDb,
+        deviationDb: await recomputeBundleDeviation(
+          loaded,
+          await readBundleSource(bundle, bundleSet ?? loaded.bundle.source.measurementSet),
+        ),
       });
       verdict = {
         ...measured,
@@ -359,6 +373,19 @@ await runCommand(HELP, async (args) => {
     await db?.close();
   }
 });
+
+/** The set a bundle was fitted from, or an error saying the check needs it. */
+async function readBundleSource(bundle: string, path: string): Promise<MeasurementSet> {
+  try {
+    return await readMeasurementSet(path);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    throw new InputError(
+      `Cannot check bundle "${bundle}" as its separation is recomputed from its filters on the set it was fitted from, "${path}", which cannot be read (${error.message}): give it with --bundle-set`,
+      { file: path, field: "source.measurementSet", value: path, cause: error },
+    );
+  }
+}
 
 /** Whether `path` holds a JUnit XML report (`<?xml` first, a `<testsuite` element). */
 async function isJunitReport(path: string): Promise<boolean> {
