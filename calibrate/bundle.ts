@@ -18,6 +18,7 @@ import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { InputError } from "../io/errors.ts";
 import { readFolderJson } from "../io/folder_json.ts";
 import { canonicalJson } from "./limits.ts";
+import { type DocumentSignature, type SigningKey, signDocument } from "./signature.ts";
 import { sha256Hex, writeFolderAtomically } from "../io/atomic.ts";
 import { ownFolder, type OwnOutput } from "../io/own_output.ts";
 import { relativePathProblem } from "../io/manifest.ts";
@@ -111,10 +112,15 @@ export interface FilterBundle {
    * (set by {@linkcode writeBundle}, checked by {@linkcode readBundle}).
    */
   readonly sha256?: string;
+  /**
+   * The lab's Ed25519 signature of the canonical JSON of everything else, `sha256` and `files`
+   * included (`signature.ts`; set by {@linkcode writeBundle} with a signer).
+   */
+  readonly signature?: DocumentSignature;
 }
 
-/** A bundle without its `files` table and `sha256` (computed by {@linkcode writeBundle}). */
-export type FilterBundleDraft = Omit<FilterBundle, "files" | "sha256">;
+/** A bundle without its `files` table, `sha256` and `signature` (set by {@linkcode writeBundle}). */
+export type FilterBundleDraft = Omit<FilterBundle, "files" | "sha256" | "signature">;
 
 /** Filters per input: `filters[input][driver]`, each `taps` samples (driver order of the bundle). */
 export type BundleFilters = Readonly<Record<string, readonly Float64Array[]>>;
@@ -345,6 +351,8 @@ function checkFilters(
 export interface WriteBundleOptions {
   /** Replace an existing folder (default false: refused with an InputError). */
   readonly force?: boolean;
+  /** Sign `bundle.json` with this key (`signature.ts`); default unsigned. */
+  readonly signer?: SigningKey;
 }
 
 /**
@@ -386,9 +394,12 @@ export async function writeBundle(
     encoded.set(path, bytes);
     files[path] = await sha256Hex(bytes);
   }
-  const { files: _old, sha256: _oldSha, ...rest } = draft as FilterBundle;
+  const { files: _old, sha256: _oldSha, signature: _oldSignature, ...rest } = draft as FilterBundle;
   const checked = validateBundle({ ...rest, files }, { file: join(folder, BUNDLE_FILE_NAME) });
-  const bundle: FilterBundle = { ...checked, sha256: await bundleContentSha256(checked) };
+  const hashed: FilterBundle = { ...checked, sha256: await bundleContentSha256(checked) };
+  const bundle: FilterBundle = options.signer === undefined
+    ? hashed
+    : await signDocument(hashed, options.signer);
   await writeFolderAtomically(folder, async (tmp) => {
     for (const [path, bytes] of encoded) {
       const target = join(tmp, path);
@@ -498,8 +509,8 @@ export async function readBundle(folder: string): Promise<LoadedBundle> {
   return { folder, bundle, filters };
 }
 
-/** SHA-256 hex of the canonical JSON of a bundle without its `sha256` field. */
+/** SHA-256 hex of the canonical JSON of a bundle without its `sha256` and `signature` fields. */
 export async function bundleContentSha256(bundle: FilterBundle): Promise<string> {
-  const { sha256: _ignored, ...rest } = bundle;
+  const { sha256: _ignored, signature: _signature, ...rest } = bundle;
   return await sha256Hex(new TextEncoder().encode(canonicalJson(rest)));
 }

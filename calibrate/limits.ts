@@ -42,6 +42,7 @@ import { join } from "node:path";
 import { sha256Hex } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
 import { ownJsonFile, type OwnOutput } from "../io/own_output.ts";
+import type { DocumentSignature } from "./signature.ts";
 import {
   irFileName,
   MANIFEST_FILE_NAME,
@@ -268,8 +269,10 @@ export interface Limits {
   readonly setup?: StationSetup;
   /** Process capability per check on the golden units (Montgomery 2012). */
   readonly cpk: Readonly<Record<string, number>>;
-  /** SHA-256 (hex) of the canonical JSON of everything but this field. */
+  /** SHA-256 (hex) of the canonical JSON of everything but this field and `signature`. */
   readonly sha256: string;
+  /** The lab's Ed25519 signature of everything else, sha256 included (`signature.ts`). */
+  readonly signature?: DocumentSignature;
 }
 
 /** The default analysis: 1/3-octave bands 40 Hz–18 kHz, 8192-point FFT, 1024-sample reference IR. */
@@ -434,9 +437,9 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** SHA-256 hex of the canonical JSON of `limits` without its `sha256` field. */
+/** SHA-256 hex of the canonical JSON of `limits` without its `sha256` and `signature` fields. */
 export async function limitsContentSha256(limits: Omit<Limits, "sha256">): Promise<string> {
-  const { sha256: _ignored, ...rest } = limits as Limits;
+  const { sha256: _ignored, signature: _signature, ...rest } = limits as Limits;
   const bytes = new TextEncoder().encode(canonicalJson(rest));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");

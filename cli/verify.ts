@@ -35,12 +35,14 @@ import {
   verifyUnit,
 } from "../calibrate/verify.ts";
 import { readBundle } from "../calibrate/bundle.ts";
+import { checkSignature, readTrustedKey } from "../calibrate/signature.ts";
 import type { SimDefects } from "../sim/sim_device.ts";
 import {
   booleanFlag,
   checkOutputWritable,
   checkPaths,
   type FlagPath,
+  listFlag,
   numberFlag,
   parseFlags,
   runCommand,
@@ -94,6 +96,9 @@ verdict that was not recorded.
                        must stay within --max-ctc-deviation-db of the target (else the unit fails)
   --bundle-set SET     the set the bundle was fitted from (default: its source.measurementSet;
                        its manifest must have the bundle's source.sha256)
+  --trust PUBKEY       accept only limits (and a --bundle) signed by this public key
+                       (deno task keys; repeat for several keys): unsigned or wrongly signed
+                       ones exit 2, naming the file, before anything is measured
   --max-ctc-deviation-db DB  allowed worst-band deviation of that prediction (default 3)
   --db URL             record database: sqlite:<path>, a path, or postgres://…
                        (default sqlite:spatialcal-records.db)
@@ -122,6 +127,7 @@ await runCommand(HELP, async (args) => {
     batch: { type: "string" },
     bundle: { type: "string" },
     "bundle-set": { type: "string" },
+    trust: { type: "string", multiple: true },
     "max-ctc-deviation-db": { type: "string" },
     db: { type: "string" },
     "no-record": { type: "boolean" },
@@ -209,6 +215,9 @@ await runCommand(HELP, async (args) => {
   if (junit !== undefined) {
     await checkOutputWritable("--junit", junit, { force, replaceable: isJunitReport });
   }
+  const trustPaths = listFlag(v, "trust");
+  for (const path of trustPaths) inputs.push({ flag: "--trust", path });
+  const trusted = await Promise.all(trustPaths.map(readTrustedKey));
   const started = performance.now();
   const timestamp = new Date().toISOString();
   let serialForReport = serialFlag ?? inPath ?? "unknown";
@@ -217,6 +226,12 @@ await runCommand(HELP, async (args) => {
     // Opened before measuring so that a bad --db fails in milliseconds, not after the capture.
     if (record) db = await openRecords(dbUrl);
     const limits: Limits = await readLimits(limitsPath);
+    if (trusted.length > 0) await checkSignature(limits, trusted, `limits "${limitsPath}"`);
+    // A bundle is checked before measuring too: an untrusted one wastes no capture.
+    const loaded = bundle === undefined ? undefined : await readBundle(bundle);
+    if (loaded !== undefined && trusted.length > 0) {
+      await checkSignature(loaded.bundle, trusted, `bundle "${bundle}"`);
+    }
     let unit: UnitMeasurement;
     if (inPath !== undefined) {
       unit = await readUnitMeasurement(inPath);
@@ -300,9 +315,8 @@ await runCommand(HELP, async (args) => {
     const measured = verifyUnit(unit, limits, { limitsFile: limitsPath });
     let verdict = measured;
     let bundleSha256: string | null = null;
-    if (bundle !== undefined) {
-      // readBundle refuses a bundle whose files do not match their hashes (exit 2).
-      const loaded = await readBundle(bundle);
+    if (bundle !== undefined && loaded !== undefined) {
+      // readBundle refused a bundle whose files do not match their hashes (exit 2).
       const ctc = checkBundlePrediction(loaded.bundle, unit, {
         bundleFile: bundle,
         maxDeviationDb,
