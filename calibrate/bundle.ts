@@ -18,7 +18,7 @@ import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { InputError } from "../io/errors.ts";
 import { readFolderJson } from "../io/folder_json.ts";
 import { canonicalJson } from "./limits.ts";
-import { type DocumentSignature, type SigningKey, signDocument } from "./signature.ts";
+import { type DocumentSignature, signDocument, type SigningKey } from "./signature.ts";
 import { sha256Hex, writeFolderAtomically } from "../io/atomic.ts";
 import { ownFolder, type OwnOutput } from "../io/own_output.ts";
 import { relativePathProblem } from "../io/manifest.ts";

@@ -121,8 +121,10 @@ async function keyIdOf(spki: Uint8Array<ArrayBuffer>): Promise<string> {
  * ```
  */
 export async function generateKeyPair(): Promise<KeyPairPem> {
-  const pair = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]) as
-    CryptoKeyPair;
+  const pair = await crypto.subtle.generateKey(ALGORITHM, true, [
+    "sign",
+    "verify",
+  ]) as CryptoKeyPair;
   const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
   const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
   return {
@@ -273,7 +275,9 @@ export async function checkSignature(
   const s = (document as Record<string, unknown>).signature as
     | Record<string, unknown>
     | undefined;
-  if (s === undefined) fail(`it is not signed: --trust accepts only files signed by ${names}`, null);
+  if (s === undefined) {
+    fail(`it is not signed: --trust accepts only files signed by ${names}`, null);
+  }
   if (typeof s !== "object" || s === null || s.algorithm !== SIGNATURE_ALGORITHM) {
     fail(
       `signature.algorithm must be "${SIGNATURE_ALGORITHM}": current value is ${
@@ -294,7 +298,9 @@ export async function checkSignature(
     await crypto.subtle.verify(ALGORITHM, key!.key, value, signedBytes(document));
   if (!valid) {
     fail(
-      `its signature does not verify with key ${key!.keyId} (${key!.file}): the content was changed after it was signed`,
+      `its signature does not verify with key ${key!.keyId} (${
+        key!.file
+      }): the content was changed after it was signed`,
       s!.value,
     );
   }

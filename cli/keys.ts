@@ -61,7 +61,11 @@ await runCommand(HELP, async (args) => {
   }
   if (booleanFlag(v, "json")) {
     console.log(
-      JSON.stringify({ privateKey: privatePath, publicKey: publicPath, keyId: pair.keyId }, null, 2),
+      JSON.stringify(
+        { privateKey: privatePath, publicKey: publicPath, keyId: pair.keyId },
+        null,
+        2,
+      ),
     );
   } else {
     console.log(

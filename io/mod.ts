@@ -51,3 +51,4 @@ export * from "./atomic.ts";
 export * from "./wav.ts";
 export * from "./manifest.ts";
 export * from "./folder_json.ts";
+export * from "./own_output.ts";
