@@ -213,7 +213,17 @@ await runCommand(HELP, async (args) => {
     await checkOutputWritable("--out", out, { force, kind: "folder", own: MEASUREMENT_SET_OUTPUT });
   }
   if (junit !== undefined) {
-    await checkOutputWritable("--junit", junit, { force, replaceable: isJunitReport });
+    await checkOutputWritable("--junit", junit, {
+      force,
+      replaceable: isJunitReport,
+      own: {
+        description: "a JUnit XML report",
+        problem: async (path) =>
+          (await isJunitReport(path))
+            ? undefined
+            : "it does not start with <?xml and hold a <testsuite> element",
+      },
+    });
   }
   const trustPaths = listFlag(v, "trust");
   for (const path of trustPaths) inputs.push({ flag: "--trust", path });

@@ -133,7 +133,7 @@ Deno.test("fit, verify --out and demo with --force refuse a folder that is not t
   });
 });
 
-Deno.test("file outputs with --force: golden, line-sim and sweep replace only their own kind of file", async () => {
+Deno.test("file outputs with --force: golden, sweep and verify --junit replace only their own kind of file", async () => {
   await withTempDir(async (dir) => {
     const text = join(dir, "notes.txt");
     await Deno.writeTextFile(text, "mine");
@@ -160,6 +160,15 @@ Deno.test("file outputs with --force: golden, line-sim and sweep replace only th
       ["--out", wav, "--force"],
       wav,
       "it is not a WAV file (RIFF/WAVE): it does not start with a RIFF/WAVE header",
+    );
+    // verify --junit replaces a JUnit report, and with --force still nothing else.
+    await refusedForce(
+      "verify.ts",
+      ["--in", join(dir, "set"), "--limits", join(dir, "nope.json"), "--no-record"].concat(
+        ["--junit", text, "--force"],
+      ),
+      text,
+      "it is not a JUnit XML report: it does not start with <?xml and hold a <testsuite> element",
     );
     assert.equal(await Deno.readTextFile(text), "mine");
     assert.equal(await Deno.readTextFile(wav), "not a wav at all");
