@@ -213,15 +213,7 @@ export function verifyUnit(
   // A clipped capture is reported first: it is unusable whatever the setup.
   // The setup is evidence too: without the mic position and the sweep (level, band) on both
   // sides, a unit measured at another level or place could pass.
-  if (limits.setup?.sweep === undefined) {
-    invalid(
-      "setup",
-      `the limits "${limitsFile}" record no station setup (${
-        limits.setup === undefined ? "mic position and sweep" : "sweep"
-      }), so the unit's cannot be checked against it; make the limits with golden from measured sets`,
-      limits.setup ?? null,
-    );
-  }
+  checkLimitsSetup(limits, { limitsFile, serial: unit.serial, file });
   if (unit.setup?.sweep === undefined) {
     invalid(
       "setup",
@@ -470,6 +462,28 @@ export function verifyUnit(
     metrics: { drivers: metrics },
     warnings,
   };
+}
+
+/**
+ * Refuse limits that record no station setup (mic position and sweep): a
+ * unit could not be checked against it, so it could not be judged. Called by
+ * {@linkcode verifyUnit} and, before measuring, by `verify --device`.
+ *
+ * @param limits The limits.
+ * @param names The limits file, the unit's serial and the file named in the error.
+ * @throws {InputError} (field `setup`) naming the limits file.
+ */
+export function checkLimitsSetup(
+  limits: Limits,
+  names: { limitsFile: string; serial: string; file?: string },
+): void {
+  if (limits.setup?.sweep !== undefined) return;
+  throw new InputError(
+    `Cannot verify unit ${names.serial} as the limits "${names.limitsFile}" record no station setup (${
+      limits.setup === undefined ? "mic position and sweep" : "sweep"
+    }), so the unit's cannot be checked against it; make the limits with golden from measured sets`,
+    { file: names.file ?? names.limitsFile, field: "setup", value: limits.setup ?? null },
+  );
 }
 
 /** A sweep in words: `20–20000 Hz at -12 dBFS`. */

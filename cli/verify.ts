@@ -29,6 +29,7 @@ import { openDevice, parseStationDevice, refuseOtherBackendFlags } from "./_devi
 import { openRecords, type RecordStore, sqlitePathOf } from "../calibrate/records.ts";
 import {
   checkBundlePrediction,
+  checkLimitsSetup,
   invalidToJunit,
   recomputeBundleDeviation,
   verdictToJunit,
@@ -237,6 +238,8 @@ await runCommand(HELP, async (args) => {
     if (record) db = await openRecords(dbUrl);
     const limits: Limits = await readLimits(limitsPath);
     if (trusted.length > 0) await checkSignature(limits, trusted, `limits "${limitsPath}"`);
+    // Limits without the station setup could judge no unit: refused before anything is measured.
+    checkLimitsSetup(limits, { limitsFile: limitsPath, serial: serialForReport });
     // A bundle is checked before measuring too: an untrusted one wastes no capture.
     const loaded = bundle === undefined ? undefined : await readBundle(bundle);
     if (loaded !== undefined && trusted.length > 0) {

@@ -130,3 +130,29 @@ Deno.test("re-hashed limits with referenceIr: [] do not pass a reversed-polarity
     );
   });
 });
+
+Deno.test("verify --device refuses limits without a station setup before measuring (no default station stands in for it)", async () => {
+  await withTempDir(async (dir) => {
+    const json = JSON.parse(limitsToJson(await goldenLimits()));
+    delete json.setup;
+    const limits = join(dir, "no-setup.json");
+    await rehashed(limits, json);
+    const r = await runCli("verify.ts", [
+      "--device",
+      "sim:studio5",
+      "--serial",
+      "U1",
+      "--limits",
+      limits,
+      "--no-record",
+    ]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.ok(
+      r.stderr.includes(
+        `Cannot verify unit U1 as the limits "${limits}" record no station setup (mic position and sweep)`,
+      ),
+      r.stderr,
+    );
+    assert.doesNotMatch(r.stderr, /verify: measured/);
+  });
+});
