@@ -700,7 +700,7 @@ export async function recomputeBundleDeviation(
       { file: manifest, field: "source.sha256", value: sha256 },
     );
   }
-  const evaluation = await evaluateBundle(loaded.bundle, loaded.filters, set);
+  const evaluation = await evaluateBundle(loaded.bundle, loaded.filters, set, { beam: false });
   const s = evaluation.summary.separation as Record<string, unknown> | undefined;
   const deviation = s?.directSoundMaxAbsDeviationDb ?? s?.maxAbsDeviationDb;
   if (typeof deviation !== "number" || !Number.isFinite(deviation)) {
