@@ -445,20 +445,24 @@ export async function readBundle(folder: string): Promise<LoadedBundle> {
     );
   }
   const bytesOf = new Map<string, Uint8Array>();
+  // A link may not lead out of the bundle: what is hashed and used is the bundle's own file.
   const realFolder = await Deno.realPath(folder);
+  const refuseOutside = async (file: string, field: string) => {
+    const real = await Deno.realPath(file);
+    const inside = relative(realFolder, real);
+    if (inside === "" || inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+      throw new InputError(
+        `Cannot read bundle "${folder}" as ${field} must be a file inside the bundle: "${file}" leads to "${real}", outside "${realFolder}"`,
+        { file, field, value: real },
+      );
+    }
+  };
+  await refuseOutside(path, BUNDLE_FILE_NAME);
   for (const [rel, expected] of Object.entries(bundle.files)) {
     const file = join(folder, rel);
     let bytes: Uint8Array;
     try {
-      // A link may not lead out of the bundle: what is hashed and used is the bundle's own file.
-      const real = await Deno.realPath(file);
-      const inside = relative(realFolder, real);
-      if (inside === "" || inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-        throw new InputError(
-          `Cannot read bundle "${folder}" as files["${rel}"] must be a file inside the bundle: "${file}" leads to "${real}", outside "${realFolder}"`,
-          { file, field: `files["${rel}"]`, value: real },
-        );
-      }
+      await refuseOutside(file, `files["${rel}"]`);
       bytes = await Deno.readFile(file);
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory)) {

@@ -88,7 +88,7 @@ Deno.test("verify --bundle recomputes the separation from the filters: the unit'
   });
 });
 
-Deno.test("a bundle whose filter is a link leading out of the bundle folder is refused (2), even with matching hashes", async () => {
+Deno.test("a bundle whose filter or bundle.json is a link leading out of the bundle folder is refused (2), even with matching hashes", async () => {
   await withTempDir(async (dir) => {
     const unit = synthUnit(901);
     const ears = join(dir, "ears");
@@ -115,6 +115,18 @@ Deno.test("a bundle whose filter is a link leading out of the bundle folder is r
         }" leads to "${await Deno.realPath(outside)}"`,
       ),
       r.stderr,
+    );
+    // bundle.json itself may not be a link out of the folder either.
+    await Deno.remove(join(bundle, "filters", "left.wav"));
+    await Deno.rename(outside, join(bundle, "filters", "left.wav"));
+    const json = join(dir, "bundle.json");
+    await Deno.rename(join(bundle, "bundle.json"), json);
+    await Deno.symlink(json, join(bundle, "bundle.json"));
+    const again = await runCli("evaluate.ts", ["--bundle", bundle, "--in", ears]);
+    assert.equal(again.code, 2, again.stderr);
+    assert.ok(
+      again.stderr.includes("as bundle.json must be a file inside the bundle"),
+      again.stderr,
     );
   });
 });
