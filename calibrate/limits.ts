@@ -41,6 +41,8 @@ import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
 import { join } from "node:path";
 import { sha256Hex } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
+import { ownJsonFile, type OwnOutput } from "../io/own_output.ts";
+import type { DocumentSignature } from "./signature.ts";
 import {
   irFileName,
   MANIFEST_FILE_NAME,
@@ -56,6 +58,8 @@ import {
 
 /** The `format` string of a limits file. */
 export const LIMITS_FORMAT = "spatialcal.limits";
+/** A limits file as `--force` may replace it (see `io/own_output.ts`). */
+export const LIMITS_OUTPUT: OwnOutput = ownJsonFile("a limits file", LIMITS_FORMAT);
 /** The version of the limits format this code reads and writes. */
 export const LIMITS_VERSION = 1;
 /** Levels below this (dB) are treated as "no signal" (a floor for logs of zero). */
@@ -271,8 +275,10 @@ export interface Limits {
   readonly setup?: StationSetup;
   /** Process capability per check on the golden units (Montgomery 2012). */
   readonly cpk: Readonly<Record<string, number>>;
-  /** SHA-256 (hex) of the canonical JSON of everything but this field. */
+  /** SHA-256 (hex) of the canonical JSON of everything but this field and `signature`. */
   readonly sha256: string;
+  /** The lab's Ed25519 signature of everything else, sha256 included (`signature.ts`). */
+  readonly signature?: DocumentSignature;
 }
 
 /** The default analysis: 1/3-octave bands 40 Hz–18 kHz, 8192-point FFT, 1024-sample reference IR. */
@@ -437,9 +443,9 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** SHA-256 hex of the canonical JSON of `limits` without its `sha256` field. */
+/** SHA-256 hex of the canonical JSON of `limits` without its `sha256` and `signature` fields. */
 export async function limitsContentSha256(limits: Omit<Limits, "sha256">): Promise<string> {
-  const { sha256: _ignored, ...rest } = limits as Limits;
+  const { sha256: _ignored, signature: _signature, ...rest } = limits as Limits;
   const bytes = new TextEncoder().encode(canonicalJson(rest));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -599,8 +605,17 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
       }
     }
   }
+  const ids = o.drivers as string[];
+  ids.forEach((d, i) => {
+    if (ids.indexOf(d) !== i) bad(file, `drivers[${i}]`, "must name each driver once", d);
+  });
   const dl = o.driverLimits as Record<string, unknown> | undefined;
   if (!dl || typeof dl !== "object") bad(file, "driverLimits", "must be an object", dl);
+  for (const id of Object.keys(dl)) {
+    if (!ids.includes(id)) {
+      bad(file, `driverLimits.${id}`, `must be one of drivers (${ids.join(", ")})`, "present");
+    }
+  }
   for (const id of o.drivers as string[]) {
     const d = dl[id] as Record<string, unknown> | undefined;
     const f = `driverLimits.${id}`;
@@ -629,6 +644,27 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
     }
     if (!Array.isArray(d.referenceIr) || !d.referenceIr.every(isNumber)) {
       bad(file, `${f}.referenceIr`, "must be an array of numbers", typeof d.referenceIr);
+    }
+    // The polarity and swap checks compare the unit with this waveform: it must be all there.
+    const reference = d.referenceIr as number[];
+    if (reference.length !== a.referenceIrSamples) {
+      bad(
+        file,
+        `${f}.referenceIr`,
+        `must hold analysis.referenceIrSamples (${a.referenceIrSamples}) samples`,
+        `${reference.length} samples`,
+      );
+    }
+    let peak = 0;
+    for (const v of reference) if (Math.abs(v) > Math.abs(peak)) peak = v;
+    if (peak === 0) bad(file, `${f}.referenceIr`, "must not be silent", "all zero");
+    if (d.polarity !== (peak < 0 ? -1 : 1)) {
+      bad(
+        file,
+        `${f}.polarity`,
+        `must be the sign of referenceIr's largest sample (${peak < 0 ? -1 : 1})`,
+        d.polarity,
+      );
     }
     const nf = d.noiseFloor as Record<string, unknown> | undefined;
     if (!nf || !isNumber(nf.meanDb) || !isNumber(nf.maxDb)) {

@@ -16,6 +16,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../io/errors.ts";
 import { checkFolderWritable } from "../io/atomic.ts";
+import { checkReplaceable, type OwnOutput } from "../io/own_output.ts";
 import { AudioUnavailableError } from "../measure/_probe.ts";
 import { LevelCheckError } from "../measure/webaudio_device.ts";
 
@@ -313,19 +314,25 @@ export interface OutputCheckOptions {
   readonly kind?: "file" | "folder";
   /** An existing output this accepts may be replaced without --force (a JUnit report). */
   readonly replaceable?: (path: string) => Promise<boolean>;
+  /**
+   * What --force may replace: the command's own kind of output (`MEASUREMENT_SET_OUTPUT`,
+   * `FILTER_BUNDLE_OUTPUT`, ...; see `io/own_output.ts`). Without it --force replaces nothing.
+   */
+  readonly own?: OwnOutput;
 }
 
 /**
  * Preflight an output path at the start of a command, before any measuring or
- * long computation: the target is absent (or, with force, of the same kind:
- * a file never replaces a folder nor a folder a file), its folder exists and
+ * long computation: the target is absent (or, with force, of the same kind —
+ * a file never replaces a folder nor a folder a file — and the command's own
+ * output, `options.own`: see `io/own_output.ts`), its folder exists and
  * is a folder (missing parent folders are refused, never created), and a
  * file can be created there (probed with an empty hidden file, see
  * `checkFolderWritable` in `io/atomic.ts`).
  *
  * @param flag The flag as typed (`"--out"`), named in the messages.
  * @param path The output path.
- * @param options `force`, `kind` and `replaceable`.
+ * @param options `force`, `kind`, `replaceable` and `own`.
  * @throws {InputError} (field = the flag) naming the flag, the path and the rule broken.
  */
 export async function checkOutputWritable(
@@ -348,8 +355,9 @@ export async function checkOutputWritable(
         `it is a ${present}, which a ${kind} cannot replace (even with --force): remove it or choose another path`,
       );
     }
-    if (!options.force && !(await options.replaceable?.(path))) {
-      fail("it already exists: use --force to replace it");
+    if (!(await options.replaceable?.(path))) {
+      if (!options.force) fail("it already exists: use --force to replace it");
+      await checkReplaceable(path, options.own, flag);
     }
   }
   const folder = dirname(resolve(path));

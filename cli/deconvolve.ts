@@ -7,6 +7,7 @@
 import { encodeWav, readWavCompact } from "../io/wav.ts";
 import { type FileToWrite, writeFilesAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
+import { OWN_WAV_FILE } from "../io/own_output.ts";
 import { sweepFromJson } from "../measure/sweep_file.ts";
 import { deconvolve } from "../measure/deconvolve.ts";
 import {
@@ -76,7 +77,9 @@ await runCommand(HELP, async (args) => {
     inputs: [{ flag: "--sweep", path: sweepPath }, { flag: "--recording", path: recordingPath }],
     outputs,
   });
-  for (const o of outputs) await checkOutputWritable(o.flag, o.path, { force });
+  for (const o of outputs) {
+    await checkOutputWritable(o.flag, o.path, { force, own: OWN_WAV_FILE });
+  }
   const json = await readJsonFile(sweepPath, "sweep parameters");
   const sweep = sweepFromJson(json, sweepPath);
   const recording = readWavCompact(recordingPath); // float32 channels: half the fresh memory

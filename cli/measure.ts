@@ -16,6 +16,7 @@ import { MIC_KINDS, type MicKind } from "../sim/sim_device.ts";
 import { LIVING_ROOM, type RoomSpec } from "../sim/room.ts";
 import {
   booleanFlag,
+  checkOutputWritable,
   numberFlag,
   parseFlags,
   pathExists,
@@ -31,6 +32,7 @@ import {
   offsetPosition,
 } from "../measure/positions.ts";
 import { openDevice } from "./_devices.ts";
+import { MEASUREMENT_SET_OUTPUT } from "../io/manifest.ts";
 
 const HELP = `
 deno task measure --device sim:<model>|webaudio[:<name>] --serial S --out <set> [options]
@@ -78,7 +80,9 @@ Sweep
 
 Output
   --out DIR                the measurement set folder (required)
-  --force                  replace an existing set
+  --force                  replace an existing set (only a set: a folder with spatialcal's
+                           manifest.json and only the files it lists; never another folder
+                           or file, checked before measuring)
   --append                 add these captures to the existing set of the same unit: checked
                            before measuring, the set must have the same model, serial, sample
                            rate and sweep, and none of these captures (driver × mic × position)
@@ -176,6 +180,14 @@ await runCommand(HELP, async (args) => {
     throw new UsageError(
       `Cannot use --drivers as it must name each driver once: current value is "${driversFlag}" ("${twice}" twice)`,
     );
+  }
+  // --force replaces only a measurement set this tool wrote: refused here, before the device opens.
+  if (booleanFlag(v, "force") && await pathExists(out)) {
+    await checkOutputWritable("--out", out, {
+      force: true,
+      kind: "folder",
+      own: MEASUREMENT_SET_OUTPUT,
+    });
   }
   const device: AudioDevice = await openDevice(deviceSpec, {
     serial,

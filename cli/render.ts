@@ -8,6 +8,7 @@ import { readBundle } from "../calibrate/bundle.ts";
 import { renderBundle } from "../render/mod.ts";
 import { readWav, writeWav } from "../io/wav.ts";
 import { InputError } from "../io/errors.ts";
+import { OWN_WAV_FILE } from "../io/own_output.ts";
 import { peakAmplitude } from "../dsp/db.ts";
 import {
   booleanFlag,
@@ -49,7 +50,7 @@ await runCommand(HELP, async (args) => {
     inputs: [{ flag: "--bundle", path: bundleFolder }, { flag: "--in", path: input }],
     outputs: [{ flag: "--out", path: out }],
   });
-  await checkOutputWritable("--out", out, { force: booleanFlag(v, "force") });
+  await checkOutputWritable("--out", out, { force: booleanFlag(v, "force"), own: OWN_WAV_FILE });
   const { bundle, filters } = await readBundle(bundleFolder);
   const wav = await readWav(input);
   if (wav.channels.length !== 2 || wav.sampleRate !== bundle.sampleRate) {

@@ -26,6 +26,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { InputError } from "./errors.ts";
+import { checkReplaceable, type OwnOutput } from "./own_output.ts";
 
 /** Options of {@linkcode writeFolderAtomically}. */
 export interface WriteFolderOptions {
@@ -36,6 +37,13 @@ export interface WriteFolderOptions {
    * with an {@linkcode InputError}.
    */
   readonly force?: boolean;
+  /**
+   * What `force` may replace: an existing folder is replaced only when this recognizes it as
+   * the tool's own output ({@linkcode checkReplaceable} in `io/own_output.ts`), checked before
+   * `fill` runs and again before the old folder is moved aside. Without it, `force` replaces
+   * nothing.
+   */
+  readonly own?: OwnOutput;
 }
 
 /** A short random hex tag for temporary names (8 hex digits from WebCrypto). */
@@ -290,10 +298,10 @@ export async function checkFolderWritable(folder: string, forPath: string): Prom
  *
  * @param finalPath Path of the folder to create.
  * @param fill Writes the folder's content into `tmpDir`; its result is returned.
- * @param options `force` to replace an existing folder.
+ * @param options `force` to replace an existing folder that `own` recognizes.
  * @returns What `fill` returned.
  * @throws {InputError} (field `"out"`) if `finalPath` exists and `force` is not set, if it is
- *   a file, or if the folder cannot be created there (the message names the path and why).
+ *   a file or a folder `own` does not recognize, or if the folder cannot be created there (the message names the path and why).
  *
  * @example
  * ```ts
@@ -314,6 +322,7 @@ export async function writeFolderAtomically<T>(
   const before = await step(finalPath, () => kindOf(finalPath));
   if (before !== undefined && !force) refuseExisting(finalPath);
   if (before === "file") refuseKind(finalPath, "file");
+  if (before !== undefined) await checkReplaceable(finalPath, options.own);
   await step(finalPath, () => Deno.mkdir(dirname(finalPath), { recursive: true }));
   await removeStaleStaging(dirname(finalPath));
   const tmpDir = siblingPath(finalPath, "tmp");
@@ -332,6 +341,7 @@ export async function writeFolderAtomically<T>(
       await step(finalPath, () => syncFolder(dirname(finalPath)));
       return result;
     }
+    await checkReplaceable(finalPath, options.own);
     const aside = siblingPath(finalPath, "old");
     await step(finalPath, () => Deno.rename(finalPath, aside));
     try {

@@ -16,6 +16,7 @@ import type { Signal } from "../dsp/signal.ts";
 import { InputError } from "./errors.ts";
 import { readFolderJson } from "./folder_json.ts";
 import { writeFolderAtomically } from "./atomic.ts";
+import { ownFolder, type OwnOutput } from "./own_output.ts";
 import { type DecodedWav, encodeWav, readWav } from "./wav.ts";
 
 /** The `format` string of every measurement-set manifest. */
@@ -499,6 +500,30 @@ export function validateManifest(
   return structuredClone(root) as unknown as MeasurementSetManifest;
 }
 
+/**
+ * A measurement set as `--force` may replace it: a folder with `manifest.json` of format
+ * {@linkcode MEASUREMENT_SET_FORMAT} holding only that file and the audio files its captures
+ * name (see `io/own_output.ts`).
+ */
+export const MEASUREMENT_SET_OUTPUT: OwnOutput = ownFolder({
+  what: "a measurement set",
+  descriptor: MANIFEST_FILE_NAME,
+  format: MEASUREMENT_SET_FORMAT,
+  listed: (manifest) => {
+    const captures = Array.isArray(manifest.captures) ? manifest.captures : [];
+    return captures.flatMap((c: Record<string, unknown>) =>
+      [c?.ir, c?.harmonics, c?.recording].filter((f): f is string => typeof f === "string")
+    );
+  },
+});
+
+/** A measurement set as an append rewrites it (every file is copied over, so any content is kept). */
+const MEASUREMENT_SET_TO_APPEND: OwnOutput = ownFolder({
+  what: "a measurement set",
+  descriptor: MANIFEST_FILE_NAME,
+  format: MEASUREMENT_SET_FORMAT,
+});
+
 /** Every audio file a manifest references, with the field that names it. */
 export function referencedFiles(
   manifest: MeasurementSetManifest,
@@ -734,7 +759,7 @@ export async function writeMeasurementSet(
   await writeFolderAtomically(folder, async (tmp) => {
     await writeAudioFiles(tmp, audio);
     await writeManifestFile(tmp, valid);
-  }, { force: options.force ?? false });
+  }, { force: options.force ?? false, own: MEASUREMENT_SET_OUTPUT });
 }
 
 /** Copy a folder tree (files and folders; links are followed). */
@@ -840,7 +865,7 @@ export async function appendToMeasurementSet(
     }
     await writeAudioFiles(tmp, audio);
     await writeManifestFile(tmp, merged);
-  }, { force: true });
+  }, { force: true, own: MEASUREMENT_SET_TO_APPEND });
   return merged;
 }
 

@@ -52,3 +52,4 @@ export * from "./wav.ts";
 export * from "./manifest.ts";
 export * from "./folder_json.ts";
 export * from "./read_file.ts";
+export * from "./own_output.ts";

@@ -31,11 +31,13 @@ import type { Signal } from "../dsp/signal.ts";
 import { InputError } from "../io/errors.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
 import { writeFileAtomically } from "../io/atomic.ts";
+import { checkReplaceable, ownFolder, type OwnOutput } from "../io/own_output.ts";
 import {
   appendToMeasurementSet,
   type CaptureEntry,
   irFileName,
   MEASUREMENT_SET_FORMAT,
+  MEASUREMENT_SET_OUTPUT,
   MEASUREMENT_SET_VERSION,
   type MeasurementSetManifest,
   type MicEntry,
@@ -205,6 +207,12 @@ export function keptCaptureCount(partial: string): number | undefined {
     return undefined;
   }
 }
+/** `<out>.partial` as a fresh start may remove it: a folder with this module's journal. */
+const SESSION_PARTIAL: OwnOutput = ownFolder({
+  what: "an interrupted measurement session",
+  descriptor: JOURNAL,
+  format: "spatialcal.session-journal",
+});
 
 function stepKey(driver: string, position: MicPosition): string {
   return JSON.stringify([
@@ -393,6 +401,12 @@ export async function runMeasurementSession(
   if (options.append) {
     await checkAppendable(out, device, sweep, journalPlan, label);
   }
+  // --force replaces only a set and an interrupted session this tool wrote: checked before any
+  // measuring, so nothing else is deleted and no measurement is wasted on a refused output.
+  if (outExists && options.force && !options.append) {
+    await checkReplaceable(out, MEASUREMENT_SET_OUTPUT);
+  }
+  if (partialExists && !options.resume) await checkReplaceable(partial, SESSION_PARTIAL);
 
   // Journal: start fresh or resume.
   const fresh: Journal = {
