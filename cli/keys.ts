@@ -39,14 +39,22 @@ await runCommand(HELP, async (args) => {
     for (
       const [path, text] of [[privatePath, pair.privatePem], [publicPath, pair.publicPem]] as const
     ) {
-      // createNew: never replace a key; mode 0600 from the first byte for the private key.
-      await Deno.writeFile(path, encoder.encode(text), {
+      // Written in full under a temporary name (mode 0600 from the first byte for the private
+      // key), then hard-linked into place: the link fails if the name exists, so a key is never
+      // replaced, and a reader never sees half a key.
+      const tmp = `${path}.tmp-${Deno.pid}`;
+      await Deno.writeFile(tmp, encoder.encode(text), {
         createNew: true,
         mode: path === privatePath ? 0o600 : 0o644,
       });
-      written.push(path);
+      try {
+        await Deno.chmod(tmp, path === privatePath ? 0o600 : 0o644); // umask only removes bits
+        await Deno.link(tmp, path);
+        written.push(path);
+      } finally {
+        await Deno.remove(tmp).catch(() => {});
+      }
     }
-    await Deno.chmod(privatePath, 0o600); // the process umask may only have removed bits
   } catch (error) {
     for (const path of written) await Deno.remove(path).catch(() => {});
     if (error instanceof Deno.errors.AlreadyExists) {

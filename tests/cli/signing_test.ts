@@ -9,7 +9,7 @@ import { type Limits, limitsContentSha256, writeUnitMeasurement } from "../../ca
 import { synthUnit } from "../calibrate/_units.ts";
 import { binauralSetOf, forgeGarbageFilters } from "./_bundles.ts";
 import { runCli, tool } from "./_run.ts";
-import { withTempDir } from "../_temp.ts";
+import { folderNames, withTempDir } from "../_temp.ts";
 
 /** Write edited limits with their sha256 recomputed and their signature kept. */
 async function rehashed(path: string, json: Record<string, unknown>): Promise<void> {
@@ -35,6 +35,7 @@ Deno.test("deno task keys writes an Ed25519 pair openssl reads (private 0600, pu
     assert.equal(again.code, 2);
     assert.ok(again.stderr.includes(`"${lab}.key" as it already exists`), again.stderr);
     assert.equal(await Deno.readTextFile(`${lab}.pub`), pub);
+    assert.deepEqual(await folderNames(dir), ["lab.key", "lab.pub"]); // no staging left
   });
 });
 
