@@ -466,6 +466,12 @@ export async function readBundle(folder: string): Promise<LoadedBundle> {
       await refuseOutside(file, `files["${rel}"]`);
       bytes = await readRegularFile(file, { what: "bundle file", maxBytes: MAX_WAV_BYTES });
     } catch (error) {
+      if (error instanceof Deno.errors.NotFound) { // refuseOutside's realpath of a missing file
+        throw new InputError(
+          `Cannot read bundle "${folder}" as files["${rel}"] must exist as a file: "${file}" is missing`,
+          { file, field: `files["${rel}"]`, value: rel, cause: error },
+        );
+      }
       if (!(error instanceof InputError) || error.field !== "path") throw error;
       throw new InputError(
         `Cannot read bundle "${folder}" as files["${rel}"] must exist as a file: "${file}" ${
