@@ -30,3 +30,4 @@ export * from "./filters.ts";
 export * from "./complex_linalg.ts";
 export * from "./fft_float32.ts";
 export * from "./ir_window.ts";
+export * from "./resample.ts";
