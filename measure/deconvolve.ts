@@ -340,6 +340,26 @@ function loopbackLatency(h: Float64Array, channel: number, searchLength: number)
       best = i;
     }
   }
+  // The electrical copy of the sweep peaks at the latency, >= 0. A recording that starts after
+  // the sweep's first sample puts it before sample 0, i.e. at the end of the circular buffer
+  // (where only much weaker harmonic responses belong).
+  let early = 0, earlyAt = -1;
+  for (let i = searchLength; i < h.length; i++) {
+    const v = Math.abs(h[i]!);
+    if (v > early) {
+      early = v;
+      earlyAt = i;
+    }
+  }
+  if (earlyAt >= 0 && early > peak) {
+    throw new RangeError(
+      `Cannot remove latency as the recording starts ${
+        h.length - earlyAt
+      } samples after the sweep's first sample (loopback channel ${
+        channel + 1
+      } shows the sweep that long before the recording's start): record from before the sweep starts`,
+    );
+  }
   const { snrDb } = peakToNoiseDb(h.subarray(0, searchLength));
   if (!(peak > 0) || snrDb < 30) {
     throw new RangeError(
