@@ -11,7 +11,7 @@
 import { readCaptureList } from "../io/capture_list.ts";
 import { InputError } from "../io/errors.ts";
 import { writeMeasurementSet } from "../io/manifest.ts";
-import { type ImportedSet, importCaptures } from "../measure/import_captures.ts";
+import { importCaptures, type ImportedSet } from "../measure/import_captures.ts";
 import { sweepFromJson } from "../measure/sweep_file.ts";
 import {
   booleanFlag,
@@ -153,7 +153,10 @@ async function importFromCaptureList(v: FlagValues, path: string): Promise<Impor
     );
   }
   const sampleRate = numberFlag(v, "sample-rate");
-  if (sampleRate !== undefined && !(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 384000)) {
+  if (
+    sampleRate !== undefined &&
+    !(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 384000)
+  ) {
     throw new UsageError(
       `Cannot use --sample-rate as it must be an integer number of Hz 8000..384000: current value is ${sampleRate}`,
     );

@@ -240,6 +240,39 @@ export function resample(
   return { sampleRate, channels: signal.channels.map((c) => resamplePolyphase(c, ratio, filter)) };
 }
 
+/**
+ * Resample an impulse response so that it keeps its frequency response:
+ * {@linkcode resample} scaled by `fromRate/toRate`. (Resampling keeps a
+ * signal's amplitude; a filter's taps must also shrink with the sample
+ * spacing, since `H(f) = Σ_n h[n]·e^(−j2πfn/fs)` sums `toRate/fromRate`
+ * times as many of them.) Delay and phase are kept as in `resample`.
+ *
+ * @param ir The impulse response(s) at their sample rate.
+ * @param sampleRate Target sample rate in Hz.
+ * @param options Kernel design.
+ * @returns The impulse response(s) at `sampleRate`.
+ * @throws {RangeError} as {@linkcode resample}.
+ *
+ * @example
+ * ```ts
+ * import { resampleImpulseResponse } from "./resample.ts";
+ * const h = new Float64Array(441);
+ * h[0] = 1; // a unit impulse: gain 1 at every frequency
+ * const g = resampleImpulseResponse({ sampleRate: 44100, channels: [h] }, 48000);
+ * // Σ g ≈ 1 (DC gain kept), where resample() would give Σ ≈ 48000/44100
+ * ```
+ */
+export function resampleImpulseResponse(
+  ir: Signal,
+  sampleRate: number,
+  options: ResampleOptions = {},
+): Signal {
+  const out = resample(ir, sampleRate, options);
+  const scale = ir.sampleRate / sampleRate;
+  if (scale === 1) return out;
+  return { sampleRate, channels: out.channels.map((c) => c.map((v) => v * scale)) };
+}
+
 /** Table entries per low-rate sample of the arbitrary-ratio kernel (linear interpolation between). */
 const TABLE_STEPS = 4096;
 

@@ -30,7 +30,7 @@
  */
 import { dirname } from "node:path";
 import { InputError } from "./errors.ts";
-import { MIC_ROLES, type ManifestMicRole } from "./manifest.ts";
+import { type ManifestMicRole, MIC_ROLES } from "./manifest.ts";
 
 /** The `format` string of a JSON capture list. */
 export const CAPTURE_LIST_FORMAT = "spatialcal.capture-list";
@@ -251,7 +251,9 @@ function csvRecords(text: string, file: string) {
         name,
       );
     }
-    if (header.indexOf(name) !== i) fail(file, "the header", `column ${i + 1}`, "repeats a column", name);
+    if (header.indexOf(name) !== i) {
+      fail(file, "the header", `column ${i + 1}`, "repeats a column", name);
+    }
   });
   for (const name of REQUIRED.filter((n) => n !== "channel")) {
     if (!header.includes(name)) fail(file, "the header", name, "is a required column", undefined);
@@ -288,9 +290,13 @@ function jsonRecords(text: string, file: string) {
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     fail(file, "the file", "", "must hold a JSON object", json);
   }
-  if (o.format !== CAPTURE_LIST_FORMAT) fail(file, "the file", "format", `must be "${CAPTURE_LIST_FORMAT}"`, o.format);
+  if (o.format !== CAPTURE_LIST_FORMAT) {
+    fail(file, "the file", "format", `must be "${CAPTURE_LIST_FORMAT}"`, o.format);
+  }
   if (o.version !== 1) fail(file, "the file", "version", "must be 1", o.version);
-  if (!Array.isArray(o.captures)) fail(file, "the file", "captures", "must be an array", o.captures);
+  if (!Array.isArray(o.captures)) {
+    fail(file, "the file", "captures", "must be an array", o.captures);
+  }
   return (o.captures as unknown[]).map((value, i) => {
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       fail(file, `captures[${i}]`, "", "must be an object", value);
@@ -317,7 +323,9 @@ function entry(
       if (required) fail(file, where, name, "is required", undefined);
       return undefined;
     }
-    if (typeof x !== "string" || x.length === 0) fail(file, where, name, "must be a non-empty string", x);
+    if (typeof x !== "string" || x.length === 0) {
+      fail(file, where, name, "must be a non-empty string", x);
+    }
     return x;
   };
   const number = (
@@ -338,7 +346,13 @@ function entry(
   const id = (name: string): string => {
     const x = text(name, true)!;
     if (!ID.test(x)) {
-      fail(file, where, name, 'must be an id of letters, digits, "-" and "_" starting with a letter or digit', x);
+      fail(
+        file,
+        where,
+        name,
+        'must be an id of letters, digits, "-" and "_" starting with a letter or digit',
+        x,
+      );
     }
     return x;
   };
@@ -378,7 +392,12 @@ function entry(
       "must be a number of degrees from -90 to 90",
       (x) => x >= -90 && x <= 90,
     )!,
-    distanceMeters: number("distance_m", true, "must be a positive number of meters", (x) => x > 0)!,
+    distanceMeters: number(
+      "distance_m",
+      true,
+      "must be a positive number of meters",
+      (x) => x > 0,
+    )!,
     ...(headYawDeg === undefined ? {} : { headYawDeg }),
     kind: kind as CaptureKind,
     ...(micSensitivityDbfs === undefined ? {} : { micSensitivityDbfs }),
@@ -394,19 +413,39 @@ function checkConsistent(entries: readonly CaptureListEntry[], file: string): vo
     const d = first.get(`driver:${e.driver}`);
     if (d === undefined) first.set(`driver:${e.driver}`, e);
     else if (d.driverKind !== e.driverKind) {
-      fail(file, where, "driver_kind", `must match row ${d.row}'s for driver "${e.driver}" (${d.driverKind})`, e.driverKind);
+      fail(
+        file,
+        where,
+        "driver_kind",
+        `must match row ${d.row}'s for driver "${e.driver}" (${d.driverKind})`,
+        e.driverKind,
+      );
     }
     const m = first.get(`mic:${e.mic}`);
     if (m === undefined) {
       first.set(`mic:${e.mic}`, e);
       continue;
     }
-    if (m.role !== e.role) fail(file, where, "role", `must match row ${m.row}'s for mic "${e.mic}" (${m.role})`, e.role);
+    if (m.role !== e.role) {
+      fail(file, where, "role", `must match row ${m.row}'s for mic "${e.mic}" (${m.role})`, e.role);
+    }
     if (m.micSensitivityDbfs !== e.micSensitivityDbfs) {
-      fail(file, where, "mic_sensitivity_dbfs", `must match row ${m.row}'s for mic "${e.mic}" (${m.micSensitivityDbfs ?? "none"})`, e.micSensitivityDbfs);
+      fail(
+        file,
+        where,
+        "mic_sensitivity_dbfs",
+        `must match row ${m.row}'s for mic "${e.mic}" (${m.micSensitivityDbfs ?? "none"})`,
+        e.micSensitivityDbfs,
+      );
     }
     if (m.micResponseFile !== e.micResponseFile) {
-      fail(file, where, "mic_response_file", `must match row ${m.row}'s for mic "${e.mic}" (${m.micResponseFile ?? "none"})`, e.micResponseFile);
+      fail(
+        file,
+        where,
+        "mic_response_file",
+        `must match row ${m.row}'s for mic "${e.mic}" (${m.micResponseFile ?? "none"})`,
+        e.micResponseFile,
+      );
     }
   }
 }

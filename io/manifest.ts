@@ -415,7 +415,12 @@ export function validateManifest(
     if (mic.calibration !== undefined) {
       const cal = c.object(mic.calibration, `${field}.calibration`);
       const f = `${field}.calibration`;
-      c.optional(cal, "sensitivityDbfs", f, (v, g) => c.number(v, g, "must be a finite number of dBFS"));
+      c.optional(
+        cal,
+        "sensitivityDbfs",
+        f,
+        (v, g) => c.number(v, g, "must be a finite number of dBFS"),
+      );
       c.optional(cal, "responseFile", f, (v, g) => c.string(v, g));
       c.optional(cal, "responseSha256", f, (v, g) => {
         if (typeof v !== "string" || !/^[0-9a-f]{64}$/.test(v)) {

@@ -66,7 +66,11 @@ export function parseMicResponse(text: string, file: string): MicResponse {
     const has = p !== undefined;
     if (withPhase === undefined) withPhase = has;
     else if (withPhase !== has) {
-      fail(line, `must give a phase like every other point ${withPhase ? "does" : "does not"}`, raw.trim());
+      fail(
+        line,
+        `must give a phase like every other point ${withPhase ? "does" : "does not"}`,
+        raw.trim(),
+      );
     }
     hz.push(f);
     db.push(level);

@@ -12,8 +12,9 @@
  *    after the sweep is refused, naming the file); `kind: "ir"`: taken as is
  *    (its sample 0 must already be the instant the sweep reached the DAC —
  *    DESIGN.md — which the other tool decides);
- * 3. resampled to the set's sample rate (`dsp/resample.ts`, flat to 0.9 of
- *    the lower Nyquist frequency, no added delay);
+ * 3. resampled to the set's sample rate keeping its frequency response
+ *    (`resampleImpulseResponse`: flat to 0.9 of the lower Nyquist frequency,
+ *    no added delay);
  * 4. divided by the mic's frequency response when a calibration file is
  *    given (`correctMicResponse`);
  * 5. with a mic sensitivity, levels are reported in dB SPL:
@@ -29,7 +30,7 @@
 import { isAbsolute, join } from "node:path";
 import type { Signal } from "../dsp/signal.ts";
 import { amplitudeToDb } from "../dsp/db.ts";
-import { resample } from "../dsp/resample.ts";
+import { resampleImpulseResponse } from "../dsp/resample.ts";
 import { InputError } from "../io/errors.ts";
 import { sha256Hex } from "../io/atomic.ts";
 import { type DecodedWav, readWav } from "../io/wav.ts";
@@ -164,7 +165,11 @@ export async function importCaptures(
     }
     let result: Deconvolution;
     try {
-      result = deconvolve(sweep, wav, loopback === undefined ? {} : { loopbackChannel: loopback - 1 });
+      result = deconvolve(
+        sweep,
+        wav,
+        loopback === undefined ? {} : { loopbackChannel: loopback - 1 },
+      );
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       throw rowError(list, entry, "file", `recording "${path}": ${error.message}`, error);
@@ -183,7 +188,13 @@ export async function importCaptures(
       try {
         bytes = await Deno.readFile(path);
       } catch (error) {
-        throw rowError(list, entry, "mic_response_file", `"${path}" cannot be read: ${(error as Error).message}`, error);
+        throw rowError(
+          list,
+          entry,
+          "mic_response_file",
+          `"${path}" cannot be read: ${(error as Error).message}`,
+          error,
+        );
       }
       r = {
         response: parseMicResponse(new TextDecoder().decode(bytes), path),
@@ -218,7 +229,9 @@ export async function importCaptures(
       );
     }
     rowOf.set(ir, entry.row);
-    if (!drivers.some((d) => d.id === entry.driver)) drivers.push({ id: entry.driver, kind: entry.driverKind });
+    if (!drivers.some((d) => d.id === entry.driver)) {
+      drivers.push({ id: entry.driver, kind: entry.driverKind });
+    }
 
     const wav = await readListed(entry);
     const c = entry.channel - 1;
@@ -226,7 +239,12 @@ export async function importCaptures(
     const extra: Record<string, unknown> = {};
     if (entry.kind === "recording") {
       if (options.loopbackChannel === entry.channel) {
-        throw rowError(list, entry, "channel", `channel ${entry.channel} is the loopback channel, not a mic`);
+        throw rowError(
+          list,
+          entry,
+          "channel",
+          `channel ${entry.channel} is the loopback channel, not a mic`,
+        );
       }
       const d = deconvolved(entry, wav);
       h = d.ir.channels[c]!;
@@ -238,20 +256,24 @@ export async function importCaptures(
         thdPercent: round(q.thdPercent, 4),
         ...(d.latencySamples === null ? {} : { latencySamples: d.latencySamples }),
       });
-      warnings.push(...q.warnings.map((w) => `row ${entry.row} (${entry.file} channel ${entry.channel}): ${w}`));
+      warnings.push(
+        ...q.warnings.map((w) => `row ${entry.row} (${entry.file} channel ${entry.channel}): ${w}`),
+      );
       extra.warnings = [...q.warnings];
     } else {
       h = wav.channels[c]!;
       rate = wav.sampleRate;
     }
     if (rate !== sampleRate) {
-      h = resample({ sampleRate: rate, channels: [h] }, sampleRate).channels[0]!;
+      h = resampleImpulseResponse({ sampleRate: rate, channels: [h] }, sampleRate).channels[0]!;
     }
 
     let mic = mics.find((m) => m.id === entry.mic);
     if (mic === undefined) {
       const calibration: MicCalibrationEntry = {
-        ...(entry.micSensitivityDbfs === undefined ? {} : { sensitivityDbfs: entry.micSensitivityDbfs }),
+        ...(entry.micSensitivityDbfs === undefined
+          ? {}
+          : { sensitivityDbfs: entry.micSensitivityDbfs }),
         ...(entry.micResponseFile === undefined ? {} : {
           responseFile: entry.micResponseFile,
           responseSha256: (await micResponse(entry)).sha256,
@@ -283,7 +305,12 @@ export async function importCaptures(
       position,
       ir,
       ...extra,
-      source: { file: entry.file, channel: entry.channel, kind: entry.kind, sampleRate: wav.sampleRate },
+      source: {
+        file: entry.file,
+        channel: entry.channel,
+        kind: entry.kind,
+        sampleRate: wav.sampleRate,
+      },
     } as CaptureEntry);
   }
 
@@ -339,6 +366,11 @@ function rowError(
 ): InputError {
   return new InputError(
     `Cannot import row ${entry.row} of capture list "${list.file}" as ${rule}`,
-    { file: list.file, field: `row ${entry.row} ${field}`, value: entry[field as keyof CaptureListEntry] ?? entry.file, cause },
+    {
+      file: list.file,
+      field: `row ${entry.row} ${field}`,
+      value: entry[field as keyof CaptureListEntry] ?? entry.file,
+      cause,
+    },
   );
 }
