@@ -5,8 +5,8 @@
  *
  * Levels in dBFS follow AES17: a full-scale sine (peak 1) is 0 dBFS, so a
  * signal of RMS `r` is at `20·log10(r·√2)` dBFS. A mic's sensitivity
- * `sensitivityDbfs` is the level in dBFS that a 94 dB SPL tone (1 Pa RMS,
- * re 20 µPa) gives on its channel; then any level `L` dBFS on that channel is
+ * `sensitivityDbfs` is the level in dBFS that a 94 dB SPL tone (1.0024 Pa
+ * RMS, re 20 µPa) gives on its channel; then any level `L` dBFS on that channel is
  *
  * ```text
  * L_SPL = L − sensitivityDbfs + 94        (dB re 20 µPa)
@@ -20,7 +20,7 @@ import { minimumPhaseSpectrum } from "../dsp/minimum_phase.ts";
 import type { MicResponse } from "../io/mic_response_file.ts";
 import { detectClipping } from "./capture_quality.ts";
 
-/** The level of the reference calibrator tone, dB SPL (1 Pa RMS, IEC 60942 class 1 calibrators). */
+/** The level of the reference calibrator tone, dB SPL (1.0024 Pa RMS; the usual setting of IEC 60942 calibrators). */
 export const CALIBRATOR_SPL_DB = 94;
 
 /**
