@@ -51,3 +51,5 @@ export * from "./atomic.ts";
 export * from "./wav.ts";
 export * from "./manifest.ts";
 export * from "./folder_json.ts";
+export * from "./capture_list.ts";
+export * from "./mic_response_file.ts";

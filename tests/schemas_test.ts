@@ -256,3 +256,19 @@ Deno.test("a JSON capture list validates; required fields agree with parseCaptur
   assert.equal(validate(extra), false);
   assert.throws(() => parseCaptureList(JSON.stringify(extra), "l.json"), /azimuth is not a field/);
 });
+
+Deno.test("the README's Formats section names every field the manifest schema requires", async () => {
+  const readme = await Deno.readTextFile(new URL("README.md", root));
+  const start = readme.indexOf("- **Measurement set** (a folder");
+  const text = readme.slice(start, readme.indexOf("- **Filter bundle**", start));
+  const names = new Set<string>();
+  const walk = (s: any) => {
+    if (s === null || typeof s !== "object") return;
+    for (const r of s.required ?? []) names.add(r);
+    for (const v of Object.values(s)) walk(v);
+  };
+  walk(await readJson(new URL("schemas/measurement-set.schema.json", root)));
+  assert.ok(names.size >= 20, `${names.size} names`);
+  const missing = [...names].filter((n) => !new RegExp(`\\b${n}\\b`).test(text));
+  assert.deepEqual(missing, []);
+});
