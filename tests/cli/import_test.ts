@@ -296,6 +296,66 @@ Deno.test("import: sweep recordings with a loopback channel give the known IRs t
   });
 });
 
+Deno.test("import: 44.1 kHz sweep recordings become a 48 kHz set whose IRs keep the known response to -100 dB", async () => {
+  await withTempDir(async (dir) => {
+    const fs = 44100;
+    const sweep = synchronizedSweep({
+      startHz: 20,
+      endHz: 20000,
+      durationSeconds: 1,
+      sampleRate: fs,
+      levelDbfs: -12,
+    });
+    await Deno.writeTextFile(
+      join(dir, "sweep.json"),
+      JSON.stringify({ format: "spatialcal.sweep", version: 1, ...sweepToJson(sweep) }),
+    );
+    // A known IR at 44.1 kHz, band-limited inside the sweep's band (100 Hz – 16 kHz at 44.1 kHz).
+    const high = kaiserHighpass(4801, 100, fs);
+    const low = kaiserHighpass(4801, 16000, fs).map((v, n) => (n === 2400 ? 1 : 0) - v);
+    const sparse = new Float64Array(400);
+    sparse[60] = 0.5;
+    sparse[300] = -0.2;
+    const truth = fftConvolve(fftConvolve(sparse, high), low);
+    await writeWav(join(dir, "rec.wav"), {
+      sampleRate: fs,
+      channels: recordSweep(sweep, [truth], 123, fs),
+    });
+    await Deno.writeTextFile(
+      join(dir, "list.csv"),
+      "file,channel,driver,mic,role,azimuth_deg,elevation_deg,distance_m,kind\n" +
+        "rec.wav,1,woofer,ref,reference,0,0,1,recording\n",
+    );
+    const r = await runCli("import.ts", [
+      "--captures",
+      join(dir, "list.csv"),
+      "--out",
+      join(dir, "set"),
+      "--model",
+      "bench",
+      "--serial",
+      "B3",
+      "--sweep",
+      join(dir, "sweep.json"),
+      "--loopback-channel",
+      "2",
+      "--sample-rate",
+      "48000",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const set = await readMeasurementSet(join(dir, "set"));
+    assert.equal(set.manifest.sampleRate, 48000);
+    const capture = set.manifest.captures[0]!;
+    assert.equal(capture.latencySamples, 123); // at the recording's rate, as deconvolved
+    const h = (await set.readIr(capture)).channels[0]!;
+    const expected = resampleImpulseResponse({ sampleRate: fs, channels: [truth] }, 48000)
+      .channels[0]!;
+    // Deconvolution (float32 recording) then the same resampling: measured −149.9 dB.
+    const err = errorDb(h.subarray(0, expected.length), expected);
+    assert.ok(err < -100, `${err.toFixed(1)} dB`);
+  });
+});
+
 Deno.test("import refuses bad capture lists naming the row, the column and the value", async () => {
   await withTempDir(async (dir) => {
     await writeWav(join(dir, "a.wav"), { sampleRate: 48000, channels: [new Float64Array(64)] });
