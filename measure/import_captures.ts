@@ -29,7 +29,6 @@
  */
 import { isAbsolute, join } from "node:path";
 import type { Signal } from "../dsp/signal.ts";
-import { amplitudeToDb } from "../dsp/db.ts";
 import { resampleImpulseResponse } from "../dsp/resample.ts";
 import { InputError } from "../io/errors.ts";
 import { sha256Hex } from "../io/atomic.ts";
@@ -40,12 +39,11 @@ import {
   type CaptureEntry,
   irFileName,
   type MeasurementSetManifest,
-  type MicCalibrationEntry,
   type MicEntry,
 } from "../io/manifest.ts";
 import { type Deconvolution, deconvolve } from "./deconvolve.ts";
 import type { Sweep } from "./synchronized_sweep.ts";
-import { correctMicResponse, dbfsToDbSpl } from "./mic_calibration.ts";
+import { applyMicCalibration, calibrationEntry, type InputCalibration } from "./mic_calibration.ts";
 
 /** Options of {@linkcode importCaptures}. */
 export interface ImportCapturesOptions {
@@ -178,7 +176,7 @@ export async function importCaptures(
     return result;
   };
 
-  const responses = new Map<string, { response: MicResponse; sha256: string }>();
+  const responses = new Map<string, { points: MicResponse; sha256: string }>();
   const micResponse = async (entry: CaptureListEntry) => {
     const name = entry.micResponseFile!;
     const path = resolve(name);
@@ -197,7 +195,7 @@ export async function importCaptures(
         );
       }
       r = {
-        response: parseMicResponse(new TextDecoder().decode(bytes), path),
+        points: parseMicResponse(new TextDecoder().decode(bytes), path),
         sha256: await sha256Hex(bytes),
       };
       responses.set(path, r);
@@ -268,36 +266,30 @@ export async function importCaptures(
       h = resampleImpulseResponse({ sampleRate: rate, channels: [h] }, sampleRate).channels[0]!;
     }
 
-    let mic = mics.find((m) => m.id === entry.mic);
-    if (mic === undefined) {
-      const calibration: MicCalibrationEntry = {
-        ...(entry.micSensitivityDbfs === undefined
-          ? {}
-          : { sensitivityDbfs: entry.micSensitivityDbfs }),
-        ...(entry.micResponseFile === undefined ? {} : {
-          responseFile: entry.micResponseFile,
-          responseSha256: (await micResponse(entry)).sha256,
-        }),
-      };
-      mic = {
+    const calibration: InputCalibration = {
+      ...(entry.micSensitivityDbfs === undefined
+        ? {}
+        : { sensitivityDbfs: entry.micSensitivityDbfs }),
+      ...(entry.micResponseFile === undefined ? {} : {
+        response: { file: entry.micResponseFile, ...(await micResponse(entry)) },
+      }),
+    };
+    if (!mics.some((m) => m.id === entry.mic)) {
+      const recorded = calibrationEntry(calibration);
+      mics.push({
         id: entry.mic,
         role: entry.role,
-        ...(Object.keys(calibration).length > 0 ? { calibration } : {}),
-      };
-      mics.push(mic);
+        ...(recorded === undefined ? {} : { calibration: recorded }),
+      });
     }
-    if (entry.micResponseFile !== undefined) {
-      h = correctMicResponse(h, sampleRate, (await micResponse(entry)).response);
-    }
-    if (entry.micSensitivityDbfs !== undefined) {
-      extra.fullScaleLevelDbSpl = round(
-        dbfsToDbSpl(amplitudeToDb(magnitudeAt(h, 1000, sampleRate)), entry.micSensitivityDbfs),
-        2,
-      );
-      if (typeof extra.peakDbfs === "number") {
-        extra.peakDbSpl = round(dbfsToDbSpl(extra.peakDbfs, entry.micSensitivityDbfs), 2);
-      }
-    }
+    const calibrated = applyMicCalibration(
+      h,
+      sampleRate,
+      calibration,
+      typeof extra.peakDbfs === "number" ? extra.peakDbfs : undefined,
+    );
+    h = calibrated.ir;
+    Object.assign(extra, calibrated.levels);
     audio.set(ir, { sampleRate, channels: [h] });
     captures.push({
       driver: entry.driver,
@@ -339,17 +331,6 @@ export async function importCaptures(
     captures,
   } as MeasurementSetManifest;
   return { manifest, audio, warnings };
-}
-
-/** |Σ h[n]·e^(−j2πfn/fs)|: the magnitude of h's spectrum at one frequency. */
-function magnitudeAt(h: Float64Array, frequencyHz: number, sampleRate: number): number {
-  let re = 0, im = 0;
-  const w = (2 * Math.PI * frequencyHz) / sampleRate;
-  for (let n = 0; n < h.length; n++) {
-    re += h[n]! * Math.cos(w * n);
-    im -= h[n]! * Math.sin(w * n);
-  }
-  return Math.hypot(re, im);
 }
 
 function round(x: number, digits: number): number {

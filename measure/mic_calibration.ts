@@ -18,6 +18,7 @@ import { amplitudeToDb, rms } from "../dsp/db.ts";
 import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
 import { minimumPhaseSpectrum } from "../dsp/minimum_phase.ts";
 import type { MicResponse } from "../io/mic_response_file.ts";
+import type { MicCalibrationEntry } from "../io/manifest.ts";
 import { detectClipping } from "./capture_quality.ts";
 
 /** The level of the reference calibrator tone, dB SPL (1.0024 Pa RMS; the usual setting of IEC 60942 calibrators). */
@@ -212,4 +213,79 @@ export function correctMicResponse(
     yi[k] = X.re[k]! * im[k]! + X.im[k]! * re[k]!;
   }
   return plan.inverse({ re: yr, im: yi }).slice(0, ir.length);
+}
+
+/** A mic input's calibration, as a device (or a capture list) knows it. */
+export interface InputCalibration {
+  /** The mic's level in dBFS (AES17) for 94 dB SPL. */
+  readonly sensitivityDbfs?: number;
+  /** Its frequency-response calibration: the file's name, its SHA-256 and its points. */
+  readonly response?: {
+    readonly file: string;
+    readonly sha256: string;
+    readonly points: MicResponse;
+  };
+}
+
+/** What the manifest records of a calibration (`mics[].calibration`), or undefined for none. */
+export function calibrationEntry(
+  calibration: InputCalibration | undefined,
+): MicCalibrationEntry | undefined {
+  if (calibration === undefined) return undefined;
+  const entry: MicCalibrationEntry = {
+    ...(calibration.sensitivityDbfs === undefined
+      ? {}
+      : { sensitivityDbfs: calibration.sensitivityDbfs }),
+    ...(calibration.response === undefined ? {} : {
+      responseFile: calibration.response.file,
+      responseSha256: calibration.response.sha256,
+    }),
+  };
+  return Object.keys(entry).length > 0 ? entry : undefined;
+}
+
+/**
+ * Apply a mic's calibration to one derived impulse response: divide out its
+ * response ({@linkcode correctMicResponse}) and, with a sensitivity, give the
+ * levels in dB SPL: `fullScaleLevelDbSpl` (SPL at the mic for a 0 dBFS sine at
+ * 1 kHz on the driver, `94 − S + 20·log10|H(1 kHz)|`) and `peakDbSpl` (from
+ * `peakDbfs`, when given), rounded to 0.01 dB.
+ *
+ * @param ir The impulse response as measured through the mic.
+ * @param sampleRate Its sample rate in Hz.
+ * @param calibration The mic's calibration (none: the IR is returned as is).
+ * @param peakDbfs The recording's peak, if there was a recording.
+ * @returns The corrected IR and the capture fields to add.
+ */
+export function applyMicCalibration(
+  ir: Float64Array,
+  sampleRate: number,
+  calibration: InputCalibration | undefined,
+  peakDbfs?: number,
+): { ir: Float64Array; levels: { fullScaleLevelDbSpl?: number; peakDbSpl?: number } } {
+  if (calibration === undefined) return { ir, levels: {} };
+  const h = calibration.response === undefined
+    ? ir
+    : correctMicResponse(ir, sampleRate, calibration.response.points);
+  const s = calibration.sensitivityDbfs;
+  if (s === undefined) return { ir: h, levels: {} };
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    ir: h,
+    levels: {
+      fullScaleLevelDbSpl: round(dbfsToDbSpl(amplitudeToDb(magnitudeAt(h, 1000, sampleRate)), s)),
+      ...(peakDbfs === undefined ? {} : { peakDbSpl: round(dbfsToDbSpl(peakDbfs, s)) }),
+    },
+  };
+}
+
+/** |Σ h[n]·e^(−j2πfn/fs)|: the magnitude of h's spectrum at one frequency. */
+function magnitudeAt(h: Float64Array, frequencyHz: number, sampleRate: number): number {
+  let re = 0, im = 0;
+  const w = (2 * Math.PI * frequencyHz) / sampleRate;
+  for (let n = 0; n < h.length; n++) {
+    re += h[n]! * Math.cos(w * n);
+    im -= h[n]! * Math.sin(w * n);
+  }
+  return Math.hypot(re, im);
 }
