@@ -129,6 +129,28 @@ Deno.test("import: 44.1 kHz PCM 24 IRs written by Python fit, and the bundle eva
     }
     assert.ok(worstDb < -95, `imported vs resampled original: ${worstDb.toFixed(1)} dB`);
 
+    // `deno task fit` and `deno task evaluate` take the imported set as they take a measured one.
+    const fitCli = await runCli("fit.ts", [
+      "--in",
+      join(dir, "imported"),
+      "--out",
+      join(dir, "bundle"),
+      "--taps",
+      "1024",
+      "--beamformer",
+      "matrix",
+    ]);
+    assert.equal(fitCli.code, 0, fitCli.stderr);
+    const evaluateCli = await runCli("evaluate.ts", [
+      "--bundle",
+      join(dir, "bundle"),
+      "--in",
+      join(dir, "imported"),
+      "--json",
+    ]);
+    assert.equal(evaluateCli.code, 0, evaluateCli.stderr);
+    assert.ok(JSON.parse(evaluateCli.stdout));
+
     const options = { taps: 1024, beamformer: "matrix" as const };
     const fitNative = await fitBundle(native, options);
     const fitImported = await fitBundle(imported, options);
