@@ -65,6 +65,13 @@ export interface DeconvolveOptions {
    * ≈ −130 dB re the signal, below any acoustic measurement's noise).
    */
   readonly fftPrecision?: "float64" | "float32";
+  /**
+   * Without a loopback channel: refuse (RangeError) a channel whose response peaks before the
+   * recording's first sample by more than 6 dB over its largest response after it — a
+   * recording that starts after the sweep. Default false (such a channel then only gets a
+   * poor IR). With a loopback channel the loopback is always checked this way.
+   */
+  readonly requireCausal?: boolean;
 }
 
 /** Quality figures of one recorded channel. */
@@ -169,6 +176,9 @@ export function deconvolve(
     return plan.inverse({ re, im });
   });
 
+  if (options.requireCausal && options.loopbackChannel === undefined) {
+    raw.forEach((h, c) => checkCausal(h, c, size - advanceK));
+  }
   let latency: number | null = null;
   if (options.loopbackChannel !== undefined) {
     latency = loopbackLatency(
@@ -329,6 +339,26 @@ function circularSlice(h: Float64Array, start: number, length: number): Float64A
     if (i === n) i = 0;
   }
   return out;
+}
+
+/** Refuse a channel whose response peaks (by > 6 dB) in the part of the buffer before sample 0. */
+function checkCausal(h: Float64Array, channel: number, causalLength: number): void {
+  let causal = 0, early = 0, earlyAt = -1;
+  for (let i = 0; i < causalLength; i++) causal = Math.max(causal, Math.abs(h[i]!));
+  for (let i = causalLength; i < h.length; i++) {
+    const v = Math.abs(h[i]!);
+    if (v > early) {
+      early = v;
+      earlyAt = i;
+    }
+  }
+  if (earlyAt >= 0 && early > 2 * causal) {
+    throw new RangeError(
+      `Cannot deconvolve as channel ${channel + 1} responds ${
+        h.length - earlyAt
+      } samples before the recording's first sample: the recording starts after the sweep (record from before the sweep starts)`,
+    );
+  }
 }
 
 function loopbackLatency(h: Float64Array, channel: number, searchLength: number): number {

@@ -163,11 +163,10 @@ export async function importCaptures(
     }
     let result: Deconvolution;
     try {
-      result = deconvolve(
-        sweep,
-        wav,
-        loopback === undefined ? {} : { loopbackChannel: loopback - 1 },
-      );
+      result = deconvolve(sweep, wav, {
+        requireCausal: true,
+        ...(loopback === undefined ? {} : { loopbackChannel: loopback - 1 }),
+      });
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       throw rowError(list, entry, "file", `recording "${path}": ${error.message}`, error);

@@ -315,6 +315,26 @@ Deno.test("import: sweep recordings with a loopback channel give the known IRs t
       /Cannot import row 3 of capture list ".*captures\.json" as recording ".*tweeter\.wav": Cannot remove latency as the recording starts 200 samples after the sweep's first sample/,
     );
     assert.equal(await Deno.stat(join(dir, "set2")).then(() => true, () => false), false);
+
+    // Without a loopback channel the late start shows on the mic channels themselves: their
+    // direct sound arrives 4903 and 4915 samples in (band-pass group delay 4800 + 103 / 115); a
+    // recording of the two mics only that starts 6000 samples late is refused. The same
+    // recording started in time imports.
+    const noLoop = args("set3").slice(0, -2);
+    const mics = recordSweep(sweep, truth.tweeter!, 0, 24000).slice(0, 2);
+    await writeWav(join(dir, "tweeter.wav"), {
+      sampleRate: fs,
+      channels: mics.map((c) => c.slice(6000)),
+    });
+    const refused = await runCli("import.ts", noLoop);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /row 3 of capture list .* as recording ".*tweeter\.wav": Cannot deconvolve as channel 1 responds 1097 samples before the recording's first sample: the recording starts after the sweep/,
+    );
+    await writeWav(join(dir, "tweeter.wav"), { sampleRate: fs, channels: mics });
+    const inTime = await runCli("import.ts", noLoop);
+    assert.equal(inTime.code, 0, inTime.stderr);
   });
 });
 
