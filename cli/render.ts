@@ -10,6 +10,7 @@ import { readWav, writeWav } from "../io/wav.ts";
 import { InputError } from "../io/errors.ts";
 import { OWN_WAV_FILE } from "../io/own_output.ts";
 import { peakAmplitude } from "../dsp/db.ts";
+import { resample } from "../dsp/resample.ts";
 import {
   booleanFlag,
   checkOutputWritable,
@@ -29,7 +30,9 @@ taps − 1 samples long, not normalized (the peak is reported).
 
 Options
   --bundle DIR   the filter bundle (required; its file hashes are checked)
-  --in FILE      stereo WAV at the bundle's sample rate (required)
+  --in FILE      stereo WAV (required); at another integer sample rate (44.1 kHz
+                 and the like) it is resampled to the bundle's first (polyphase
+                 Kaiser-windowed sinc, flat to 0.9 of the lower Nyquist frequency)
   --out FILE     the driver-feed WAV to write (required)
   --force        replace an existing --out file (never a folder, never an input)
   --json         print a summary as JSON on stdout
@@ -53,9 +56,9 @@ await runCommand(HELP, async (args) => {
   await checkOutputWritable("--out", out, { force: booleanFlag(v, "force"), own: OWN_WAV_FILE });
   const { bundle, filters } = await readBundle(bundleFolder);
   const wav = await readWav(input);
-  if (wav.channels.length !== 2 || wav.sampleRate !== bundle.sampleRate) {
+  if (wav.channels.length !== 2) {
     throw new InputError(
-      `Cannot render "${input}" as it must be stereo at the bundle's ${bundle.sampleRate} Hz: it has ${wav.channels.length} channels at ${wav.sampleRate} Hz`,
+      `Cannot render "${input}" as it must be stereo: it has ${wav.channels.length} channels at ${wav.sampleRate} Hz`,
       {
         file: input,
         field: "format",
@@ -63,11 +66,13 @@ await runCommand(HELP, async (args) => {
       },
     );
   }
-  const feeds = renderBundle(bundle, filters, wav);
+  const stereo = wav.sampleRate === bundle.sampleRate ? wav : resample(wav, bundle.sampleRate);
+  const feeds = renderBundle(bundle, filters, stereo);
   await writeWav(out, feeds);
   const peak = Math.max(...feeds.channels.map((c) => peakAmplitude(c)));
   const summary = {
     out,
+    ...(wav.sampleRate === bundle.sampleRate ? {} : { resampledFromHz: wav.sampleRate }),
     drivers: bundle.device.drivers,
     samples: feeds.channels[0]?.length ?? 0,
     peakDbfs: Math.round(20 * Math.log10(Math.max(peak, 1e-12)) * 10) / 10,

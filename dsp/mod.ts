@@ -31,3 +31,4 @@ export * from "./complex_linalg.ts";
 export * from "./fft_float32.ts";
 export { type ComplexFftKernel, complexFftKernel, factorize } from "./fft_kernel.ts";
 export * from "./ir_window.ts";
+export * from "./resample.ts";

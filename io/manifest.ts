@@ -70,12 +70,27 @@ export interface SweepEntry {
   readonly levelDbfs: number;
 }
 
+/**
+ * Which calibration of a mic was applied when the set's IRs were derived
+ * (DESIGN.md, `mics[].calibration`).
+ */
+export interface MicCalibrationEntry {
+  /** The mic's sensitivity: its level in dBFS (AES17) for 94 dB SPL; finite. */
+  readonly sensitivityDbfs?: number;
+  /** The frequency-response calibration file divided out of every IR of this mic (its name as given). */
+  readonly responseFile?: string;
+  /** SHA-256 (hex) of that file. */
+  readonly responseSha256?: string;
+}
+
 /** One microphone (or ear of a head). */
 export interface MicEntry {
   /** Stable id (`"ear-left"`, `"ref"`): letters, digits, `-` and `_`, unique in the set. */
   readonly id: string;
   /** Its role. */
   readonly role: ManifestMicRole;
+  /** The calibration applied to its IRs, if any; with `sensitivityDbfs`, levels are also in dB SPL. */
+  readonly calibration?: MicCalibrationEntry;
 }
 
 /**
@@ -117,6 +132,13 @@ export interface CaptureEntry {
   readonly latencySamples?: number;
   /** Relative path of the raw recording WAV. */
   readonly recording?: string;
+  /**
+   * With a mic sensitivity: the SPL at the mic, dB re 20 µPa, that a full-scale (0 dBFS) sine at
+   * 1 kHz on the driver gives, `94 − sensitivityDbfs + 20·log10|H(1 kHz)|`.
+   */
+  readonly fullScaleLevelDbSpl?: number;
+  /** With a mic sensitivity: the recording's peak as dB SPL (`peakDbfs − sensitivityDbfs + 94`). */
+  readonly peakDbSpl?: number;
 }
 
 /**
@@ -273,7 +295,9 @@ class Checker {
  * relative `.wav` paths inside the folder — no `..`, `.`, empty or absolute
  * segments, no backslash, no drive letter — used once in the set (compared
  * case-insensitively); `snrDb`, `peakDbfs` finite, `latencySamples` an integer >= 0,
- * `thdPercent` >= 0, `warnings` a list of strings.
+ * `thdPercent` >= 0, `warnings` a list of strings; `fullScaleLevelDbSpl` and `peakDbSpl`
+ * finite; `mics[].calibration`, if present, an object with a finite `sensitivityDbfs`, a
+ * `responseFile` string and a 64-hex-digit `responseSha256`, each optional.
  *
  * @param json The parsed JSON.
  * @param options `file` and `action` for error messages.
@@ -389,6 +413,22 @@ export function validateManifest(
         `must be one of ${MIC_ROLES.map((r) => `"${r}"`).join(", ")}`,
       );
     }
+    if (mic.calibration !== undefined) {
+      const cal = c.object(mic.calibration, `${field}.calibration`);
+      const f = `${field}.calibration`;
+      c.optional(
+        cal,
+        "sensitivityDbfs",
+        f,
+        (v, g) => c.number(v, g, "must be a finite number of dBFS"),
+      );
+      c.optional(cal, "responseFile", f, (v, g) => c.string(v, g));
+      c.optional(cal, "responseSha256", f, (v, g) => {
+        if (typeof v !== "string" || !/^[0-9a-f]{64}$/.test(v)) {
+          c.fail(g, v, "must be a SHA-256 as 64 lowercase hex digits");
+        }
+      });
+    }
   });
 
   const paths = new Map<string, string>();
@@ -469,7 +509,7 @@ export function validateManifest(
         uniquePath(c.path(capture[key], `${field}.${key}`), `${field}.${key}`);
       }
     }
-    for (const key of ["snrDb", "peakDbfs"]) {
+    for (const key of ["snrDb", "peakDbfs", "fullScaleLevelDbSpl", "peakDbSpl"]) {
       c.optional(capture, key, field, (v, f) => c.number(v, f, "must be a finite number"));
     }
     c.optional(

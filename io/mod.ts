@@ -53,3 +53,5 @@ export * from "./manifest.ts";
 export * from "./folder_json.ts";
 export * from "./read_file.ts";
 export * from "./own_output.ts";
+export * from "./capture_list.ts";
+export * from "./mic_response_file.ts";

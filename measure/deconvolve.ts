@@ -71,6 +71,13 @@ export interface DeconvolveOptions {
    * ≈ −130 dB re the signal, below any acoustic measurement's noise).
    */
   readonly fftPrecision?: "float64" | "float32";
+  /**
+   * Without a loopback channel: refuse (RangeError) a channel whose response peaks before the
+   * recording's first sample by more than 6 dB over its largest response after it — a
+   * recording that starts after the sweep. Default false (such a channel then only gets a
+   * poor IR). With a loopback channel the loopback is always checked this way.
+   */
+  readonly requireCausal?: boolean;
 }
 
 /**
@@ -253,6 +260,9 @@ export function deconvolve(
     return h;
   };
 
+  if (options.requireCausal && options.loopbackChannel === undefined) {
+    recording.channels.forEach((_, c) => checkCausal(divide(c), c, size - advanceK));
+  }
   let latency: number | null = null;
   if (options.loopbackChannel !== undefined) {
     latency = loopbackLatency(
@@ -454,6 +464,26 @@ function circularSlice(h: Float64Array, start: number, length: number): Float64A
   return out;
 }
 
+/** Refuse a channel whose response peaks (by > 6 dB) in the part of the buffer before sample 0. */
+function checkCausal(h: Float64Array, channel: number, causalLength: number): void {
+  let causal = 0, early = 0, earlyAt = -1;
+  for (let i = 0; i < causalLength; i++) causal = Math.max(causal, Math.abs(h[i]!));
+  for (let i = causalLength; i < h.length; i++) {
+    const v = Math.abs(h[i]!);
+    if (v > early) {
+      early = v;
+      earlyAt = i;
+    }
+  }
+  if (earlyAt >= 0 && early > 2 * causal) {
+    throw new RangeError(
+      `Cannot deconvolve as channel ${channel + 1} responds ${
+        h.length - earlyAt
+      } samples before the recording's first sample: the recording starts after the sweep (record from before the sweep starts)`,
+    );
+  }
+}
+
 function loopbackLatency(h: Float64Array, channel: number, searchLength: number): number {
   let best = 0, peak = 0;
   for (let i = 0; i < searchLength; i++) {
@@ -462,6 +492,26 @@ function loopbackLatency(h: Float64Array, channel: number, searchLength: number)
       peak = v;
       best = i;
     }
+  }
+  // The electrical copy of the sweep peaks at the latency, >= 0. A recording that starts after
+  // the sweep's first sample puts it before sample 0, i.e. at the end of the circular buffer
+  // (where only much weaker harmonic responses belong).
+  let early = 0, earlyAt = -1;
+  for (let i = searchLength; i < h.length; i++) {
+    const v = Math.abs(h[i]!);
+    if (v > early) {
+      early = v;
+      earlyAt = i;
+    }
+  }
+  if (earlyAt >= 0 && early > peak) {
+    throw new RangeError(
+      `Cannot remove latency as the recording starts ${
+        h.length - earlyAt
+      } samples after the sweep's first sample (loopback channel ${
+        channel + 1
+      } shows the sweep that long before the recording's start): record from before the sweep starts`,
+    );
   }
   const { snrDb } = peakToNoiseDb(h.subarray(0, searchLength));
   if (!(peak > 0) || snrDb < 30) {

@@ -50,6 +50,7 @@ import { MAX_WAV_BYTES, readJsonFile, readRegularFile } from "../io/read_file.ts
 
 /** How the session reads back its own WAV files: regular files of at most MAX_WAV_BYTES. */
 const WAV_READ = { what: "WAV", maxBytes: MAX_WAV_BYTES } as const;
+import { applyMicCalibration, calibrationEntry } from "./mic_calibration.ts";
 
 /** Longest IR a session measures, in seconds (a 10 s IR covers the reverberation of a large hall). */
 export const MAX_IR_LENGTH_SECONDS = 10;
@@ -281,7 +282,8 @@ export async function runMeasurementSession(
         { file: undefined, field: "mics", value: id },
       );
     }
-    return { id, role: input.role };
+    const calibration = calibrationEntry(input.calibration);
+    return { id, role: input.role, ...(calibration === undefined ? {} : { calibration }) };
   });
   const micTwice = micIds.find((m, i) => micIds.indexOf(m) !== i);
   if (micTwice !== undefined) {
@@ -595,6 +597,13 @@ async function measureDriver(
       const harmonicsPath = step.keepHarmonics ? path.replace(/^ir\//, "harmonics/") : undefined;
       const recordingPath = step.keepRecordings ? path.replace(/^ir\//, "recordings/") : undefined;
       const q = result.quality[c]!;
+      // The mic's calibration (if its input has one): response divided out, levels in dB SPL.
+      const calibrated = applyMicCalibration(
+        result.ir.channels[c]!,
+        sweep.sampleRate,
+        device.inputs.find((i) => i.id === mic.id)?.calibration,
+        q.peakDbfs,
+      );
       const capture: CaptureEntry = {
         driver,
         mic: mic.id,
@@ -608,9 +617,10 @@ async function measureDriver(
         warnings: [...recording.warnings, ...q.warnings],
         ...(harmonicsPath === undefined ? {} : { harmonics: harmonicsPath }),
         ...(recordingPath === undefined ? {} : { recording: recordingPath }),
+        ...calibrated.levels,
       };
       captures.push(capture);
-      irs.set(path, { sampleRate: sweep.sampleRate, channels: [result.ir.channels[c]!] });
+      irs.set(path, { sampleRate: sweep.sampleRate, channels: [calibrated.ir] });
       if (harmonicsPath !== undefined) irs.set(harmonicsPath, result.harmonics[c]!);
       if (recordingPath !== undefined) {
         irs.set(recordingPath, {

@@ -62,7 +62,7 @@ import { createSignal } from "../dsp/signal.ts";
 import { amplitudeToDb, dbToAmplitude, peakAmplitude, powerToDb } from "../dsp/db.ts";
 import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
 import { fftConvolve } from "../dsp/convolve.ts";
-import type { RigFile } from "./rig.ts";
+import { type RigFile, rigMicCalibration } from "./rig.ts";
 import { waitForOperator } from "./operator.ts";
 import { AudioUnavailableError, requireAudioSystem } from "./_probe.ts";
 import {
@@ -520,7 +520,10 @@ class WebAudioDevice implements AudioDevice {
     this.serial = serial;
     this.outputs = rig.drivers.map((d) => ({ id: d.id, kind: d.kind }));
     this.inputs = [
-      ...rig.mics.map((m) => ({ id: m.id, role: m.role })),
+      ...rig.mics.map((m) => {
+        const calibration = rigMicCalibration(m);
+        return { id: m.id, role: m.role, ...(calibration === undefined ? {} : { calibration }) };
+      }),
       // the timing reference (electrical loopback or digital), returned aligned
       { id: "loopback", role: "loopback" as const },
     ];

@@ -1,0 +1,171 @@
+/**
+ * `deno task import`: a measurement set from files a lab already has.
+ *
+ * One source per run: `--captures LIST` (a capture list of IR files or sweep
+ * recordings, `measure/import_captures.ts`). Each source yields an
+ * `ImportedSet` (manifest + audio) that is written the same way, so another
+ * source is one more entry in `SOURCES` and its flags.
+ *
+ * @module
+ */
+import { readCaptureList } from "../io/capture_list.ts";
+import { InputError } from "../io/errors.ts";
+import { writeMeasurementSet } from "../io/manifest.ts";
+import { importCaptures, type ImportedSet } from "../measure/import_captures.ts";
+import { sweepFromJson } from "../measure/sweep_file.ts";
+import {
+  booleanFlag,
+  checkOutputWritable,
+  checkPaths,
+  type FlagValues,
+  numberFlag,
+  parseFlags,
+  runCommand,
+  stringFlag,
+  UsageError,
+} from "./_common.ts";
+
+const HELP = `
+deno task import --captures LIST --out SET --model M --serial S [options]
+
+Builds a measurement set (DESIGN.md) from files a lab already has. LIST is a
+capture list, CSV with a header row or JSON ({"format": "spatialcal.capture-list",
+"version": 1, "captures": [...]}), one capture per row:
+
+  file            WAV path, relative to the list's folder (any PCM 16/24/32 or
+                  float32 WAV, any sample rate: resampled to the set's)
+  channel         1-based channel of that file (default 1)
+  driver          driver id; driver_kind optional (midrange, tweeter, woofer, ...)
+  mic, role       mic id and its role: ear-left | ear-right | reference
+  azimuth_deg, elevation_deg, distance_m, head_yaw_deg (optional)
+                  where the mic (or head centre) was, in the device's frame
+  kind            ir (an impulse response from another tool, sample 0 = the
+                  instant the stimulus reached the DAC) or recording (a recording
+                  of the sweep in --sweep, deconvolved here)
+  mic_sensitivity_dbfs   optional: the mic's dBFS for 94 dB SPL (see
+                  deno task calibrate-mic); levels are then also given in dB SPL
+  mic_response_file      optional: the mic's response calibration (Hz dB [phase]
+                  lines), divided out of every IR of that mic
+
+Options
+  --captures FILE         the capture list (.csv or .json)
+  --out DIR               the measurement set to write (required)
+  --model M               device model (required)
+  --serial S              the unit's serial number (required)
+  --sample-rate HZ        the set's sample rate (default: the sweep's with
+                          recordings, else the first listed file's)
+  --sweep FILE            sweep.json of the sweep the recordings captured
+                          (written by deno task sweep; required for recordings)
+  --loopback-channel K    channel K (1-based) of every recording is the electrical
+                          loopback: its latency is removed from the IRs; a recording
+                          that starts after the sweep is refused
+  --force                 replace an existing set folder
+  --json                  print a summary as JSON on stdout
+`;
+
+/** The sources a set can be imported from: flag → reader. */
+const SOURCES: Record<string, (v: FlagValues, path: string) => Promise<ImportedSet>> = {
+  captures: importFromCaptureList,
+};
+
+await runCommand(HELP, async (args) => {
+  const v = parseFlags("import", args, {
+    captures: { type: "string" },
+    out: { type: "string" },
+    model: { type: "string" },
+    serial: { type: "string" },
+    "sample-rate": { type: "string" },
+    sweep: { type: "string" },
+    "loopback-channel": { type: "string" },
+    force: { type: "boolean" },
+    json: { type: "boolean" },
+  });
+  const given = Object.keys(SOURCES).filter((name) => v[name] !== undefined);
+  if (given.length !== 1) {
+    throw new UsageError(
+      `Cannot import as exactly one source must be given (${
+        Object.keys(SOURCES).map((s) => `--${s}`).join(", ")
+      }): current value is ${given.length === 0 ? "none" : given.map((s) => `--${s}`).join(" ")}`,
+    );
+  }
+  const source = given[0]!;
+  const sourcePath = stringFlag(v, source, true);
+  const out = stringFlag(v, "out", true);
+  stringFlag(v, "model", true);
+  stringFlag(v, "serial", true);
+  const force = booleanFlag(v, "force");
+  const sweepPath = stringFlag(v, "sweep");
+  await checkPaths({
+    inputs: [
+      { flag: `--${source}`, path: sourcePath },
+      ...(sweepPath === undefined ? [] : [{ flag: "--sweep", path: sweepPath }]),
+    ],
+    outputs: [{ flag: "--out", path: out }],
+  });
+  await checkOutputWritable("--out", out, { force, kind: "folder" });
+
+  const set = await SOURCES[source]!(v, sourcePath);
+  await writeMeasurementSet(out, set.manifest, set.audio, { force });
+
+  const m = set.manifest;
+  const summary = {
+    out,
+    sampleRate: m.sampleRate,
+    drivers: m.device.drivers.map((d) => d.id),
+    mics: m.mics.map((mic) => mic.id),
+    captures: m.captures.length,
+    warnings: set.warnings,
+  };
+  if (booleanFlag(v, "json")) console.log(JSON.stringify(summary, null, 2));
+  else {
+    console.log(
+      `wrote ${out}: ${summary.captures} captures of ${summary.drivers.length} driver(s) at ${summary.mics.length} mic(s), ${m.sampleRate} Hz`,
+    );
+    for (const w of set.warnings) console.error(`warning: ${w}`);
+  }
+  return 0;
+});
+
+async function importFromCaptureList(v: FlagValues, path: string): Promise<ImportedSet> {
+  const list = await readCaptureList(path);
+  const sweepPath = stringFlag(v, "sweep");
+  let sweep;
+  if (sweepPath !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(await Deno.readTextFile(sweepPath));
+    } catch (error) {
+      throw new InputError(
+        error instanceof Deno.errors.NotFound
+          ? `Cannot read sweep parameters "${sweepPath}" as the file does not exist`
+          : `Cannot read sweep parameters "${sweepPath}" as it is not valid JSON: ${
+            (error as Error).message
+          }`,
+        { file: sweepPath, field: "file", value: sweepPath, cause: error },
+      );
+    }
+    sweep = sweepFromJson(json, sweepPath);
+  }
+  const loopback = numberFlag(v, "loopback-channel");
+  if (loopback !== undefined && !(Number.isInteger(loopback) && loopback >= 1)) {
+    throw new UsageError(
+      `Cannot use --loopback-channel as it must be a channel number >= 1: current value is ${loopback}`,
+    );
+  }
+  const sampleRate = numberFlag(v, "sample-rate");
+  if (
+    sampleRate !== undefined &&
+    !(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 384000)
+  ) {
+    throw new UsageError(
+      `Cannot use --sample-rate as it must be an integer number of Hz 8000..384000: current value is ${sampleRate}`,
+    );
+  }
+  return await importCaptures(list, {
+    model: stringFlag(v, "model", true),
+    serial: stringFlag(v, "serial", true),
+    ...(sampleRate === undefined ? {} : { sampleRate }),
+    ...(sweep === undefined ? {} : { sweep }),
+    ...(loopback === undefined ? {} : { loopbackChannel: loopback }),
+  });
+}
