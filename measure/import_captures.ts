@@ -250,7 +250,8 @@ export async function importCaptures(
       Object.assign(extra, {
         snrDb: round(q.snrDb, 2),
         peakDbfs: round(q.peakDbfs, 2),
-        thdPercent: round(q.thdPercent, 4),
+        // THD only where the harmonic windows are clear of the linear response (as measure)
+        ...(q.harmonicsSeparable ? { thdPercent: round(q.thdPercent, 4) } : {}),
         ...(d.latencySamples === null ? {} : { latencySamples: d.latencySamples }),
       });
       warnings.push(
