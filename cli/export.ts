@@ -132,6 +132,7 @@ await runCommand(HELP, async (args) => {
   }
   const exported = exportBundle(bundle, filters, {
     format,
+    bundleFolder,
     ...(io !== undefined ? { io } : {}),
     // Absolute paths: the engine runs from inside the export folder.
     ...(input !== undefined ? { input: resolve(input) } : {}),

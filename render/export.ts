@@ -88,6 +88,8 @@ export const EXPORT_FILE_NAME = "export.json";
 export interface ExportOptions {
   /** The engine. */
   readonly format: ExportFormat;
+  /** The bundle's folder, named in error messages. */
+  readonly bundleFolder?: string;
   /** Audio I/O; default the engine's first in {@linkcode ENGINE_IOS}. Not allowed for `wav`. */
   readonly io?: ExportIo;
   /**
@@ -173,7 +175,7 @@ const encoder = new TextEncoder();
 function fail(field: string, rule: string, value: unknown): never {
   throw new InputError(
     `Cannot export the bundle as ${field} ${rule}: current value is ${JSON.stringify(value)}`,
-    { field, value },
+    { file: undefined, field, value },
   );
 }
 
@@ -266,12 +268,14 @@ function planExport(
   }
   if (bundle.upmix !== undefined || bundle.inputs.includes("center")) {
     throw new InputError(
-      `Cannot export the bundle as its inputs must be left and right only (no upmix): current value is ${
+      `Cannot export the bundle${
+        options.bundleFolder ? ` "${options.bundleFolder}"` : ""
+      } as its inputs must be left and right only (no upmix): current value is ${
         JSON.stringify(bundle.inputs)
       } with upmix "${
         bundle.upmix?.method ?? "?"
       }", a signal-dependent STFT process no convolution engine runs; fit a two-input bundle with \`deno task fit --upmix none\``,
-      { field: "inputs", value: bundle.inputs },
+      { file: options.bundleFolder, field: "inputs", value: bundle.inputs },
     );
   }
   const allowed = ENGINE_IOS[format];
