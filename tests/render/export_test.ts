@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { withTempDir } from "../_temp.ts";
+// deno-lint-ignore-file no-explicit-any
+import { folderNames, withTempDir } from "../_temp.ts";
+import { writeTrueSet } from "../calibrate/_sets.ts";
+import { fitBundle } from "../../calibrate/fit.ts";
+import { readBundle, writeBundle } from "../../calibrate/bundle.ts";
+import { fftConvolve } from "../../dsp/convolve.ts";
+import { camillaDspProblems, parseYamlWithPython } from "./_camilladsp_schema.ts";
 import { runCli } from "../cli/_run.ts";
 import { readWav, writeWav } from "../../io/wav.ts";
 import { errorDb, readRawFloat32, stereoTestSignal, writeStereoBundle } from "./_engines.ts";
@@ -116,6 +122,186 @@ Deno.test("fconvolver (the jconvolver package) runs the exported jconvolver conf
     assert.ok(
       e.worstDb < -100,
       `fconvolver vs render: ${e.worstDb.toFixed(1)} dB on channel ${e.channel}`,
+    );
+  });
+});
+
+/** Run a parsed CamillaDSP pipeline as documented (mixers, Conv/Wav filters) on `input`. */
+async function interpretCamillaDsp(
+  config: Record<string, any>,
+  dir: string,
+  input: Float64Array[],
+): Promise<Float64Array[]> {
+  let ch = input;
+  for (const step of config.pipeline) {
+    if (step.type === "Mixer") {
+      const m = config.mixers[step.name];
+      const out = Array.from({ length: m.channels.out }, () => new Float64Array(ch[0]!.length));
+      for (const map of m.mapping) {
+        for (const s of map.sources) {
+          const g = (s.scale === "linear" ? s.gain : 10 ** ((s.gain ?? 0) / 20)) *
+            (s.inverted ? -1 : 1);
+          const src = ch[s.channel]!;
+          const dst = out[map.dest]!;
+          for (let n = 0; n < dst.length; n++) dst[n]! += g * src[n]!;
+        }
+      }
+      ch = out;
+    } else {
+      for (const c of step.channels) {
+        for (const name of step.names) {
+          const p = config.filters[name].parameters;
+          const h = (await readWav(join(dir, p.filename))).channels[p.channel ?? 0]!;
+          ch[c] = fftConvolve(ch[c]!, h).slice(0, ch[c]!.length);
+        }
+      }
+    }
+  }
+  return ch;
+}
+
+Deno.test("the CamillaDSP export follows the documented schema, and its pipeline run as documented equals render", async () => {
+  await withTempDir(async (dir) => {
+    const ref = await renderReference(dir);
+    for (const io of ["alsa", "jack", "file"]) {
+      const folder = join(dir, `cd-${io}`);
+      const args = ["--bundle", ref.bundleFolder, "--format", "camilladsp", "--out", folder];
+      if (io !== "alsa") args.push("--io", io);
+      if (io === "file") args.push("--input", ref.inWav, "--output", join(dir, "cd.raw"));
+      const r = await runCli("export.ts", args);
+      assert.equal(r.code, 0, r.stderr);
+      const config = await parseYamlWithPython(join(folder, "camilladsp.yml")) as Record<
+        string,
+        any
+      >;
+      assert.deepEqual(await camillaDspProblems(config, folder), [], `io ${io}`);
+      assert.equal(config.devices.playback.channels, 5);
+      if (io === "file") assert.equal(config.devices.capture.type, "WavFile");
+    }
+    const config = await parseYamlWithPython(join(dir, "cd-alsa", "camilladsp.yml")) as Record<
+      string,
+      any
+    >;
+    const y = await interpretCamillaDsp(config, join(dir, "cd-alsa"), [ref.l, ref.r]);
+    const e = errorDb(y, ref.feeds, { length: ref.l.length });
+    assert.ok(e.worstDb < -100, `CamillaDSP pipeline vs render: ${e.worstDb.toFixed(1)} dB`);
+    // The checker can fail: a pipeline that ends with the wrong channel count, an unknown key.
+    const broken = structuredClone(config);
+    broken.pipeline.pop();
+    broken.devices.capture.chunk = 1;
+    const problems = await camillaDspProblems(broken, join(dir, "cd-alsa"));
+    assert.ok(problems.some((p) => p.includes("pipeline ends with 10 channels, playback has 5")));
+    assert.ok(problems.some((p) => p.includes("unknown key chunk")));
+  });
+});
+
+Deno.test("the wav export is the bundle's filter matrix: matrix.wav channel i*D + d is filters[i][d], bit-exact", async () => {
+  await withTempDir(async (dir) => {
+    const b = await writeStereoBundle(dir, { taps: 256 });
+    const r = await runCli("export.ts", [
+      "--bundle",
+      b.bundleFolder,
+      "--format",
+      "wav",
+      "--out",
+      join(dir, "w"),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const { filters } = await readBundle(b.bundleFolder);
+    const matrix = (await readWav(join(dir, "w", "matrix.wav"))).channels;
+    assert.equal(matrix.length, 10);
+    ["left", "right"].forEach((input, i) =>
+      filters[input]!.forEach((h, d) => assert.deepEqual(matrix[i * 5 + d], h))
+    );
+    const description = JSON.parse(await Deno.readTextFile(join(dir, "w", "export.json")));
+    assert.deepEqual(description.paths[6], {
+      input: "right",
+      driver: "mid-right",
+      gain: 1,
+      delaySamples: 0,
+      file: "matrix.wav",
+      channel: 6,
+    });
+  });
+});
+
+Deno.test("deno task export refuses an upmix bundle (pointing to fit --upmix none), an existing --out, and an I/O the engine lacks", async () => {
+  await withTempDir(async (dir) => {
+    const set = await writeTrueSet(join(dir, "set"));
+    const fit = await fitBundle(set, { taps: 256, beamformer: "matrix" });
+    await writeBundle(join(dir, "lrc"), fit.bundle, fit.filters);
+    const up = await runCli("export.ts", [
+      "--bundle",
+      join(dir, "lrc"),
+      "--format",
+      "brutefir",
+      "--out",
+      join(dir, "x"),
+    ]);
+    assert.equal(up.code, 2);
+    assert.match(
+      up.stderr,
+      /Cannot export the bundle ".*lrc" as its inputs must be left and right only \(no upmix\): current value is \["left","right","center"\] with upmix "mid-side-projection".*deno task fit --upmix none/,
+    );
+    assert.deepEqual(await folderNames(dir), ["lrc", "set"]); // nothing half-written
+
+    const b = await writeStereoBundle(join(dir, "two"));
+    await Deno.mkdir(join(dir, "taken"));
+    const exists = await runCli("export.ts", [
+      "--bundle",
+      b.bundleFolder,
+      "--format",
+      "wav",
+      "--out",
+      join(dir, "taken"),
+    ]);
+    assert.equal(exists.code, 2);
+    assert.match(exists.stderr, /Cannot write --out ".*taken" as it already exists: use --force/);
+    const forced = await runCli("export.ts", [
+      "--bundle",
+      b.bundleFolder,
+      "--format",
+      "wav",
+      "--out",
+      join(dir, "taken"),
+      "--force",
+    ]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.deepEqual(await folderNames(join(dir, "taken")), [
+      "export.json",
+      "filters",
+      "matrix.wav",
+    ]);
+
+    const alsa = await runCli("export.ts", [
+      "--bundle",
+      b.bundleFolder,
+      "--format",
+      "jconvolver",
+      "--io",
+      "alsa",
+      "--out",
+      join(dir, "y"),
+    ]);
+    assert.equal(alsa.code, 2);
+    assert.match(
+      alsa.stderr,
+      /Cannot export the bundle as io must be one of jack, file for jconvolver \(jconvolver is a JACK client: run jackd -d alsa and export with --io jack\): current value is "alsa"/,
+    );
+    const part = await runCli("export.ts", [
+      "--bundle",
+      b.bundleFolder,
+      "--format",
+      "brutefir",
+      "--partition-size",
+      "1000",
+      "--out",
+      join(dir, "z"),
+    ]);
+    assert.equal(part.code, 2);
+    assert.match(
+      part.stderr,
+      /partitionSize must be a power of two within 64\.\.65536: current value is 1000/,
     );
   });
 });
