@@ -34,3 +34,4 @@ export * from "./verify.ts";
 export * from "./records.ts";
 export * from "./line_sim.ts";
 export * from "./line_station.ts";
+export * from "./binaural_position.ts";
