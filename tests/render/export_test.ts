@@ -7,7 +7,7 @@ import { fitBundle } from "../../calibrate/fit.ts";
 import { readBundle, writeBundle } from "../../calibrate/bundle.ts";
 import { fftConvolve } from "../../dsp/convolve.ts";
 import { camillaDspProblems, parseYamlWithPython } from "./_camilladsp_schema.ts";
-import { runCli } from "../cli/_run.ts";
+import { runCli, tool } from "../cli/_run.ts";
 import { readWav, writeWav } from "../../io/wav.ts";
 import { errorDb, readRawFloat32, stereoTestSignal, writeStereoBundle } from "./_engines.ts";
 
@@ -302,6 +302,112 @@ Deno.test("deno task export refuses an upmix bundle (pointing to fit --upmix non
     assert.match(
       part.stderr,
       /partitionSize must be a power of two within 64\.\.65536: current value is 1000/,
+    );
+  });
+});
+
+Deno.test("BruteFIR reads another tool's WAV: a sox-made 24-bit stereo file (header skipped, S24_LE) gives render's output to -100 dB", async () => {
+  await withTempDir(async (dir) => {
+    const b = await writeStereoBundle(dir, { taps: 256 });
+    // sox: 0.5 s of two different sines, then 255 zeros (the filters' tail), 24-bit PCM.
+    const soxWav = join(dir, "sox24.wav");
+    await tool("sox", [
+      "-n",
+      "-r",
+      "48000",
+      "-b",
+      "24",
+      "-c",
+      "2",
+      soxWav,
+      "synth",
+      "0.5",
+      "sine",
+      "440",
+      "sine",
+      "1250",
+      "gain",
+      "-12",
+      "pad",
+      "0",
+      `${255 / 48000}`,
+    ]);
+    const input = await readWav(soxWav);
+    assert.equal(input.format.encoding, "pcm");
+    assert.equal(input.format.bitsPerSample, 24);
+    const out = join(dir, "o.raw");
+    const exported = await runCli("export.ts", [
+      "--bundle",
+      b.bundleFolder,
+      "--format",
+      "brutefir",
+      "--io",
+      "file",
+      "--input",
+      soxWav,
+      "--output",
+      out,
+      "--out",
+      join(dir, "bf"),
+    ]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const conf = await Deno.readTextFile(join(dir, "bf", "brutefir.conf"));
+    assert.match(conf, /sample: "S24_LE";/);
+    await run("brutefir", ["-nodefault", "-quiet", "brutefir.conf"], join(dir, "bf"));
+    const r = await runCli("render.ts", [
+      "--bundle",
+      b.bundleFolder,
+      "--in",
+      soxWav,
+      "--out",
+      join(dir, "feeds.wav"),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const feeds = (await readWav(join(dir, "feeds.wav"))).channels;
+    const y = readRawFloat32(await Deno.readFile(out), 5);
+    assert.equal(y[0]!.length, input.channels[0]!.length);
+    const e = errorDb(y, feeds, { length: y[0]!.length });
+    assert.ok(
+      e.worstDb < -100,
+      `BruteFIR (sox 24-bit input) vs render: ${e.worstDb.toFixed(1)} dB`,
+    );
+
+    // A mono WAV is refused before anything is written, naming the file and what it has.
+    const mono = join(dir, "mono.wav");
+    await writeWav(mono, { sampleRate: 48000, channels: [new Float64Array(100)] });
+    const bad = await runCli("export.ts", [
+      "--bundle",
+      b.bundleFolder,
+      "--format",
+      "brutefir",
+      "--io",
+      "file",
+      "--input",
+      mono,
+      "--out",
+      join(dir, "bf2"),
+    ]);
+    assert.equal(bad.code, 2);
+    assert.match(
+      bad.stderr,
+      /Cannot export the bundle for ".*mono\.wav" as the input must be stereo at the bundle's 48000 Hz: it has 1 channels at 48000 Hz/,
+    );
+    const missing = await runCli("export.ts", [
+      "--bundle",
+      b.bundleFolder,
+      "--format",
+      "brutefir",
+      "--io",
+      "file",
+      "--input",
+      join(dir, "nothing.wav"),
+      "--out",
+      join(dir, "bf3"),
+    ]);
+    assert.equal(missing.code, 2);
+    assert.match(
+      missing.stderr,
+      /input must be an existing WAV file \(its header fixes the sample format\)/,
     );
   });
 });
