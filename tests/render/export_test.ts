@@ -367,6 +367,7 @@ Deno.test("BruteFIR reads another tool's WAV: a sox-made 24-bit stereo file (hea
     const y = readRawFloat32(await Deno.readFile(out), 5);
     assert.equal(y[0]!.length, input.channels[0]!.length);
     const e = errorDb(y, feeds, { length: y[0]!.length });
+    console.log(`BruteFIR (sox 24-bit WAV input) vs deno task render: ${e.worstDb.toFixed(1)} dB`);
     assert.ok(
       e.worstDb < -100,
       `BruteFIR (sox 24-bit input) vs render: ${e.worstDb.toFixed(1)} dB`,
