@@ -123,21 +123,31 @@ export interface EngineLatency {
 
 /** `export.json`: what was exported and how to run it. */
 export interface ExportDescription {
+  /** Always `"spatialcal.engine-export"`. */
   readonly format: "spatialcal.engine-export";
+  /** Always 1. */
   readonly version: 1;
+  /** The engine (or `wav`). */
   readonly engine: ExportFormat;
+  /** The audio I/O of the config (null for wav). */
   readonly io: ExportIo | null;
+  /** Sample rate in Hz the engine must run at (the bundle's). */
   readonly sampleRate: number;
+  /** Filter length in samples. */
   readonly taps: number;
   /** The bundle's own modelling delay (inside the filters), samples. */
   readonly bundleLatencySamples: number;
+  /** What the engine adds on top (null for wav). */
   readonly engineLatency: EngineLatency | null;
+  /** Partition / chunk size in samples (null for wav). */
   readonly partitionSize: number | null;
+  /** The bundle exported: its unit and the SHA-256 of its bundle.json content. */
   readonly bundle: {
     readonly model: string;
     readonly serial: string;
     readonly sha256: string | null;
   };
+  /** Engine input channel i carries `inputs[i]` (left, right). */
   readonly inputs: readonly string[];
   /** Output channel d (0-based) feeds driver `outputs[d]`. */
   readonly outputs: readonly string[];
@@ -158,7 +168,9 @@ export interface ExportDescription {
 
 /** An export ready to be written: relative path → bytes, and its description. */
 export interface EngineExport {
+  /** Relative path inside the export folder → file content (export.json included). */
   readonly files: ReadonlyMap<string, Uint8Array>;
+  /** The content of export.json. */
   readonly description: ExportDescription;
 }
 
@@ -199,7 +211,9 @@ export function float32LeBytes(channels: readonly ArrayLike<number>[]): Uint8Arr
 
 /** Layout of a WAV file's sample data, for engines that read raw data at an offset. */
 export interface WavDataLayout {
+  /** Sample rate in Hz. */
   readonly sampleRate: number;
+  /** Channels in the file. */
   readonly channelCount: number;
   /** BruteFIR sample format string (`S16_LE`, `S24_LE`, `S32_LE`, `FLOAT_LE`). */
   readonly brutefirSample: string;
