@@ -115,6 +115,26 @@ Deno.test("the binaural preview of a pure-CTC bundle shows, measured on the file
         assert.ok(got - measured[`${side}-unprocessed`]! > 5);
       }
     }
+    // --position as numbers names the same position as evaluate's label: the same file.
+    const byNumbers = join(dir, "by-numbers.wav");
+    const n = await runCli("render.ts", [
+      "--bundle",
+      b.bundleFolder,
+      "--in",
+      join(dir, "left.wav"),
+      "--binaural",
+      setFolder,
+      "--position",
+      "0,0,2",
+      "--out",
+      byNumbers,
+    ]);
+    assert.equal(n.code, 0, n.stderr);
+    const label = evaluation.ears[0].label.replaceAll(" ", "_");
+    assert.deepEqual(
+      await Deno.readFile(byNumbers),
+      await Deno.readFile(join(dir, `left-bundle-${label}.wav`)),
+    );
     const bad = await runCli("render.ts", [
       "--bundle",
       b.bundleFolder,
