@@ -31,7 +31,7 @@ import {
 const HELP = `
 deno task export --bundle <bundle> --format brutefir|jconvolver|camilladsp|wav --out <folder>
                  [--io jack|alsa|file] [--input FILE --output FILE] [--partition-size N]
-                 [--capture PORTS] [--playback PORTS] [--force] [--json]
+                 [--capture PORTS] [--playback PORTS] [--client-name NAME] [--force] [--json]
 
 Writes a folder with a run-ready engine configuration and the filter files it
 needs, in the engine's own formats: the bundle's inputs (left, right) to one
@@ -62,6 +62,8 @@ Options
                         alsa: the capture device (default hw:0)
   --playback PORTS      jack: one port per driver (default system:playback_1..N);
                         alsa: the playback device (default hw:0)
+  --client-name NAME    jack: the JACK client name of BruteFIR / jconvolver (default spatialcal;
+                        ports NAME:left, NAME:right, NAME:<driver>)
   --force               replace an existing --out folder
   --json                print export.json on stdout
 
@@ -96,6 +98,7 @@ await runCommand(HELP, async (args) => {
     "partition-size": { type: "string" },
     capture: { type: "string" },
     playback: { type: "string" },
+    "client-name": { type: "string" },
     force: { type: "boolean" },
     json: { type: "boolean" },
   });
@@ -126,6 +129,7 @@ await runCommand(HELP, async (args) => {
   const capture = list("capture");
   const playback = list("playback");
   const partitionSize = numberFlag(v, "partition-size");
+  const clientName = stringFlag(v, "client-name");
   let inputBytes: Uint8Array | undefined;
   if (resolvedIo === "file" && input !== undefined && input.toLowerCase().endsWith(".wav")) {
     inputBytes = await Deno.readFile(input).catch(() => undefined);
@@ -140,6 +144,7 @@ await runCommand(HELP, async (args) => {
     ...(partitionSize !== undefined ? { partitionSize } : {}),
     ...(capture !== undefined ? { capture } : {}),
     ...(playback !== undefined ? { playback } : {}),
+    ...(clientName !== undefined ? { clientName } : {}),
   }, inputBytes);
   await writeExport(out, exported, { force: booleanFlag(v, "force") });
   const d = exported.description;

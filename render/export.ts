@@ -111,6 +111,8 @@ export interface ExportOptions {
   readonly capture?: readonly string[];
   /** Where the driver outputs go: JACK ports (one per driver) or one ALSA device. */
   readonly playback?: readonly string[];
+  /** JACK client name of BruteFIR and jconvolver (default `"spatialcal"`); its ports are `<name>:<input or driver>`. */
+  readonly clientName?: string;
 }
 
 /** How much an engine delays its output relative to its input. */
@@ -269,6 +271,7 @@ interface Plan {
   readonly inputWav: WavDataLayout | undefined;
   readonly capture: readonly string[];
   readonly playback: readonly string[];
+  readonly clientName: string;
 }
 
 function planExport(
@@ -338,6 +341,19 @@ function planExport(
     fail("output", "must be a .wav file for fconvolver", output);
   }
   const drivers = bundle.device.drivers;
+  if (
+    io !== "jack" && io !== "alsa" &&
+    (options.capture !== undefined || options.playback !== undefined)
+  ) {
+    fail("capture/playback", "are JACK ports or ALSA devices: for --io jack or alsa only", { io });
+  }
+  if (options.clientName !== undefined && (io !== "jack" || format === "camilladsp")) {
+    fail("clientName", "is for BruteFIR and jconvolver with --io jack only", options.clientName);
+  }
+  const clientName = options.clientName ?? "spatialcal";
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(clientName)) {
+    fail("clientName", "must be 1..64 letters, digits, _, . or -", clientName);
+  }
   const capture = options.capture ??
     (io === "alsa" ? ["hw:0"] : bundle.inputs.map((_, i) => `system:capture_${i + 1}`));
   const playback = options.playback ??
@@ -358,7 +374,7 @@ function planExport(
       fail("capture/playback/input/output", "must not contain quotes or newlines", s);
     }
   }
-  return { format, io, partitionSize, input, output, inputWav, capture, playback };
+  return { format, io, partitionSize, input, output, inputWav, capture, playback, clientName };
 }
 
 /** The filter WAV of each input, as the bundle stores it (float32, one channel per driver). */
@@ -463,7 +479,9 @@ function brutefirExport(
   } else if (plan.io === "jack") {
     const ports = (names: readonly string[], own: readonly string[]) =>
       names.map((p, i) => `${quote(p)}/${quote(own[i]!)}`).join(", ");
-    inDevice = `"jack" { clientname: "spatialcal"; ports: ${ports(plan.capture, bundle.inputs)}; }`;
+    inDevice = `"jack" { clientname: ${quote(plan.clientName)}; ports: ${
+      ports(plan.capture, bundle.inputs)
+    }; }`;
     outDevice = `"jack" { ports: ${ports(plan.playback, drivers)}; }`;
     inSample = "AUTO";
     outSample = "AUTO";
@@ -539,6 +557,7 @@ function jconvolverExport(
       : `# Run from this folder: fconvolver -T jconvolver.conf ${plan.input} ${plan.output}`,
     `# Output d feeds driver d of device.drivers: ${drivers.join(", ")}.`,
     "#",
+    ...(live ? [`/jack/client ${plan.clientName}`] : []),
     "# /convolver/new <inputs> <outputs> <partition> <max impulse length> <density>",
     `/convolver/new ${bundle.inputs.length} ${drivers.length} ${P} ${maxLength} 1.0`,
   ];

@@ -303,6 +303,23 @@ Deno.test("deno task export refuses an upmix bundle (pointing to fit --upmix non
       part.stderr,
       /partitionSize must be a power of two within 64\.\.65536: current value is 1000/,
     );
+    const ports = await runCli("export.ts", [
+      "--bundle",
+      b.bundleFolder,
+      "--format",
+      "brutefir",
+      "--io",
+      "file",
+      "--capture",
+      "system:capture_1,system:capture_2",
+      "--out",
+      join(dir, "p"),
+    ]);
+    assert.equal(ports.code, 2);
+    assert.match(
+      ports.stderr,
+      /Cannot export the bundle as capture\/playback are JACK ports or ALSA devices: for --io jack or alsa only/,
+    );
   });
 });
 
