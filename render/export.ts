@@ -53,6 +53,12 @@
 import { InputError } from "../io/errors.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
 import { writeFolderAtomically } from "../io/atomic.ts";
+import { encoder, filterWavs, type Plan } from "./_export_common.ts";
+import { brutefirExport } from "./_brutefir.ts";
+import { jconvolverExport } from "./_jconvolver.ts";
+import { camilladspExport } from "./_camilladsp.ts";
+
+export { float32LeBytes } from "./_export_common.ts";
 import type { BundleFilters, FilterBundle } from "../calibrate/bundle.ts";
 import { dirname, join } from "node:path";
 
@@ -184,8 +190,6 @@ export type ExportableBundle =
   >
   & { readonly sha256?: string };
 
-const encoder = new TextEncoder();
-
 function fail(field: string, rule: string, value: unknown): never {
   throw new InputError(
     `Cannot export the bundle as ${field} ${rule}: current value is ${JSON.stringify(value)}`,
@@ -195,20 +199,6 @@ function fail(field: string, rule: string, value: unknown): never {
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
-}
-
-/** Raw float32 little-endian bytes of a signal (interleaved when several channels). */
-export function float32LeBytes(channels: readonly ArrayLike<number>[]): Uint8Array {
-  const n = channels[0]?.length ?? 0;
-  const c = channels.length;
-  const bytes = new Uint8Array(n * c * 4);
-  const view = new DataView(bytes.buffer);
-  for (let k = 0; k < n; k++) {
-    for (let ch = 0; ch < c; ch++) {
-      view.setFloat32((k * c + ch) * 4, channels[ch]![k] as number, true);
-    }
-  }
-  return bytes;
 }
 
 /** Layout of a WAV file's sample data, for engines that read raw data at an offset. */
@@ -259,19 +249,6 @@ export function wavDataLayout(bytes: Uint8Array, name: string): WavDataLayout {
     field: "data",
     value: null,
   });
-}
-
-/** Checked, defaulted options. */
-interface Plan {
-  readonly format: ExportFormat;
-  readonly io: ExportIo | null;
-  readonly partitionSize: number;
-  readonly input: string;
-  readonly output: string;
-  readonly inputWav: WavDataLayout | undefined;
-  readonly capture: readonly string[];
-  readonly playback: readonly string[];
-  readonly clientName: string;
 }
 
 function planExport(
@@ -377,20 +354,6 @@ function planExport(
   return { format, io, partitionSize, input, output, inputWav, capture, playback, clientName };
 }
 
-/** The filter WAV of each input, as the bundle stores it (float32, one channel per driver). */
-function filterWavs(bundle: ExportableBundle, filters: BundleFilters): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  for (const input of bundle.inputs) {
-    out.set(
-      `filters/${input}.wav`,
-      encodeWav({ sampleRate: bundle.sampleRate, channels: filters[input]! }, {
-        encoding: "float",
-      }),
-    );
-  }
-  return out;
-}
-
 function checkFilters(bundle: ExportableBundle, filters: BundleFilters): void {
   for (const input of bundle.inputs) {
     const fs = filters[input];
@@ -407,323 +370,6 @@ function checkFilters(bundle: ExportableBundle, filters: BundleFilters): void {
       }
     });
   }
-}
-
-function quote(s: string): string {
-  return `"${s}"`;
-}
-
-/** BruteFIR: config text and coefficient files. */
-function brutefirExport(
-  bundle: ExportableBundle,
-  filters: BundleFilters,
-  plan: Plan,
-): { files: Map<string, Uint8Array>; latency: EngineLatency; run: string } {
-  const P = plan.partitionSize;
-  const blocks = Math.ceil(bundle.taps / P);
-  const drivers = bundle.device.drivers;
-  const files = new Map<string, Uint8Array>();
-  const lines: string[] = [
-    `# BruteFIR configuration written by spatialcal (deno task export).`,
-    `# Bundle: ${bundle.device.model} ${bundle.device.serial}, ${bundle.taps} taps at ${bundle.sampleRate} Hz.`,
-    `# Run from this folder: brutefir -nodefault brutefir.conf`,
-    `# Output channel d feeds driver d of device.drivers: ${drivers.join(", ")}.`,
-    "",
-    "## GENERAL SETTINGS (every default given: run with -nodefault) ##",
-    "float_bits: 64;",
-    `sampling_rate: ${bundle.sampleRate};`,
-    `filter_length: ${P},${blocks};`,
-    "overflow_warnings: true;",
-    "show_progress: false;",
-    "max_dither_table_size: 0;",
-    "allow_poll_mode: false;",
-    'modules_path: ".";',
-    "powersave: false;",
-    "monitor_rate: false;",
-    "lock_memory: false;",
-    "sdf_length: -1;",
-    'convolver_config: "brutefir_wisdom";',
-    "benchmark: false;",
-    "",
-    "## COEFFICIENTS: one per (input, driver), raw float32 LE, zero-padded to whole partitions ##",
-  ];
-  for (const input of bundle.inputs) {
-    drivers.forEach((driver, d) => {
-      const path = `coeffs/${input}.${driver}.f32`;
-      const h = new Float64Array(P * blocks);
-      h.set(filters[input]![d]!);
-      files.set(path, float32LeBytes([h]));
-      lines.push(
-        `coeff ${quote(`${input}.${driver}`)} { filename: ${
-          quote(path)
-        }; format: "FLOAT_LE"; attenuation: 0.0; blocks: -1; skip: 0; shared_mem: false; };`,
-      );
-    });
-  }
-  const ni = bundle.inputs.length, nd = drivers.length;
-  const zeros = (n: number, v: string) => Array.from({ length: n }, () => v).join(",");
-  const chList = (n: number) => `${n}/${Array.from({ length: n }, (_, i) => i).join(",")}`;
-  let inDevice: string, outDevice: string, inSample: string, outSample: string;
-  let latency: EngineLatency;
-  if (plan.io === "file") {
-    const skip = plan.inputWav ? ` skip: ${plan.inputWav.dataOffset};` : "";
-    inDevice = `"file" { path: ${quote(plan.input)};${skip} }`;
-    outDevice = `"file" { path: ${quote(plan.output)}; }`;
-    inSample = plan.inputWav?.brutefirSample ?? "FLOAT_LE";
-    outSample = "FLOAT_LE";
-    latency = {
-      samples: 0,
-      rule:
-        "file I/O: BruteFIR writes output sample n for input sample n (its I/O delay of 2 partitions applies to sound cards); the output is as long as the input: pad the input with taps - 1 zeros to get the whole tail",
-    };
-  } else if (plan.io === "jack") {
-    const ports = (names: readonly string[], own: readonly string[]) =>
-      names.map((p, i) => `${quote(p)}/${quote(own[i]!)}`).join(", ");
-    inDevice = `"jack" { clientname: ${quote(plan.clientName)}; ports: ${
-      ports(plan.capture, bundle.inputs)
-    }; }`;
-    outDevice = `"jack" { ports: ${ports(plan.playback, drivers)}; }`;
-    inSample = "AUTO";
-    outSample = "AUTO";
-    latency = {
-      samples: null,
-      rule:
-        `JACK: 2 * partition / JACK period - 2 periods (${P} = period gives 0); BruteFIR's JACK module expects jackd -R`,
-    };
-  } else {
-    inDevice = `"alsa" { device: ${quote(plan.capture[0]!)}; }`;
-    outDevice = `"alsa" { device: ${quote(plan.playback[0]!)}; }`;
-    inSample = "S32_LE";
-    outSample = "S32_LE";
-    latency = {
-      samples: 2 * P,
-      rule: "sound card I/O: always exactly twice the partition length (plus the converters)",
-    };
-  }
-  lines.push(
-    "",
-    "## INPUTS ##",
-    `input ${bundle.inputs.map(quote).join(", ")} {`,
-    `  device: ${inDevice};`,
-    `  sample: ${quote(inSample)};`,
-    `  channels: ${chList(ni)};`,
-    `  delay: ${zeros(ni, "0")};`,
-    "  maxdelay: -1;",
-    `  mute: ${zeros(ni, "false")};`,
-    "};",
-    "",
-    "## OUTPUTS: one per driver, device.drivers order ##",
-    `output ${drivers.map(quote).join(", ")} {`,
-    `  device: ${outDevice};`,
-    `  sample: ${quote(outSample)};`,
-    `  channels: ${chList(nd)};`,
-    `  delay: ${zeros(nd, "0")};`,
-    "  maxdelay: -1;",
-    `  mute: ${zeros(nd, "false")};`,
-    "  dither: false;",
-    "};",
-    "",
-    "## FILTERS: input i through coeff (i, d) into output d (outputs sum their filters) ##",
-  );
-  for (const input of bundle.inputs) {
-    for (const driver of drivers) {
-      lines.push(
-        `filter ${quote(`${input}>${driver}`)} { from_inputs: ${quote(input)}; to_outputs: ${
-          quote(driver)
-        }; coeff: ${quote(`${input}.${driver}`)}; process: -1; delay: 0; crossfade: false; };`,
-      );
-    }
-  }
-  files.set("brutefir.conf", encoder.encode(`${lines.join("\n")}\n`));
-  return { files, latency, run: "brutefir -nodefault brutefir.conf" };
-}
-
-/** jconvolver / fconvolver: config text and the filter WAVs. */
-function jconvolverExport(
-  bundle: ExportableBundle,
-  filters: BundleFilters,
-  plan: Plan,
-): { files: Map<string, Uint8Array>; latency: EngineLatency; run: string } {
-  const P = plan.partitionSize;
-  const drivers = bundle.device.drivers;
-  const files = filterWavs(bundle, filters);
-  const live = plan.io === "jack";
-  const maxLength = Math.ceil(bundle.taps / P) * P;
-  const lines = [
-    `# jconvolver configuration written by spatialcal (deno task export).`,
-    `# Bundle: ${bundle.device.model} ${bundle.device.serial}, ${bundle.taps} taps at ${bundle.sampleRate} Hz.`,
-    live
-      ? `# Run from this folder (JACK running at ${bundle.sampleRate} Hz, period ${P}): jconvolver jconvolver.conf`
-      : `# Run from this folder: fconvolver -T jconvolver.conf ${plan.input} ${plan.output}`,
-    `# Output d feeds driver d of device.drivers: ${drivers.join(", ")}.`,
-    "#",
-    ...(live ? [`/jack/client ${plan.clientName}`] : []),
-    "# /convolver/new <inputs> <outputs> <partition> <max impulse length> <density>",
-    `/convolver/new ${bundle.inputs.length} ${drivers.length} ${P} ${maxLength} 1.0`,
-  ];
-  bundle.inputs.forEach((input, i) => {
-    const port = live ? plan.capture[i] ?? "" : "";
-    lines.push(`/input/name ${i + 1} ${input}${port ? ` ${port}` : ""}`);
-  });
-  drivers.forEach((driver, d) => {
-    const port = live ? plan.playback[d] ?? "" : "";
-    lines.push(`/output/name ${d + 1} ${driver}${port ? ` ${port}` : ""}`);
-  });
-  lines.push("# /impulse/read <input> <output> <gain> <delay> <offset> <length> <channel> <file>");
-  bundle.inputs.forEach((input, i) => {
-    drivers.forEach((_, d) => {
-      lines.push(`/impulse/read ${i + 1} ${d + 1} 1.0 0 0 0 ${d + 1} filters/${input}.wav`);
-    });
-  });
-  files.set("jconvolver.conf", encoder.encode(`${lines.join("\n")}\n`));
-  const latency: EngineLatency = live
-    ? {
-      samples: 0,
-      rule: `JACK: no processing delay when the partition (${P}) equals the JACK period`,
-    }
-    : {
-      samples: 0,
-      rule:
-        "fconvolver: output sample n for input sample n; run with -T (output as long as the input) and pad the input with taps - 1 zeros: past the input's end fconvolver 1.1.0 does not convolve zeros (measured: its tail is wrong)",
-    };
-  const run = live
-    ? "jconvolver jconvolver.conf"
-    : `fconvolver -T jconvolver.conf ${plan.input} ${plan.output}`;
-  return { files, latency, run };
-}
-
-/** A YAML scalar: numbers and booleans bare, strings double-quoted (JSON escapes are YAML's). */
-function yamlValue(v: unknown): string {
-  return typeof v === "string" ? JSON.stringify(v) : String(v);
-}
-
-/** Minimal YAML emitter for nested objects, arrays of objects and inline scalar lists. */
-function toYaml(value: unknown, indent = 0): string {
-  const pad = " ".repeat(indent);
-  if (Array.isArray(value)) {
-    return value.map((item) => {
-      if (typeof item === "object" && item !== null) {
-        const body = toYaml(item, indent + 2).trimStart();
-        return `${pad}- ${body}`;
-      }
-      return `${pad}- ${yamlValue(item)}\n`;
-    }).join("");
-  }
-  let out = "";
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (Array.isArray(v) && v.every((x) => typeof x !== "object" || x === null)) {
-      out += `${pad}${k}: [${v.map(yamlValue).join(", ")}]\n`;
-    } else if (Array.isArray(v)) {
-      out += `${pad}${k}:\n${toYaml(v, indent + 2)}`;
-    } else if (typeof v === "object" && v !== null) {
-      out += `${pad}${k}:\n${toYaml(v, indent + 2)}`;
-    } else {
-      out += `${pad}${k}: ${v === null ? "null" : yamlValue(v)}\n`;
-    }
-  }
-  return out;
-}
-
-/** CamillaDSP: YAML config and the filter WAVs. */
-function camilladspExport(
-  bundle: ExportableBundle,
-  filters: BundleFilters,
-  plan: Plan,
-): { files: Map<string, Uint8Array>; latency: EngineLatency; run: string } {
-  const drivers = bundle.device.drivers;
-  const ni = bundle.inputs.length, nd = drivers.length;
-  const files = filterWavs(bundle, filters);
-  let capture: Record<string, unknown>, playback: Record<string, unknown>;
-  if (plan.io === "file") {
-    capture = plan.inputWav
-      ? {
-        type: "WavFile",
-        filename: plan.input,
-        extra_samples: bundle.taps,
-      }
-      : {
-        type: "RawFile",
-        channels: ni,
-        filename: plan.input,
-        format: "F32_LE",
-        extra_samples: bundle.taps,
-      };
-    playback = { type: "File", channels: nd, filename: plan.output, format: "F32_LE" };
-  } else if (plan.io === "jack") {
-    capture = { type: "Jack", channels: ni, device: "default" };
-    playback = { type: "Jack", channels: nd, device: "default" };
-  } else {
-    capture = { type: "Alsa", channels: ni, device: plan.capture[0], format: "S32_LE" };
-    playback = { type: "Alsa", channels: nd, device: plan.playback[0], format: "S32_LE" };
-  }
-  const filterDefs: Record<string, unknown> = {};
-  const pairs: { input: string; i: number; driver: string; d: number; ch: number }[] = [];
-  bundle.inputs.forEach((input, i) => {
-    drivers.forEach((driver, d) => {
-      pairs.push({ input, i, driver, d, ch: i * nd + d });
-      filterDefs[`${input}_to_${driver}`] = {
-        type: "Conv",
-        parameters: { type: "Wav", filename: `filters/${input}.wav`, channel: d },
-      };
-    });
-  });
-  const config = {
-    title: `spatialcal ${bundle.device.model} ${bundle.device.serial}`,
-    description:
-      `Written by deno task export: out_d = sum_i filters[i][d] * in_i, outputs in device.drivers order (${
-        drivers.join(", ")
-      }).`,
-    devices: {
-      samplerate: bundle.sampleRate,
-      chunksize: plan.partitionSize,
-      capture,
-      playback,
-    },
-    filters: filterDefs,
-    mixers: {
-      inputs_to_paths: {
-        description: "channel i*drivers + d carries input i for driver d",
-        channels: { in: ni, out: ni * nd },
-        mapping: pairs.map((p) => ({
-          dest: p.ch,
-          sources: [{ channel: p.i, gain: 0, inverted: false, scale: "dB" }],
-        })),
-      },
-      paths_to_drivers: {
-        description: "driver d sums its paths from every input",
-        labels: [...drivers],
-        channels: { in: ni * nd, out: nd },
-        mapping: drivers.map((_, d) => ({
-          dest: d,
-          sources: bundle.inputs.map((_, i) => ({
-            channel: i * nd + d,
-            gain: 0,
-            inverted: false,
-            scale: "dB",
-          })),
-        })),
-      },
-    },
-    pipeline: [
-      { type: "Mixer", name: "inputs_to_paths" },
-      ...pairs.map((p) => ({
-        type: "Filter",
-        channels: [p.ch],
-        names: [`${p.input}_to_${p.driver}`],
-      })),
-      { type: "Mixer", name: "paths_to_drivers" },
-    ],
-  };
-  files.set("camilladsp.yml", encoder.encode(`---\n${toYaml(config)}`));
-  return {
-    files,
-    latency: {
-      samples: null,
-      rule:
-        "CamillaDSP processes whole chunks: its delay is at least one chunk plus the playback buffer (target_level); not run here",
-    },
-    run: "camilladsp camilladsp.yml",
-  };
 }
 
 /** The plain matrix: per-input WAVs and one matrix WAV, channel i·D + d. */
