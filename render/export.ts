@@ -213,6 +213,8 @@ export interface WavDataLayout {
   readonly dataOffset: number;
   /** Bytes of sample data. */
   readonly dataBytes: number;
+  /** Bytes after the data chunk (other chunks): a raw reader would take them for samples. */
+  readonly trailingBytes: number;
 }
 
 /**
@@ -240,6 +242,7 @@ export function wavDataLayout(bytes: Uint8Array, name: string): WavDataLayout {
         brutefirSample: sample,
         dataOffset: at + 8,
         dataBytes: Math.min(size, bytes.byteLength - at - 8),
+        trailingBytes: Math.max(0, bytes.byteLength - (at + 8 + size + (size % 2))),
       };
     }
     at += 8 + size + (size % 2);
@@ -313,6 +316,12 @@ function planExport(
         { file: input, field: "format", value: inputWav },
       );
     }
+  }
+  if (format === "brutefir" && inputWav !== undefined && inputWav.trailingBytes > 0) {
+    throw new InputError(
+      `Cannot export the bundle for "${input}" as BruteFIR reads a WAV as raw samples to the end of the file, so nothing may follow its data chunk: ${inputWav.trailingBytes} bytes of other chunks do (rewrite it, e.g. sox "${input}" -t wav plain.wav, or give raw float32)`,
+      { file: input, field: "data", value: inputWav.trailingBytes },
+    );
   }
   if (fconvolver && io === "file" && !output.toLowerCase().endsWith(".wav")) {
     fail("output", "must be a .wav file for fconvolver", output);

@@ -44,7 +44,16 @@ async function waitForPort(port: string, seconds: number): Promise<void> {
 /** Play a stereo signal through node-web-audio-api (default JACK server → system:playback_1/2). */
 async function play(left: Float64Array, right: Float64Array): Promise<void> {
   const nwa = await import("node-web-audio-api");
-  const ctx = new nwa.AudioContext({ sampleRate: 48000, latencyHint: "playback" });
+  // Right after another test restarted the servers, the first contexts may find no device yet.
+  let ctx: InstanceType<typeof nwa.AudioContext> | undefined;
+  for (let attempt = 1; ctx === undefined; attempt++) {
+    try {
+      ctx = new nwa.AudioContext({ sampleRate: 48000, latencyHint: "playback" });
+    } catch (error) {
+      if (attempt >= 10) throw error;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   try {
     const buffer = ctx.createBuffer(2, left.length, 48000);
     buffer.copyToChannel(Float32Array.from(left) as Float32Array<ArrayBuffer>, 0);

@@ -390,6 +390,27 @@ Deno.test("BruteFIR reads another tool's WAV: a sox-made 24-bit stereo file (hea
       `BruteFIR (sox 24-bit input) vs render: ${e.worstDb.toFixed(1)} dB`,
     );
 
+    // A WAV with a chunk after its data (a LIST tag at the end) would feed the tag to BruteFIR as
+    // samples: refused, naming the byte count.
+    const tagged = join(dir, "tagged.wav");
+    const wavBytes = await Deno.readFile(soxWav);
+    const list = new Uint8Array([0x4c, 0x49, 0x53, 0x54, 4, 0, 0, 0, 0x49, 0x4e, 0x46, 0x4f]);
+    await Deno.writeFile(tagged, new Uint8Array([...wavBytes, ...list]));
+    const t = await runCli("export.ts", [
+      "--bundle",
+      b.bundleFolder,
+      "--format",
+      "brutefir",
+      "--io",
+      "file",
+      "--input",
+      tagged,
+      "--out",
+      join(dir, "bf4"),
+    ]);
+    assert.equal(t.code, 2);
+    assert.match(t.stderr, /nothing may follow its data chunk: 12 bytes of other chunks do/);
+
     // A mono WAV is refused before anything is written, naming the file and what it has.
     const mono = join(dir, "mono.wav");
     await writeWav(mono, { sampleRate: 48000, channels: [new Float64Array(100)] });
