@@ -41,31 +41,15 @@ async function waitForPort(port: string, seconds: number): Promise<void> {
   throw new Error(`JACK port ${port} did not appear within ${seconds} s`);
 }
 
-/** Play a stereo signal through node-web-audio-api (default JACK server → system:playback_1/2). */
-async function play(left: Float64Array, right: Float64Array): Promise<void> {
-  const nwa = await import("node-web-audio-api");
-  // Right after another test restarted the servers, the first contexts may find no device yet.
-  let ctx: InstanceType<typeof nwa.AudioContext> | undefined;
-  for (let attempt = 1; ctx === undefined; attempt++) {
-    try {
-      ctx = new nwa.AudioContext({ sampleRate: 48000, latencyHint: "playback" });
-    } catch (error) {
-      if (attempt >= 10) throw error;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  try {
-    const buffer = ctx.createBuffer(2, left.length, 48000);
-    buffer.copyToChannel(Float32Array.from(left) as Float32Array<ArrayBuffer>, 0);
-    buffer.copyToChannel(Float32Array.from(right) as Float32Array<ArrayBuffer>, 1);
-    const source = ctx.createBufferSource();
-    source.buffer = buffer;
-    source.connect(ctx.destination);
-    source.start();
-    await new Promise((r) => setTimeout(r, (left.length / 48000) * 1000 + 300));
-  } finally {
-    await ctx.close();
-  }
+/** Play a stereo signal through node-web-audio-api, in its own process (see `_play_wav.ts`). */
+async function play(left: Float64Array, right: Float64Array, wavPath: string): Promise<void> {
+  await writeWav(wavPath, { sampleRate: 48000, channels: [left, right] });
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./_play_wav.ts", import.meta.url).pathname, wavPath],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
 }
 
 interface LiveEngine {
@@ -199,7 +183,7 @@ async function playAndRecord(
     stderr: "piped",
   }).spawn();
   await new Promise((r) => setTimeout(r, 500));
-  await play(left, right);
+  await play(left, right, `${recording}.play.wav`);
   const rec = await recorder.output();
   assert.equal(rec.code, 0, new TextDecoder().decode(rec.stderr));
   const channels = (await readWav(recording)).channels;
