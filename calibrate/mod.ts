@@ -35,3 +35,4 @@ export * from "./records.ts";
 export * from "./line_sim.ts";
 export * from "./line_station.ts";
 export * from "./signature.ts";
+export * from "./binaural_position.ts";
