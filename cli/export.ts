@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { readBundle } from "../calibrate/bundle.ts";
 import {
   DEFAULT_PARTITION_SIZE,
+  ENGINE_EXPORT_OUTPUT,
   ENGINE_IOS,
   EXPORT_FORMATS,
   EXPORT_IOS,
@@ -119,7 +120,11 @@ await runCommand(HELP, async (args) => {
       ...(output !== undefined ? [{ flag: "--output", path: output }] : []),
     ],
   });
-  await checkOutputWritable("--out", out, { force: booleanFlag(v, "force"), kind: "folder" });
+  await checkOutputWritable("--out", out, {
+    force: booleanFlag(v, "force"),
+    kind: "folder",
+    own: ENGINE_EXPORT_OUTPUT,
+  });
   const { bundle, filters } = await readBundle(bundleFolder);
   const list = (name: string) => {
     const s = stringFlag(v, name);

@@ -53,6 +53,7 @@
 import { InputError } from "../io/errors.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
 import { writeFolderAtomically } from "../io/atomic.ts";
+import { ownFolder, type OwnOutput } from "../io/own_output.ts";
 import { encoder, filterWavs, type Plan } from "./_export_common.ts";
 import { brutefirExport } from "./_brutefir.ts";
 import { jconvolverExport } from "./_jconvolver.ts";
@@ -173,6 +174,16 @@ export interface ExportDescription {
   /** Shell command that runs it, from inside the export folder (null for wav). */
   readonly run: string | null;
 }
+
+/**
+ * An engine export as `--force` may replace it: a folder with `export.json` of
+ * format `spatialcal.engine-export` (see `io/own_output.ts`).
+ */
+export const ENGINE_EXPORT_OUTPUT: OwnOutput = ownFolder({
+  what: "an engine export",
+  descriptor: "export.json",
+  format: "spatialcal.engine-export",
+});
 
 /** An export ready to be written: relative path → bytes, and its description. */
 export interface EngineExport {
@@ -498,5 +509,5 @@ export async function writeExport(
       await Deno.mkdir(dirname(target), { recursive: true });
       await Deno.writeFile(target, bytes);
     }
-  }, { force: options.force ?? false });
+  }, { force: options.force ?? false, own: ENGINE_EXPORT_OUTPUT });
 }

@@ -257,15 +257,23 @@ Deno.test("deno task export refuses an upmix bundle (pointing to fit --upmix non
     ]);
     assert.equal(exists.code, 2);
     assert.match(exists.stderr, /Cannot write --out ".*taken" as it already exists: use --force/);
-    const forced = await runCli("export.ts", [
-      "--bundle",
-      b.bundleFolder,
-      "--format",
-      "wav",
-      "--out",
-      join(dir, "taken"),
-      "--force",
-    ]);
+    const force = () =>
+      runCli("export.ts", [
+        "--bundle",
+        b.bundleFolder,
+        "--format",
+        "wav",
+        "--out",
+        join(dir, "taken"),
+        "--force",
+      ]);
+    // --force replaces only an export this tool wrote, never another folder
+    const foreign = await force();
+    assert.equal(foreign.code, 2, foreign.stderr);
+    assert.match(foreign.stderr, /--force replaces only what spatialcal wrote/);
+    await Deno.remove(join(dir, "taken"));
+    assert.equal((await force()).code, 0);
+    const forced = await force();
     assert.equal(forced.code, 0, forced.stderr);
     assert.deepEqual(await folderNames(join(dir, "taken")), [
       "export.json",
