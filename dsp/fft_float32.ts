@@ -49,24 +49,24 @@ function pffft(): Pffft {
   if (loaded) return loaded;
   const url = new URL("pffft.wasm", import.meta.resolve("pffft-wasm/simd"));
   const module = new WebAssembly.Module(Deno.readFileSync(url));
-  let memory: WebAssembly.Memory | undefined;
+  const heap: { memory?: WebAssembly.Memory } = {}; // set once instantiated
   const imports = {
     a: {
       a: () => { // __assert_fail
         throw new Error("Cannot run PFFFT as an internal assertion failed");
       },
       b: (requested: number) => { // emscripten_resize_heap: grow to at least `requested` bytes
-        const have = memory!.buffer.byteLength;
+        const have = heap.memory!.buffer.byteLength;
         const want = Math.max(requested >>> 0, 2 * have);
         try {
-          memory!.grow(Math.ceil((want - have) / 65536));
+          heap.memory!.grow(Math.ceil((want - have) / 65536));
           return 1;
         } catch {
           return 0;
         }
       },
       c: (dest: number, src: number, count: number) => { // _emscripten_memcpy_js
-        new Uint8Array(memory!.buffer).copyWithin(dest, src, src + count);
+        new Uint8Array(heap.memory!.buffer).copyWithin(dest, src, src + count);
       },
     },
   };
@@ -78,7 +78,8 @@ function pffft(): Pffft {
       );
     }
   }
-  memory = exports[EXPORTS.memory] as WebAssembly.Memory;
+  const memory = exports[EXPORTS.memory] as WebAssembly.Memory;
+  heap.memory = memory;
   (exports[EXPORTS.ctors] as () => void)();
   loaded = {
     memory,
