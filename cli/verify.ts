@@ -50,6 +50,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_common.ts";
+import { MAX_JSON_BYTES, readRegularTextFile } from "../io/read_file.ts";
 
 const HELP = `
 deno task verify --in SET --limits LIMITS [options]
@@ -417,7 +418,11 @@ async function readBundleSource(bundle: string, path: string): Promise<Measureme
 /** Whether `path` holds a JUnit XML report (`<?xml` first, a `<testsuite` element). */
 async function isJunitReport(path: string): Promise<boolean> {
   try {
-    const text = await Deno.readTextFile(path);
+    // A regular file only: a FIFO or device at the --junit path must not block or grow.
+    const text = await readRegularTextFile(path, {
+      what: "JUnit report",
+      maxBytes: MAX_JSON_BYTES,
+    });
     return text.trimStart().startsWith("<?xml") && text.includes("<testsuite");
   } catch {
     return false;

@@ -148,26 +148,6 @@ export interface Deconvolution {
 const HARMONIC_PRE_SECONDS = 0.004;
 
 /**
- * Deconvolve a sweep recording (see the module documentation for the method).
- *
- * @param sweep The sweep that was played (from {@linkcode synchronizedSweep}).
- * @param recording What was recorded, starting at (or before) the sweep's first sample; at least as long as the sweep.
- * @param options See {@linkcode DeconvolveOptions}.
- * @returns Impulse responses, harmonics, distortion and quality per channel.
- * @throws {RangeError} on sample-rate mismatch, a recording shorter than the sweep, NaN samples, bad options.
- *
- * @example
- * ```ts
- * import { synchronizedSweep } from "./synchronized_sweep.ts";
- * import { deconvolve } from "./deconvolve.ts";
- * const sweep = synchronizedSweep({ startHz: 20, endHz: 20000, durationSeconds: 1, sampleRate: 48000 });
- * const rec = new Float64Array(sweep.samples.length + 4800);
- * rec.set(sweep.samples.map((v) => 0.5 * v), 10); // a 10-sample delay, gain 0.5
- * const { ir } = deconvolve(sweep, { sampleRate: 48000, channels: [rec] });
- * // ir.channels[0] peaks at sample 10 with ≈ 0.5
- * ```
- */
-/**
  * Refuse a channel whose response does not start where the harmonic
  * separation needs it: the peak of the deconvolved response `h` (circular)
  * must lie in `[shift - pre, shift + harmonicLength)`. A recording that
@@ -215,6 +195,26 @@ function checkArrival(
   return harmonicLength !== undefined && d >= harmonicLength ? d : undefined;
 }
 
+/**
+ * Deconvolve a sweep recording (see the module documentation for the method).
+ *
+ * @param sweep The sweep that was played (from {@linkcode synchronizedSweep}).
+ * @param recording What was recorded, starting at (or before) the sweep's first sample; at least as long as the sweep.
+ * @param options See {@linkcode DeconvolveOptions}.
+ * @returns Impulse responses, harmonics, distortion and quality per channel.
+ * @throws {RangeError} on sample-rate mismatch, a recording shorter than the sweep, NaN samples, bad options.
+ *
+ * @example
+ * ```ts
+ * import { synchronizedSweep } from "./synchronized_sweep.ts";
+ * import { deconvolve } from "./deconvolve.ts";
+ * const sweep = synchronizedSweep({ startHz: 20, endHz: 20000, durationSeconds: 1, sampleRate: 48000 });
+ * const rec = new Float64Array(sweep.samples.length + 4800);
+ * rec.set(sweep.samples.map((v) => 0.5 * v), 10); // a 10-sample delay, gain 0.5
+ * const { ir } = deconvolve(sweep, { sampleRate: 48000, channels: [rec] });
+ * // ir.channels[0] peaks at sample 10 with ≈ 0.5
+ * ```
+ */
 export function deconvolve(
   sweep: Sweep,
   recording: Recording,

@@ -185,6 +185,19 @@ Deno.test("bundles with a folder named bundle.json, 4000-deep JSON or a FIFO fil
     refused(await verify(join(dir, "deep.json")), `${dir}/deep.json`, "nests deeper than 64");
     await Deno.symlink(join(dir, "loop.json"), join(dir, "loop.json"));
     refused(await verify(join(dir, "loop.json")), `${dir}/loop.json`, "symbolic-link loop");
+    // A FIFO at the --junit path: checked as "is it our report?" without blocking on it.
+    await mkfifo(join(dir, "junit.xml"));
+    const junit = await run("verify.ts", [
+      "--limits",
+      limits,
+      "--device",
+      "sim:soundbar2",
+      "--serial",
+      "U1",
+      "--junit",
+      join(dir, "junit.xml"),
+    ]);
+    refused(junit, `--junit "${dir}/junit.xml" as it already exists`);
   });
 });
 
