@@ -7,12 +7,15 @@
  * - `center` to every driver equally (`1/n`, matrix mixing).
  *
  * Which side a driver is on is read from the measurement, not assumed from
- * its name: at the set's first binaural position a driver whose ear-left
- * energy exceeds its ear-right energy by more than `SIDE_THRESHOLD_DB` is a
- * left driver (and vice versa); without ear captures, the reference arc
- * decides (louder at −90°, the device's right = the facing listener's left,
- * makes a left driver). Every filter is a unit impulse at the bundle's
- * modelling delay, so the baseline's timing matches the bundle's.
+ * its name, from energies over 1–8 kHz (where drivers beam and the head
+ * shadows; the bass everyone hears alike would hide it): on the reference arc
+ * a driver louder at −90° than at +90° by more than `SIDE_THRESHOLD_DB` plays
+ * to the listener's left (the device's right is the facing listener's left),
+ * and vice versa. Without an arc, the first binaural position decides with
+ * `EAR_SIDE_THRESHOLD_DB`: from 2 m a compact device's drivers differ at the
+ * two ears by tenths of a dB only (8.5 cm apart subtend about 2.4°). Every
+ * filter is a unit impulse at the bundle's modelling delay, so the
+ * baseline's timing matches the bundle's.
  *
  * @module
  */
@@ -20,22 +23,31 @@ import type { MeasurementSet } from "../io/manifest.ts";
 import type { BundleFilters, FilterBundleDraft } from "./bundle.ts";
 import { evaluateBundle, type EvaluateOptions, type Evaluation } from "./evaluate.ts";
 import { readSetPlants } from "./_bundle_plants.ts";
+import { bandLevels } from "../dsp/smoothing.ts";
 
-/** A driver whose two ears (or ±90°) differ by less than this is in the middle, dB. */
+/** A driver whose levels at ±90° on the arc differ by less than this is in the middle, dB. */
 export const SIDE_THRESHOLD_DB = 1;
+/** The same for the two ears of a binaural head (used without an arc), dB. */
+export const EAR_SIDE_THRESHOLD_DB = 0.1;
 
 /** Side of each driver as the listener hears it. */
 export type DriverSide = "left" | "right" | "middle";
 
-function energy(h: ArrayLike<number>): number {
-  let s = 0;
-  for (let n = 0; n < h.length; n++) s += (h[n] as number) ** 2;
-  return s;
+/** Band in which sides are judged, Hz: where the head shadows the far ear. */
+export const SIDE_BAND_HZ = { lowHz: 1000, highHz: 8000 } as const;
+
+/** Energy of `h` in {@linkcode SIDE_BAND_HZ}. */
+function energy(h: ArrayLike<number>, sampleRate: number): number {
+  const db = bandLevels({ ir: h, sampleRate }, {
+    lowerHz: Float64Array.of(SIDE_BAND_HZ.lowHz),
+    upperHz: Float64Array.of(Math.min(SIDE_BAND_HZ.highHz, sampleRate / 2 - 1)),
+  })[0] as number;
+  return Math.pow(10, db / 10);
 }
 
-function sideOf(leftEnergy: number, rightEnergy: number): DriverSide {
+function sideOf(leftEnergy: number, rightEnergy: number, thresholdDb: number): DriverSide {
   const d = 10 * Math.log10(Math.max(leftEnergy, 1e-30) / Math.max(rightEnergy, 1e-30));
-  return d > SIDE_THRESHOLD_DB ? "left" : d < -SIDE_THRESHOLD_DB ? "right" : "middle";
+  return d > thresholdDb ? "left" : d < -thresholdDb ? "right" : "middle";
 }
 
 /**
@@ -51,8 +63,7 @@ export async function driverSides(
 ): Promise<DriverSide[]> {
   const plants = await readSetPlants(set, { ears: false, arc: false });
   const index = drivers.map((d) => plants.drivers.indexOf(d));
-  const ear = plants.ears[0];
-  if (ear) return index.map((i) => sideOf(energy(ear.irs[0]![i]!), energy(ear.irs[1]![i]!)));
+  const fs = plants.sampleRate;
   const arc = plants.arc;
   if (arc) {
     const near = (t: number) =>
@@ -61,7 +72,19 @@ export async function driverSides(
         0,
       );
     const devRight = near(-90), devLeft = near(90);
-    return index.map((i) => sideOf(energy(arc.irs[devRight]![i]!), energy(arc.irs[devLeft]![i]!)));
+    return index.map((i) =>
+      sideOf(
+        energy(arc.irs[devRight]![i]!, fs),
+        energy(arc.irs[devLeft]![i]!, fs),
+        SIDE_THRESHOLD_DB,
+      )
+    );
+  }
+  const ear = plants.ears[0];
+  if (ear) {
+    return index.map((i) =>
+      sideOf(energy(ear.irs[0]![i]!, fs), energy(ear.irs[1]![i]!, fs), EAR_SIDE_THRESHOLD_DB)
+    );
   }
   return drivers.map(() => "middle");
 }

@@ -25,6 +25,8 @@ export interface Section {
   readonly intro: string;
   readonly plots: Plot[];
   readonly numbers: KeyNumber[];
+  /** Row names (driver ids) whose numbers the page shows as one table. */
+  readonly tableRows?: readonly string[];
 }
 
 /** Round to `digits` decimals; non-finite values become null. */

@@ -176,6 +176,14 @@ export async function bundleSection(
         yTitle: "Separation (dB)",
         yDomain: [-10, 40],
         seriesTitle: "curve",
+        seriesColors: {
+          "with filters, left input": "#4c78a8",
+          "with filters, right input": "#f58518",
+          "target": "#000000",
+          "bare device, left input": "#8cb4d9",
+          "bare device, right input": "#f8c48a",
+        },
+        dashedSeries: ["target", "bare device, left input", "bare device, right input"],
         panelColumns: Math.min(2, evaluation.ears.length),
       }),
     });
@@ -318,7 +326,7 @@ function beamPlots(
         {
           angleDeg: az,
           levelDb: mix[i]![k]! - mix[front]![k]!,
-          series: "matrix mixing (all drivers equal)",
+          series: "matrix mixing",
         },
       );
     });

@@ -51,7 +51,7 @@ const CONFIG = {
 };
 
 /** Width and height of a single chart in px. */
-export const CHART_SIZE = { width: 440, height: 230 } as const;
+export const CHART_SIZE = { width: 400, height: 220 } as const;
 
 /**
  * Compile a Vega-Lite spec and render it to SVG without a browser.
@@ -60,7 +60,13 @@ export const CHART_SIZE = { width: 440, height: 230 } as const;
  * @returns SVG text.
  */
 export async function renderSvg(spec: ChartSpec): Promise<string> {
-  const full = { ...spec, config: { ...CONFIG, ...(spec.config as object ?? {}) } };
+  // The page shows the title above the SVG; an empty one would only leave a gap.
+  const { title, ...rest } = spec;
+  const full = {
+    ...rest,
+    ...(title ? { title } : {}),
+    config: { ...CONFIG, ...(spec.config as object ?? {}) },
+  };
   const compiled = compile(full as unknown as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   try {
@@ -86,11 +92,11 @@ export async function svgToPng(svg: string, fontBytes: Uint8Array, scale = 2): P
     background: "white",
     font: { fontBuffers: [fontBytes], loadSystemFonts: false, defaultFontFamily: "DejaVu Sans" },
   });
-  try {
-    return r.render().asPng();
-  } finally {
-    r.free();
-  }
+  const image = r.render();
+  const png = image.asPng();
+  image.free();
+  r.free();
+  return png;
 }
 
 let resvgModule: Promise<typeof import("@resvg/resvg-wasm")> | undefined;
@@ -145,6 +151,10 @@ export interface LineChartOptions {
   readonly dashedField?: boolean;
   /** Temporal x axis (`x` holds ISO times). */
   readonly xTemporal?: boolean;
+  /** Fixed colours per series (legend order = this order). */
+  readonly seriesColors?: Readonly<Record<string, string>>;
+  /** Series drawn dashed. */
+  readonly dashedSeries?: readonly string[];
 }
 
 /**
@@ -181,7 +191,26 @@ export function lineChart(
   };
   const encoding: Record<string, unknown> = { x, y };
   if (o.seriesTitle !== undefined) {
-    encoding.color = { field: "series", type: "nominal", title: o.seriesTitle, sort: null };
+    encoding.color = {
+      field: "series",
+      type: "nominal",
+      title: o.seriesTitle,
+      sort: null,
+      ...(o.seriesColors
+        ? {
+          scale: {
+            domain: Object.keys(o.seriesColors),
+            range: Object.values(o.seriesColors),
+          },
+        }
+        : {}),
+    };
+  }
+  if (o.dashedSeries?.length) {
+    encoding.strokeDash = {
+      condition: { test: `indexof(${JSON.stringify(o.dashedSeries)}, datum.series) >= 0`, value: [5, 3] },
+      value: [1, 0],
+    };
   }
   if (o.dashedField) {
     encoding.strokeDash = { field: "dashed", type: "nominal", legend: null };
@@ -232,9 +261,14 @@ export function lineChart(
     return {
       title,
       data: { values: data },
-      facet: { field: "panel", type: "nominal", title: o.panelTitle ?? null, sort: null },
+      facet: {
+        field: "panel",
+        type: "nominal",
+        title: o.panelTitle ?? null,
+        sort: [...new Set(data.map((r) => r.panel))],
+      },
       columns: o.panelColumns,
-      spec: { width: 300, height: 170, layer: layers.slice(0, 1) },
+      spec: { width: 260, height: 190, layer: layers.slice(0, 1) },
       resolve: { scale: { y: "shared" } },
     };
   }
@@ -270,6 +304,13 @@ export function polarChart(
     // Counter-clockwise seen from above with 0° (the front) up: +90° (the device's left) to the left.
     return { ...r, px: -rr * Math.sin(a), py: rr * Math.cos(a), order: r.angleDeg };
   });
+  // Close each series' loop: repeat its first angle one turn later.
+  const firsts = new Map<string, (typeof points)[number]>();
+  for (const p of points) {
+    const f = firsts.get(p.series);
+    if (!f || p.order < f.order) firsts.set(p.series, p);
+  }
+  for (const f of firsts.values()) points.push({ ...f, order: f.order + 360 });
   const rings: { px: number; py: number; ring: string; order: number }[] = [];
   for (let db = 0; db > o.floorDb; db -= o.ringStepDb) {
     const rr = (db - o.floorDb) / span;
@@ -393,7 +434,12 @@ export function heatMap(
     return {
       title,
       data: { values: data },
-      facet: { field: "panel", type: "nominal", title: null, sort: null },
+      facet: {
+        field: "panel",
+        type: "nominal",
+        title: null,
+        sort: [...new Set(data.map((r) => r.panel))],
+      },
       columns: o.panelColumns,
       spec: { width: 260, height: 200, ...inner },
     };

@@ -15,15 +15,11 @@ export interface PageSection {
   readonly intro: string;
   readonly numbers: readonly KeyNumber[];
   readonly plots: readonly RenderedPlot[];
-  /** Extra tables (label, cells) shown under the numbers. */
-  readonly tables?: readonly PageTable[];
-}
-
-/** A small table of numbers (each cell with its key, like the key numbers). */
-export interface PageTable {
-  readonly caption: string;
-  readonly columns: readonly string[];
-  readonly rows: readonly { readonly label: string; readonly cells: readonly KeyNumber[] }[];
+  /**
+   * Row names (driver ids) whose numbers (ids `<section>.<row>.<column>`, labels
+   * `<row>: <what>`) are shown as one table, a row per name and a column per quantity.
+   */
+  readonly tableRows?: readonly string[];
 }
 
 /** Escape text for HTML. */
@@ -40,17 +36,18 @@ export function formatNumber(n: KeyNumber): string {
 }
 
 const STYLE = `
-body { font-family: "DejaVu Sans", Verdana, sans-serif; margin: 24px; color: #222; max-width: 1180px; }
+body { font-family: "DejaVu Sans", Verdana, sans-serif; margin: 24px; color: #222; max-width: 1240px; }
 h1 { font-size: 22px; margin-bottom: 4px; }
 h2 { font-size: 18px; border-bottom: 2px solid #4c78a8; padding-bottom: 4px; margin-top: 36px; }
 p.meta { color: #555; margin-top: 0; }
 table.numbers { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
 table.numbers td, table.numbers th { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; }
+table.grid th { font-weight: normal; color: #444; vertical-align: bottom; max-width: 120px; }
 table.numbers td.v { text-align: right; font-variant-numeric: tabular-nums; }
 .plots { display: flex; flex-wrap: wrap; gap: 18px; }
 figure.plot { margin: 0; padding: 8px; border: 1px solid #e3e3e3; background: white; max-width: 100%; }
 figure.plot h3 { font-size: 14px; margin: 0 0 6px; }
-figure.plot figcaption { font-size: 12px; color: #444; max-width: 640px; margin-top: 4px; line-height: 1.35; }
+figure.plot figcaption { font-size: 12px; color: #444; max-width: 560px; margin-top: 4px; line-height: 1.35; }
 figure.plot svg { display: block; max-width: 100%; height: auto; }
 `;
 
@@ -86,18 +83,42 @@ function numberRows(numbers: readonly KeyNumber[]): string {
   ).join("\n");
 }
 
-function table(t: PageTable): string {
-  const head = `<tr><th>${escapeHtml(t.caption)}</th>${
-    t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")
-  }</tr>`;
-  const rows = t.rows.map((r) =>
-    `<tr><td>${escapeHtml(r.label)}</td>${
-      r.cells.map((n) =>
-        `<td class="v" data-key="${escapeHtml(n.id)}">${escapeHtml(formatNumber(n))}</td>`
-      ).join("")
+/** Numbers of the named rows as one grid; the rest stay a list. */
+function splitTable(
+  numbers: readonly KeyNumber[],
+  rows: readonly string[],
+): { grid: string; rest: KeyNumber[] } {
+  const cells = new Map<string, Map<string, KeyNumber>>();
+  const columns: { key: string; title: string }[] = [];
+  const rest: KeyNumber[] = [];
+  for (const n of numbers) {
+    const parts = n.id.split(".");
+    const row = parts.length === 3 ? parts[1]! : undefined;
+    if (row === undefined || !rows.includes(row)) {
+      rest.push(n);
+      continue;
+    }
+    const col = parts[2]!;
+    if (!columns.some((c) => c.key === col)) {
+      const what = n.label.startsWith(`${row}: `) ? n.label.slice(row.length + 2) : n.label;
+      columns.push({ key: col, title: `${what}${n.unit ? ` (${n.unit})` : ""}` });
+    }
+    if (!cells.has(row)) cells.set(row, new Map());
+    cells.get(row)!.set(col, n);
+  }
+  if (cells.size === 0) return { grid: "", rest };
+  const head = `<tr><th></th>${columns.map((c) => `<th>${escapeHtml(c.title)}</th>`).join("")}</tr>`;
+  const body = rows.filter((r) => cells.has(r)).map((r) =>
+    `<tr><td>${escapeHtml(r)}</td>${
+      columns.map((c) => {
+        const n = cells.get(r)!.get(c.key);
+        return n
+          ? `<td class="v" data-key="${escapeHtml(n.id)}">${escapeHtml(formatNumber(n))}</td>`
+          : "<td></td>";
+      }).join("")
     }</tr>`
   ).join("\n");
-  return `<table class="numbers">${head}\n${rows}</table>`;
+  return { grid: `<table class="numbers grid">${head}\n${body}</table>`, rest };
 }
 
 /**
@@ -110,6 +131,7 @@ function table(t: PageTable): string {
  */
 export function reportHtml(title: string, meta: string, sections: readonly PageSection[]): string {
   const body = sections.map((s) => {
+    const { grid, rest } = splitTable(s.numbers, s.tableRows ?? []);
     const plots = s.plots.map((p) =>
       `<figure class="plot" id="${escapeHtml(p.id)}"><h3>${escapeHtml(p.title)}</h3>\n${
         p.svg.replace(/^<\?xml[^>]*>\s*/, "")
@@ -117,8 +139,8 @@ export function reportHtml(title: string, meta: string, sections: readonly PageS
     ).join("\n");
     return `<section id="${escapeHtml(s.id)}"><h2>${escapeHtml(s.heading)}</h2>
 <p class="meta">${escapeHtml(s.intro)}</p>
-${s.numbers.length ? `<table class="numbers">${numberRows(s.numbers)}</table>` : ""}
-${(s.tables ?? []).map(table).join("\n")}
+${grid}
+${rest.length ? `<table class="numbers">${numberRows(rest)}</table>` : ""}
 <div class="plots">${plots}</div></section>`;
   }).join("\n");
   return `<!DOCTYPE html>

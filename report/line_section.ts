@@ -177,8 +177,8 @@ export async function lineSection(
         );
         const value = rounded(cpk, 2);
         numbers.push({
-          id: `line.cpk.${driver}.${check.id}`,
-          label: `Cpk of ${driver} ${check.id}`,
+          id: `line.${driver}.cpk-${check.id}`,
+          label: `${driver}: Cpk of ${check.id}`,
           value,
           unit: "",
         });
@@ -226,6 +226,7 @@ export async function lineSection(
     }`,
     plots,
     numbers,
+    tableRows: drivers,
   };
 }
 
@@ -255,7 +256,12 @@ function yieldPlot(verdicts: readonly StoredVerdict[]): Plot {
       data: { values: rows },
       mark: { type: "line", point: true, clip: true },
       encoding: {
-        x: { field: "x", type: "temporal", title: "Time of the verdict (UTC)" },
+        x: {
+          field: "x",
+          type: "temporal",
+          title: "Time of the verdict (UTC)",
+          axis: { format: "%H:%M:%S", labelAngle: -30 },
+        },
         y: {
           field: "y",
           type: "quantitative",

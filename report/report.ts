@@ -94,6 +94,7 @@ export async function buildReport(
       intro: section.intro,
       numbers: section.numbers,
       plots: rendered,
+      ...(section.tableRows ? { tableRows: section.tableRows } : {}),
     });
   }
   const m = input.set.manifest;

@@ -257,7 +257,7 @@ export async function setSection(
         "Level of the 2nd to 5th harmonic re the fundamental, per driver. Good: every order below −40 dB (1 %), odd orders lower than even. Bad: one order standing out, or high orders close to the low ones (rub and buzz).",
       spec: lineChart("", orderRows, {
         ...fx,
-        yTitle: "Harmonic level (dB re fundamental)",
+        yTitle: "Level re fundamental (dB)",
         yDomain: [-100, 0],
         seriesTitle: "harmonic",
         panelColumns: 3,
@@ -305,6 +305,7 @@ export async function setSection(
       `Measurement set of ${set.manifest.device.model} ${set.manifest.device.serial}: ${set.manifest.captures.length} captures at ${fs} Hz.`,
     plots,
     numbers,
+    tableRows: data.drivers,
     data,
   };
 }
