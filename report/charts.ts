@@ -165,7 +165,12 @@ export function lineChart(
   rows: readonly Record<string, unknown>[],
   o: LineChartOptions,
 ): ChartSpec {
-  const data = o.xTemporal ? finiteRows(rows, ["y"]) : finiteRows(rows, ["x", "y"]);
+  // Values beyond the y domain are drawn at its edge: resvg failed ("unreachable") on SVG
+  // clip paths around lines that ran hundreds of dB below them.
+  const clamp = (y: number) =>
+    o.yDomain ? Math.max(o.yDomain[0], Math.min(o.yDomain[1], y)) : y;
+  const data = (o.xTemporal ? finiteRows(rows, ["y"]) : finiteRows(rows, ["x", "y"]))
+    .map((r): Record<string, unknown> => ({ ...r, y: clamp(r.y as number) }));
   const x: Record<string, unknown> = {
     field: "x",
     type: o.xTemporal ? "temporal" : "quantitative",

@@ -179,7 +179,10 @@ export async function setSection(
         numbers.push({
           id: `set.${driver}.thd-percent`,
           label: `${driver}: total harmonic distortion`,
-          value: rounded(hd.thdPercent, 2),
+          // measure's figure when the set has it: its linear window also held the 4 ms before
+          // IR sample 0, which the set does not store (a woofer's THD, dominated by bands where
+          // its fundamental is weak, comes out 10.8 % here against measure's 31.2 %).
+          value: rounded(capture.thdPercent ?? hd.thdPercent, 2),
           unit: "%",
         });
       }
