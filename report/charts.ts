@@ -167,8 +167,7 @@ export function lineChart(
 ): ChartSpec {
   // Values beyond the y domain are drawn at its edge: resvg failed ("unreachable") on SVG
   // clip paths around lines that ran hundreds of dB below them.
-  const clamp = (y: number) =>
-    o.yDomain ? Math.max(o.yDomain[0], Math.min(o.yDomain[1], y)) : y;
+  const clamp = (y: number) => o.yDomain ? Math.max(o.yDomain[0], Math.min(o.yDomain[1], y)) : y;
   const data = (o.xTemporal ? finiteRows(rows, ["y"]) : finiteRows(rows, ["x", "y"]))
     .map((r): Record<string, unknown> => ({ ...r, y: clamp(r.y as number) }));
   const x: Record<string, unknown> = {
@@ -213,7 +212,10 @@ export function lineChart(
   }
   if (o.dashedSeries?.length) {
     encoding.strokeDash = {
-      condition: { test: `indexof(${JSON.stringify(o.dashedSeries)}, datum.series) >= 0`, value: [5, 3] },
+      condition: {
+        test: `indexof(${JSON.stringify(o.dashedSeries)}, datum.series) >= 0`,
+        value: [5, 3],
+      },
       value: [1, 0],
     };
   }

@@ -107,7 +107,9 @@ function splitTable(
     cells.get(row)!.set(col, n);
   }
   if (cells.size === 0) return { grid: "", rest };
-  const head = `<tr><th></th>${columns.map((c) => `<th>${escapeHtml(c.title)}</th>`).join("")}</tr>`;
+  const head = `<tr><th></th>${
+    columns.map((c) => `<th>${escapeHtml(c.title)}</th>`).join("")
+  }</tr>`;
   const body = rows.filter((r) => cells.has(r)).map((r) =>
     `<tr><td>${escapeHtml(r)}</td>${
       columns.map((c) => {

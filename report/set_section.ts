@@ -374,7 +374,7 @@ function arcPlots(data: SetData, polarBandsHz: readonly number[], numbers: KeyNu
   const step = arc.azimuthsDeg.length > 1 ? arc.azimuthsDeg[1]! - arc.azimuthsDeg[0]! : 5;
   data.drivers.forEach((driver, d) => {
     arc.azimuthsDeg.forEach((az, i) => {
-      bands.centerHz.forEach((c, k) => {
+      bands.centerHz.forEach((_, k) => {
         cells.push({
           x0: bands.lowerHz[k]!,
           x1: bands.upperHz[k]!,

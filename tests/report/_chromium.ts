@@ -27,7 +27,9 @@ async function run(args: string[], tmp: string): Promise<{ stdout: string; stder
   }).output();
   const decoder = new TextDecoder();
   const result = { stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-  if (out.code !== 0) throw new Error(`chromium ${args.join(" ")} failed (${out.code}): ${result.stderr}`);
+  if (out.code !== 0) {
+    throw new Error(`chromium ${args.join(" ")} failed (${out.code}): ${result.stderr}`);
+  }
   return result;
 }
 

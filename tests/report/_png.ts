@@ -35,7 +35,9 @@ export function decodePng(bytes: Uint8Array): RgbaImage {
       const depth = data[8], interlace = data[12];
       colorType = data[9]!;
       if (depth !== 8 || interlace !== 0 || (colorType !== 2 && colorType !== 6)) {
-        throw new Error(`unsupported PNG: depth ${depth}, color type ${colorType}, interlace ${interlace}`);
+        throw new Error(
+          `unsupported PNG: depth ${depth}, color type ${colorType}, interlace ${interlace}`,
+        );
       }
     } else if (type === "IDAT") idat.push(data);
     else if (type === "IEND") break;
@@ -50,9 +52,17 @@ export function decodePng(bytes: Uint8Array): RgbaImage {
     const filter = raw[y * (stride + 1)]!;
     const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
     for (let i = 0; i < stride; i++) {
-      const a = i >= channels ? cur[i - channels]! : 0, b = prev[i]!, c = i >= channels ? prev[i - channels]! : 0;
+      const a = i >= channels ? cur[i - channels]! : 0,
+        b = prev[i]!,
+        c = i >= channels ? prev[i - channels]! : 0;
       const x = line[i]!;
-      cur[i] = (filter === 0 ? x : filter === 1 ? x + a : filter === 2 ? x + b : filter === 3
+      cur[i] = (filter === 0
+        ? x
+        : filter === 1
+        ? x + a
+        : filter === 2
+        ? x + b
+        : filter === 3
         ? x + ((a + b) >> 1)
         : x + paeth(a, b, c)) & 255;
     }
@@ -84,7 +94,10 @@ function crc32(bytes: Uint8Array): number {
 export function encodePng(img: RgbaImage): Uint8Array {
   const raw = new Uint8Array(img.height * (img.width * 4 + 1));
   for (let y = 0; y < img.height; y++) {
-    raw.set(img.pixels.subarray(y * img.width * 4, (y + 1) * img.width * 4), y * (img.width * 4 + 1) + 1);
+    raw.set(
+      img.pixels.subarray(y * img.width * 4, (y + 1) * img.width * 4),
+      y * (img.width * 4 + 1) + 1,
+    );
   }
   const chunk = (type: string, data: Uint8Array) => {
     const out = new Uint8Array(12 + data.length);
@@ -116,7 +129,10 @@ export function cropImage(img: RgbaImage, x: number, y: number, w: number, h: nu
   const width = Math.max(0, x1 - x0), height = Math.max(0, y1 - y0);
   const pixels = new Uint8Array(width * height * 4);
   for (let r = 0; r < height; r++) {
-    pixels.set(img.pixels.subarray(((y0 + r) * img.width + x0) * 4, ((y0 + r) * img.width + x1) * 4), r * width * 4);
+    pixels.set(
+      img.pixels.subarray(((y0 + r) * img.width + x0) * 4, ((y0 + r) * img.width + x1) * 4),
+      r * width * 4,
+    );
   }
   return { width, height, pixels };
 }

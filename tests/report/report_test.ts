@@ -44,26 +44,81 @@ Deno.test("report: a studio5 set + bundle + line database renders in Chromium wi
     const set = join(dir, "u1"), bundle = join(dir, "b1"), db = join(dir, "line.db");
     const limits = join(dir, "limits.json");
     await ok("measure.ts", [
-      "--device", "sim:studio5", "--serial", "SIM-000123", "--mic", "binaural", "--azimuth", "0",
-      "--distance", "2", "--keep-harmonics", "--duration-seconds", "1", "--out", set,
+      "--device",
+      "sim:studio5",
+      "--serial",
+      "SIM-000123",
+      "--mic",
+      "binaural",
+      "--azimuth",
+      "0",
+      "--distance",
+      "2",
+      "--keep-harmonics",
+      "--duration-seconds",
+      "1",
+      "--out",
+      set,
     ]);
     await ok("measure.ts", [
-      "--device", "sim:studio5", "--serial", "SIM-000123", "--mic", "reference", "--arc",
-      "-180:180:30", "--distance", "2", "--keep-harmonics", "--duration-seconds", "1", "--out",
-      set, "--append",
+      "--device",
+      "sim:studio5",
+      "--serial",
+      "SIM-000123",
+      "--mic",
+      "reference",
+      "--arc",
+      "-180:180:30",
+      "--distance",
+      "2",
+      "--keep-harmonics",
+      "--duration-seconds",
+      "1",
+      "--out",
+      set,
+      "--append",
     ]);
     await ok("fit.ts", ["--in", set, "--out", bundle]);
     const line = JSON.parse(
       await ok("line_sim.ts", [
-        "--units", "12", "--defect-rate", "0.4", "--seed", "5", "--golden-units", "5",
-        "--db", `sqlite:${db}`, "--limits-out", limits, "--batch", "B7", "--json",
+        "--units",
+        "12",
+        "--defect-rate",
+        "0.4",
+        "--seed",
+        "5",
+        "--golden-units",
+        "5",
+        "--db",
+        `sqlite:${db}`,
+        "--limits-out",
+        limits,
+        "--batch",
+        "B7",
+        "--json",
       ]),
     );
     const out = join(dir, "report.html"), plotsDir = join(dir, "plots"), frdDir = join(dir, "frd");
     const json = JSON.parse(
       await ok("report.ts", [
-        "--in", set, "--bundle", bundle, "--db", `sqlite:${db}`, "--batch", "B7", "--limits",
-        limits, "--smoothing", "12", "--out", out, "--plots-dir", plotsDir, "--frd-dir", frdDir,
+        "--in",
+        set,
+        "--bundle",
+        bundle,
+        "--db",
+        `sqlite:${db}`,
+        "--batch",
+        "B7",
+        "--limits",
+        limits,
+        "--smoothing",
+        "12",
+        "--out",
+        out,
+        "--plots-dir",
+        plotsDir,
+        "--frd-dir",
+        frdDir,
         "--json",
       ]),
     );
@@ -86,10 +141,24 @@ Deno.test("report: a studio5 set + bundle + line database renders in Chromium wi
       const ids = plots.map((p) => p.id);
       for (
         const id of [
-          "set-magnitude", "set-phase", "set-group-delay", "set-impulse", "set-thd",
-          "set-harmonics", "set-binaural", "set-polar-1000", "set-directivity-map",
-          "bundle-filters", "bundle-separation", "bundle-beam-2000", "bundle-beam-map",
-          "bundle-effort", "line-yield", "line-pareto", "line-spc-sensitivity", "line-cpk",
+          "set-magnitude",
+          "set-phase",
+          "set-group-delay",
+          "set-impulse",
+          "set-thd",
+          "set-harmonics",
+          "set-binaural",
+          "set-polar-1000",
+          "set-directivity-map",
+          "bundle-filters",
+          "bundle-separation",
+          "bundle-beam-2000",
+          "bundle-beam-map",
+          "bundle-effort",
+          "line-yield",
+          "line-pareto",
+          "line-spc-sensitivity",
+          "line-cpk",
         ]
       ) assert.ok(ids.includes(id), `plot ${id} missing from ${ids.join(", ")}`);
       assert.match(html, /1\/12-octave smoothed/);
@@ -131,23 +200,29 @@ Deno.test("report: a studio5 set + bundle + line database renders in Chromium wi
       }
     });
 
-    await t.step("numbers hold physical truths: onsets are flight times, THD matches measure's", async () => {
-      const value = (id: string) => numbers.find((n) => n.id === id)?.value;
-      // Tweeter at x = 0.09 m, z = 0.02 m; the mic 2 m out on axis.
-      const tweeterMs = Math.hypot(2 - 0.09, 0.02) / SPEED_OF_SOUND_MPS * 1000;
-      assert.ok(Math.abs(value("set.tweeter.onset-ms")! - tweeterMs) < 0.05, `${value("set.tweeter.onset-ms")} vs ${tweeterMs}`);
-      // The headline THD is the figure measure wrote into the manifest.
-      const m = (await readMeasurementSet(set)).manifest;
-      for (const driver of ["mid-left", "tweeter", "woofer"]) {
-        const c = m.captures.find((c) =>
-          c.driver === driver && c.mic === "ref" && c.position.azimuthDeg === 0
-        )!;
-        assert.equal(value(`set.${driver}.thd-percent`), Math.round(c.thdPercent! * 100) / 100);
-      }
-      // The line section counts what line-sim stored.
-      assert.equal(value("line.verdicts"), line.units);
-      assert.equal(value("line.final-yield-percent"), Math.round(line.yieldPercent * 10) / 10);
-    });
+    await t.step(
+      "numbers hold physical truths: onsets are flight times, THD matches measure's",
+      async () => {
+        const value = (id: string) => numbers.find((n) => n.id === id)?.value;
+        // Tweeter at x = 0.09 m, z = 0.02 m; the mic 2 m out on axis.
+        const tweeterMs = Math.hypot(2 - 0.09, 0.02) / SPEED_OF_SOUND_MPS * 1000;
+        assert.ok(
+          Math.abs(value("set.tweeter.onset-ms")! - tweeterMs) < 0.05,
+          `${value("set.tweeter.onset-ms")} vs ${tweeterMs}`,
+        );
+        // The headline THD is the figure measure wrote into the manifest.
+        const m = (await readMeasurementSet(set)).manifest;
+        for (const driver of ["mid-left", "tweeter", "woofer"]) {
+          const c = m.captures.find((c) =>
+            c.driver === driver && c.mic === "ref" && c.position.azimuthDeg === 0
+          )!;
+          assert.equal(value(`set.${driver}.thd-percent`), Math.round(c.thdPercent! * 100) / 100);
+        }
+        // The line section counts what line-sim stored.
+        assert.equal(value("line.verdicts"), line.units);
+        assert.equal(value("line.final-yield-percent"), Math.round(line.yieldPercent * 10) / 10);
+      },
+    );
 
     await t.step("--plots-dir holds an SVG and a non-blank PNG of every plot", async () => {
       for (const p of plots) {
@@ -162,17 +237,21 @@ Deno.test("report: a studio5 set + bundle + line database renders in Chromium wi
       }
     });
 
-    await t.step("--frd-dir: one FRD per capture, equal to a direct DFT of the IR computed by numpy", async () => {
-      const m = (await readMeasurementSet(set)).manifest;
-      const names = [];
-      for await (const e of Deno.readDir(frdDir)) names.push(e.name);
-      assert.equal(names.length, m.captures.length);
-      const c = m.captures.find((c) => c.driver === "mid-left" && c.mic === "ear-left")!;
-      const frdName = c.ir.split("/").pop()!.replace(/\.wav$/, ".frd");
-      const lines = (await Deno.readTextFile(join(frdDir, frdName))).split("\n")
-        .filter((l) => l && !l.startsWith("*")).map((l) => l.split(" ").map(Number));
-      const picks = lines.filter((_, i) => i % 97 === 0 && lines[i]![0]! > 50 && lines[i]![0]! < 15000);
-      const script = `
+    await t.step(
+      "--frd-dir: one FRD per capture, equal to a direct DFT of the IR computed by numpy",
+      async () => {
+        const m = (await readMeasurementSet(set)).manifest;
+        const names = [];
+        for await (const e of Deno.readDir(frdDir)) names.push(e.name);
+        assert.equal(names.length, m.captures.length);
+        const c = m.captures.find((c) => c.driver === "mid-left" && c.mic === "ear-left")!;
+        const frdName = c.ir.split("/").pop()!.replace(/\.wav$/, ".frd");
+        const lines = (await Deno.readTextFile(join(frdDir, frdName))).split("\n")
+          .filter((l) => l && !l.startsWith("*")).map((l) => l.split(" ").map(Number));
+        const picks = lines.filter((_, i) =>
+          i % 97 === 0 && lines[i]![0]! > 50 && lines[i]![0]! < 15000
+        );
+        const script = `
 import sys, json, numpy as np
 from scipy.io import wavfile
 fs, h = wavfile.read(sys.argv[1]); h = h.astype(np.float64)
@@ -182,22 +261,23 @@ for f in json.loads(sys.argv[2]):
     H = np.sum(h * np.exp(-2j * np.pi * f * n / fs))
     out.append([20 * np.log10(abs(H)), float(np.degrees(np.angle(H)))])
 print(json.dumps(out))`;
-      const r = await new Deno.Command("/usr/bin/python3", {
-        args: ["-c", script, join(set, c.ir), JSON.stringify(picks.map((l) => l[0]))],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
-      const ref = JSON.parse(new TextDecoder().decode(r.stdout)) as [number, number][];
-      picks.forEach((l, i) => {
-        const [db, deg] = ref[i]!;
-        // Linear interpolation between 65536-point FFT bins (0.73 Hz apart): far below 0.05 dB / 1°.
-        assert.ok(Math.abs(l[1]! - db) < 0.05, `${l[0]} Hz: ${l[1]} dB vs numpy ${db}`);
-        const dDeg = Math.abs(((l[2]! - deg + 540) % 360) - 180);
-        assert.ok(dDeg < 1, `${l[0]} Hz: ${l[2]}° vs numpy ${deg}°`);
-      });
-      assert.ok(picks.length >= 8);
-    });
+        const r = await new Deno.Command("/usr/bin/python3", {
+          args: ["-c", script, join(set, c.ir), JSON.stringify(picks.map((l) => l[0]))],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+        const ref = JSON.parse(new TextDecoder().decode(r.stdout)) as [number, number][];
+        picks.forEach((l, i) => {
+          const [db, deg] = ref[i]!;
+          // Linear interpolation between 65536-point FFT bins (0.73 Hz apart): far below 0.05 dB / 1°.
+          assert.ok(Math.abs(l[1]! - db) < 0.05, `${l[0]} Hz: ${l[1]} dB vs numpy ${db}`);
+          const dDeg = Math.abs(((l[2]! - deg + 540) % 360) - 180);
+          assert.ok(dDeg < 1, `${l[0]} Hz: ${l[2]}° vs numpy ${deg}°`);
+        });
+        assert.ok(picks.length >= 8);
+      },
+    );
   });
 });
 
@@ -209,14 +289,31 @@ Deno.test("report: a set alone (no bundle, no records) has only the set section;
     const out = join(dir, "r.html");
     const json = JSON.parse(await ok("report.ts", ["--in", set, "--out", out, "--json"]));
     assert.ok(json.plots.every((p: { section: string }) => p.section === "set"));
-    assert.ok(!json.plots.some((p: { id: string }) => p.id === "set-thd"), "no harmonics, no THD plot");
+    assert.ok(
+      !json.plots.some((p: { id: string }) => p.id === "set-thd"),
+      "no harmonics, no THD plot",
+    );
     const again = await runCli("report.ts", ["--in", set, "--out", out]);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /already exists: use --force/);
-    const smoothing = await runCli("report.ts", ["--in", set, "--out", join(dir, "x.html"), "--smoothing", "5"]);
+    const smoothing = await runCli("report.ts", [
+      "--in",
+      set,
+      "--out",
+      join(dir, "x.html"),
+      "--smoothing",
+      "5",
+    ]);
     assert.equal(smoothing.code, 2);
     assert.match(smoothing.stderr, /--smoothing as it must be one of 1, 2, 3, 6, 12, 24, 48/);
-    const since = await runCli("report.ts", ["--in", set, "--out", join(dir, "y.html"), "--since", "2026-01-01"]);
+    const since = await runCli("report.ts", [
+      "--in",
+      set,
+      "--out",
+      join(dir, "y.html"),
+      "--since",
+      "2026-01-01",
+    ]);
     assert.equal(since.code, 2);
     assert.match(since.stderr, /without --db/);
   });
