@@ -9,7 +9,9 @@ import type { CaptureEntry, MeasurementSet } from "../io/manifest.ts";
 
 /** Captures of a set grouped the way the report plots them. */
 export interface SetData {
+  /** Sample rate of the set in Hz. */
   readonly sampleRate: number;
+  /** Driver ids in the manifest's order. */
   readonly drivers: readonly string[];
   /** Each driver's main capture and its IR. */
   readonly main: ReadonlyMap<string, { readonly capture: CaptureEntry; readonly ir: Float64Array }>;

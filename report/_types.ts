@@ -23,7 +23,9 @@ export interface Section {
   readonly heading: string;
   /** A sentence or two about where the data come from. */
   readonly intro: string;
+  /** The section's plots, in page order. */
   readonly plots: Plot[];
+  /** The numbers shown above the plots. */
   readonly numbers: KeyNumber[];
   /** Row names (driver ids) whose numbers the page shows as one table. */
   readonly tableRows?: readonly string[];

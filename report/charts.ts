@@ -70,10 +70,29 @@ export async function renderSvg(spec: ChartSpec): Promise<string> {
   const compiled = compile(full as unknown as TopLevelSpec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   try {
-    return await view.toSVG();
+    return compactSvg(await view.toSVG());
   } finally {
     view.finalize();
   }
+}
+
+/**
+ * Round the coordinates in an SVG's geometry attributes (`d`, `transform`,
+ * `x`, `y`, …) to 0.1 px, a tenth of a screen pixel: Vega writes up to 15
+ * digits, which made a heat map several times larger than it needs to be.
+ * Text (tick labels) is left as it is.
+ */
+export function compactSvg(svg: string): string {
+  return svg.replace(
+    / (d|transform|points|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g,
+    (_, name: string, value: string) =>
+      ` ${name}="${
+        value.replace(/-?\d+\.\d+(e-?\d+)?/g, (n) => {
+          const r = Math.round(Number(n) * 10) / 10;
+          return String(Object.is(r, -0) ? 0 : r);
+        })
+      }"`,
+  );
 }
 
 /**
@@ -126,8 +145,9 @@ export function finiteRows<T extends object>(
 
 /** Options of {@linkcode lineChart}. */
 export interface LineChartOptions {
-  /** Axis titles with units, e.g. "Frequency (Hz)". */
+  /** x-axis title with its unit, e.g. "Frequency (Hz)". */
   readonly xTitle: string;
+  /** y-axis title with its unit, e.g. "Level (dB re full scale)". */
   readonly yTitle: string;
   /** Logarithmic x axis (frequency). */
   readonly xLog?: boolean;

@@ -10,10 +10,15 @@ import type { KeyNumber } from "./_types.ts";
 
 /** A section ready for the page. */
 export interface PageSection {
+  /** Anchor id of the section (`set`, `bundle`, `line`). */
   readonly id: string;
+  /** Heading in plain words. */
   readonly heading: string;
+  /** Where the data come from. */
   readonly intro: string;
+  /** Numbers shown above the plots. */
   readonly numbers: readonly KeyNumber[];
+  /** Rendered plots. */
   readonly plots: readonly RenderedPlot[];
   /**
    * Row names (driver ids) whose numbers (ids `<section>.<row>.<column>`, labels

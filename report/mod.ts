@@ -23,4 +23,4 @@ export * from "./bundle_section.ts";
 export * from "./line_section.ts";
 export * from "./frd.ts";
 export type { KeyNumber, Section } from "./_types.ts";
-export * from "./export.ts";
+export type { SetData } from "./_set_data.ts";

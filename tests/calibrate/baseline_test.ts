@@ -11,10 +11,22 @@ Deno.test("driverSides(): studio5's side-firing mids play to the listener's oppo
     const set = await writeTrueSet(join(dir, "s"), { arcStepDeg: 10 });
     const drivers = ["mid-left", "mid-right", "mid-top", "tweeter", "woofer"];
     // mid-left sits at y = +8.5 cm (the device's left) firing to +60°: the facing listener's right.
-    assert.deepEqual(await driverSides(set, drivers), ["right", "left", "middle", "middle", "middle"]);
+    assert.deepEqual(await driverSides(set, drivers), [
+      "right",
+      "left",
+      "middle",
+      "middle",
+      "middle",
+    ]);
     // Without the arc the ears decide: the same answer from 2 m, by tenths of a dB.
     const ears = await writeTrueSet(join(dir, "e"), {});
-    assert.deepEqual(await driverSides(ears, drivers), ["right", "left", "middle", "middle", "middle"]);
+    assert.deepEqual(await driverSides(ears, drivers), [
+      "right",
+      "left",
+      "middle",
+      "middle",
+      "middle",
+    ]);
     // Order follows the argument.
     assert.deepEqual(await driverSides(set, ["tweeter", "mid-right"]), ["middle", "left"]);
   });
@@ -36,7 +48,13 @@ Deno.test("baselineFilters(): unit impulses at the modelling delay, left/right b
     assert.equal(h.reduce((s, v, i) => s + (i === 8 ? 0 : Math.abs(v)), 0), 0);
   }
   assert.throws(
-    () => baselineFilters({ inputs: ["left"], taps: 4, latencySamples: 2, device: { model: "m", serial: "s", drivers: ["a"] } }, []),
+    () =>
+      baselineFilters({
+        inputs: ["left"],
+        taps: 4,
+        latencySamples: 2,
+        device: { model: "m", serial: "s", drivers: ["a"] },
+      }, []),
     { name: "RangeError", message: /one side per driver \(1\): current count is 0/ },
   );
 });
@@ -61,7 +79,9 @@ Deno.test("evaluateBaseline(): the bare device separates the ears by about 0 dB 
     const text = await runCli("evaluate.ts", ["--bundle", bundle, "--in", set.folder]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /the bare device beside it \(no filters;/);
-    const json = JSON.parse((await runCli("evaluate.ts", ["--bundle", bundle, "--in", set.folder, "--json"])).stdout);
+    const json = JSON.parse(
+      (await runCli("evaluate.ts", ["--bundle", bundle, "--in", set.folder, "--json"])).stdout,
+    );
     assert.deepEqual(json.baseline.driverSides, sides);
     assert.equal(json.baseline.summary.separation.meanDb.left, b.left);
   });
