@@ -191,6 +191,8 @@ Deno.test("report: a studio5 set + bundle + line database renders in Chromium wi
       assert.ok(check.plots.every((p) => p.ok), JSON.stringify(check.plots.filter((p) => !p.ok)));
       const img = decodePng(await screenshot(out, dir, 1280, check.height));
       assert.equal(img.width, 1280);
+      // Control: the page's right margin (the body is at most 1240 px wide) is blank to this check.
+      assert.ok(inkOf(cropImage(img, 1266, 0, 14, check.height)).inkFraction < 0.001);
       for (const p of check.plots) {
         assert.ok(p.y + p.h <= img.height, `${p.id} lies below the screenshot`);
         const { inkFraction, colours } = inkOf(cropImage(img, p.x, p.y, p.w, p.h));
@@ -281,11 +283,25 @@ print(json.dumps(out))`;
   });
 });
 
-Deno.test("report: a set alone (no bundle, no records) has only the set section; bad flags exit 2", async () => {
+Deno.test("report: another device (soundbar2, 2 drivers), a set alone: only the set section; bad flags exit 2", async () => {
   await withTempDir(async (dir) => {
-    const { writeTrueSet } = await import("../calibrate/_sets.ts");
     const set = join(dir, "s");
-    await writeTrueSet(set, { arcStepDeg: 30 });
+    await ok("measure.ts", [
+      "--device",
+      "sim:soundbar2",
+      "--serial",
+      "SB-1",
+      "--mic",
+      "reference",
+      "--arc",
+      "-180:180:30",
+      "--distance",
+      "1",
+      "--duration-seconds",
+      "0.5",
+      "--out",
+      set,
+    ]);
     const out = join(dir, "r.html");
     const json = JSON.parse(await ok("report.ts", ["--in", set, "--out", out, "--json"]));
     assert.ok(json.plots.every((p: { section: string }) => p.section === "set"));
@@ -316,5 +332,34 @@ Deno.test("report: a set alone (no bundle, no records) has only the set section;
     ]);
     assert.equal(since.code, 2);
     assert.match(since.stderr, /without --db/);
+  });
+});
+
+Deno.test("report page check: Chromium catches a page error and a plot that drew nothing", async () => {
+  await withTempDir(async (dir) => {
+    const { reportHtml } = await import("../../report/html.ts");
+    const html = reportHtml("t", "m", [{
+      id: "s",
+      heading: "h",
+      intro: "i",
+      numbers: [],
+      plots: [{
+        id: "empty",
+        section: "set",
+        title: "an empty plot",
+        explanation: "",
+        spec: {},
+        svg: '<svg width="0" height="0"></svg>',
+      }],
+    }]).replace("</body>", "<script>notDefinedAnywhere();</script></body>");
+    const file = join(dir, "bad.html");
+    await Deno.writeTextFile(file, html);
+    const { dom } = await dumpDom(file, dir);
+    const check = JSON.parse(
+      dom.match(/<pre id="page-check" hidden="">([^<]*)<\/pre>/)![1]!.replace(/&quot;/g, '"'),
+    ) as PageCheck;
+    assert.equal(check.errors.length, 1);
+    assert.match(check.errors[0]!, /notDefinedAnywhere is not defined/);
+    assert.deepEqual(check.plots.map((p) => [p.id, p.ok]), [["empty", false]]);
   });
 });
