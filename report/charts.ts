@@ -87,7 +87,7 @@ export function compactSvg(svg: string): string {
     / (d|transform|points|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g,
     (_, name: string, value: string) =>
       ` ${name}="${
-        value.replace(/-?\d+\.\d+(e-?\d+)?/g, (n) => {
+        value.replace(/-?\d*\.?\d+(?:e[-+]?\d+)?/gi, (n) => {
           const r = Math.round(Number(n) * 10) / 10;
           return String(Object.is(r, -0) ? 0 : r);
         })
