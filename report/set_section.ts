@@ -277,11 +277,17 @@ export async function setSection(
           rows.push({ x: hz, y: atHz(m, fs / fftSize, hz), series: ear, panel: driver });
         }
       }
-      const leftE = l.reduce((s, v) => s + v * v, 0), rightE = r.reduce((s, v) => s + v * v, 0);
+      // Over 1–8 kHz, where the head shadows the far ear (the bass reaches both ears alike).
+      const band = {
+        lowerHz: Float64Array.of(1000),
+        upperHz: Float64Array.of(Math.min(8000, fs / 2 - 1)),
+      };
+      const leftE = 10 ** (bandLevels({ ir: l, sampleRate: fs }, band)[0]! / 10);
+      const rightE = 10 ** (bandLevels({ ir: r, sampleRate: fs }, band)[0]! / 10);
       numbers.push({
         id: `set.${driver}.ear-difference-db`,
-        label: `${driver}: left ear minus right ear (broadband)`,
-        value: rounded(10 * Math.log10(leftE / rightE), 1),
+        label: `${driver}: left ear minus right ear, 1–8 kHz`,
+        value: rounded(10 * Math.log10(leftE / rightE), 2),
         unit: "dB",
       });
     }
