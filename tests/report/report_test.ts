@@ -215,9 +215,10 @@ Deno.test("report: a studio5 set + bundle + line database renders in Chromium wi
         // mid-left (the device's left, the facing listener's right) is louder at the right ear,
         // mid-right mirrors it (±0.54 dB over 1–8 kHz from 2 m), the centred tweeter is even.
         assert.ok(value("set.mid-left.ear-difference-db")! < -0.2);
-        assert.equal(
-          value("set.mid-right.ear-difference-db"),
-          -value("set.mid-left.ear-difference-db")!,
+        assert.ok(
+          Math.abs(
+            value("set.mid-right.ear-difference-db")! + value("set.mid-left.ear-difference-db")!,
+          ) < 0.05,
         );
         assert.ok(Math.abs(value("set.tweeter.ear-difference-db")!) < 0.05);
         // The headline THD is the figure measure wrote into the manifest.
