@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { MeasurementSet } from "../io/manifest.ts";
+import type { CaptureEntry, MeasurementSet } from "../io/manifest.ts";
 import { fractionalOctaveBands } from "../dsp/bands.ts";
 import { bandLevels } from "../dsp/smoothing.ts";
 import { harmonicDistortion } from "../measure/harmonics.ts";
@@ -144,48 +144,19 @@ export async function setSection(
       });
     }
     // Harmonic distortion from the stored harmonic IRs.
-    if (capture.harmonics && set.manifest.sweep) {
-      const h = (await set.readAudio(capture.harmonics)).channels;
-      const pre = Math.round(HARMONIC_PRE_SECONDS * fs);
-      const length = (h[0]?.length ?? 0) - pre;
-      if (length > 0) {
-        const linear = new Float64Array(length + pre);
-        linear.set(ir.subarray(0, length), pre);
-        const hd = harmonicDistortion(linear, h, {
-          sampleRate: fs,
-          startHz: set.manifest.sweep.startHz,
-          endHz: set.manifest.sweep.endHz,
-          preSamples: pre,
-          lengthSamples: length,
-        });
-        const fHz = hd.frequenciesHz;
-        const hdDf = fHz.length > 1 ? (fHz[1] as number) - (fHz[0] as number) : 1;
-        const offset = fHz[0] ?? 0;
-        const thdAt = (hz: number) => atHz(hd.thdPercentByFrequency, hdDf, hz - offset);
-        for (const hz of grid) {
-          if (hz < (fHz[0] ?? Infinity) || hz > (fHz[fHz.length - 1] ?? 0)) continue;
-          thdRows.push({ x: hz, y: thdAt(hz), series: driver });
-          hd.harmonicRatios.forEach((ratio, k) => {
-            if (k > 3) return; // orders 2..5 are read; higher ones sit at the noise floor
-            const v = atHz(ratio, hdDf, hz - offset);
-            orderRows.push({
-              x: hz,
-              y: 20 * Math.log10(Math.max(v, 1e-9)),
-              series: `order ${k + 2}`,
-              panel: driver,
-            });
-          });
-        }
-        numbers.push({
-          id: `set.${driver}.thd-percent`,
-          label: `${driver}: total harmonic distortion`,
-          // measure's figure when the set has it: its linear window also held the 4 ms before
-          // IR sample 0, which the set does not store (a woofer's THD, dominated by bands where
-          // its fundamental is weak, comes out 10.8 % here against measure's 31.2 %).
-          value: rounded(capture.thdPercent ?? hd.thdPercent, 2),
-          unit: "%",
-        });
-      }
+    const hd = await distortionRows(set, capture, ir, grid);
+    if (hd) {
+      thdRows.push(...hd.thd.map((r) => ({ ...r, series: driver })));
+      orderRows.push(...hd.orders.map((r) => ({ ...r, panel: driver })));
+      numbers.push({
+        id: `set.${driver}.thd-percent`,
+        label: `${driver}: total harmonic distortion`,
+        // measure's figure when the set has it: its linear window also held the 4 ms before
+        // IR sample 0, which the set does not store (a woofer's THD, dominated by bands where
+        // its fundamental is weak, comes out 10.8 % here against measure's 31.2 %).
+        value: rounded(capture.thdPercent ?? hd.thdPercent, 2),
+        unit: "%",
+      });
     }
   }
   const fx = { xTitle: "Frequency (Hz)", xLog: true, xDomain: [20, top] as [number, number] };
@@ -417,4 +388,56 @@ function arcPlots(data: SetData, polarBandsHz: readonly number[], numbers: KeyNu
     }),
   });
   return plots;
+}
+
+/**
+ * THD and harmonic orders 2–5 over frequency from a capture's stored harmonic
+ * IRs (undefined when the set has none). The linear window is rebuilt as
+ * measure built it: `HARMONIC_PRE_SECONDS` before IR sample 0 (zeros here, as
+ * the set does not store them), then the IR.
+ */
+async function distortionRows(
+  set: MeasurementSet,
+  capture: CaptureEntry,
+  ir: Float64Array,
+  grid: readonly number[],
+): Promise<
+  | {
+    thd: { x: number; y: number }[];
+    orders: { x: number; y: number; series: string }[];
+    thdPercent: number;
+  }
+  | undefined
+> {
+  const sweep = set.manifest.sweep;
+  if (!capture.harmonics || !sweep) return undefined;
+  const fs = set.manifest.sampleRate;
+  const h = (await set.readAudio(capture.harmonics)).channels;
+  const pre = Math.round(HARMONIC_PRE_SECONDS * fs);
+  const length = (h[0]?.length ?? 0) - pre;
+  if (length <= 0) return undefined;
+  const linear = new Float64Array(length + pre);
+  linear.set(ir.subarray(0, length), pre);
+  const hd = harmonicDistortion(linear, h, {
+    sampleRate: fs,
+    startHz: sweep.startHz,
+    endHz: sweep.endHz,
+    preSamples: pre,
+    lengthSamples: length,
+  });
+  const fHz = hd.frequenciesHz;
+  const df = fHz.length > 1 ? (fHz[1] as number) - (fHz[0] as number) : 1;
+  const offset = fHz[0] ?? 0;
+  const thd: { x: number; y: number }[] = [];
+  const orders: { x: number; y: number; series: string }[] = [];
+  for (const hz of grid) {
+    if (hz < (fHz[0] ?? Infinity) || hz > (fHz[fHz.length - 1] ?? 0)) continue;
+    thd.push({ x: hz, y: atHz(hd.thdPercentByFrequency, df, hz - offset) });
+    // Orders 2..5 are shown; higher ones sit at the noise floor.
+    hd.harmonicRatios.slice(0, 4).forEach((ratio, k) => {
+      const v = atHz(ratio, df, hz - offset);
+      orders.push({ x: hz, y: 20 * Math.log10(Math.max(v, 1e-9)), series: `order ${k + 2}` });
+    });
+  }
+  return { thd, orders, thdPercent: hd.thdPercent };
 }
