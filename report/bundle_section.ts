@@ -186,13 +186,20 @@ export async function bundleSection(
       },
     );
   }
+  const room = evaluation.ears.some((e) => e.directSeparationDb);
   if (sepRows.length > 0) {
     plots.push({
       id: "bundle-separation",
       section: "bundle",
       title: "How well each ear hears only its own channel (separation), per head position",
       explanation:
-        "Separation = how much louder a channel is at its own ear than at the other ear, per third octave. The filters should follow the target (black); in a room the fit designs for the direct sound (the first 2.5 ms, green and purple, which is what it predicts), and reflections pull the whole response down. The bare device (the same inputs fed straight to the drivers, no filters) shows what the filters add. Good: filter curves within ±3 dB of the target from 300 Hz to 6 kHz. Bad: curves that fall to the bare device's level or swing far above and below the target (a moved head, or filters fitted to another unit).",
+        `Separation = how much louder a channel is at its own ear than at the other ear, per third octave${
+          evaluation.ears.length > 1 ? "" : ` (head at ${evaluation.ears[0]!.label})`
+        }. The filters should follow the target (black)${
+          room
+            ? "; in a room the fit designs for the direct sound (the first 2.5 ms, green and purple, which is what it predicts), and reflections pull the whole response down"
+            : ""
+        }. The bare device (the same inputs fed straight to the drivers, no filters) shows what the filters add. Good: filter curves within ±3 dB of the target from 300 Hz to 6 kHz. Bad: curves that fall to the bare device's level or swing far above and below the target (a moved head, or filters fitted to another unit).`,
       spec: lineChart("", sepRows, {
         xTitle: "Third-octave band (Hz)",
         xLog: true,
@@ -206,7 +213,7 @@ export async function bundleSection(
           "target": "#000000",
           "bare device, left input": "#8cb4d9",
           "bare device, right input": "#f8c48a",
-          ...(evaluation.ears.some((e) => e.directSeparationDb)
+          ...(room
             ? {
               "direct sound (as predicted), left": "#54a24b",
               "direct sound (as predicted), right": "#b279a2",
@@ -214,7 +221,7 @@ export async function bundleSection(
             : {}),
         },
         dashedSeries: ["target", "bare device, left input", "bare device, right input"],
-        panelColumns: Math.min(2, evaluation.ears.length),
+        ...(evaluation.ears.length > 1 ? { panelColumns: 2 } : {}),
       }),
     });
   }

@@ -156,10 +156,16 @@ export async function lineSection(
       for (let k = 1; k < base.length; k++) mr += Math.abs(base[k]! - base[k - 1]!);
       const sigmaHat = base.length > 1 ? mr / (base.length - 1) / D2 : 0;
       const { lsl, usl } = check.limits(limits, driver);
+      // A dead driver (−80 dB) would squash the panel: values are drawn at most half the
+      // span beyond the limits and the passing units' range, at the edge (the table and the
+      // Pareto keep the real values).
+      const lo = Math.min(...base, center - 3 * sigmaHat, lsl ?? Infinity);
+      const hi = Math.max(...base, center + 3 * sigmaHat, usl ?? -Infinity);
+      const pad = 0.5 * Math.max(hi - lo, 1e-6);
       for (const p of series) {
         rows.push({
           x: p.i,
-          y: p.value,
+          y: Math.max(lo - pad, Math.min(hi + pad, p.value)),
           panel: driver,
           verdict: p.passed ? "unit passed" : "unit failed",
           cl: center,
@@ -345,7 +351,7 @@ function spcPlot(check: CheckSpec, rows: Record<string, unknown>[], haveLimits: 
             y: {
               field: "y",
               type: "quantitative",
-              title: `${check.title} (${check.unit})`,
+              title: `Value (${check.unit})`,
               scale: { zero: false },
             },
           },

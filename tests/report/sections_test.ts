@@ -99,6 +99,9 @@ Deno.test("line section: control limits from the moving range and Cpk from the l
     const spc = section.plots.find((p) => p.id === "line-spc-sensitivity")!;
     const row = (spc.spec.data as { values: Record<string, number>[] }).values[0]!;
     assert.ok(Math.abs(row.ucl! - ucl) < 1e-12);
+    // The failed unit (+5 dB) is drawn at the panel's edge: half the span beyond the upper limit.
+    const drawn = (spc.spec.data as { values: Record<string, number>[] }).values.at(-1)!;
+    assert.equal(drawn.y, 1 + 0.5 * (1 - -1));
     assert.equal(row.usl, 1);
     assert.equal(row.lsl, -1);
     // Rub & buzz was not measured (-200 dB floor): no chart for it.
