@@ -209,6 +209,20 @@ export async function openPostgresRecords(url: string): Promise<RecordStore> {
         rowToVerdict(r, vs.filter((v) => Number(v.verdict_id) === Number(r.id)))
       );
     },
+    async verdicts(query: YieldQuery): Promise<StoredVerdict[]> {
+      const { clause, params } = whereOf(query);
+      const rows = (await client.query(`SELECT * FROM verdicts ${clause} ORDER BY id`, params))
+        .rows as unknown as VerdictRow[];
+      const vs = (await client.query(
+        `SELECT * FROM violations WHERE verdict_id IN (SELECT id FROM verdicts ${clause}) ORDER BY verdict_id, seq`,
+        params,
+      )).rows as unknown as ViolationRow[];
+      const byId = new Map<number, ViolationRow[]>();
+      for (const v of vs) {
+        byId.set(Number(v.verdict_id), [...(byId.get(Number(v.verdict_id)) ?? []), v]);
+      }
+      return rows.map((r) => rowToVerdict(r, byId.get(Number(r.id)) ?? []));
+    },
     async yieldOf(query: YieldQuery): Promise<YieldSummary> {
       const q = yieldQueries(query);
       const counts = (await client.query(q.counts.text, q.counts.params))

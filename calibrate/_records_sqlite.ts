@@ -135,6 +135,20 @@ export function openSqliteRecords(path: string): RecordStore {
         rows.map((r) => rowToVerdict(r, vs.filter((v) => Number(v.verdict_id) === Number(r.id)))),
       );
     },
+    verdicts(query: YieldQuery): Promise<StoredVerdict[]> {
+      const { clause, params } = whereOf(query);
+      const rows = db.prepare(`SELECT * FROM verdicts ${clause} ORDER BY id`).all(
+        ...params,
+      ) as unknown as VerdictRow[];
+      const vs = db.prepare(
+        `SELECT * FROM violations WHERE verdict_id IN (SELECT id FROM verdicts ${clause}) ORDER BY verdict_id, seq`,
+      ).all(...params) as unknown as ViolationRow[];
+      const byId = new Map<number, ViolationRow[]>();
+      for (const v of vs) {
+        byId.set(Number(v.verdict_id), [...(byId.get(Number(v.verdict_id)) ?? []), v]);
+      }
+      return Promise.resolve(rows.map((r) => rowToVerdict(r, byId.get(Number(r.id)) ?? [])));
+    },
     yieldOf(query: YieldQuery): Promise<YieldSummary> {
       const where: string[] = [];
       const params: string[] = [];
@@ -203,4 +217,22 @@ export function openSqliteRecords(path: string): RecordStore {
       return Promise.resolve();
     },
   };
+}
+
+function whereOf(query: YieldQuery): { clause: string; params: string[] } {
+  const where: string[] = [];
+  const params: string[] = [];
+  if (query.batch !== undefined) {
+    where.push("batch = ?");
+    params.push(query.batch);
+  }
+  if (query.since !== undefined) {
+    where.push("created_at >= ?");
+    params.push(new Date(query.since).toISOString());
+  }
+  if (query.station !== undefined) {
+    where.push("station = ?");
+    params.push(query.station);
+  }
+  return { clause: where.length ? `WHERE ${where.join(" AND ")}` : "", params };
 }

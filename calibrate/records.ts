@@ -113,6 +113,8 @@ export interface RecordStore {
   history(serial: string): Promise<StoredVerdict[]>;
   /** The yield of the verdicts a query selects. */
   yieldOf(query: YieldQuery): Promise<YieldSummary>;
+  /** The verdicts a query selects, oldest first (reports: yield over time, SPC). */
+  verdicts(query: YieldQuery): Promise<StoredVerdict[]>;
   /** Check that every verdict has exactly its violations. */
   checkConsistency(): Promise<ConsistencyReport>;
   /** Release the connection; the store is unusable afterwards. */

@@ -181,25 +181,43 @@ export function useCallersFolder(): void {
 }
 
 /** Write a progress line to stderr, redrawn in place only on a terminal. */
+/**
+ * Time left as the user reads it: `ETA 42 s`, `ETA 3 min 5 s`; empty before
+ * the first item or when done. Linear in the items done so far.
+ */
+export function formatEta(elapsedMs: number, done: number, total: number): string {
+  if (done <= 0 || done >= total) return "";
+  const leftSeconds = Math.round((elapsedMs / done) * (total - done) / 1000);
+  return leftSeconds < 60
+    ? `ETA ${leftSeconds} s`
+    : `ETA ${Math.floor(leftSeconds / 60)} min ${leftSeconds % 60} s`;
+}
+
+/**
+ * Write progress with the time left (ETA) to stderr: on a terminal one line
+ * redrawn in place; otherwise (a log) a plain line every 5 s and at the end.
+ */
 export function progressReporter(
   label: string,
+  options: { readonly isTerminal?: boolean; readonly write?: (text: string) => void } = {},
 ): (done: number, total: number, item: string) => void {
-  const tty = Deno.stderr.isTerminal();
+  const tty = options.isTerminal ?? Deno.stderr.isTerminal();
   const encoder = new TextEncoder();
-  let last = 0;
+  const write = options.write ?? ((text: string) => Deno.stderr.writeSync(encoder.encode(text)));
+  const start = Date.now();
+  let last = start;
   return (done, total, item) => {
     const now = Date.now();
+    const eta = formatEta(now - start, done, total);
     if (tty) {
       const width = 30;
       const filled = Math.round((done / Math.max(1, total)) * width);
       const bar = "#".repeat(filled) + "-".repeat(width - filled);
-      Deno.stderr.writeSync(
-        encoder.encode(`\r${label} [${bar}] ${done}/${total} ${item}`.slice(0, 120).padEnd(120)),
-      );
-      if (done === total) Deno.stderr.writeSync(encoder.encode("\n"));
+      write(`\r${label} [${bar}] ${done}/${total} ${eta} ${item}`.slice(0, 120).padEnd(120));
+      if (done === total) write("\n");
     } else if (done === total || now - last > 5000) {
       last = now;
-      Deno.stderr.writeSync(encoder.encode(`${label}: ${done}/${total}\n`));
+      write(`${label}: ${done}/${total}${eta ? ` (${eta})` : ""}\n`);
     }
   };
 }

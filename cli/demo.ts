@@ -9,10 +9,13 @@ import { fileURLToPath } from "node:url";
 import { join, sep as SEP } from "node:path";
 import { measureStudyUnit } from "../calibrate/study.ts";
 import { fitBundle, type FitOptions } from "../calibrate/fit.ts";
-import { FILTER_BUNDLE_OUTPUT, writeBundle } from "../calibrate/bundle.ts";
+import { FILTER_BUNDLE_OUTPUT, readBundle, writeBundle } from "../calibrate/bundle.ts";
 import type { OwnOutput } from "../io/own_output.ts";
 import { evaluateBundle, type Evaluation, formatSummary } from "../calibrate/evaluate.ts";
 import { MEASUREMENT_SET_OUTPUT, type MeasurementSet } from "../io/manifest.ts";
+import { evaluateBaseline } from "../calibrate/baseline.ts";
+import { buildReport } from "../report/report.ts";
+import { writeFileAtomically } from "../io/atomic.ts";
 import {
   booleanFlag,
   canonicalPath,
@@ -33,7 +36,9 @@ arc), fits its filters (deno task fit), evaluates them (deno task evaluate),
 fits the idealized model (--serial nominal) the same way and evaluates those
 idealized filters on the same real unit, then prints a short summary.
 Everything is written under --out (default: a temporary folder, removed
-afterwards).
+afterwards). It ends with a report of the unit and its filters (plots, deno
+task report): <out>/report.html, or without --out a report.html in a new
+temporary folder that is kept; its path is printed last.
 
 Options
   --out DIR            keep the sets and bundles here (must not exist unless --force)
@@ -156,6 +161,7 @@ await runCommand(HELP, async (args) => {
     const eNom = await evaluate(nominal);
     const eCtc = await evaluate(pureCtc);
     const eNomCtc = await evaluate(nominalCtc);
+    const bare = (await evaluateBaseline(pureCtc.bundle, unitSet)).evaluation;
     const seconds = (performance.now() - started) / 1000;
 
     const numbers = {
@@ -167,12 +173,23 @@ await runCommand(HELP, async (args) => {
       idealizedOnUnit: eNom.summary,
       pureCtc: eCtc.summary,
       idealizedPureCtcOnUnit: eNomCtc.summary,
+      bareDevice: bare.summary,
       folder: outFlag ?? null,
     };
+    // The report: the unit's set and its shipped filters, as plots.
+    const reportFolder = outFlag ?? await Deno.makeTempDir({ prefix: "spatialcal-demo-report-" });
+    const reportPath = join(reportFolder, "report.html");
+    const report = await buildReport(
+      { set: unitSet, bundle: await readBundle(join(root, `bundle-${serial}`)) },
+      { onProgress: progressReporter("report") },
+    );
+    await writeFileAtomically(reportPath, new TextEncoder().encode(report.html));
     if (booleanFlag(v, "json")) {
-      console.log(JSON.stringify(numbers, null, 2));
+      console.log(JSON.stringify({ ...numbers, report: reportPath }, null, 2));
     } else {
-      for (const line of plainSummary(serial, room, ePer, eNom, eCtc, eNomCtc)) console.log(line);
+      for (const line of plainSummary(serial, room, ePer, eNom, eCtc, eNomCtc, bare)) {
+        console.log(line);
+      }
       console.log("");
       console.log(`per-unit filters of ${serial} on ${serial} (deno task evaluate):`);
       for (const line of formatSummary(ePer.summary)) console.log(`  ${line}`);
@@ -181,6 +198,7 @@ await runCommand(HELP, async (args) => {
       console.log(
         `\ndone in ${seconds.toFixed(1)} s${outFlag ? `; sets and bundles are in ${outFlag}` : ""}`,
       );
+      console.log(`report with plots: ${reportPath}`);
     }
     return 0;
   } finally {
@@ -198,6 +216,7 @@ function plainSummary(
   nom: Evaluation,
   ctc: Evaluation,
   nomCtc: Evaluation,
+  bare: Evaluation,
 ): string[] {
   const f = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(1) : "n/a");
   const sep = (e: Evaluation) => e.summary.separation as Any;
@@ -226,6 +245,11 @@ function plainSummary(
     } dB apart on average over 300 Hz-6 kHz ${what}, where the target curve asks ${
       f(sep(ctc).meanDesiredDb)
     } dB (bands off by ${f(dev(ctc))} dB on average).`,
+  );
+  lines.push(
+    `- Without any filters (the bare device: each channel sent to the drivers on its side, the center to all) the ears are only ${
+      f(mean(bare, inRoom))
+    } dB apart ${what}: a small box cannot separate the ears by itself.`,
   );
   lines.push(
     `- With the 30° virtual stereo pair added back (the shipped filters) the separation is ${

@@ -8,6 +8,7 @@ import { readMeasurementSet } from "../io/manifest.ts";
 import { readBundle } from "../calibrate/bundle.ts";
 import { evaluateBundle, formatEvaluation, formatSummary } from "../calibrate/evaluate.ts";
 import { checkSignature, readTrustedKey } from "../calibrate/signature.ts";
+import { evaluateBaseline } from "../calibrate/baseline.ts";
 import { booleanFlag, listFlag, parseFlags, runCommand, stringFlag } from "./_common.ts";
 
 const HELP = `
@@ -20,7 +21,10 @@ reports per 1/3-octave band: channel separation at each binaural position
 of the direct sound alone), its deviation from the target, the center beam on
 the reference arc (null depth at ±90°, response over ±45°, directivity index,
 white noise gain) against matrix mixing, the center's direct-to-reverberant
-ratio at the listener in a room, and the drive effort.
+ratio at the listener in a room, and the drive effort. Beside it, the bare
+device: the same inputs fed straight to the drivers (left to the drivers the
+listener's left ear hears louder, right likewise, center to all equally; no
+filters), so what the filters add is plain.
 
 Options
   --bundle DIR     the filter bundle (required; its file hashes are checked)
@@ -58,12 +62,15 @@ await runCommand(HELP, async (args) => {
     );
   }
   const evaluation = await evaluateBundle(bundle, filters, set, { arcGateMs });
+  // The bare device beside it: inputs fed to the drivers as a plain matrix, no filters.
+  const baseline = await evaluateBaseline(bundle, set, { arcGateMs });
   if (booleanFlag(v, "json")) {
     console.log(JSON.stringify(
       {
         bundle: { device: bundle.device, source: bundle.source },
         set: { folder: setFolder, device: set.manifest.device.serial },
         ...evaluation,
+        baseline: { driverSides: baseline.sides, summary: baseline.evaluation.summary },
       },
       null,
       2,
@@ -73,6 +80,10 @@ await runCommand(HELP, async (args) => {
       `bundle of ${bundle.device.model} ${bundle.device.serial} on ${setFolder} (${set.manifest.device.serial}):`,
     );
     for (const line of formatSummary(evaluation.summary)) console.log(`  ${line}`);
+    console.log(
+      `the bare device beside it (no filters; left/right to the drivers on that side, center to all equally):`,
+    );
+    for (const line of formatSummary(baseline.evaluation.summary)) console.log(`  ${line}`);
     console.log("");
     for (const line of formatEvaluation(evaluation)) console.log(line);
   }

@@ -40,6 +40,7 @@ import {
   numberFlag,
   parseFlags,
   pathExists,
+  progressReporter,
   runCommand,
   stringFlag,
   UsageError,
@@ -323,6 +324,7 @@ async function measureGolden(
   options: { rig: string | undefined; prompt: boolean },
 ): Promise<UnitMeasurement[]> {
   const units: UnitMeasurement[] = [];
+  const progress = progressReporter("golden");
   for (const serial of serials) {
     let unit: UnitMeasurement;
     let rigInfo: { backend: string; description: string };
@@ -361,6 +363,7 @@ async function measureGolden(
     } else {
       units.push(unit);
     }
+    progress(units.length, serials.length, serial);
   }
   return units;
 }

@@ -17,6 +17,7 @@
  * @module
  */
 import { join } from "node:path";
+import { progressReporter } from "../cli/_common.ts";
 import { parseArgs } from "node:util";
 import { measureStudyUnit } from "../calibrate/study.ts";
 import { fitBundle, type FitOptions, type FitResult } from "../calibrate/fit.ts";
@@ -147,6 +148,7 @@ if (!values["skip-units"]) {
   const nominal: FitResult = await fitBundle(nominalSet, options);
   log(`nominal measured and fitted (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   const rows: Record<string, Any>[] = [];
+  const progress = progressReporter("study: units");
   for (let u = 1; u <= units; u++) {
     const serial = `SIM-STUDY-${String(u).padStart(3, "0")}`;
     const t = performance.now();
@@ -174,6 +176,7 @@ if (!values["skip-units"]) {
       },
     };
     rows.push(row);
+    progress(u, units, serial);
     log(
       `${serial}: per-unit dev ${f1(row.perUnit.meanAbsDeviationDb)}/${
         f1(row.perUnit.maxAbsDeviationDb)

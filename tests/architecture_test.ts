@@ -15,6 +15,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   design: ["dsp"],
   calibrate: ["dsp", "io", "measure", "sim", "design"],
   render: ["dsp", "io", "measure", "sim", "design", "calibrate"],
+  report: ["dsp", "io", "measure", "sim", "design", "calibrate", "render"],
 };
 
 async function* sources(dir: string): AsyncGenerator<string> {

@@ -65,6 +65,9 @@ async function roundTrip(db: RecordStore): Promise<void> {
   deepEqual(h[0]!.metrics, a.metrics);
   equal(h[0]!.createdAt, a.createdAt);
   equal(h[1]!.passed, true);
+  // verdicts(): the selection oldest first, each with its violations (the report reads these).
+  deepEqual(await db.verdicts({ batch: "B1" }), h);
+  deepEqual(await db.verdicts({ batch: "no-such-batch" }), []);
   const y = await db.yieldOf({ batch: "B1" });
   ok(y.tested >= 2);
   const none = await db.yieldOf({ batch: "no-such-batch" });

@@ -23,6 +23,14 @@ Deno.test("deno task demo (anechoic, 30° arc for speed) measures, fits, evaluat
     const [perUnitCtc, idealCtc, perUnitShipped, idealShipped] = m.slice(1).map(Number);
     assert.ok(perUnitCtc! < idealCtc!, `pure CTC: ${perUnitCtc} vs ${idealCtc} dB`);
     assert.ok(perUnitShipped! < idealShipped!, `shipped: ${perUnitShipped} vs ${idealShipped} dB`);
+    // The bare device, in words, and the report it ends with.
+    const bare = /the ears are only (-?[\d.]+) dB apart/.exec(r.stdout);
+    assert.ok(bare && Math.abs(Number(bare[1])) < 2, r.stdout);
+    assert.match(r.stdout, new RegExp(`report with plots: ${join(out, "report.html")}\n?$`));
+    assert.match(
+      await Deno.readTextFile(join(out, "report.html")),
+      /<figure class="plot" id="bundle-separation">/,
+    );
     for (const name of ["set-SIM-000123", "set-nominal", "bundle-SIM-000123", "bundle-nominal"]) {
       assert.ok((await Deno.stat(join(out, name))).isDirectory, name);
     }
