@@ -51,3 +51,5 @@ export * from "./atomic.ts";
 export * from "./wav.ts";
 export * from "./manifest.ts";
 export * from "./folder_json.ts";
+export * from "./sofa.ts";
+export * from "./sofa_set.ts";

@@ -1,0 +1,13 @@
+import { importSofa, readMeasurementSet, writeMeasurementSetSofa, readSofa } from "./io/mod.ts";
+import { writeTrueSet } from "./tests/calibrate/_sets.ts";
+await Deno.remove("/tmp/sofa/kemar", { recursive: true }).catch(() => {});
+const t0 = performance.now();
+const m = await importSofa("/usr/share/libmysofa/MIT_KEMAR_normal_pinna.sofa", "/tmp/sofa/kemar", { model: "kemar", serial: "MIT-normal" });
+console.log("import ms", performance.now() - t0, m.captures.length, m.mics, m.drivers, m.captures.slice(0, 3), m.rig, m.createdAt);
+await Deno.remove("/tmp/sofa/set", { recursive: true }).catch(() => {});
+const set = await writeTrueSet("/tmp/sofa/set", { headOffsetsCm: [[0, 0], [0, 10]], arcStepDeg: 60 });
+console.log(set.manifest.captures.length, set.manifest.captures.map(c => JSON.stringify(c.position)).filter((v,i,a)=>a.indexOf(v)===i));
+console.log(await writeMeasurementSetSofa(set, "/tmp/sofa/set.sofa"));
+await Deno.remove("/tmp/sofa/set2", { recursive: true }).catch(() => {});
+const m2 = await importSofa("/tmp/sofa/set.sofa", "/tmp/sofa/set2", { model: "studio5", serial: "SIM-000123" });
+console.log(m2.captures.length, m2.captures.map(c => JSON.stringify(c.position)).filter((v,i,a)=>a.indexOf(v)===i), m2.mics, m2.rig);
