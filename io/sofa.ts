@@ -404,6 +404,9 @@ function readOpenFile(file: H5File, fail: Fail): SofaFir {
 
 // ---------------------------------------------------------------- writing
 
+/** Zero bytes written after the HDF5 data (see {@linkcode writeSofa}). */
+const TRAILING_ZERO_BYTES = 16;
+
 /** Text netCDF-4 gives a dimension that has no variable of its own. */
 function dimensionScaleName(size: number): string {
   return `This is a netCDF dimension but not a netCDF variable.${String(size).padStart(10)}`;
@@ -463,6 +466,12 @@ export async function writeSofa(path: string, sofa: SofaFir): Promise<void> {
     } finally {
       file.close();
     }
+    // libmysofa walks a fractal-heap block by reading each object's type, offset and length
+    // before it looks at the type; when the global attributes' last heap block ends within 3
+    // bytes of the end of the file, that read runs past the end and it refuses the file
+    // ("unsupported format", for about one attribute length in 256). Zeros appended and
+    // counted as allocated in the superblock end its walk; HDF5 leaves them unused.
+    await Deno.writeFile(tmp, padHdf5File(await Deno.readFile(tmp), TRAILING_ZERO_BYTES));
     await Deno.rename(tmp, path);
   } catch (error) {
     await Deno.remove(tmp).catch(() => {});
@@ -616,4 +625,95 @@ function writeText(
   const bytes = new TextEncoder().encode(value);
   const ascii = bytes.length === value.length ? value : value.replace(/[^\x20-\x7e\n]/g, "?");
   target.create_attribute(name, ascii, null, `A${Math.max(1, ascii.length)}` as never);
+}
+
+/**
+ * `bytes` (an HDF5 file with a version 2 or 3 superblock at offset 0, 8-byte
+ * addresses) with `count` zero bytes appended and the superblock's end-of-file
+ * address and checksum updated to cover them.
+ */
+export function padHdf5File(bytes: Uint8Array, count: number): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = bytes[8];
+  if ((version !== 2 && version !== 3) || bytes[9] !== 8) {
+    throw new RangeError(
+      `Cannot pad HDF5 file as it must have a version 2 or 3 superblock with 8-byte addresses: current version is ${version}, address size ${
+        bytes[9]
+      }`,
+    );
+  }
+  const eof = view.getBigUint64(28, true);
+  if (eof !== BigInt(bytes.length)) {
+    throw new RangeError(
+      `Cannot pad HDF5 file as its end-of-file address must be its length (${bytes.length}): current value is ${eof}`,
+    );
+  }
+  const out = new Uint8Array(bytes.length + count);
+  out.set(bytes);
+  const outView = new DataView(out.buffer);
+  outView.setBigUint64(28, BigInt(out.length), true);
+  outView.setUint32(44, lookup3(out.subarray(0, 44)), true);
+  return out;
+}
+
+/**
+ * Bob Jenkins' lookup3 `hashlittle` with initial value 0, the checksum of
+ * HDF5's version 2 superblock (H5_checksum_lookup3).
+ * Reference: B. Jenkins, "lookup3.c", 2006 (public domain).
+ */
+export function lookup3(key: Uint8Array): number {
+  const rot = (x: number, k: number) => ((x << k) | (x >>> (32 - k))) >>> 0;
+  let length = key.length;
+  let a = (0xdeadbeef + length) >>> 0, b = a, c = a;
+  let i = 0;
+  const word = (j: number) =>
+    (key[j]! | (key[j + 1]! << 8) | (key[j + 2]! << 16) | (key[j + 3]! << 24)) >>> 0;
+  while (length > 12) {
+    a = (a + word(i)) >>> 0;
+    b = (b + word(i + 4)) >>> 0;
+    c = (c + word(i + 8)) >>> 0;
+    a = (a - c) >>> 0;
+    a = (a ^ rot(c, 4)) >>> 0;
+    c = (c + b) >>> 0;
+    b = (b - a) >>> 0;
+    b = (b ^ rot(a, 6)) >>> 0;
+    a = (a + c) >>> 0;
+    c = (c - b) >>> 0;
+    c = (c ^ rot(b, 8)) >>> 0;
+    b = (b + a) >>> 0;
+    a = (a - c) >>> 0;
+    a = (a ^ rot(c, 16)) >>> 0;
+    c = (c + b) >>> 0;
+    b = (b - a) >>> 0;
+    b = (b ^ rot(a, 19)) >>> 0;
+    a = (a + c) >>> 0;
+    c = (c - b) >>> 0;
+    c = (c ^ rot(b, 4)) >>> 0;
+    b = (b + a) >>> 0;
+    length -= 12;
+    i += 12;
+  }
+  if (length === 0) return c;
+  const tail = new Uint8Array(12);
+  tail.set(key.subarray(i, i + length));
+  const t = (j: number) =>
+    (tail[j]! | (tail[j + 1]! << 8) | (tail[j + 2]! << 16) | (tail[j + 3]! << 24)) >>> 0;
+  a = (a + t(0)) >>> 0;
+  b = (b + t(4)) >>> 0;
+  c = (c + t(8)) >>> 0;
+  c = (c ^ b) >>> 0;
+  c = (c - rot(b, 14)) >>> 0;
+  a = (a ^ c) >>> 0;
+  a = (a - rot(c, 11)) >>> 0;
+  b = (b ^ a) >>> 0;
+  b = (b - rot(a, 25)) >>> 0;
+  c = (c ^ b) >>> 0;
+  c = (c - rot(b, 16)) >>> 0;
+  a = (a ^ c) >>> 0;
+  a = (a - rot(c, 4)) >>> 0;
+  b = (b ^ a) >>> 0;
+  b = (b - rot(a, 14)) >>> 0;
+  c = (c ^ b) >>> 0;
+  c = (c - rot(b, 24)) >>> 0;
+  return c;
 }

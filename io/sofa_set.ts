@@ -422,9 +422,13 @@ export function measurementSetFromSofa(
       // the device frame is the global one: keep the file's own angles (-180 stays -180)
       [azimuthDeg, elevationDeg, distance] = sofaRow(sofa.listenerPosition, m);
     }
+    // straight above or below the device the azimuth is arbitrary: 0
+    if (Math.abs(elevationDeg) === 90) azimuthDeg = 0;
     const view = sofa.listenerView ? direction(sofa.listenerView, m) : [1, 0, 0] as V3;
     const facingAngle = Math.atan2(dot(view, left), dot(view, front));
-    const towardAngle = Math.atan2(0 - P[1], 0 - P[0]);
+    // towards the device as the writer and the simulator compute it (from the position)
+    const [px, py] = listenerPoint({ azimuthDeg, elevationDeg, distanceMeters: distance });
+    const towardAngle = Math.atan2(0 - py, 0 - px);
     let yaw = ((facingAngle - towardAngle) * 180) / Math.PI;
     yaw = round(((((yaw + 180) % 360) + 360) % 360) - 180, 9);
     const position: CapturePosition = {

@@ -389,3 +389,10 @@ Deno.test("readSofa refuses a file that is not HDF5 and a convention it does not
     });
   });
 });
+
+Deno.test("lookup3 (the HDF5 superblock checksum) gives Jenkins' published values", async () => {
+  const { lookup3 } = await import("../../io/sofa.ts");
+  // lookup3.c's driver: hashlittle("", 0, 0) = deadbeef, ("Four score and seven years ago", 30, 0) = 17770551
+  assert.equal(lookup3(new Uint8Array(0)), 0xdeadbeef);
+  assert.equal(lookup3(new TextEncoder().encode("Four score and seven years ago")), 0x17770551);
+});
