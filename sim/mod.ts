@@ -47,4 +47,5 @@ export * from "./device_model.ts";
 export * from "./head.ts";
 export * from "./room.ts";
 export * from "./sim_device.ts";
+export * from "./sofa_head.ts";
 export type { AudioDevice } from "../measure/audio_device.ts";
