@@ -20,11 +20,16 @@
  *   (mean ear onset − r_m/c·fs). Onset = the first crossing of 20 % of the
  *   IR's peak, interpolated linearly. Without median-plane measurements,
  *   the mean onset over all measurements and ears stands in.
- * - Level: H_m(f) = g·r_m·HRTF_m(f)·e^{+j2πf·c_m/fs}, g chosen so that the
- *   diffuse-field average (power mean over measurements and ears) of
- *   |H| over 250–500 Hz is 1 (a head is acoustically small there, so its
- *   ear responses tend to the free field; the file's own loudspeaker and
- *   microphone responses above that stay in).
+ * - Level: the file's loudspeaker and microphone responses are unknown
+ *   (MIT's set keeps a small loudspeaker's), so the set is diffuse-field
+ *   equalized, as HRTF sets for rendering often are: H_m(f) =
+ *   r_m·HRTF_m(f)·e^{+j2πf·c_m/fs}·Q(f), Q the minimum-phase filter of
+ *   magnitude 1/sqrt(D(f)), D the power mean of |r_m·HRTF_m|² over
+ *   measurements and both ears smoothed over third octaves. One causal
+ *   filter for every direction and both ears: interaural differences and
+ *   spectral cues stay the file's.
+ *   Below 150 Hz the response fades to the free field (1) by 300 Hz: short
+ *   HRIRs say little there and a head is acoustically small.
  * - Between directions: the three measurements nearest in angle (among
  *   those at the distance nearest to the asked one), weighted by inverse
  *   angle (exact at a measured direction); the onsets are removed before
@@ -52,6 +57,9 @@
 import type { Spectrum } from "../dsp/fft.ts";
 import { SPEED_OF_SOUND_MPS } from "../dsp/constants.ts";
 import { InputError } from "../io/errors.ts";
+import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
+import { smoothSpectrum } from "../dsp/smoothing.ts";
+import { minimumPhaseIr } from "../dsp/minimum_phase.ts";
 import { readSofa, sofaCartesian, sofaIrOffset, sofaRow } from "../io/sofa.ts";
 import type { Vector3 } from "./device_model.ts";
 
@@ -82,6 +90,10 @@ export interface MeasuredHead {
 }
 
 const ONSET_FRACTION = 0.2;
+/** Below this frequency (Hz) the ear response fades to the free field (see the module doc). */
+const LOW_HZ = 150;
+/** Length of the diffuse-field equalizer FIR at the file's rate. */
+const EQUALIZER_TAPS = 2048;
 const NEIGHBOURS = 3;
 
 /** Fractional index of the first crossing of `fraction`·peak. */
@@ -208,18 +220,17 @@ export async function loadSofaHead(
     : onsets.reduce((s, o, m) => s + 0.5 * (o[0]! + o[1]!) - (distances[m]! / c) * fs, 0) / M;
   const centre = (m: number) => (distances[m]! / c) * fs + offsetSamples;
 
-  // level: diffuse-field average over 250–500 Hz → 1
-  const probe = Float64Array.from({ length: 6 }, (_, i) => 250 + 50 * i);
-  let power = 0;
-  for (let m = 0; m < M; m++) {
-    for (const ear of [0, 1] as const) {
-      const s = dtft(irOf(m, ear), fs, probe, delayOf(m, ear));
-      for (let k = 0; k < probe.length; k++) {
-        power += distances[m]! ** 2 * (s.re[k]! ** 2 + s.im[k]! ** 2);
-      }
+  // level: diffuse-field equalization (the file's loudspeaker and microphone are unknown)
+  const eqIr = diffuseFieldEqualizer(M, (m, ear) => irOf(m, ear), distances, fs);
+  const eqCache = new WeakMap<Float64Array, Spectrum>();
+  const eqOn = (f: Float64Array): Spectrum => {
+    let e = eqCache.get(f);
+    if (!e) {
+      e = dtft(eqIr, fs, f, 0);
+      eqCache.set(f, e);
     }
-  }
-  const gain = 1 / Math.sqrt(power / (M * 2 * probe.length));
+    return e;
+  };
 
   // aligned spectra per (grid, m, ear), built on demand
   const cache = new WeakMap<Float64Array, Map<number, Spectrum>>();
@@ -234,10 +245,17 @@ export async function loadSofaHead(
     if (!s) {
       // remove the whole onset: H·e^{+j2πf·onset/fs}
       s = dtft(irOf(m, ear), fs, f, delayOf(m, ear) - onsets[m]![ear]!);
-      const g = gain * distances[m]!;
+      const e = eqOn(f);
       for (let k = 0; k < f.length; k++) {
-        s.re[k]! *= g;
-        s.im[k]! *= g;
+        const fk = f[k]!;
+        const r = distances[m]!;
+        const re = r * (s.re[k]! * e.re[k]! - s.im[k]! * e.im[k]!);
+        const im = r * (s.re[k]! * e.im[k]! + s.im[k]! * e.re[k]!);
+        // below LOW_HZ the file says little (short IRs, small loudspeakers) and a head is
+        // acoustically small: fade to the free field (1) between LOW_HZ and 2·LOW_HZ
+        const t = Math.max(0, Math.min(1, (fk - LOW_HZ) / LOW_HZ));
+        s.re[k] = (1 - t) + t * re;
+        s.im[k] = t * im;
       }
       perGrid.set(key, s);
     }
@@ -342,4 +360,41 @@ function dtft(
     im[k] = sr * ci + si * cr;
   }
   return { re, im };
+}
+
+/**
+ * The diffuse-field equalizer of a set of HRIRs at the file's rate, as a
+ * minimum-phase FIR (causal: it adds no sound before the arrival) of
+ * magnitude `1/sqrt(D(f))`, D the power mean over measurements and both ears
+ * of |r_m·HRTF(f)|² smoothed over third octaves.
+ */
+function diffuseFieldEqualizer(
+  measurements: number,
+  irOf: (m: number, ear: 0 | 1) => Float64Array,
+  distances: Float64Array,
+  fs: number,
+): Float64Array {
+  const size = Math.max(4096, nextPowerOfTwo(2 * irOf(0, 0).length));
+  const plan = realFftPlan(size);
+  const power = new Float64Array(plan.binCount);
+  const padded = new Float64Array(size);
+  for (let m = 0; m < measurements; m++) {
+    for (const ear of [0, 1] as const) {
+      padded.fill(0);
+      padded.set(irOf(m, ear));
+      const s = plan.forward(padded);
+      const r2 = distances[m]! ** 2;
+      for (let k = 0; k < power.length; k++) power[k]! += r2 * (s.re[k]! ** 2 + s.im[k]! ** 2);
+    }
+  }
+  for (let k = 0; k < power.length; k++) power[k]! /= 2 * measurements;
+  const smooth = smoothSpectrum(power, { fraction: 3 });
+  // 1/sqrt(D); below 2·LOW_HZ held at its value there (the response fades to 1 anyway)
+  const magnitude = new Float64Array(smooth.length);
+  const lowBin = Math.ceil((2 * LOW_HZ * size) / fs);
+  for (let k = 0; k < magnitude.length; k++) {
+    const p = smooth[Math.max(k, lowBin)]!;
+    magnitude[k] = p > 0 ? 1 / Math.sqrt(p) : 0;
+  }
+  return minimumPhaseIr(magnitude, { taps: EQUALIZER_TAPS });
 }
