@@ -69,14 +69,6 @@ function simLevelDb(x: Float64Array): number[] {
   return BAND.map((k) => 10 * Math.log10(s.re[k]! ** 2 + s.im[k]! ** 2));
 }
 
-/** Position of the largest |x|, refined by a parabola through its neighbours. */
-function peakSamples(x: Float64Array): number {
-  let at = 0;
-  for (let n = 1; n < x.length; n++) if (Math.abs(x[n]!) > Math.abs(x[at]!)) at = n;
-  const [a, b, c] = [Math.abs(x[at - 1]!), Math.abs(x[at]!), Math.abs(x[at + 1]!)];
-  return at + (0.5 * (a - c)) / (a - 2 * b + c);
-}
-
 /** Complex spectrum on the band's bins: the file's IR by a slow DTFT, or a simulated IR by FFT. */
 function fileSpectrum(h: Float64Array): [number, number][] {
   return BAND.map((k) => {
@@ -118,8 +110,6 @@ function interauralError(left: Float64Array, right: Float64Array, m: number) {
 
 const minus = (a: number[], b: number[]) => a.map((v, i) => v - b[i]!);
 const rms = (a: number[]) => Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
-const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-const std = (a: number[]) => rms(a.map((v) => v - mean(a)));
 
 function simEars(position: {
   azimuthDeg: number;
