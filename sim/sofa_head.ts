@@ -27,9 +27,9 @@
  *   magnitude 1/sqrt(D(f)), D the power mean of |r_m·HRTF_m|² over
  *   measurements and both ears smoothed over third octaves. One causal
  *   filter for every direction and both ears: interaural differences and
- *   spectral cues stay the file's.
- *   Below 150 Hz the response fades to the free field (1) by 300 Hz: short
- *   HRIRs say little there and a head is acoustically small.
+ *   spectral cues stay the file's. Below 200 Hz the equalizer holds its
+ *   200 Hz value (short HRIRs say little there). Being causal, it keeps the
+ *   ear IRs causal: energy before the arrival is below −55 dB of the IR.
  * - Between directions: the three measurements nearest in angle (among
  *   those at the distance nearest to the asked one), weighted by inverse
  *   angle (exact at a measured direction); the onsets are removed before
@@ -90,8 +90,8 @@ export interface MeasuredHead {
 }
 
 const ONSET_FRACTION = 0.2;
-/** Below this frequency (Hz) the ear response fades to the free field (see the module doc). */
-const LOW_HZ = 150;
+/** Below this frequency (Hz) the equalizer holds its value (short HRIRs say little there). */
+const EQUALIZER_LOW_HZ = 200;
 /** Length of the diffuse-field equalizer FIR at the file's rate. */
 const EQUALIZER_TAPS = 2048;
 const NEIGHBOURS = 3;
@@ -246,16 +246,11 @@ export async function loadSofaHead(
       // remove the whole onset: H·e^{+j2πf·onset/fs}
       s = dtft(irOf(m, ear), fs, f, delayOf(m, ear) - onsets[m]![ear]!);
       const e = eqOn(f);
+      const r = distances[m]!;
       for (let k = 0; k < f.length; k++) {
-        const fk = f[k]!;
-        const r = distances[m]!;
         const re = r * (s.re[k]! * e.re[k]! - s.im[k]! * e.im[k]!);
-        const im = r * (s.re[k]! * e.im[k]! + s.im[k]! * e.re[k]!);
-        // below LOW_HZ the file says little (short IRs, small loudspeakers) and a head is
-        // acoustically small: fade to the free field (1) between LOW_HZ and 2·LOW_HZ
-        const t = Math.max(0, Math.min(1, (fk - LOW_HZ) / LOW_HZ));
-        s.re[k] = (1 - t) + t * re;
-        s.im[k] = t * im;
+        s.im[k] = r * (s.re[k]! * e.im[k]! + s.im[k]! * e.re[k]!);
+        s.re[k] = re;
       }
       perGrid.set(key, s);
     }
@@ -389,9 +384,9 @@ function diffuseFieldEqualizer(
   }
   for (let k = 0; k < power.length; k++) power[k]! /= 2 * measurements;
   const smooth = smoothSpectrum(power, { fraction: 3 });
-  // 1/sqrt(D); below 2·LOW_HZ held at its value there (the response fades to 1 anyway)
+  // 1/sqrt(D); below EQUALIZER_LOW_HZ held at its value there
   const magnitude = new Float64Array(smooth.length);
-  const lowBin = Math.ceil((2 * LOW_HZ * size) / fs);
+  const lowBin = Math.ceil((EQUALIZER_LOW_HZ * size) / fs);
   for (let k = 0; k < magnitude.length; k++) {
     const p = smooth[Math.max(k, lowBin)]!;
     magnitude[k] = p > 0 ? 1 / Math.sqrt(p) : 0;

@@ -290,3 +290,20 @@ Deno.test("measured head: a room, an ear angle or a file without two ears is ref
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("measured head: causal — nothing arrives before the sound can (energy > 1 ms early below -50 dB)", () => {
+  for (const headYawDeg of [0, -60, 180]) {
+    const ears = simEars({ azimuthDeg: 0, elevationDeg: 0, distanceMeters: 2, headYawDeg });
+    // the ear nearest the source is at most a head radius (0.26 ms) ahead of the centre
+    const arrival = Math.floor((2 / 343) * FS) - 48;
+    for (const ear of [ears.left, ears.right]) {
+      let early = 0, total = 0;
+      ear.forEach((v, n) => {
+        total += v * v;
+        if (n < arrival) early += v * v;
+      });
+      const db = 10 * Math.log10(early / total);
+      assert.ok(db < -50, `yaw ${headYawDeg}: ${db} dB before the arrival`);
+    }
+  }
+});
