@@ -58,13 +58,18 @@ function wrapDeg(a: number): number {
  * Read the binaural positions and the arc of a set.
  *
  * @param set The measurement set.
+ * Only the captures used are read (a studio5 set with 72 head positions has 720 ear
+ * captures; a fit at the first position uses 10), all at once so the file system's
+ * asynchronous checks overlap.
+ *
  * @param need What the design needs: `ears` (at least one complete binaural position), `arc`
- *   (reference captures of every driver at 0° and ±90°).
+ *   (reference captures of every driver at 0° and ±90°), `earPositions` (how many complete
+ *   binaural positions to read, in manifest order; default all).
  * @throws {InputError} naming the missing captures (`driver@mic` at a position).
  */
 export async function readSetPlants(
   set: MeasurementSet,
-  need: { readonly ears: boolean; readonly arc: boolean },
+  need: { readonly ears: boolean; readonly arc: boolean; readonly earPositions?: number },
 ): Promise<SetPlants> {
   const m = set.manifest;
   const drivers = m.device.drivers.map((d) => d.id);
@@ -102,7 +107,8 @@ export async function readSetPlants(
     }
     g.byKey.set(`${c.driver}@${role}`, c);
   }
-  const ears: EarPosition[] = [];
+  const earReads: Promise<EarPosition>[] = [];
+  const earPositions = need.earPositions ?? Infinity;
   let bestMissing: string[] | undefined, bestLabel = "";
   for (const [label, g] of groups) {
     const missing: string[] = [];
@@ -112,18 +118,21 @@ export async function readSetPlants(
       }
     }
     if (missing.length === 0) {
-      const irs = await Promise.all(
-        ["ear-left", "ear-right"].map((role) =>
-          Promise.all(drivers.map((d) => read(g.byKey.get(`${d}@${role}`)!)))
-        ),
+      if (earReads.length >= earPositions) continue;
+      earReads.push(
+        Promise.all(
+          ["ear-left", "ear-right"].map((role) =>
+            Promise.all(drivers.map((d) => read(g.byKey.get(`${d}@${role}`)!)))
+          ),
+        ).then((irs) => ({ position: g.position, label, irs })),
       );
-      ears.push({ position: g.position, label, irs });
+      earReads.at(-1)!.catch(() => {}); // awaited below unless an earlier error wins
     } else if (bestMissing === undefined || missing.length < bestMissing.length) {
       bestMissing = missing;
       bestLabel = label;
     }
   }
-  if (need.ears && ears.length === 0) {
+  if (need.ears && earReads.length === 0) {
     const what = bestMissing === undefined
       ? "the set has no ear-left/ear-right captures at all (measure with --mic binaural)"
       : `missing ${bestMissing.join(", ")} at ${bestLabel}`;
@@ -159,6 +168,15 @@ export async function readSetPlants(
   }
   const azimuths = [...byAz.keys()].filter((az) => drivers.every((d) => byAz.get(az)!.has(d)))
     .sort((a, b) => a - b);
+  // Every read is started before any is awaited (ears and arc together); errors are reported
+  // in the order they were before: ear captures, then the arc's coverage, then arc captures.
+  const arcRead = azimuths.length >= 3
+    ? Promise.all(
+      azimuths.map((az) => Promise.all(drivers.map((d) => read(byAz.get(az)!.get(d)!)))),
+    )
+    : undefined;
+  arcRead?.catch(() => {}); // awaited below unless an earlier error wins
+  const ears = await Promise.all(earReads);
   let arc: ArcData | undefined;
   if (need.arc) {
     const missing: string[] = [];
@@ -181,11 +199,8 @@ export async function readSetPlants(
       );
     }
   }
-  if (azimuths.length >= 3) {
-    const irs = await Promise.all(
-      azimuths.map((az) => Promise.all(drivers.map((d) => read(byAz.get(az)!.get(d)!)))),
-    );
-    arc = { distanceMeters: distance, azimuthsDeg: azimuths, irs };
+  if (arcRead !== undefined) {
+    arc = { distanceMeters: distance, azimuthsDeg: azimuths, irs: await arcRead };
   }
   return { sampleRate: m.sampleRate, drivers, ears, arc };
 }

@@ -13,10 +13,10 @@ import {
   type RecordStore,
   rowToVerdict,
   type StoredVerdict,
-  summarizeYield,
   type VerdictRecord,
   type VerdictRow,
   type ViolationRow,
+  yieldFromCounts,
   type YieldQuery,
   type YieldSummary,
 } from "./records.ts";
@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS violations (
 CREATE INDEX IF NOT EXISTS verdicts_serial ON verdicts(serial);
 CREATE INDEX IF NOT EXISTS verdicts_batch ON verdicts(batch);
 CREATE INDEX IF NOT EXISTS verdicts_created_at ON verdicts(created_at);
+CREATE INDEX IF NOT EXISTS verdicts_station ON verdicts(station, created_at);
 `;
 
 /** Busy timeout in milliseconds: how long a writer waits for another station's lock. */
@@ -150,13 +151,20 @@ export function openSqliteRecords(path: string): RecordStore {
         params.push(query.station);
       }
       const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
-      const rows = db.prepare(`SELECT id, serial, passed FROM verdicts ${clause}`).all(
-        ...params,
-      ) as unknown as { id: number; serial: string; passed: number }[];
+      // Aggregated in SQL: the latest verdict per serial is the row with the
+      // serial's largest id within the selection.
+      const totals = db.prepare(
+        `SELECT COUNT(*) AS tested, COALESCE(SUM(passed), 0) AS passed FROM verdicts ${clause}`,
+      ).get(...params) as unknown as { tested: number; passed: number };
+      const latest = db.prepare(
+        `SELECT COUNT(*) AS units, COALESCE(SUM(v.passed), 0) AS final_passed FROM verdicts v
+         JOIN (SELECT MAX(id) AS id FROM verdicts ${clause} GROUP BY serial) m ON v.id = m.id`,
+      ).get(...params) as unknown as { units: number; final_passed: number };
       const checks = db.prepare(
-        `SELECT check_name FROM violations WHERE verdict_id IN (SELECT id FROM verdicts ${clause})`,
-      ).all(...params) as unknown as { check_name: string }[];
-      return Promise.resolve(summarizeYield(rows, checks.map((c) => c.check_name)));
+        `SELECT check_name, COUNT(*) AS n FROM violations
+         WHERE verdict_id IN (SELECT id FROM verdicts ${clause}) GROUP BY check_name`,
+      ).all(...params) as unknown as { check_name: string; n: number }[];
+      return Promise.resolve(yieldFromCounts({ ...totals, ...latest }, checks));
     },
     checkConsistency(): Promise<ConsistencyReport> {
       const problems: string[] = [];

@@ -14,11 +14,14 @@
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { InputError } from "../io/errors.ts";
 import { readFolderJson } from "../io/folder_json.ts";
+import { MAX_WAV_BYTES, readRegularFile } from "../io/read_file.ts";
 import { canonicalJson } from "./limits.ts";
+import { type DocumentSignature, signDocument, type SigningKey } from "./signature.ts";
 import { sha256Hex, writeFolderAtomically } from "../io/atomic.ts";
+import { ownFolder, type OwnOutput } from "../io/own_output.ts";
 import { relativePathProblem } from "../io/manifest.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
 import { upmixParameters } from "../design/upmix.ts";
@@ -35,6 +38,21 @@ export const UPMIX_INPUTS = ["left", "right", "center"] as const;
 export const STEREO_INPUTS = ["left", "right"] as const;
 /** Upmix methods `render/` knows how to apply. */
 export const UPMIX_METHODS = ["mid-side-projection"] as const;
+
+/**
+ * A bundle as `--force` may replace it: a folder with `bundle.json` of format
+ * {@linkcode FILTER_BUNDLE_FORMAT} holding only that file and the files of its `files` table
+ * (see `io/own_output.ts`).
+ */
+export const FILTER_BUNDLE_OUTPUT: OwnOutput = ownFolder({
+  what: "a filter bundle",
+  descriptor: "bundle.json",
+  format: FILTER_BUNDLE_FORMAT,
+  listed: (bundle) => {
+    const files = bundle.files;
+    return files !== null && typeof files === "object" ? Object.keys(files) : [];
+  },
+});
 
 /** The unit a bundle was fitted to. */
 export interface BundleDevice {
@@ -95,10 +113,15 @@ export interface FilterBundle {
    * (set by {@linkcode writeBundle}, checked by {@linkcode readBundle}).
    */
   readonly sha256?: string;
+  /**
+   * The lab's Ed25519 signature of the canonical JSON of everything else, `sha256` and `files`
+   * included (`signature.ts`; set by {@linkcode writeBundle} with a signer).
+   */
+  readonly signature?: DocumentSignature;
 }
 
-/** A bundle without its `files` table and `sha256` (computed by {@linkcode writeBundle}). */
-export type FilterBundleDraft = Omit<FilterBundle, "files" | "sha256">;
+/** A bundle without its `files` table, `sha256` and `signature` (set by {@linkcode writeBundle}). */
+export type FilterBundleDraft = Omit<FilterBundle, "files" | "sha256" | "signature">;
 
 /** Filters per input: `filters[input][driver]`, each `taps` samples (driver order of the bundle). */
 export type BundleFilters = Readonly<Record<string, readonly Float64Array[]>>;
@@ -329,6 +352,8 @@ function checkFilters(
 export interface WriteBundleOptions {
   /** Replace an existing folder (default false: refused with an InputError). */
   readonly force?: boolean;
+  /** Sign `bundle.json` with this key (`signature.ts`); default unsigned. */
+  readonly signer?: SigningKey;
 }
 
 /**
@@ -370,9 +395,12 @@ export async function writeBundle(
     encoded.set(path, bytes);
     files[path] = await sha256Hex(bytes);
   }
-  const { files: _old, sha256: _oldSha, ...rest } = draft as FilterBundle;
+  const { files: _old, sha256: _oldSha, signature: _oldSignature, ...rest } = draft as FilterBundle;
   const checked = validateBundle({ ...rest, files }, { file: join(folder, BUNDLE_FILE_NAME) });
-  const bundle: FilterBundle = { ...checked, sha256: await bundleContentSha256(checked) };
+  const hashed: FilterBundle = { ...checked, sha256: await bundleContentSha256(checked) };
+  const bundle: FilterBundle = options.signer === undefined
+    ? hashed
+    : await signDocument(hashed, options.signer);
   await writeFolderAtomically(folder, async (tmp) => {
     for (const [path, bytes] of encoded) {
       const target = join(tmp, path);
@@ -380,7 +408,7 @@ export async function writeBundle(
       await Deno.writeFile(target, bytes);
     }
     await Deno.writeTextFile(join(tmp, BUNDLE_FILE_NAME), `${JSON.stringify(bundle, null, 2)}\n`);
-  }, { force: options.force ?? false });
+  }, { force: options.force ?? false, own: FILTER_BUNDLE_OUTPUT });
   return bundle;
 }
 
@@ -418,17 +446,39 @@ export async function readBundle(folder: string): Promise<LoadedBundle> {
     );
   }
   const bytesOf = new Map<string, Uint8Array>();
+  // A link may not lead out of the bundle: what is hashed and used is the bundle's own file.
+  const realFolder = await Deno.realPath(folder);
+  const refuseOutside = async (file: string, field: string) => {
+    const real = await Deno.realPath(file);
+    const inside = relative(realFolder, real);
+    if (inside === "" || inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+      throw new InputError(
+        `Cannot read bundle "${folder}" as ${field} must be a file inside the bundle: "${file}" leads to "${real}", outside "${realFolder}"`,
+        { file, field, value: real },
+      );
+    }
+  };
+  await refuseOutside(path, BUNDLE_FILE_NAME);
   for (const [rel, expected] of Object.entries(bundle.files)) {
     const file = join(folder, rel);
     let bytes: Uint8Array;
     try {
-      bytes = await Deno.readFile(file);
+      await refuseOutside(file, `files["${rel}"]`);
+      bytes = await readRegularFile(file, { what: "bundle file", maxBytes: MAX_WAV_BYTES });
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory)) {
-        throw error;
+      if (error instanceof Deno.errors.NotFound) { // refuseOutside's realpath of a missing file
+        throw new InputError(
+          `Cannot read bundle "${folder}" as files["${rel}"] must exist as a file: "${file}" is missing`,
+          { file, field: `files["${rel}"]`, value: rel, cause: error },
+        );
       }
+      if (!(error instanceof InputError) || error.field !== "path") throw error;
       throw new InputError(
-        `Cannot read bundle "${folder}" as files["${rel}"] must exist as a file: "${file}" is missing`,
+        `Cannot read bundle "${folder}" as files["${rel}"] must exist as a file: "${file}" ${
+          error.cause instanceof Deno.errors.NotFound
+            ? "is missing"
+            : error.message.replace(/^Cannot read .*? as it /s, "")
+        }`,
         { file, field: `files["${rel}"]`, value: rel, cause: error },
       );
     }
@@ -472,8 +522,8 @@ export async function readBundle(folder: string): Promise<LoadedBundle> {
   return { folder, bundle, filters };
 }
 
-/** SHA-256 hex of the canonical JSON of a bundle without its `sha256` field. */
+/** SHA-256 hex of the canonical JSON of a bundle without its `sha256` and `signature` fields. */
 export async function bundleContentSha256(bundle: FilterBundle): Promise<string> {
-  const { sha256: _ignored, ...rest } = bundle;
+  const { sha256: _ignored, signature: _signature, ...rest } = bundle;
   return await sha256Hex(new TextEncoder().encode(canonicalJson(rest)));
 }

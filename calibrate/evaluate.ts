@@ -569,6 +569,8 @@ export function evaluatePlants(
 export interface EvaluateOptions {
   /** Gate of the arc responses in ms after arrival: "auto" (default: gated to 2.5 ms in a room), "none" or ms. */
   readonly arcGateMs?: number | "auto" | "none";
+  /** Evaluate the center beam on the set's arc (default true); false keeps only the ears. */
+  readonly beam?: boolean;
 }
 
 /**
@@ -641,7 +643,7 @@ export async function evaluateBundle(
     };
   });
   let arc: ArcTransferMatrix | undefined;
-  if (plants.arc && bundle.inputs.includes("center")) {
+  if (plants.arc && bundle.inputs.includes("center") && options.beam !== false) {
     const irs = reorder(plants.arc.irs);
     const opt = options.arcGateMs ?? "auto";
     const gateMs = opt === "auto" ? (lateEnergyDb(irs, sr) > -30 ? DRR_GATE_MS : "none") : opt;

@@ -65,6 +65,7 @@ import {
   readSetPlants,
 } from "./_bundle_plants.ts";
 import { evaluatePlants, type Evaluation } from "./evaluate.ts";
+import { MAX_JSON_BYTES, readRegularFile } from "../io/read_file.ts";
 
 /** Options of {@linkcode fitBundle}. Every default is stored in the bundle's `design`. */
 export interface FitOptions {
@@ -216,9 +217,16 @@ export async function fitBundle(set: MeasurementSet, options: FitOptions = {}): 
   const center = upmix === "lrc";
   const needArc = center && beamformer === "on";
 
-  const manifestBytes = await Deno.readFile(join(set.folder, "manifest.json"));
+  const manifestBytes = await readRegularFile(join(set.folder, "manifest.json"), {
+    what: "manifest",
+    maxBytes: MAX_JSON_BYTES,
+  });
   const sha256 = await sha256Hex(manifestBytes);
-  const plants = await readSetPlants(set, { ears: true, arc: needArc });
+  const plants = await readSetPlants(set, {
+    ears: true,
+    arc: needArc,
+    earPositions: headPositions === "all" ? Infinity : 1, // read only the captures used
+  });
   const { sampleRate, drivers } = plants;
   const warnings: string[] = [];
   if (drivers.length < 2) {

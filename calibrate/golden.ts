@@ -143,12 +143,20 @@ export function driverBandRanges(
 }
 
 /**
- * The setup every golden unit shares, or `undefined` when any unit's is
- * unknown. Units measured with different setups cannot share limits.
+ * The setup every golden unit shares. Units measured with different setups
+ * cannot share limits, and a unit without its setup (mic position and sweep)
+ * gives limits no line unit could be checked against (verify refuses them).
  */
-function commonSetup(units: readonly UnitMeasurement[]): StationSetup | undefined {
-  const first = units[0]?.setup;
-  if (first === undefined || units.some((u) => u.setup === undefined)) return undefined;
+function commonSetup(units: readonly UnitMeasurement[]): StationSetup {
+  const lacking = units.find((u) => u.setup?.sweep === undefined);
+  if (lacking !== undefined) {
+    throw new RangeError(
+      `Cannot compute limits as every golden unit must record its station setup (mic position and sweep): unit ${lacking.serial} has ${
+        lacking.setup === undefined ? "none" : "no sweep"
+      }`,
+    );
+  }
+  const first = units[0]!.setup!;
   for (const u of units) {
     const difference = setupDifference(first, u.setup!);
     if (difference !== undefined) {

@@ -41,15 +41,25 @@ import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
 import { join } from "node:path";
 import { sha256Hex } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
+import { ownJsonFile, type OwnOutput } from "../io/own_output.ts";
+import type { DocumentSignature } from "./signature.ts";
 import {
   irFileName,
   MANIFEST_FILE_NAME,
   readMeasurementSet,
   writeMeasurementSet,
 } from "../io/manifest.ts";
+import {
+  MAX_JSON_BYTES,
+  parseJsonBounded,
+  readRegularFile,
+  readRegularTextFile,
+} from "../io/read_file.ts";
 
 /** The `format` string of a limits file. */
 export const LIMITS_FORMAT = "spatialcal.limits";
+/** A limits file as `--force` may replace it (see `io/own_output.ts`). */
+export const LIMITS_OUTPUT: OwnOutput = ownJsonFile("a limits file", LIMITS_FORMAT);
 /** The version of the limits format this code reads and writes. */
 export const LIMITS_VERSION = 1;
 /** Levels below this (dB) are treated as "no signal" (a floor for logs of zero). */
@@ -265,8 +275,10 @@ export interface Limits {
   readonly setup?: StationSetup;
   /** Process capability per check on the golden units (Montgomery 2012). */
   readonly cpk: Readonly<Record<string, number>>;
-  /** SHA-256 (hex) of the canonical JSON of everything but this field. */
+  /** SHA-256 (hex) of the canonical JSON of everything but this field and `signature`. */
   readonly sha256: string;
+  /** The lab's Ed25519 signature of everything else, sha256 included (`signature.ts`). */
+  readonly signature?: DocumentSignature;
 }
 
 /** The default analysis: 1/3-octave bands 40 Hz–18 kHz, 8192-point FFT, 1024-sample reference IR. */
@@ -431,9 +443,9 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** SHA-256 hex of the canonical JSON of `limits` without its `sha256` field. */
+/** SHA-256 hex of the canonical JSON of `limits` without its `sha256` and `signature` fields. */
 export async function limitsContentSha256(limits: Omit<Limits, "sha256">): Promise<string> {
-  const { sha256: _ignored, ...rest } = limits as Limits;
+  const { sha256: _ignored, signature: _signature, ...rest } = limits as Limits;
   const bytes = new TextEncoder().encode(canonicalJson(rest));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -471,6 +483,42 @@ function checkCeiling(file: string, field: string, v: unknown): void {
 }
 
 /**
+ * Bounds of the numbers that size computations (FFT lengths, arrays, sweeps):
+ * a finite but absurd value (`fftSize: 1e12`) would otherwise exhaust memory
+ * or crash deep inside the analysis. Called once the types are checked.
+ */
+function checkLimitsBounds(file: string, o: Record<string, unknown>): void {
+  const within = (field: string, v: number, low: number, high: number, integer = false) => {
+    if (!(v >= low && v <= high) || (integer && !Number.isInteger(v))) {
+      bad(file, field, `must be ${integer ? "an integer " : ""}in [${low}, ${high}]`, v);
+    }
+  };
+  const fs = o.sampleRate as number;
+  within("sampleRate", fs, 1000, 768000, true);
+  const a = o.analysis as Record<string, number>;
+  const fft = a.fftSize!;
+  if (!(fft >= 256 && fft <= 2 ** 20 && Number.isInteger(Math.log2(fft)))) {
+    bad(file, "analysis.fftSize", "must be a power of two in [256, 1048576]", fft);
+  }
+  within("analysis.referenceIrSamples", a.referenceIrSamples!, 1, fft, true);
+  within("analysis.bandMinHz", a.bandMinHz!, 1, fs / 2);
+  within("analysis.bandMaxHz", a.bandMaxHz!, a.bandMinHz!, fs / 2);
+  const drivers = o.drivers as unknown[];
+  if (drivers.length > 256) bad(file, "drivers", "must hold at most 256 drivers", drivers.length);
+  const sweep = (o.setup as { sweep?: Record<string, number> } | undefined)?.sweep;
+  if (sweep !== undefined) {
+    within("setup.sweep.startHz", sweep.startHz!, 1, fs / 2);
+    within("setup.sweep.endHz", sweep.endHz!, sweep.startHz!, fs / 2);
+    within("setup.sweep.durationSeconds", sweep.durationSeconds!, 0.01, 60);
+    within("setup.sweep.levelDbfs", sweep.levelDbfs!, -100, 0);
+  }
+  const position = (o.setup as { position?: Record<string, number> } | undefined)?.position;
+  if (position !== undefined) {
+    within("setup.position.distanceMeters", position.distanceMeters!, 0.01, 100);
+  }
+}
+
+/**
  * Parse and check a limits file's text: JSON, format, version, every field
  * the checks read, and the SHA-256 of the content.
  *
@@ -480,15 +528,7 @@ function checkCeiling(file: string, field: string, v: unknown): void {
  * @throws {InputError} naming the file, field, rule and value (a corrupt or edited file, another format or version).
  */
 export async function parseLimits(text: string, file: string): Promise<Limits> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (cause) {
-    throw new InputError(
-      `Cannot read limits "${file}" as it is not valid JSON: ${(cause as Error).message}`,
-      { file, field: "(file)", value: text.slice(0, 40), cause },
-    );
-  }
+  const raw = parseJsonBounded(text, { file, what: "limits" });
   if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
     bad(
       file,
@@ -565,8 +605,17 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
       }
     }
   }
+  const ids = o.drivers as string[];
+  ids.forEach((d, i) => {
+    if (ids.indexOf(d) !== i) bad(file, `drivers[${i}]`, "must name each driver once", d);
+  });
   const dl = o.driverLimits as Record<string, unknown> | undefined;
   if (!dl || typeof dl !== "object") bad(file, "driverLimits", "must be an object", dl);
+  for (const id of Object.keys(dl)) {
+    if (!ids.includes(id)) {
+      bad(file, `driverLimits.${id}`, `must be one of drivers (${ids.join(", ")})`, "present");
+    }
+  }
   for (const id of o.drivers as string[]) {
     const d = dl[id] as Record<string, unknown> | undefined;
     const f = `driverLimits.${id}`;
@@ -596,6 +645,27 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
     if (!Array.isArray(d.referenceIr) || !d.referenceIr.every(isNumber)) {
       bad(file, `${f}.referenceIr`, "must be an array of numbers", typeof d.referenceIr);
     }
+    // The polarity and swap checks compare the unit with this waveform: it must be all there.
+    const reference = d.referenceIr as number[];
+    if (reference.length !== a.referenceIrSamples) {
+      bad(
+        file,
+        `${f}.referenceIr`,
+        `must hold analysis.referenceIrSamples (${a.referenceIrSamples}) samples`,
+        `${reference.length} samples`,
+      );
+    }
+    let peak = 0;
+    for (const v of reference) if (Math.abs(v) > Math.abs(peak)) peak = v;
+    if (peak === 0) bad(file, `${f}.referenceIr`, "must not be silent", "all zero");
+    if (d.polarity !== (peak < 0 ? -1 : 1)) {
+      bad(
+        file,
+        `${f}.polarity`,
+        `must be the sign of referenceIr's largest sample (${peak < 0 ? -1 : 1})`,
+        d.polarity,
+      );
+    }
     const nf = d.noiseFloor as Record<string, unknown> | undefined;
     if (!nf || !isNumber(nf.meanDb) || !isNumber(nf.maxDb)) {
       bad(file, `${f}.noiseFloor`, "must be { meanDb, maxDb }", JSON.stringify(nf));
@@ -607,6 +677,7 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
       bad(file, `${f}.deadBelowDb`, "must be a finite number", d.deadBelowDb);
     }
   }
+  checkLimitsBounds(file, o);
   if (typeof o.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(o.sha256)) {
     bad(file, "sha256", "must be 64 lowercase hex digits", o.sha256);
   }
@@ -628,15 +699,7 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
  * @throws {InputError} when the file cannot be read or is not valid limits.
  */
 export async function readLimits(path: string): Promise<Limits> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (cause) {
-    throw new InputError(
-      `Cannot read limits "${path}" as the file cannot be opened: ${(cause as Error).message}`,
-      { file: path, field: "(file)", value: path, cause },
-    );
-  }
+  const text = await readRegularTextFile(path, { what: "limits", maxBytes: MAX_JSON_BYTES });
   return await parseLimits(text, path);
 }
 
@@ -691,7 +754,9 @@ export async function readUnitMeasurement(
       warnings: entry.warnings ?? [],
     });
   }
-  const sha256 = await sha256Hex(await Deno.readFile(manifestPath));
+  const sha256 = await sha256Hex(
+    await readRegularFile(manifestPath, { what: "manifest", maxBytes: MAX_JSON_BYTES }),
+  );
   const first = m.captures.find((c) => c.mic === mic);
   return {
     ...(first === undefined ? {} : {

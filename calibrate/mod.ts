@@ -34,3 +34,5 @@ export * from "./verify.ts";
 export * from "./records.ts";
 export * from "./line_sim.ts";
 export * from "./line_station.ts";
+export * from "./signature.ts";
+export * from "./binaural_position.ts";

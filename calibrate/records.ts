@@ -247,6 +247,48 @@ export function summarizeYield(
   };
 }
 
+/** Counts a back end aggregates for a yield (numbers or numeric strings, as drivers return them). */
+export interface YieldCounts {
+  /** Verdicts selected. */
+  readonly tested: number | string;
+  /** Passing verdicts selected. */
+  readonly passed: number | string;
+  /** Distinct serials selected. */
+  readonly units: number | string;
+  /** Serials whose latest selected verdict passed. */
+  readonly final_passed: number | string;
+}
+
+/**
+ * A yield summary from counts aggregated in the database (the same figures
+ * {@linkcode summarizeYield} computes from rows, without moving the rows).
+ */
+export function yieldFromCounts(
+  counts: YieldCounts,
+  checks: readonly { check_name: string; n: number | string }[],
+): YieldSummary {
+  const tested = Number(counts.tested);
+  const passed = Number(counts.passed);
+  const units = Number(counts.units);
+  const violationsByCheck: Record<string, number> = {};
+  // Most frequent first (a Pareto of failure reasons), then by name.
+  const sorted = [...checks].sort((a, b) =>
+    Number(b.n) - Number(a.n) || (a.check_name < b.check_name ? -1 : 1)
+  );
+  for (const c of sorted) {
+    violationsByCheck[c.check_name] = Number(c.n);
+  }
+  return {
+    tested,
+    passed,
+    failed: tested - passed,
+    units,
+    finalYieldPercent: units === 0 ? 0 : (100 * Number(counts.final_passed)) / units,
+    verdictYieldPercent: tested === 0 ? 0 : (100 * passed) / tested,
+    violationsByCheck,
+  };
+}
+
 /** Options of {@linkcode openRecords}. */
 export interface OpenRecordsOptions {
   /**

@@ -6,7 +6,10 @@
  * measured value, the limit and the reason in plain words. A measurement that
  * cannot be judged — too noisy (retest), clipped, silent, made for another
  * model or sample rate, missing a driver — throws {@linkcode InputError}: it
- * is neither a pass nor a fail.
+ * is neither a pass nor a fail. So does a check without its evidence: limits
+ * whose drivers are not the unit's, a station setup (mic position and sweep)
+ * missing on either side, harmonic IRs that are silent (all zero, or far
+ * below the noise every measured response carries) or not finite.
  *
  * Checks per driver (features as in `limits.ts`):
  * - dead driver: sensitivity below the golden mean − `deadDropDb` (the other
@@ -23,8 +26,12 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { InputError } from "../io/errors.ts";
-import type { FilterBundle } from "./bundle.ts";
+import { sha256Hex } from "../io/atomic.ts";
+import { MANIFEST_FILE_NAME, type MeasurementSet } from "../io/manifest.ts";
+import type { FilterBundle, LoadedBundle } from "./bundle.ts";
+import { evaluateBundle } from "./evaluate.ts";
 import { driverBandRanges } from "./golden.ts";
 import {
   analysisBands,
@@ -162,6 +169,17 @@ export function verifyUnit(
       unit.sampleRate,
     );
   }
+  // Every driver of the unit is judged: limits for fewer (or other) drivers cannot vouch for it.
+  const sorted = (ids: readonly string[]) => [...ids].sort().join(", ");
+  if (sorted(limits.drivers) !== sorted(unit.drivers)) {
+    invalid(
+      "device.drivers",
+      `the limits "${limitsFile}" cover drivers ${limits.drivers.join(", ")} but the unit has ${
+        unit.drivers.join(", ")
+      }: use limits made for this model's drivers`,
+      unit.drivers,
+    );
+  }
   for (const id of limits.drivers) {
     if (!unit.captures.some((c) => c.driver === id)) {
       invalid(
@@ -193,11 +211,23 @@ export function verifyUnit(
     }
   }
   // A clipped capture is reported first: it is unusable whatever the setup.
-  if (limits.setup !== undefined && unit.setup !== undefined) {
-    const difference = setupDifference(limits.setup, unit.setup);
-    if (difference !== undefined) {
-      invalid("setup", `${difference}; measure as the golden units were`, unit.setup);
-    }
+  // The setup is evidence too: without the mic position and the sweep (level, band) on both
+  // sides, a unit measured at another level or place could pass.
+  checkLimitsSetup(limits, { limitsFile, serial: unit.serial, file });
+  if (unit.setup?.sweep === undefined) {
+    invalid(
+      "setup",
+      `the measurement records no station setup (${
+        unit.setup === undefined ? "mic position and sweep" : "the sweep: its manifest has no sweep"
+      }), so it cannot be checked against the limits' (${
+        describeSweep(limits.setup!.sweep!)
+      }); measure it on the station`,
+      unit.setup ?? null,
+    );
+  }
+  const difference = setupDifference(limits.setup!, unit.setup!);
+  if (difference !== undefined) {
+    invalid("setup", `${difference}; measure as the golden units were`, unit.setup);
   }
   for (const id of limits.drivers) {
     const orders = unit.captures.find((x) => x.driver === id)!.harmonics.length;
@@ -210,6 +240,9 @@ export function verifyUnit(
         orders,
       );
     }
+  }
+  for (const id of limits.drivers) {
+    checkEvidence(unit.captures.find((x) => x.driver === id)!, invalid);
   }
   const fs = limits.sampleRate;
   const analysis = limits.analysis;
@@ -431,6 +464,94 @@ export function verifyUnit(
   };
 }
 
+/**
+ * Refuse limits that record no station setup (mic position and sweep): a
+ * unit could not be checked against it, so it could not be judged. Called by
+ * {@linkcode verifyUnit} and, before measuring, by `verify --device`.
+ *
+ * @param limits The limits.
+ * @param names The limits file, the unit's serial and the file named in the error.
+ * @throws {InputError} (field `setup`) naming the limits file.
+ */
+export function checkLimitsSetup(
+  limits: Limits,
+  names: { limitsFile: string; serial: string; file?: string },
+): void {
+  if (limits.setup?.sweep !== undefined) return;
+  throw new InputError(
+    `Cannot verify unit ${names.serial} as the limits "${names.limitsFile}" record no station setup (${
+      limits.setup === undefined ? "mic position and sweep" : "sweep"
+    }), so the unit's cannot be checked against it; make the limits with golden from measured sets`,
+    { file: names.file ?? names.limitsFile, field: "setup", value: limits.setup ?? null },
+  );
+}
+
+/** A sweep in words: `20–20000 Hz at -12 dBFS`. */
+function describeSweep(s: NonNullable<NonNullable<Limits["setup"]>["sweep"]>): string {
+  return `${s.startHz}–${s.endHz} Hz at ${s.levelDbfs} dBFS`;
+}
+
+/**
+ * How far below the noise floor of the linear IR a measured harmonic IR's
+ * mean square may lie, in dB. Both come from one recording of one sweep
+ * (Farina 2000), so they carry the same noise; 60 dB leaves room for any
+ * deconvolution windowing while an all-zero or scaled-away response is caught.
+ */
+const SILENT_HARMONIC_MARGIN_DB = 60;
+
+/** Refuse a capture whose IR or harmonic IRs are not finite, or whose harmonic IRs are silent. */
+function checkEvidence(
+  c: { driver: string; ir: Float64Array; harmonics: readonly Float64Array[] },
+  invalid: (field: string, message: string, value: unknown) => never,
+): void {
+  const meanSquare = (x: Float64Array, from = 0) => {
+    let e = 0;
+    for (let i = from; i < x.length; i++) e += x[i]! * x[i]!;
+    return e / Math.max(1, x.length - from);
+  };
+  const nonFinite = (x: Float64Array) => x.findIndex((v) => !Number.isFinite(v));
+  const bad = nonFinite(c.ir);
+  if (bad >= 0) {
+    invalid(
+      "ir",
+      `the impulse response of driver "${c.driver}" is not finite (sample ${bad} is ${
+        c.ir[bad]
+      }); measure it again`,
+      c.ir[bad],
+    );
+  }
+  const noise = meanSquare(c.ir, Math.floor(c.ir.length * 3 / 4));
+  c.harmonics.forEach((h, k) => {
+    const order = k + 2;
+    const at = nonFinite(h);
+    if (at >= 0) {
+      invalid(
+        "harmonics",
+        `the harmonic IR of order ${order} of driver "${c.driver}" is not finite (sample ${at} is ${
+          h[at]
+        }), so THD and rub & buzz cannot be judged; measure it again`,
+        h[at],
+      );
+    }
+    const level = meanSquare(h);
+    if (
+      level === 0 || (noise > 0 && level < noise * Math.pow(10, -SILENT_HARMONIC_MARGIN_DB / 10))
+    ) {
+      invalid(
+        "harmonics",
+        `the harmonic IR of order ${order} of driver "${c.driver}" is silent (${
+          level === 0
+            ? "all zero"
+            : `${
+              (10 * Math.log10(noise / level)).toFixed(0)
+            } dB below the noise of its own impulse response`
+        }), which no measurement gives, so THD and rub & buzz cannot be judged; measure it again`,
+        level,
+      );
+    }
+  });
+}
+
 function hz(v: number): string {
   return v >= 1000 ? `${(v / 1000).toFixed(v >= 10000 ? 1 : 2)} kHz` : `${Math.round(v)} Hz`;
 }
@@ -546,6 +667,51 @@ export interface BundleCheckOptions {
   readonly maxDeviationDb?: number;
   /** Name of the bundle folder for messages. */
   readonly bundleFile?: string;
+  /**
+   * The deviation its filters give, recomputed ({@linkcode recomputeBundleDeviation}): judged
+   * instead of the stored `predicted` number, which an edited and re-hashed bundle could keep
+   * while its filters are garbage. Without it the stored prediction is judged (only for a
+   * bundle whose signature was checked).
+   */
+  readonly deviationDb?: number;
+}
+
+/**
+ * The worst-band deviation of a bundle's channel separation from its target,
+ * recomputed from its filters on the measurement set it was fitted from
+ * (`evaluateBundle` at the set's first binaural position; the direct-sound
+ * figure in a reverberant set, as the fit designs on gated responses). The
+ * set must be the one `source.sha256` names.
+ *
+ * @param loaded The bundle as read (its files' hashes checked).
+ * @param set The set it was fitted from.
+ * @returns The deviation in dB (>= 0).
+ * @throws {InputError} for another set (naming both SHA-256s) or a set that gives no separation.
+ */
+export async function recomputeBundleDeviation(
+  loaded: LoadedBundle,
+  set: MeasurementSet,
+): Promise<number> {
+  const manifest = join(set.folder, MANIFEST_FILE_NAME);
+  const sha256 = await sha256Hex(await Deno.readFile(manifest));
+  if (sha256 !== loaded.bundle.source.sha256) {
+    throw new InputError(
+      `Cannot check bundle "${loaded.folder}" on "${set.folder}" as it is not the set the bundle was fitted from: source.sha256 is ${loaded.bundle.source.sha256}, its manifest.json has ${sha256}`,
+      { file: manifest, field: "source.sha256", value: sha256 },
+    );
+  }
+  const evaluation = await evaluateBundle(loaded.bundle, loaded.filters, set, { beam: false });
+  const s = evaluation.summary.separation as Record<string, unknown> | undefined;
+  const deviation = s?.directSoundMaxAbsDeviationDb ?? s?.maxAbsDeviationDb;
+  if (typeof deviation !== "number" || !Number.isFinite(deviation)) {
+    throw new InputError(
+      `Cannot check bundle "${loaded.folder}" as its filters give no channel separation on "${set.folder}" (it needs ear-left and ear-right captures of every driver): current value is ${
+        JSON.stringify(deviation)
+      }`,
+      { file: set.folder, field: "captures", value: deviation },
+    );
+  }
+  return deviation;
 }
 
 /**
@@ -597,7 +763,7 @@ export function checkBundlePrediction(
   const separation = (bundle.predicted as Record<string, unknown>).separation as
     | Record<string, unknown>
     | undefined;
-  const deviation = separation?.maxAbsDeviationDb;
+  const deviation = options.deviationDb ?? separation?.maxAbsDeviationDb;
   if (typeof deviation !== "number" || !Number.isFinite(deviation) || deviation < 0) {
     throw new InputError(
       `Cannot check bundle "${file}" as predicted.separation.maxAbsDeviationDb must be a finite number >= 0: current value is ${
@@ -614,6 +780,14 @@ export function checkBundlePrediction(
     limit: maxDeviationDb,
     reason: `the unit's fitted filters miss the target channel separation by up to ${
       fmt(deviation)
-    } dB (allowed ${fmt(maxDeviationDb)} dB): refit the unit`,
+    } dB (allowed ${fmt(maxDeviationDb)} dB${
+      options.deviationDb === undefined
+        ? ""
+        : `; recomputed from its filters, bundle.json predicted ${
+          typeof separation?.maxAbsDeviationDb === "number"
+            ? `${fmt(separation.maxAbsDeviationDb)} dB`
+            : "nothing"
+        }`
+    }): refit the unit`,
   }];
 }

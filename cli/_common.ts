@@ -13,8 +13,10 @@
  */
 import { parseArgs } from "node:util";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { InputError } from "../io/errors.ts";
 import { checkFolderWritable } from "../io/atomic.ts";
+import { checkReplaceable, type OwnOutput } from "../io/own_output.ts";
 import { AudioUnavailableError } from "../measure/_probe.ts";
 import { LevelCheckError } from "../measure/webaudio_device.ts";
 
@@ -140,6 +142,7 @@ export async function runCommand(
     console.log(help.trim());
     Deno.exit(0);
   }
+  useCallersFolder();
   let code: number;
   try {
     code = await main(args);
@@ -153,6 +156,28 @@ export async function runCommand(
     }
   }
   Deno.exit(code);
+}
+
+/** The project folder (where deno.json is): `deno task` runs every command there. */
+const PROJECT_FOLDER = resolve(fileURLToPath(new URL("..", import.meta.url)));
+
+/**
+ * Resolve relative paths against the folder the user typed the command in.
+ * `deno task` runs a task in the project folder and passes the caller's
+ * folder as `INIT_CWD` (as npm does): without this, `deno task sweep --out
+ * a.wav` typed in another folder would write into the project. Only a process
+ * started in the project folder moves (a command started elsewhere, e.g. by a
+ * test with its own working folder, keeps it); an `INIT_CWD` that is gone is
+ * ignored.
+ */
+export function useCallersFolder(): void {
+  const caller = Deno.env.get("INIT_CWD");
+  if (caller === undefined || caller === "" || resolve(Deno.cwd()) !== PROJECT_FOLDER) return;
+  try {
+    Deno.chdir(caller);
+  } catch {
+    // The caller's folder is gone: stay in the project folder.
+  }
 }
 
 /** Write a progress line to stderr, redrawn in place only on a terminal. */
@@ -283,25 +308,31 @@ export interface OutputCheckOptions {
   /** `--force` was given: an existing output of the same kind may be replaced. */
   readonly force: boolean;
   /**
-   * What the command writes: a `"file"` (its folder must exist) or a
-   * `"folder"` (missing parent folders are created). Default `"file"`.
+   * What the command writes: a `"file"` or a `"folder"`; either way its
+   * parent folder must exist. Default `"file"`.
    */
   readonly kind?: "file" | "folder";
   /** An existing output this accepts may be replaced without --force (a JUnit report). */
   readonly replaceable?: (path: string) => Promise<boolean>;
+  /**
+   * What --force may replace: the command's own kind of output (`MEASUREMENT_SET_OUTPUT`,
+   * `FILTER_BUNDLE_OUTPUT`, ...; see `io/own_output.ts`). Without it --force replaces nothing.
+   */
+  readonly own?: OwnOutput;
 }
 
 /**
  * Preflight an output path at the start of a command, before any measuring or
- * long computation: the target is absent (or, with force, of the same kind:
- * a file never replaces a folder nor a folder a file), its folder exists and
- * is a folder (for a `"folder"` output, its nearest existing ancestor), and a
+ * long computation: the target is absent (or, with force, of the same kind —
+ * a file never replaces a folder nor a folder a file — and the command's own
+ * output, `options.own`: see `io/own_output.ts`), its folder exists and
+ * is a folder (missing parent folders are refused, never created), and a
  * file can be created there (probed with an empty hidden file, see
  * `checkFolderWritable` in `io/atomic.ts`).
  *
  * @param flag The flag as typed (`"--out"`), named in the messages.
  * @param path The output path.
- * @param options `force`, `kind` and `replaceable`.
+ * @param options `force`, `kind`, `replaceable` and `own`.
  * @throws {InputError} (field = the flag) naming the flag, the path and the rule broken.
  */
 export async function checkOutputWritable(
@@ -324,20 +355,16 @@ export async function checkOutputWritable(
         `it is a ${present}, which a ${kind} cannot replace (even with --force): remove it or choose another path`,
       );
     }
-    if (!options.force && !(await options.replaceable?.(path))) {
-      fail("it already exists: use --force to replace it");
+    if (!(await options.replaceable?.(path))) {
+      if (!options.force) fail("it already exists: use --force to replace it");
+      await checkReplaceable(path, options.own, flag);
     }
   }
-  let folder = dirname(resolve(path));
-  for (;;) {
-    const k = await statKind(folder);
-    if (k === "folder") break;
-    if (k === "file") fail(`"${folder}" is a file, not a folder`);
-    if (kind === "file") fail(`its folder "${dirname(path)}" does not exist`);
-    const parent = dirname(folder);
-    if (parent === folder) fail(`no folder of its path exists`);
-    folder = parent;
-  }
+  const folder = dirname(resolve(path));
+  const k = await statKind(folder);
+  if (k === "file") fail(`"${folder}" is a file, not a folder`);
+  // Missing parent folders are refused, not created (README: "its folder must exist").
+  if (k === undefined) fail(`its folder "${dirname(path)}" does not exist`);
   try {
     await checkFolderWritable(folder, path);
   } catch (error) {

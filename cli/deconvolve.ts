@@ -4,9 +4,10 @@
  *
  * @module
  */
-import { encodeWav, readWav } from "../io/wav.ts";
+import { encodeWav, readWavCompact } from "../io/wav.ts";
 import { type FileToWrite, writeFilesAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
+import { OWN_WAV_FILE } from "../io/own_output.ts";
 import { sweepFromJson } from "../measure/sweep_file.ts";
 import { deconvolve } from "../measure/deconvolve.ts";
 import {
@@ -19,6 +20,7 @@ import {
   stringFlag,
   UsageError,
 } from "./_common.ts";
+import { readJsonFile } from "../io/read_file.ts";
 
 const HELP = `
 deno task deconvolve --sweep sweep.json --recording rec.wav --out ir.wav [options]
@@ -36,7 +38,7 @@ float32. Prints peak-to-noise ratio, THD and latency per channel.
                             Without it the IR keeps everything from the sweep's first sample.
   --ir-length-seconds S     IR length (default: the recorded tail after the sweep, >= 0.1 s)
   --harmonics N             highest harmonic order to separate, 1..16 (default 5)
-  --fft-precision P         float64 (default, exact) or float32 (PFFFT SIMD, ~3x faster,
+  --fft-precision P         float64 (default, exact) or float32 (PFFFT SIMD, ~2x faster FFTs,
                             round-off floor ~-130 dB)
   --harmonics-out FILE      also write the harmonic IRs (channel-major: for each recorded
                             channel, orders 2..N; needs --harmonics >= 2). Written together
@@ -75,22 +77,12 @@ await runCommand(HELP, async (args) => {
     inputs: [{ flag: "--sweep", path: sweepPath }, { flag: "--recording", path: recordingPath }],
     outputs,
   });
-  for (const o of outputs) await checkOutputWritable(o.flag, o.path, { force });
-  let json: unknown;
-  try {
-    json = JSON.parse(await Deno.readTextFile(sweepPath));
-  } catch (error) {
-    throw new InputError(
-      error instanceof Deno.errors.NotFound
-        ? `Cannot read sweep parameters "${sweepPath}" as the file does not exist`
-        : `Cannot read sweep parameters "${sweepPath}" as it is not valid JSON: ${
-          (error as Error).message
-        }`,
-      { file: sweepPath, field: "file", value: sweepPath, cause: error },
-    );
+  for (const o of outputs) {
+    await checkOutputWritable(o.flag, o.path, { force, own: OWN_WAV_FILE });
   }
+  const json = await readJsonFile(sweepPath, "sweep parameters");
   const sweep = sweepFromJson(json, sweepPath);
-  const recording = await readWav(recordingPath);
+  const recording = readWavCompact(recordingPath); // float32 channels: half the fresh memory
   if (recording.sampleRate !== sweep.sampleRate) {
     throw new InputError(
       `Cannot deconvolve "${recordingPath}" as its sample rate (${recording.sampleRate} Hz) differs from the sweep's in "${sweepPath}" (${sweep.sampleRate} Hz)`,
@@ -107,16 +99,49 @@ await runCommand(HELP, async (args) => {
     );
   }
   const irSeconds = numberFlag(v, "ir-length-seconds");
-  const result = deconvolve(sweep, recording, {
-    ...(loopback === undefined ? {} : { loopbackChannel: loopback - 1 }),
-    ...(irSeconds === undefined
-      ? {}
-      : { irLengthSamples: Math.round(irSeconds * sweep.sampleRate) }),
-    harmonicCount,
-    ...(v["fft-precision"] === undefined
-      ? {}
-      : { fftPrecision: stringFlag(v, "fft-precision") as "float64" }),
-  });
+  const result = recordingStep(recordingPath, () =>
+    deconvolve(sweep, recording, {
+      ...(loopback === undefined ? {} : { loopbackChannel: loopback - 1 }),
+      ...(irSeconds === undefined
+        ? {}
+        : { irLengthSamples: Math.round(irSeconds * sweep.sampleRate) }),
+      harmonicCount,
+      ...(v["fft-precision"] === undefined
+        ? {}
+        : { fftPrecision: stringFlag(v, "fft-precision") as "float64" }),
+    }));
+  // A clipped recording cannot be judged (README, exit codes): exit 2, nothing written.
+  const clipped = result.quality.findIndex((q, c) =>
+    q.warnings.some((w) => w.startsWith("clipping")) &&
+    (loopback === undefined || c !== loopback - 1)
+  );
+  if (clipped >= 0) {
+    const q = result.quality[clipped]!;
+    throw new InputError(
+      `Cannot deconvolve "${recordingPath}" as channel ${clipped + 1} clipped (${
+        q.warnings.find((w) => w.startsWith("clipping"))
+      }; peak ${
+        q.peakDbfs.toFixed(2)
+      } dBFS): a clipped recording cannot be judged; record again at a lower level`,
+      { file: recordingPath, field: `channel ${clipped + 1}`, value: round(q.peakDbfs, 2) },
+    );
+  }
+  // THD of a response beyond the harmonic window would read hundreds of percent: refuse it.
+  const late = result.quality.findIndex((q, c) =>
+    !q.harmonicsSeparable && (loopback === undefined || c !== loopback - 1)
+  );
+  if (late >= 0) {
+    throw new InputError(
+      `Cannot deconvolve "${recordingPath}" as channel ${late + 1}: ${
+        result.quality[late]!.warnings.find((w) => w.startsWith("THD not measured"))
+      }: pass --loopback-channel, trim the pre-roll, or --harmonics 1 for the IR without THD`,
+      {
+        file: recordingPath,
+        field: `channel ${late + 1}`,
+        value: result.quality[late]!.onsetSamples,
+      },
+    );
+  }
   // The IR and the harmonics are encoded first and written together: both or neither.
   const files: FileToWrite[] = [{ path: out, bytes: encodeWav(result.ir) }];
   if (harmonicsOut !== undefined) {
@@ -166,6 +191,21 @@ await runCommand(HELP, async (args) => {
   }
   return 0;
 });
+
+/** Run `deconvolve`: its RangeErrors about the recording (started after the sweep) name the file. */
+function recordingStep<T>(recordingPath: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    if (!(error instanceof RangeError) || !/^Cannot deconvolve channel/.test(error.message)) {
+      throw error;
+    }
+    throw new InputError(
+      error.message.replace(/^Cannot deconvolve /, `Cannot deconvolve "${recordingPath}" `),
+      { file: recordingPath, field: "recording", value: recordingPath, cause: error },
+    );
+  }
+}
 
 function round(x: number, digits: number): number {
   const f = Math.pow(10, digits);

@@ -9,9 +9,10 @@ import { fileURLToPath } from "node:url";
 import { join, sep as SEP } from "node:path";
 import { measureStudyUnit } from "../calibrate/study.ts";
 import { fitBundle, type FitOptions } from "../calibrate/fit.ts";
-import { writeBundle } from "../calibrate/bundle.ts";
+import { FILTER_BUNDLE_OUTPUT, writeBundle } from "../calibrate/bundle.ts";
+import type { OwnOutput } from "../io/own_output.ts";
 import { evaluateBundle, type Evaluation, formatSummary } from "../calibrate/evaluate.ts";
-import type { MeasurementSet } from "../io/manifest.ts";
+import { MEASUREMENT_SET_OUTPUT, type MeasurementSet } from "../io/manifest.ts";
 import {
   booleanFlag,
   canonicalPath,
@@ -43,6 +44,26 @@ Options
   --force              replace an existing --out folder (never a file)
   --json               print the numbers as JSON on stdout
 `;
+
+/** A demo folder as --force may replace it: only set-* sets and bundle-* bundles. */
+const DEMO_OUTPUT: OwnOutput = {
+  description: "a demo folder (only set-* measurement sets and bundle-* filter bundles)",
+  problem: async (path) => {
+    const info = await Deno.lstat(path);
+    if (!info.isDirectory) return "it is not a folder";
+    for await (const entry of Deno.readDir(path)) {
+      const own = entry.name.startsWith("set-")
+        ? MEASUREMENT_SET_OUTPUT
+        : entry.name.startsWith("bundle-")
+        ? FILTER_BUNDLE_OUTPUT
+        : undefined;
+      if (own === undefined) return `it holds "${entry.name}", which the demo does not write`;
+      const problem = await own.problem(join(path, entry.name));
+      if (problem !== undefined) return `"${entry.name}" is not ${own.description}: ${problem}`;
+    }
+    return undefined;
+  },
+};
 
 await runCommand(HELP, async (args) => {
   const v = parseFlags("demo", args, {
@@ -84,7 +105,7 @@ await runCommand(HELP, async (args) => {
         );
       }
     }
-    await checkOutputWritable("--out", outFlag, { force, kind: "folder" });
+    await checkOutputWritable("--out", outFlag, { force, kind: "folder", own: DEMO_OUTPUT });
   }
   const root = outFlag ?? await Deno.makeTempDir({ prefix: "spatialcal-demo-" });
   if (outFlag && force) await Deno.remove(outFlag, { recursive: true }).catch(() => {});

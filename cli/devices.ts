@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { AudioUnavailableError, probeAudioSystem } from "../measure/_probe.ts";
+import { AudioUnavailableError, describeServer, probeAudioSystem } from "../measure/_probe.ts";
 import { noAudioMessage } from "../measure/_probe.ts";
 import { listJackConnections } from "../measure/jack.ts";
 import { readRigFile } from "../measure/rig.ts";
@@ -19,7 +19,9 @@ const HELP = `
 deno task devices [--json]
 deno task devices --calibrate-latency --rig rig.json [--json]
 
-Lists the audio interfaces for \`deno task measure --device webaudio[:<name>]\`.
+Lists the audio interfaces for \`deno task measure --device webaudio[:<name>]\`
+and says which server serves them: jackd, PipeWire through its JACK API
+(run the task under \`pw-jack\`), PipeWire through its ALSA API, or ALSA cards.
 Under JACK (used whenever a JACK server runs) an interface is a JACK client
 with physical ports: <name>:playback_N are its outputs, <name>:capture_N its
 inputs; channel numbers N are what the rig file's outputChannel/inputChannel
@@ -110,11 +112,15 @@ await runCommand(HELP, async (args) => {
     const interfaces = jackInterfaces(await listJackConnections());
     if (json) {
       console.log(
-        JSON.stringify({ backend: "jack", interfaces, alsaCards: probe.alsaCards }, null, 2),
+        JSON.stringify(
+          { backend: "jack", server: probe.server, interfaces, alsaCards: probe.alsaCards },
+          null,
+          2,
+        ),
       );
       return 0;
     }
-    console.log("backend: JACK (the default server is running)");
+    console.log(`backend: ${describeServer(probe)}`);
     if (interfaces.length === 0) console.log("  no client with playback_N / capture_N ports");
     for (const i of interfaces) {
       console.log(
@@ -132,10 +138,16 @@ await runCommand(HELP, async (args) => {
   const nwa = await import("node-web-audio-api");
   const devices = await nwa.mediaDevices.enumerateDevices();
   if (json) {
-    console.log(JSON.stringify({ backend: "alsa", alsaCards: probe.alsaCards, devices }, null, 2));
+    console.log(
+      JSON.stringify(
+        { backend: "alsa", server: probe.server, alsaCards: probe.alsaCards, devices },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
-  console.log("backend: ALSA (no JACK server runs; 2 channels each way without JACK)");
+  console.log(`backend: ${describeServer(probe)}`);
   for (const card of probe.alsaCards) console.log(`card ${card}`);
   for (const d of devices) console.log(`  ${d.kind}: ${d.label}`);
   return 0;

@@ -7,7 +7,8 @@
 import { readMeasurementSet } from "../io/manifest.ts";
 import { readBundle } from "../calibrate/bundle.ts";
 import { evaluateBundle, formatEvaluation, formatSummary } from "../calibrate/evaluate.ts";
-import { booleanFlag, parseFlags, runCommand, stringFlag } from "./_common.ts";
+import { checkSignature, readTrustedKey } from "../calibrate/signature.ts";
+import { booleanFlag, listFlag, parseFlags, runCommand, stringFlag } from "./_common.ts";
 
 const HELP = `
 deno task evaluate --bundle <bundle> --in <measurement-set> [--json]
@@ -26,6 +27,8 @@ Options
   --in DIR         the measurement set (required; same sample rate as the bundle)
   --arc-gate-ms auto|none|MS
                    gate the arc responses to the direct sound (default auto: 2.5 ms in a room)
+  --trust PUBKEY   accept only a bundle signed by this public key (deno task keys; repeat for
+                   several keys): an unsigned or wrongly signed bundle exits 2, naming it
   --json           print the full evaluation as JSON on stdout
 
 Exit codes: 0 done, 2 bad input (tampered bundle, sample-rate mismatch, missing drivers), 3 internal error.
@@ -36,9 +39,13 @@ await runCommand(HELP, async (args) => {
     bundle: { type: "string" },
     in: { type: "string" },
     "arc-gate-ms": { type: "string" },
+    trust: { type: "string", multiple: true },
     json: { type: "boolean" },
   });
-  const { bundle, filters } = await readBundle(stringFlag(v, "bundle", true));
+  const trusted = await Promise.all(listFlag(v, "trust").map(readTrustedKey));
+  const bundleFolder = stringFlag(v, "bundle", true);
+  const { bundle, filters } = await readBundle(bundleFolder);
+  if (trusted.length > 0) await checkSignature(bundle, trusted, `bundle "${bundleFolder}"`);
   const setFolder = stringFlag(v, "in", true);
   const set = await readMeasurementSet(setFolder);
   const gate = stringFlag(v, "arc-gate-ms");

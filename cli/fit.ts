@@ -6,8 +6,9 @@
  */
 import { readMeasurementSet } from "../io/manifest.ts";
 import { fitBundle, type FitOptions } from "../calibrate/fit.ts";
-import { writeBundle } from "../calibrate/bundle.ts";
+import { FILTER_BUNDLE_OUTPUT, writeBundle } from "../calibrate/bundle.ts";
 import { formatSummary } from "../calibrate/evaluate.ts";
+import { readSigningKey } from "../calibrate/signature.ts";
 import {
   booleanFlag,
   checkOutputWritable,
@@ -48,6 +49,9 @@ Options
   --gate-ms auto|none|MS    gate the responses to the direct sound (default auto: 2.5 ms
                             in a reverberant set)
   --force                   replace an existing bundle folder (never a file, never the --in set)
+  --sign KEY                sign bundle.json with the lab's private key (deno task keys): the
+                            signature covers every field and every filter file's SHA-256, so
+                            verify/evaluate --trust accept the bundle
   --json                    print bundle.json and warnings as JSON on stdout
 
 Exit codes: 0 written, 2 bad input (missing captures are named), 3 internal error.
@@ -65,6 +69,7 @@ await runCommand(HELP, async (args) => {
     "head-positions": { type: "string" },
     "gate-ms": { type: "string" },
     force: { type: "boolean" },
+    sign: { type: "string" },
     json: { type: "boolean" },
   });
   const input = stringFlag(v, "in", true);
@@ -74,7 +79,9 @@ await runCommand(HELP, async (args) => {
     inputs: [{ flag: "--in", path: input }],
     outputs: [{ flag: "--out", path: out }],
   });
-  await checkOutputWritable("--out", out, { force, kind: "folder" });
+  await checkOutputWritable("--out", out, { force, kind: "folder", own: FILTER_BUNDLE_OUTPUT });
+  const signPath = stringFlag(v, "sign");
+  const signer = signPath === undefined ? undefined : await readSigningKey(signPath);
   const options: FitOptions = {
     taps: numberFlag(v, "taps", 2048),
     ...optional("latencySamples", numberFlag(v, "latency-samples")),
@@ -87,7 +94,10 @@ await runCommand(HELP, async (args) => {
   const started = performance.now();
   const set = await readMeasurementSet(input);
   const result = await fitBundle(set, options);
-  const bundle = await writeBundle(out, result.bundle, result.filters, { force });
+  const bundle = await writeBundle(out, result.bundle, result.filters, {
+    force,
+    ...(signer ? { signer } : {}),
+  });
   const seconds = Math.round(performance.now() - started) / 1000;
   if (booleanFlag(v, "json")) {
     console.log(JSON.stringify({ out, seconds, bundle, warnings: result.warnings }, null, 2));

@@ -7,6 +7,8 @@
  */
 import { writeFileAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
+import { LIMITS_OUTPUT } from "../calibrate/limits.ts";
+import { readSigningKey, signDocument } from "../calibrate/signature.ts";
 import { join } from "node:path";
 import { waitForOperator } from "../measure/operator.ts";
 import { computeLimits, MIN_GOLDEN_UNITS } from "../calibrate/golden.ts";
@@ -89,6 +91,8 @@ check on the golden units; a Cpk below 1.33 is flagged.
   --sensitivity-guard-db DB guard of the sensitivity window (default 0.5)
   --min-sigma-db DB         smallest σ used, 0.01..3 (default 0.1)
   --force                   overwrite an existing limits file
+  --sign KEY                sign the limits with the lab's private key (deno task keys), so that
+                            verify --trust accepts them
   --json                    print the Cpk table as JSON on stdout
 `;
 
@@ -116,6 +120,7 @@ await runCommand(HELP, async (args) => {
     "sensitivity-guard-db": { type: "string" },
     "min-sigma-db": { type: "string" },
     force: { type: "boolean" },
+    sign: { type: "string" },
     json: { type: "boolean" },
   });
   const sets = listFlag(v, "in");
@@ -176,7 +181,10 @@ await runCommand(HELP, async (args) => {
   const inputs: FlagPath[] = sets.map((path) => ({ flag: "--in", path }));
   if (rig !== undefined) inputs.push({ flag: "--rig", path: rig });
   await checkPaths({ inputs, outputs });
-  await checkOutputWritable("--out", out, { force });
+  await checkOutputWritable("--out", out, { force, own: LIMITS_OUTPUT });
+  // The key is read before anything is measured: a wrong --sign fails in milliseconds.
+  const signPath = stringFlag(v, "sign");
+  const signer = signPath === undefined ? undefined : await readSigningKey(signPath);
   if (setsOut !== undefined) {
     for (const serial of serials) {
       const folder = join(setsOut, serial);
@@ -187,10 +195,12 @@ await runCommand(HELP, async (args) => {
         );
       }
     }
-    await checkOutputWritable("--sets-out", join(setsOut, serials[0]!), {
-      force: false,
-      kind: "folder",
-    });
+    // --sets-out is created when missing (its own folder must exist), or filled when present.
+    await checkOutputWritable(
+      "--sets-out",
+      (await pathExists(setsOut)) ? join(setsOut, serials[0]!) : setsOut,
+      { force: false, kind: "folder" },
+    );
   }
   const bandsPerOctave = numberFlag(v, "bands-per-octave", 3);
   if (bandsPerOctave !== 3 && bandsPerOctave !== 6) {
@@ -234,11 +244,12 @@ await runCommand(HELP, async (args) => {
       }),
     );
   }
-  const limits = await computeLimits(units, {
+  const computed = await computeLimits(units, {
     analysis: { bandsPerOctave },
     rules,
     minSigmaDb,
   });
+  const limits = signer === undefined ? computed : await signDocument(computed, signer);
   await writeFileAtomically(out, new TextEncoder().encode(limitsToJson(limits)));
   if (booleanFlag(v, "json")) {
     console.log(JSON.stringify({ out, sha256: limits.sha256, cpk: limits.cpk }, null, 2));

@@ -1,72 +1,212 @@
 /**
- * `deno task import`: a measurement set from files another tool wrote.
- * This file holds the `--sofa` mode (SOFA / AES69-2022 files).
+ * `deno task import`: a measurement set from files a lab already has.
+ *
+ * One source per run: `--captures LIST` (a capture list of IR files or sweep
+ * recordings, `measure/import_captures.ts`) or `--sofa FILE` (a SOFA file,
+ * `io/sofa_set.ts`). Each source yields an
+ * `ImportedSet` (manifest + audio) that is written the same way, so another
+ * source is one more entry in `SOURCES` and its flags.
  *
  * @module
  */
-import { importSofa } from "../io/sofa_set.ts";
+import { readCaptureList } from "../io/capture_list.ts";
+import { InputError } from "../io/errors.ts";
+import { writeMeasurementSet } from "../io/manifest.ts";
+import { importCaptures, type ImportedSet } from "../measure/import_captures.ts";
+import { sweepFromJson } from "../measure/sweep_file.ts";
+import { measurementSetFromSofa } from "../io/sofa_set.ts";
+import { readSofa } from "../io/sofa.ts";
 import {
   booleanFlag,
   checkOutputWritable,
   checkPaths,
+  type FlagValues,
+  numberFlag,
   parseFlags,
   runCommand,
   stringFlag,
+  UsageError,
 } from "./_common.ts";
 
 const HELP = `
-deno task import --sofa FILE.sofa --out SET --model M --serial S [options]
+deno task import --captures LIST --out SET --model M --serial S [options]
+deno task import --sofa FILE.sofa --out SET --model M --serial S [--sample-rate HZ]
 
-Imports a SOFA file (AES69-2022) of convention GeneralFIR, GeneralFIR-E or
-SimpleFreeFieldHRIR as a measurement set: one capture per measurement ×
-receiver × emitter. Emitters become drivers (ids emitter-1… unless the file was
-written by \`deno task sofa\`), two receivers left and right of the listener
-become ear-left / ear-right, others reference mics receiver-1…; each
-measurement's position is the listener's place in the source's frame, with
-headYawDeg from ListenerView (an HRIR file reads as a head in front of the
-device turned by -azimuth). Data.Delay is applied. The set keeps the file's
-sample rate.
+Builds a measurement set (DESIGN.md) from files a lab already has. LIST is a
+capture list, CSV with a header row or JSON ({"format": "spatialcal.capture-list",
+"version": 1, "captures": [...]}), one capture per row:
 
-  --sofa FILE               the SOFA file (required)
-  --out SET                 measurement-set folder to write (required)
-  --model M                 device model to record (required)
-  --serial S                unit serial to record (required)
-  --force                   replace an existing SET
-  --json                    machine-readable summary on stdout
+  file            WAV path, relative to the list's folder (any PCM 16/24/32 or
+                  float32 WAV, any sample rate: resampled to the set's)
+  channel         1-based channel of that file (default 1)
+  driver          driver id; driver_kind optional (midrange, tweeter, woofer, ...)
+  mic, role       mic id and its role: ear-left | ear-right | reference
+  azimuth_deg, elevation_deg, distance_m, head_yaw_deg (optional)
+                  where the mic (or head centre) was, in the device's frame
+  kind            ir (an impulse response from another tool, sample 0 = the
+                  instant the stimulus reached the DAC) or recording (a recording
+                  of the sweep in --sweep, deconvolved here)
+  mic_sensitivity_dbfs   optional: the mic's dBFS for 94 dB SPL (see
+                  deno task calibrate-mic); levels are then also given in dB SPL
+  mic_response_file      optional: the mic's response calibration (Hz dB [phase]
+                  lines), divided out of every IR of that mic
+
+--sofa reads a SOFA file (AES69-2022) of convention GeneralFIR, GeneralFIR-E or
+SimpleFreeFieldHRIR: one capture per measurement x receiver x emitter. Emitters
+become drivers (emitter-1..., or the ids deno task sofa wrote), two receivers left
+and right of the listener ear-left / ear-right, others reference mics receiver-1...;
+a measurement's position is the listener's place in the source's frame, headYawDeg
+from ListenerView (an HRIR file reads as a head in front of the device turned by
+-azimuth, at -elevation). Data.Delay is applied. The set keeps the file's rate
+unless --sample-rate is given.
+
+Options
+  --captures FILE         the capture list (.csv or .json)
+  --sofa FILE             a SOFA file instead (.sofa)
+  --out DIR               the measurement set to write (required)
+  --model M               device model (required)
+  --serial S              the unit's serial number (required)
+  --sample-rate HZ        the set's sample rate (default: the sweep's with
+                          recordings, else the first listed file's)
+  --sweep FILE            (--captures) sweep.json of the sweep the recordings captured
+                          (written by deno task sweep; required for recordings)
+  --loopback-channel K    (--captures) channel K (1-based) of every recording is the electrical
+                          loopback: its latency is removed from the IRs; a recording
+                          that starts after the sweep is refused
+  --force                 replace an existing set folder
+  --json                  print a summary as JSON on stdout
 `;
+
+/** The sources a set can be imported from: flag → reader. */
+const SOURCES: Record<string, (v: FlagValues, path: string) => Promise<ImportedSet>> = {
+  captures: importFromCaptureList,
+  sofa: importFromSofa,
+};
 
 await runCommand(HELP, async (args) => {
   const v = parseFlags("import", args, {
+    captures: { type: "string" },
     sofa: { type: "string" },
     out: { type: "string" },
     model: { type: "string" },
     serial: { type: "string" },
+    "sample-rate": { type: "string" },
+    sweep: { type: "string" },
+    "loopback-channel": { type: "string" },
     force: { type: "boolean" },
     json: { type: "boolean" },
   });
-  const sofa = stringFlag(v, "sofa", true);
+  const given = Object.keys(SOURCES).filter((name) => v[name] !== undefined);
+  if (given.length !== 1) {
+    throw new UsageError(
+      `Cannot import as exactly one source must be given (${
+        Object.keys(SOURCES).map((s) => `--${s}`).join(", ")
+      }): current value is ${given.length === 0 ? "none" : given.map((s) => `--${s}`).join(" ")}`,
+    );
+  }
+  const source = given[0]!;
+  const sourcePath = stringFlag(v, source, true);
   const out = stringFlag(v, "out", true);
-  const model = stringFlag(v, "model", true);
-  const serial = stringFlag(v, "serial", true);
+  stringFlag(v, "model", true);
+  stringFlag(v, "serial", true);
   const force = booleanFlag(v, "force");
+  const sweepPath = stringFlag(v, "sweep");
   await checkPaths({
-    inputs: [{ flag: "--sofa", path: sofa }],
+    inputs: [
+      { flag: `--${source}`, path: sourcePath },
+      ...(sweepPath === undefined ? [] : [{ flag: "--sweep", path: sweepPath }]),
+    ],
     outputs: [{ flag: "--out", path: out }],
   });
   await checkOutputWritable("--out", out, { force, kind: "folder" });
-  const manifest = await importSofa(sofa, out, { model, serial, force });
+
+  const set = await SOURCES[source]!(v, sourcePath);
+  await writeMeasurementSet(out, set.manifest, set.audio, { force });
+
+  const m = set.manifest;
   const summary = {
-    set: out,
-    sampleRate: manifest.sampleRate,
-    drivers: manifest.device.drivers.map((d) => d.id),
-    mics: manifest.mics.map((m) => m.id),
-    captures: manifest.captures.length,
+    out,
+    sampleRate: m.sampleRate,
+    drivers: m.device.drivers.map((d) => d.id),
+    mics: m.mics.map((mic) => mic.id),
+    captures: m.captures.length,
+    warnings: set.warnings,
   };
-  if (booleanFlag(v, "json")) console.log(JSON.stringify(summary));
+  if (booleanFlag(v, "json")) console.log(JSON.stringify(summary, null, 2));
   else {
-    console.error(
-      `wrote ${out}: ${summary.captures} captures (${summary.drivers.length} drivers × ${summary.mics.length} mics), ${summary.sampleRate} Hz`,
+    console.log(
+      `wrote ${out}: ${summary.captures} captures of ${summary.drivers.length} driver(s) at ${summary.mics.length} mic(s), ${m.sampleRate} Hz`,
     );
+    for (const w of set.warnings) console.error(`warning: ${w}`);
   }
   return 0;
 });
+
+async function importFromCaptureList(v: FlagValues, path: string): Promise<ImportedSet> {
+  const list = await readCaptureList(path);
+  const sweepPath = stringFlag(v, "sweep");
+  let sweep;
+  if (sweepPath !== undefined) {
+    let json: unknown;
+    try {
+      json = JSON.parse(await Deno.readTextFile(sweepPath));
+    } catch (error) {
+      throw new InputError(
+        error instanceof Deno.errors.NotFound
+          ? `Cannot read sweep parameters "${sweepPath}" as the file does not exist`
+          : `Cannot read sweep parameters "${sweepPath}" as it is not valid JSON: ${
+            (error as Error).message
+          }`,
+        { file: sweepPath, field: "file", value: sweepPath, cause: error },
+      );
+    }
+    sweep = sweepFromJson(json, sweepPath);
+  }
+  const loopback = numberFlag(v, "loopback-channel");
+  if (loopback !== undefined && !(Number.isInteger(loopback) && loopback >= 1)) {
+    throw new UsageError(
+      `Cannot use --loopback-channel as it must be a channel number >= 1: current value is ${loopback}`,
+    );
+  }
+  const sampleRate = sampleRateFlag(v);
+  return await importCaptures(list, {
+    model: stringFlag(v, "model", true),
+    serial: stringFlag(v, "serial", true),
+    ...(sampleRate === undefined ? {} : { sampleRate }),
+    ...(sweep === undefined ? {} : { sweep }),
+    ...(loopback === undefined ? {} : { loopbackChannel: loopback }),
+  });
+}
+
+async function importFromSofa(v: FlagValues, path: string): Promise<ImportedSet> {
+  for (const flag of ["sweep", "loopback-channel"]) {
+    if (v[flag] !== undefined) {
+      throw new UsageError(
+        `Cannot use --${flag} with --sofa as a SOFA file holds impulse responses, not recordings: current value is "${
+          v[flag]
+        }"`,
+      );
+    }
+  }
+  const sampleRate = sampleRateFlag(v);
+  const { manifest, audio } = measurementSetFromSofa(await readSofa(path), {
+    model: stringFlag(v, "model", true),
+    serial: stringFlag(v, "serial", true),
+    file: path,
+    ...(sampleRate === undefined ? {} : { sampleRate }),
+  });
+  return { manifest, audio, warnings: [] };
+}
+
+function sampleRateFlag(v: FlagValues): number | undefined {
+  const sampleRate = numberFlag(v, "sample-rate");
+  if (
+    sampleRate !== undefined &&
+    !(Number.isInteger(sampleRate) && sampleRate >= 8000 && sampleRate <= 384000)
+  ) {
+    throw new UsageError(
+      `Cannot use --sample-rate as it must be an integer number of Hz 8000..384000: current value is ${sampleRate}`,
+    );
+  }
+  return sampleRate;
+}

@@ -5,7 +5,7 @@
  * @module
  */
 import { writeFileAtomically } from "../io/atomic.ts";
-import { limitsToJson } from "../calibrate/limits.ts";
+import { LIMITS_OUTPUT, limitsToJson } from "../calibrate/limits.ts";
 import { DEFECT_TYPES, formatConfusion, runLine } from "../calibrate/line_sim.ts";
 import { openRecords, type RecordStore, sqlitePathOf } from "../calibrate/records.ts";
 import {
@@ -100,7 +100,10 @@ await runCommand(HELP, async (args) => {
       inputs: dbPath === undefined ? [] : [{ flag: "--db", path: dbPath }],
       outputs: [{ flag: "--limits-out", path: limitsOut }],
     });
-    await checkOutputWritable("--limits-out", limitsOut, { force: booleanFlag(v, "force") });
+    await checkOutputWritable("--limits-out", limitsOut, {
+      force: booleanFlag(v, "force"),
+      own: LIMITS_OUTPUT,
+    });
   }
   let db: RecordStore | undefined;
   if (dbUrl) db = await openRecords(dbUrl);

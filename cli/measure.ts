@@ -6,6 +6,7 @@
  */
 import type { AudioDevice, MicPosition } from "../measure/audio_device.ts";
 import {
+  keptCaptureCount,
   MAX_IR_LENGTH_SECONDS,
   runMeasurementSession,
   type SessionField,
@@ -15,6 +16,7 @@ import { MIC_KINDS, type MicKind } from "../sim/sim_device.ts";
 import { LIVING_ROOM, type RoomSpec } from "../sim/room.ts";
 import {
   booleanFlag,
+  checkOutputWritable,
   numberFlag,
   parseFlags,
   pathExists,
@@ -30,6 +32,7 @@ import {
   offsetPosition,
 } from "../measure/positions.ts";
 import { openDevice } from "./_devices.ts";
+import { MEASUREMENT_SET_OUTPUT } from "../io/manifest.ts";
 
 const HELP = `
 deno task measure --device sim:<model>|webaudio[:<name>] --serial S --out <set> [options]
@@ -82,7 +85,9 @@ Sweep
 
 Output
   --out DIR                the measurement set folder (required)
-  --force                  replace an existing set
+  --force                  replace an existing set (only a set: a folder with spatialcal's
+                           manifest.json and only the files it lists; never another folder
+                           or file, checked before measuring)
   --append                 add these captures to the existing set of the same unit: checked
                            before measuring, the set must have the same model, serial, sample
                            rate and sweep, and none of these captures (driver × mic × position)
@@ -153,6 +158,7 @@ await runCommand(HELP, async (args) => {
   const deviceSpec = stringFlag(v, "device", true);
   const serial = stringFlag(v, "serial", true);
   const out = stringFlag(v, "out", true);
+  stopOnSignals(out);
   if (booleanFlag(v, "force") && booleanFlag(v, "append")) {
     throw new UsageError(
       "Cannot use --force with --append: replace the set or add to it, not both",
@@ -180,6 +186,14 @@ await runCommand(HELP, async (args) => {
     throw new UsageError(
       `Cannot use --drivers as it must name each driver once: current value is "${driversFlag}" ("${twice}" twice)`,
     );
+  }
+  // --force replaces only a measurement set this tool wrote: refused here, before the device opens.
+  if (booleanFlag(v, "force") && await pathExists(out)) {
+    await checkOutputWritable("--out", out, {
+      force: true,
+      kind: "folder",
+      own: MEASUREMENT_SET_OUTPUT,
+    });
   }
   const device: AudioDevice = await openDevice(deviceSpec, {
     serial,
@@ -276,6 +290,29 @@ await runCommand(HELP, async (args) => {
     await device.close();
   }
 });
+
+/**
+ * On Ctrl-C (SIGINT) or SIGTERM: say what was kept and how to resume, then
+ * exit 130 / 143 (128 + the signal number, as shells report it). Every file of
+ * `<out>.partial` is written atomically and the journal after each driver, so
+ * stopping at any instant keeps a consistent partial session.
+ */
+function stopOnSignals(out: string): void {
+  const partial = `${out}.partial`;
+  const stop = (signal: "SIGINT" | "SIGTERM", code: number) => () => {
+    const kept = keptCaptureCount(partial);
+    console.error(
+      kept === undefined
+        ? `\nmeasure: stopped by ${signal} before anything was measured: nothing was kept`
+        : `\nmeasure: stopped by ${signal}: ${kept} finished capture${
+          kept === 1 ? " is" : "s are"
+        } kept in "${partial}"; run the same command with --resume to measure only what is missing (or --force to start over)`,
+    );
+    Deno.exit(code);
+  };
+  Deno.addSignalListener("SIGINT", stop("SIGINT", 130));
+  Deno.addSignalListener("SIGTERM", stop("SIGTERM", 143));
+}
 
 /** Refuse flags the chosen device or mic would silently ignore. */
 function refuseIgnoredFlags(v: Parameters<typeof numberFlag>[0], deviceSpec: string): void {

@@ -8,6 +8,8 @@ import { basename, dirname, join } from "node:path";
 import { sweepToJson, synchronizedSweep } from "../measure/synchronized_sweep.ts";
 import { writeFilesAtomically } from "../io/atomic.ts";
 import { encodeWav } from "../io/wav.ts";
+import { OWN_WAV_FILE } from "../io/own_output.ts";
+import { SWEEP_FILE_OUTPUT } from "../measure/sweep_file.ts";
 import {
   booleanFlag,
   checkOutputWritable,
@@ -69,8 +71,8 @@ await runCommand(HELP, async (args) => {
   await checkPaths({
     outputs: [{ flag: "--out", path: out }, { flag: "--out (its .json)", path: jsonPath }],
   });
-  await checkOutputWritable("--out", out, { force });
-  await checkOutputWritable("--out (its .json)", jsonPath, { force });
+  await checkOutputWritable("--out", out, { force, own: OWN_WAV_FILE });
+  await checkOutputWritable("--out (its .json)", jsonPath, { force, own: SWEEP_FILE_OUTPUT });
   const tailSeconds = numberFlag(v, "tail-seconds", 1);
   if (tailSeconds < 0 || tailSeconds > 60) {
     throw new RangeError(

@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { sha256Hex, writeFileAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
+import { MEASUREMENT_SET_OUTPUT, type MeasurementSet, readMeasurementSet } from "../io/manifest.ts";
 import {
   type Limits,
   readLimits,
@@ -28,23 +29,28 @@ import { openDevice, parseStationDevice, refuseOtherBackendFlags } from "./_devi
 import { openRecords, type RecordStore, sqlitePathOf } from "../calibrate/records.ts";
 import {
   checkBundlePrediction,
+  checkLimitsSetup,
   invalidToJunit,
+  recomputeBundleDeviation,
   verdictToJunit,
   verifyUnit,
 } from "../calibrate/verify.ts";
 import { readBundle } from "../calibrate/bundle.ts";
+import { checkSignature, readTrustedKey } from "../calibrate/signature.ts";
 import type { SimDefects } from "../sim/sim_device.ts";
 import {
   booleanFlag,
   checkOutputWritable,
   checkPaths,
   type FlagPath,
+  listFlag,
   numberFlag,
   parseFlags,
   runCommand,
   stringFlag,
   UsageError,
 } from "./_common.ts";
+import { MAX_JSON_BYTES, readRegularTextFile } from "../io/read_file.ts";
 
 const HELP = `
 deno task verify --in SET --limits LIMITS [options]
@@ -87,18 +93,25 @@ verdict that was not recorded.
   --station ID         station id for the record (default: host name)
   --batch ID           production batch (lot) for the record
   --bundle FOLDER      the unit's filter bundle (deno task fit): its files' hashes are checked,
-                       its bundle.json SHA-256 is recorded, and the separation its fit predicts
+                       its bundle.json SHA-256 is recorded, and the separation its filters give
+                       (recomputed on the set it was fitted from, never the stored prediction)
                        must stay within --max-ctc-deviation-db of the target (else the unit fails)
+  --bundle-set SET     the set the bundle was fitted from (default: its source.measurementSet;
+                       its manifest must have the bundle's source.sha256)
+  --trust PUBKEY       accept only limits (and a --bundle) signed by this public key
+                       (deno task keys; repeat for several keys): unsigned or wrongly signed
+                       ones exit 2, naming the file, before anything is measured
   --max-ctc-deviation-db DB  allowed worst-band deviation of that prediction (default 3)
   --db URL             record database: sqlite:<path>, a path, or postgres://…
                        (default sqlite:spatialcal-records.db)
   --no-record          do not store the verdict
   --json               print the full verdict as JSON on stdout
   --junit FILE         also write a JUnit XML report; an existing JUnit report there is
-                       replaced (the line rewrites one file per unit), any other file
-                       only with --force
+                       replaced (the line rewrites one file per unit), never any
+                       other file (not even with --force)
   --out SET            with --device: save the measurement as a set
-  --force              replace an existing --out set or a non-JUnit --junit file
+  --force              replace an existing --out set (only a measurement set spatialcal
+                       wrote, holding only the files its manifest lists)
   --sim-defects JSON   with --device sim: defects of the simulated unit, e.g.
                        '{"drivers":{"woofer":{"dead":true}}}' or '{"wiring":[1,0,2,3,4]}'
   --sim-noise-dbfs DB  with --device sim: input noise level (default -90)
@@ -115,6 +128,8 @@ await runCommand(HELP, async (args) => {
     station: { type: "string" },
     batch: { type: "string" },
     bundle: { type: "string" },
+    "bundle-set": { type: "string" },
+    trust: { type: "string", multiple: true },
     "max-ctc-deviation-db": { type: "string" },
     db: { type: "string" },
     "no-record": { type: "boolean" },
@@ -185,16 +200,36 @@ await runCommand(HELP, async (args) => {
   if (inPath !== undefined) inputs.push({ flag: "--in", path: inPath });
   if (rig !== undefined) inputs.push({ flag: "--rig", path: rig });
   if (bundle !== undefined) inputs.push({ flag: "--bundle", path: bundle });
+  const bundleSet = stringFlag(v, "bundle-set");
+  if (bundleSet !== undefined) {
+    if (bundle === undefined) throw new UsageError("verify: --bundle-set goes with --bundle");
+    inputs.push({ flag: "--bundle-set", path: bundleSet });
+  }
   const dbPath = record ? sqlitePathOf(dbUrl) : undefined;
   if (dbPath !== undefined) inputs.push({ flag: "--db", path: dbPath });
   const outputs: FlagPath[] = [];
   if (out !== undefined) outputs.push({ flag: "--out", path: out });
   if (junit !== undefined) outputs.push({ flag: "--junit", path: junit });
   await checkPaths({ inputs, outputs });
-  if (out !== undefined) await checkOutputWritable("--out", out, { force, kind: "folder" });
-  if (junit !== undefined) {
-    await checkOutputWritable("--junit", junit, { force, replaceable: isJunitReport });
+  if (out !== undefined) {
+    await checkOutputWritable("--out", out, { force, kind: "folder", own: MEASUREMENT_SET_OUTPUT });
   }
+  if (junit !== undefined) {
+    await checkOutputWritable("--junit", junit, {
+      force,
+      replaceable: isJunitReport,
+      own: {
+        description: "a JUnit XML report",
+        problem: async (path) =>
+          (await isJunitReport(path))
+            ? undefined
+            : "it does not start with <?xml and hold a <testsuite> element",
+      },
+    });
+  }
+  const trustPaths = listFlag(v, "trust");
+  for (const path of trustPaths) inputs.push({ flag: "--trust", path });
+  const trusted = await Promise.all(trustPaths.map(readTrustedKey));
   const started = performance.now();
   const timestamp = new Date().toISOString();
   let serialForReport = serialFlag ?? inPath ?? "unknown";
@@ -203,6 +238,14 @@ await runCommand(HELP, async (args) => {
     // Opened before measuring so that a bad --db fails in milliseconds, not after the capture.
     if (record) db = await openRecords(dbUrl);
     const limits: Limits = await readLimits(limitsPath);
+    if (trusted.length > 0) await checkSignature(limits, trusted, `limits "${limitsPath}"`);
+    // Limits without the station setup could judge no unit: refused before anything is measured.
+    checkLimitsSetup(limits, { limitsFile: limitsPath, serial: serialForReport });
+    // A bundle is checked before measuring too: an untrusted one wastes no capture.
+    const loaded = bundle === undefined ? undefined : await readBundle(bundle);
+    if (loaded !== undefined && trusted.length > 0) {
+      await checkSignature(loaded.bundle, trusted, `bundle "${bundle}"`);
+    }
     let unit: UnitMeasurement;
     if (inPath !== undefined) {
       unit = await readUnitMeasurement(inPath);
@@ -286,12 +329,15 @@ await runCommand(HELP, async (args) => {
     const measured = verifyUnit(unit, limits, { limitsFile: limitsPath });
     let verdict = measured;
     let bundleSha256: string | null = null;
-    if (bundle !== undefined) {
-      // readBundle refuses a bundle whose files do not match their hashes (exit 2).
-      const loaded = await readBundle(bundle);
+    if (bundle !== undefined && loaded !== undefined) {
+      // readBundle refused a bundle whose files do not match their hashes (exit 2).
       const ctc = checkBundlePrediction(loaded.bundle, unit, {
         bundleFile: bundle,
         maxDeviationDb,
+        deviationDb: await recomputeBundleDeviation(
+          loaded,
+          await readBundleSource(bundle, bundleSet ?? loaded.bundle.source.measurementSet),
+        ),
       });
       verdict = {
         ...measured,
@@ -356,10 +402,27 @@ await runCommand(HELP, async (args) => {
   }
 });
 
+/** The set a bundle was fitted from, or an error saying the check needs it. */
+async function readBundleSource(bundle: string, path: string): Promise<MeasurementSet> {
+  try {
+    return await readMeasurementSet(path);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    throw new InputError(
+      `Cannot check bundle "${bundle}" as its separation is recomputed from its filters on the set it was fitted from, "${path}", which cannot be read (${error.message}): give it with --bundle-set`,
+      { file: path, field: "source.measurementSet", value: path, cause: error },
+    );
+  }
+}
+
 /** Whether `path` holds a JUnit XML report (`<?xml` first, a `<testsuite` element). */
 async function isJunitReport(path: string): Promise<boolean> {
   try {
-    const text = await Deno.readTextFile(path);
+    // A regular file only: a FIFO or device at the --junit path must not block or grow.
+    const text = await readRegularTextFile(path, {
+      what: "JUnit report",
+      maxBytes: MAX_JSON_BYTES,
+    });
     return text.trimStart().startsWith("<?xml") && text.includes("<testsuite");
   } catch {
     return false;

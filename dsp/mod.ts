@@ -29,4 +29,6 @@ export * from "./delay.ts";
 export * from "./filters.ts";
 export * from "./complex_linalg.ts";
 export * from "./fft_float32.ts";
+export { type ComplexFftKernel, complexFftKernel, factorize } from "./fft_kernel.ts";
 export * from "./ir_window.ts";
+export * from "./resample.ts";

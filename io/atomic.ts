@@ -11,8 +11,14 @@
  * by the next atomic write into the same folder once that process is gone
  * (checked through `/proc/<pid>` on Linux; elsewhere staging is never removed).
  *
+ * Durability: every file is written, `fsync`ed and closed before it is
+ * renamed, and the folder holding a renamed entry is `fsync`ed after the
+ * rename, so that after a power loss a reader finds either the old or the new
+ * content, never a renamed but empty file (POSIX `rename(2)` orders names, not
+ * data; ext4's `auto_da_alloc` heuristics are not relied on).
+ *
  * Failures to create, write or rename the target (missing or read-only
- * folder, permission denied, a folder where a file should go) are
+ * folder, permission denied, a folder where a file should go, a full disk) are
  * {@linkcode InputError}s naming the path and the reason: the user chose the
  * path, so it is bad input (exit code 2), not an internal error.
  *
@@ -20,6 +26,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { InputError } from "./errors.ts";
+import { checkReplaceable, type OwnOutput } from "./own_output.ts";
 
 /** Options of {@linkcode writeFolderAtomically}. */
 export interface WriteFolderOptions {
@@ -30,6 +37,13 @@ export interface WriteFolderOptions {
    * with an {@linkcode InputError}.
    */
   readonly force?: boolean;
+  /**
+   * What `force` may replace: an existing folder is replaced only when this recognizes it as
+   * the tool's own output ({@linkcode checkReplaceable} in `io/own_output.ts`), checked before
+   * `fill` runs and again before the old folder is moved aside. Without it, `force` replaces
+   * nothing.
+   */
+  readonly own?: OwnOutput;
 }
 
 /** A short random hex tag for temporary names (8 hex digits from WebCrypto). */
@@ -145,8 +159,56 @@ async function writeReason(path: string, error: unknown): Promise<string | undef
   }
   if (code === "ENOTEMPTY") return "a folder of that name appeared and is not empty";
   if (code === "ENAMETOOLONG") return "its name is too long";
+  if (code === "ENOSPC") return "the disk is full (no space left on device)";
+  if (code === "EDQUOT") return "the disk quota is exceeded";
+  if (code === "EFBIG") return "the file is larger than the file system allows";
   if (code === "ELOOP") return "its path has too many symbolic links";
   return undefined;
+}
+
+/**
+ * Write `bytes` to a new file `path` (it must not exist), `fsync` it and
+ * close it. A partial file left by a failed write is removed.
+ */
+async function writeAndSync(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, { write: true, createNew: true });
+  try {
+    let offset = 0;
+    while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
+    await file.sync();
+  } catch (error) {
+    file.close();
+    await removeQuietly(path).catch(() => {});
+    throw error;
+  }
+  file.close();
+}
+
+/** `fsync` a folder, so that the names created or renamed in it are on disk. */
+export async function syncFolder(folder: string): Promise<void> {
+  const dir = await Deno.open(folder, { read: true });
+  try {
+    await dir.sync();
+  } finally {
+    dir.close();
+  }
+}
+
+/** `fsync` every file and folder under `root` (and `root` itself), deepest first. */
+async function syncTree(root: string): Promise<void> {
+  for await (const entry of Deno.readDir(root)) {
+    const path = join(root, entry.name);
+    if (entry.isDirectory) await syncTree(path);
+    else if (entry.isFile) {
+      const file = await Deno.open(path, { read: true });
+      try {
+        await file.sync();
+      } finally {
+        file.close();
+      }
+    }
+  }
+  await syncFolder(root);
 }
 
 /** Run a file-system step on the way to `path`; user-caused failures become InputErrors. */
@@ -157,6 +219,30 @@ async function step<T>(path: string, action: () => Promise<T>): Promise<T> {
     if (error instanceof InputError) throw error;
     const reason = await writeReason(path, error);
     if (reason === undefined) throw error;
+    throw new InputError(`Cannot write "${path}" as ${reason}`, {
+      file: path,
+      field: "out",
+      value: path,
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Run `fill` of a folder write: a full disk (or quota, file size limit) while
+ * it writes becomes an InputError naming the folder being written. Other
+ * errors pass unchanged: `fill` may also read inputs, whose errors are not
+ * about the output.
+ */
+async function fillStep<T>(path: string, fill: () => Promise<T>): Promise<T> {
+  try {
+    return await fill();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (error instanceof InputError || !["ENOSPC", "EDQUOT", "EFBIG"].includes(String(code))) {
+      throw error;
+    }
+    const reason = (await writeReason(path, error))!;
     throw new InputError(`Cannot write "${path}" as ${reason}`, {
       file: path,
       field: "out",
@@ -212,10 +298,10 @@ export async function checkFolderWritable(folder: string, forPath: string): Prom
  *
  * @param finalPath Path of the folder to create.
  * @param fill Writes the folder's content into `tmpDir`; its result is returned.
- * @param options `force` to replace an existing folder.
+ * @param options `force` to replace an existing folder that `own` recognizes.
  * @returns What `fill` returned.
  * @throws {InputError} (field `"out"`) if `finalPath` exists and `force` is not set, if it is
- *   a file, or if the folder cannot be created there (the message names the path and why).
+ *   a file or a folder `own` does not recognize, or if the folder cannot be created there (the message names the path and why).
  *
  * @example
  * ```ts
@@ -236,13 +322,15 @@ export async function writeFolderAtomically<T>(
   const before = await step(finalPath, () => kindOf(finalPath));
   if (before !== undefined && !force) refuseExisting(finalPath);
   if (before === "file") refuseKind(finalPath, "file");
+  if (before !== undefined) await checkReplaceable(finalPath, options.own);
   await step(finalPath, () => Deno.mkdir(dirname(finalPath), { recursive: true }));
   await removeStaleStaging(dirname(finalPath));
   const tmpDir = siblingPath(finalPath, "tmp");
   await step(finalPath, () => Deno.mkdir(tmpDir));
   let result: T;
   try {
-    result = await fill(tmpDir);
+    result = await fillStep(finalPath, () => fill(tmpDir));
+    await step(finalPath, () => syncTree(tmpDir));
     // Checked again: the folder may have appeared while `fill` ran, and a
     // rename onto an existing empty folder would silently replace it.
     const present = await kindOf(finalPath);
@@ -250,8 +338,10 @@ export async function writeFolderAtomically<T>(
     if (present === "file") refuseKind(finalPath, "file");
     if (present === undefined) {
       await step(finalPath, () => Deno.rename(tmpDir, finalPath));
+      await step(finalPath, () => syncFolder(dirname(finalPath)));
       return result;
     }
+    await checkReplaceable(finalPath, options.own);
     const aside = siblingPath(finalPath, "old");
     await step(finalPath, () => Deno.rename(finalPath, aside));
     try {
@@ -260,6 +350,7 @@ export async function writeFolderAtomically<T>(
       await Deno.rename(aside, finalPath);
       throw error;
     }
+    await step(finalPath, () => syncFolder(dirname(finalPath)));
     await removeQuietly(aside);
     return result;
   } catch (error) {
@@ -309,7 +400,7 @@ export async function writeFilesAtomically(files: readonly FileToWrite[]): Promi
       await removeStaleStaging(dirname(path));
       const tmp = siblingPath(path, "tmp");
       staged.push({ path, tmp, placed: false });
-      await step(path, () => Deno.writeFile(tmp, bytes, { createNew: true }));
+      await step(path, () => writeAndSync(tmp, bytes));
     }
     for (const s of staged) {
       // A single file is renamed straight over the old one (atomic replace); several are
@@ -321,6 +412,9 @@ export async function writeFilesAtomically(files: readonly FileToWrite[]): Promi
       }
       await step(s.path, () => Deno.rename(s.tmp, s.path));
       s.placed = true;
+    }
+    for (const folder of new Set(staged.map((s) => dirname(s.path)))) {
+      await step(folder, () => syncFolder(folder));
     }
   } catch (error) {
     for (const s of staged.reverse()) {

@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { InputError } from "./errors.ts";
+import { MAX_JSON_BYTES, parseJsonBounded, readRegularTextFile } from "./read_file.ts";
 
 /**
  * Read and parse `<folder>/<fileName>`.
@@ -26,32 +27,32 @@ export async function readFolderJson(
   what: { readonly folder: string; readonly file: string },
 ): Promise<{ json: unknown; path: string }> {
   const path = join(folder, fileName);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory)) {
-      throw error;
-    }
-    const info = await Deno.stat(folder).catch(() => undefined);
-    const [reason, file, field] = info === undefined
-      ? ["the folder does not exist", folder, "folder"]
-      : !info.isDirectory
-      ? ["it is not a folder", folder, "folder"]
-      : [`it has no ${fileName}`, path, fileName];
+  const info = await Deno.stat(folder).catch((error) => error as Error);
+  if (info instanceof Error || !info.isDirectory) {
+    const loop = info instanceof Deno.errors.FilesystemLoop;
+    const reason = info instanceof Error
+      ? loop ? "its path has a symbolic-link loop" : "the folder does not exist"
+      : "it is not a folder";
     throw new InputError(`Cannot read ${what.folder} "${folder}" as ${reason}`, {
-      file,
-      field,
+      file: folder,
+      field: "folder",
       value: folder,
-      cause: error,
+      ...(info instanceof Error ? { cause: info } : {}),
     });
   }
+  let text: string;
   try {
-    return { json: JSON.parse(text), path };
+    text = await readRegularTextFile(path, { what: what.file, maxBytes: MAX_JSON_BYTES });
   } catch (error) {
-    throw new InputError(
-      `Cannot read ${what.file} "${path}" as it is not valid JSON: ${(error as Error).message}`,
-      { file: path, field: what.file, value: undefined, cause: error },
-    );
+    if (error instanceof InputError && error.cause instanceof Deno.errors.NotFound) {
+      throw new InputError(`Cannot read ${what.folder} "${folder}" as it has no ${fileName}`, {
+        file: path,
+        field: fileName,
+        value: folder,
+        cause: error.cause,
+      });
+    }
+    throw error;
   }
+  return { json: parseJsonBounded(text, { file: path, what: what.file, field: what.file }), path };
 }

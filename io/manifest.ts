@@ -16,6 +16,7 @@ import type { Signal } from "../dsp/signal.ts";
 import { InputError } from "./errors.ts";
 import { readFolderJson } from "./folder_json.ts";
 import { writeFolderAtomically } from "./atomic.ts";
+import { ownFolder, type OwnOutput } from "./own_output.ts";
 import { type DecodedWav, encodeWav, readWav } from "./wav.ts";
 
 /** The `format` string of every measurement-set manifest. */
@@ -69,12 +70,27 @@ export interface SweepEntry {
   readonly levelDbfs: number;
 }
 
+/**
+ * Which calibration of a mic was applied when the set's IRs were derived
+ * (DESIGN.md, `mics[].calibration`).
+ */
+export interface MicCalibrationEntry {
+  /** The mic's sensitivity: its level in dBFS (AES17) for 94 dB SPL; finite. */
+  readonly sensitivityDbfs?: number;
+  /** The frequency-response calibration file divided out of every IR of this mic (its name as given). */
+  readonly responseFile?: string;
+  /** SHA-256 (hex) of that file. */
+  readonly responseSha256?: string;
+}
+
 /** One microphone (or ear of a head). */
 export interface MicEntry {
   /** Stable id (`"ear-left"`, `"ref"`): letters, digits, `-` and `_`, unique in the set. */
   readonly id: string;
   /** Its role. */
   readonly role: ManifestMicRole;
+  /** The calibration applied to its IRs, if any; with `sensitivityDbfs`, levels are also in dB SPL. */
+  readonly calibration?: MicCalibrationEntry;
 }
 
 /**
@@ -116,6 +132,13 @@ export interface CaptureEntry {
   readonly latencySamples?: number;
   /** Relative path of the raw recording WAV. */
   readonly recording?: string;
+  /**
+   * With a mic sensitivity: the SPL at the mic, dB re 20 µPa, that a full-scale (0 dBFS) sine at
+   * 1 kHz on the driver gives, `94 − sensitivityDbfs + 20·log10|H(1 kHz)|`.
+   */
+  readonly fullScaleLevelDbSpl?: number;
+  /** With a mic sensitivity: the recording's peak as dB SPL (`peakDbfs − sensitivityDbfs + 94`). */
+  readonly peakDbSpl?: number;
 }
 
 /**
@@ -272,7 +295,9 @@ class Checker {
  * relative `.wav` paths inside the folder — no `..`, `.`, empty or absolute
  * segments, no backslash, no drive letter — used once in the set (compared
  * case-insensitively); `snrDb`, `peakDbfs` finite, `latencySamples` an integer >= 0,
- * `thdPercent` >= 0, `warnings` a list of strings.
+ * `thdPercent` >= 0, `warnings` a list of strings; `fullScaleLevelDbSpl` and `peakDbSpl`
+ * finite; `mics[].calibration`, if present, an object with a finite `sensitivityDbfs`, a
+ * `responseFile` string and a 64-hex-digit `responseSha256`, each optional.
  *
  * @param json The parsed JSON.
  * @param options `file` and `action` for error messages.
@@ -325,8 +350,8 @@ export function validateManifest(
   const sampleRate = c.number(
     root.sampleRate,
     "sampleRate",
-    "must be a positive integer number of Hz",
-    (x) => Number.isInteger(x) && x > 0,
+    "must be a positive integer number of Hz, at most 768000",
+    (x) => Number.isInteger(x) && x > 0 && x <= 768000,
   );
 
   const device = c.object(root.device, "device");
@@ -388,6 +413,22 @@ export function validateManifest(
         `must be one of ${MIC_ROLES.map((r) => `"${r}"`).join(", ")}`,
       );
     }
+    if (mic.calibration !== undefined) {
+      const cal = c.object(mic.calibration, `${field}.calibration`);
+      const f = `${field}.calibration`;
+      c.optional(
+        cal,
+        "sensitivityDbfs",
+        f,
+        (v, g) => c.number(v, g, "must be a finite number of dBFS"),
+      );
+      c.optional(cal, "responseFile", f, (v, g) => c.string(v, g));
+      c.optional(cal, "responseSha256", f, (v, g) => {
+        if (typeof v !== "string" || !/^[0-9a-f]{64}$/.test(v)) {
+          c.fail(g, v, "must be a SHA-256 as 64 lowercase hex digits");
+        }
+      });
+    }
   });
 
   const paths = new Map<string, string>();
@@ -403,6 +444,7 @@ export function validateManifest(
     }
     paths.set(key, field);
   };
+  const captureKeys = new Map<string, string>();
   const list = (ids: Map<string, string>) => [...ids.keys()].map((id) => `"${id}"`).join(", ");
   c.array(root.captures, "captures", 0).forEach((entry, i) => {
     const field = `captures[${i}]`;
@@ -442,13 +484,32 @@ export function validateManifest(
       (v, f) => c.number(v, f, "must be a finite number of degrees"),
     );
 
+    // One capture per driver, mic and position: a second one would silently replace the first.
+    const captureKey = JSON.stringify([
+      driver,
+      mic,
+      normalizedDeg(position.azimuthDeg as number),
+      position.elevationDeg,
+      position.distanceMeters,
+      normalizedDeg((position.headYawDeg as number | undefined) ?? 0),
+    ]);
+    const same = captureKeys.get(captureKey);
+    if (same !== undefined) {
+      c.fail(
+        `${field}.position`,
+        JSON.stringify(position),
+        `must differ from ${same} (driver "${driver}", mic "${mic}" at the same position): a set holds one capture per driver, mic and position`,
+      );
+    }
+    captureKeys.set(captureKey, field);
+
     uniquePath(c.path(capture.ir, `${field}.ir`), `${field}.ir`);
     for (const key of ["harmonics", "recording"]) {
       if (capture[key] !== undefined) {
         uniquePath(c.path(capture[key], `${field}.${key}`), `${field}.${key}`);
       }
     }
-    for (const key of ["snrDb", "peakDbfs"]) {
+    for (const key of ["snrDb", "peakDbfs", "fullScaleLevelDbSpl", "peakDbSpl"]) {
       c.optional(capture, key, field, (v, f) => c.number(v, f, "must be a finite number"));
     }
     c.optional(
@@ -478,6 +539,30 @@ export function validateManifest(
 
   return structuredClone(root) as unknown as MeasurementSetManifest;
 }
+
+/**
+ * A measurement set as `--force` may replace it: a folder with `manifest.json` of format
+ * {@linkcode MEASUREMENT_SET_FORMAT} holding only that file and the audio files its captures
+ * name (see `io/own_output.ts`).
+ */
+export const MEASUREMENT_SET_OUTPUT: OwnOutput = ownFolder({
+  what: "a measurement set",
+  descriptor: MANIFEST_FILE_NAME,
+  format: MEASUREMENT_SET_FORMAT,
+  listed: (manifest) => {
+    const captures = Array.isArray(manifest.captures) ? manifest.captures : [];
+    return captures.flatMap((c: Record<string, unknown>) =>
+      [c?.ir, c?.harmonics, c?.recording].filter((f): f is string => typeof f === "string")
+    );
+  },
+});
+
+/** A measurement set as an append rewrites it (every file is copied over, so any content is kept). */
+const MEASUREMENT_SET_TO_APPEND: OwnOutput = ownFolder({
+  what: "a measurement set",
+  descriptor: MANIFEST_FILE_NAME,
+  format: MEASUREMENT_SET_FORMAT,
+});
 
 /** Every audio file a manifest references, with the field that names it. */
 export function referencedFiles(
@@ -603,6 +688,13 @@ async function checkInside(
     real = await Deno.realPath(join(folder, path));
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) fail("names a file that does not exist", error);
+    if (error instanceof Deno.errors.FilesystemLoop) {
+      fail("names a symbolic-link loop (too many levels of symbolic links)", error);
+    }
+    if (error instanceof Deno.errors.NotADirectory) fail("has a file where a folder should be");
+    if ((error as { code?: unknown }).code === "ENAMETOOLONG") {
+      fail("is too long a name for the file system", error);
+    }
     throw error;
   }
   const rel = relative(realFolder, real);
@@ -610,6 +702,13 @@ async function checkInside(
     fail("leads outside the set folder through a symbolic link");
   }
   if (!(await Deno.stat(real)).isFile) fail("must name a regular file");
+}
+
+/** An angle in degrees mapped to (-180, 180], so that 360 and 0 (or -180 and 180) compare equal. */
+function normalizedDeg(deg: number): number {
+  const r = deg % 360;
+  const x = r > 180 ? r - 360 : r <= -180 ? r + 360 : r;
+  return x === 0 ? 0 : x; // -0 → 0
 }
 
 /** Options of {@linkcode writeMeasurementSet}. */
@@ -700,7 +799,7 @@ export async function writeMeasurementSet(
   await writeFolderAtomically(folder, async (tmp) => {
     await writeAudioFiles(tmp, audio);
     await writeManifestFile(tmp, valid);
-  }, { force: options.force ?? false });
+  }, { force: options.force ?? false, own: MEASUREMENT_SET_OUTPUT });
 }
 
 /** Copy a folder tree (files and folders; links are followed). */
@@ -806,7 +905,7 @@ export async function appendToMeasurementSet(
     }
     await writeAudioFiles(tmp, audio);
     await writeManifestFile(tmp, merged);
-  }, { force: true });
+  }, { force: true, own: MEASUREMENT_SET_TO_APPEND });
   return merged;
 }
 

@@ -51,6 +51,7 @@
 import { basename } from "node:path";
 import type { Signal } from "../dsp/signal.ts";
 import { delaySamples as integerDelay, fractionalDelayFir } from "../dsp/delay.ts";
+import { resampleImpulseResponse } from "../dsp/resample.ts";
 import { InputError } from "./errors.ts";
 import {
   type CaptureEntry,
@@ -282,6 +283,11 @@ export interface SetFromSofaOptions {
   readonly serial: string;
   /** The file's name, recorded in the manifest (`importedFrom.file`) and used in messages. */
   readonly file?: string;
+  /**
+   * The set's sample rate in Hz; IRs at another rate are resampled
+   * (`resampleImpulseResponse`, frequency response kept). Default: the file's.
+   */
+  readonly sampleRate?: number;
 }
 
 /** A measurement set in memory: a manifest and the IR signal of each of its files. */
@@ -359,6 +365,7 @@ export function measurementSetFromSofa(
     );
   };
   const { measurements: M, receivers: R, emitters: E, samples: N } = sofa;
+  const sampleRate = options.sampleRate ?? sofa.sampleRate;
 
   const drivers: DriverEntry[] =
     parseJsonAttribute(sofa, "SpatialcalDrivers", isList(E, ["id", "kind"]))
@@ -481,7 +488,11 @@ export function measurementSetFromSofa(
     const raw = sofa.ir.subarray(offset, offset + N);
     const delay = sofa.delaySamples[(m * R + r) * E + e]!;
     const ir = applyDelay(raw, delay, length);
-    audio.set(path, { sampleRate: sofa.sampleRate, channels: [ir] });
+    const signal = { sampleRate: sofa.sampleRate, channels: [ir] };
+    audio.set(
+      path,
+      sampleRate === sofa.sampleRate ? signal : resampleImpulseResponse(signal, sampleRate),
+    );
     captures.push({ driver: drivers[e]!.id, mic: mics[r]!.id, position: positions[m]!, ir: path });
   }
 
@@ -499,7 +510,7 @@ export function measurementSetFromSofa(
     format: MEASUREMENT_SET_FORMAT,
     version: MEASUREMENT_SET_VERSION,
     createdAt: sofaDate(sofa.attributes["DateCreated"]) ?? new Date().toISOString(),
-    sampleRate: sofa.sampleRate,
+    sampleRate,
     device: { model: options.model, serial: options.serial, drivers },
     rig: {
       backend: "file",
@@ -513,6 +524,7 @@ export function measurementSetFromSofa(
       format: "SOFA",
       file: basename(file),
       convention: sofa.convention,
+      sampleRate: sofa.sampleRate,
       ...(device ? { device } : {}),
     },
   };

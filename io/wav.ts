@@ -20,6 +20,7 @@
 import type { Signal } from "../dsp/signal.ts";
 import { InputError } from "./errors.ts";
 import { writeFileAtomically } from "./atomic.ts";
+import { MAX_WAV_BYTES } from "./read_file.ts";
 
 /** Sample encoding of a WAV file: integer PCM or IEEE float. */
 export type WavEncoding = "pcm" | "float";
@@ -121,6 +122,102 @@ const CHANNEL_MASKS: Readonly<Record<number, number>> = {
 
 const SUPPORTED = "use PCM 16/24/32-bit or float32";
 
+/**
+ * Most channels a WAV file may have here: 256. The format allows 65535, but
+ * no rig of this project records more than a few dozen (a harmonics file has
+ * one channel per order up to 30), and each channel costs a typed array, so a
+ * 4000-channel file of a few samples would take many times its size in memory.
+ */
+export const MAX_WAV_CHANNELS = 256;
+
+/**
+ * Largest magnitude of a float sample: 10 000 (+80 dBFS). Measurement audio
+ * and filters stay within a few tens of full scale (+30 dBFS); a float far
+ * beyond that is a corrupt file or one not scaled to full scale ±1, and would
+ * otherwise be reported as "clipping" hundreds of dB above full scale.
+ */
+export const MAX_FLOAT_SAMPLE = 10_000;
+
+type Fail = (field: string, value: unknown, reason: string) => never;
+
+/**
+ * Check one chunk header of the walk: a printable id [1] (anything else means
+ * the previous chunk's size is wrong) and a size that stays inside the RIFF
+ * chunk and the file.
+ */
+function checkChunk(
+  idBytes: Uint8Array,
+  id: string,
+  chunkSize: number,
+  position: number,
+  end: number,
+  size: number,
+  riffEnd: number,
+  fail: Fail,
+): void {
+  const body = position + 8;
+  if (!/^[\x20-\x7e]{4}$/.test(id)) {
+    fail(
+      "chunk id",
+      Array.from(idBytes, (b) => b.toString(16).padStart(2, "0")).join(" "),
+      `it is corrupt: byte ${position} should start a chunk but holds no chunk id (a preceding chunk's size is wrong, e.g. a "fmt " chunk of 0 bytes)`,
+    );
+  }
+  if (chunkSize > size - body) {
+    fail(
+      `${id} chunk size`,
+      chunkSize,
+      `it is truncated: its "${id}" chunk at byte ${position} declares ${chunkSize} bytes but only ${
+        size - body
+      } remain`,
+    );
+  }
+  if (chunkSize > end - body) {
+    fail(
+      "RIFF size",
+      riffEnd - 8,
+      `it is corrupt: its "${id}" chunk at byte ${position} declares ${chunkSize} bytes, beyond the end of the RIFF chunk at byte ${riffEnd}`,
+    );
+  }
+}
+
+/**
+ * Check the end of the chunk walk: the chunks must tile the RIFF chunk (only
+ * zero bytes may be left over, fewer than a chunk header), and the RIFF size
+ * may not claim more than the file holds.
+ *
+ * @param rest The bytes from `position` to `end` (fewer than 8).
+ */
+function checkChunkTiling(
+  rest: Uint8Array,
+  position: number,
+  end: number,
+  riffEnd: number,
+  size: number,
+  fail: Fail,
+): void {
+  if (rest.some((b) => b !== 0)) {
+    fail(
+      "chunk id",
+      end - position,
+      `it is corrupt: ${
+        end - position
+      } stray bytes follow its last chunk at byte ${position} (a chunk's size is wrong)`,
+    );
+  }
+  // A missing pad byte after an odd-sized last chunk is tolerated (the RIFF size counts it).
+  const missingPad = position === riffEnd && riffEnd === size + 1;
+  if (riffEnd > size && !missingPad) {
+    fail(
+      "RIFF size",
+      riffEnd - 8,
+      `it is truncated: its RIFF header declares ${riffEnd - 8} bytes but only ${
+        size - 8
+      } follow it`,
+    );
+  }
+}
+
 function hex4(value: number): string {
   return `0x${value.toString(16).toUpperCase().padStart(4, "0")}`;
 }
@@ -172,6 +269,48 @@ function guidText(bytes: Uint8Array, offset: number): string {
  * ```
  */
 export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): DecodedWav {
+  const layout = parseWavHeader(bytes, options);
+  return decodeSamples(bytes, layout.dataOffset, layout, options.name);
+}
+
+/** Where and how a WAV file's samples are stored (what {@linkcode parseWavHeader} found). */
+interface WavLayout {
+  readonly sampleRate: number;
+  readonly channelCount: number;
+  readonly encoding: WavEncoding;
+  readonly bits: WavBitsPerSample;
+  readonly extensible: boolean;
+  readonly blockAlign: number;
+  /** Byte offset of the `data` chunk's body in the file. */
+  readonly dataOffset: number;
+  /** Byte size of the `data` chunk's body. */
+  readonly dataSize: number;
+  /**
+   * Where the chunk walk stopped because the bytes given were a prefix (a
+   * file read in parts): the chunks from here to `walkEnd` are still to be
+   * checked ({@linkcode walkTrailer}); undefined when the walk was complete.
+   */
+  readonly walkFrom: number | undefined;
+  /** End of the walk: the RIFF chunk's end or the file's, whichever is first. */
+  readonly walkEnd: number;
+  /** The RIFF chunk's end as its header declares it. */
+  readonly riffEnd: number;
+}
+
+/** Thrown by {@linkcode parseWavHeader} when the chunks it needs lie beyond the bytes it got. */
+const NEED_MORE_BYTES = Symbol("need more bytes");
+
+/**
+ * Parse and check a WAV file's header (`RIFF`/`WAVE`, the chunk list up to the first `data`
+ * chunk, the `fmt ` chunk); see {@linkcode decodeWav} for the rules.
+ *
+ * @param bytes The file, or a prefix of it when `options.fileSize` gives the whole size.
+ * @throws {InputError} as decodeWav; `NEED_MORE_BYTES` when a prefix was too short.
+ */
+function parseWavHeader(
+  bytes: Uint8Array,
+  options: DecodeWavOptions & { readonly fileSize?: number } = {},
+): WavLayout {
   const name = options.name;
   const fail: (field: string, value: unknown, reason: string) => never = (field, value, reason) => {
     throw new InputError(
@@ -180,7 +319,7 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
     );
   };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const size = bytes.byteLength;
+  const size = options.fileSize ?? bytes.byteLength;
 
   if (size < 12) {
     fail(
@@ -220,33 +359,41 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
 
   let fmt: { offset: number; size: number } | undefined;
   let data: { offset: number; size: number } | undefined;
+  let fact: { offset: number; size: number } | undefined;
+  // Every chunk is walked, also after "data", so that sizes are checked against the file and
+  // each other: a data size too large by a few bytes swallows the next chunk's header and leaves
+  // the walk on a byte that holds no chunk id. Bytes after the RIFF chunk (riffEnd) are ignored.
+  const riffEnd = view.getUint32(4, true) + 8;
+  const end = Math.min(size, riffEnd);
   let position = 12;
-  while (position + 8 <= size) {
+  let walkFrom: number | undefined;
+  while (position + 8 <= end) {
+    if (position + 8 > bytes.byteLength) {
+      if (fmt === undefined || data === undefined) throw NEED_MORE_BYTES; // a prefix ends early
+      walkFrom = position; // the rest is walked by the reader (walkTrailer)
+      break;
+    }
     const id = fourCc(bytes, position);
     const chunkSize = view.getUint32(position + 4, true);
     const body = position + 8;
-    if (!/^[\x20-\x7e]{4}$/.test(id)) {
-      // Chunk ids are printable ASCII [1]: anything else means the previous chunk's size is wrong.
-      fail(
-        "chunk id",
-        Array.from(bytes.subarray(position, position + 4), (b) => b.toString(16).padStart(2, "0"))
-          .join(" "),
-        `it is corrupt: byte ${position} should start a chunk but holds no chunk id (a preceding chunk's size is wrong, e.g. a "fmt " chunk of 0 bytes)`,
-      );
-    }
-    if (chunkSize > size - body) {
-      fail(
-        `${id} chunk size`,
-        chunkSize,
-        `it is truncated: its "${id}" chunk at byte ${position} declares ${chunkSize} bytes but only ${
-          size - body
-        } remain`,
-      );
-    }
+    checkChunk(
+      bytes.subarray(position, position + 4),
+      id,
+      chunkSize,
+      position,
+      end,
+      size,
+      riffEnd,
+      fail,
+    );
     if (id === "fmt " && fmt === undefined) fmt = { offset: body, size: chunkSize };
     if (id === "data" && data === undefined) data = { offset: body, size: chunkSize };
-    if (fmt !== undefined && data !== undefined) break;
+    if (id === "fact" && fact === undefined) fact = { offset: body, size: chunkSize };
     position = body + chunkSize + (chunkSize & 1); // RIFF pads odd chunks to even length [1]
+  }
+  if (walkFrom === undefined) {
+    if (end > bytes.byteLength && position < end) walkFrom = position;
+    else checkChunkTiling(bytes.subarray(position, end), position, end, riffEnd, size, fail);
   }
   if (fmt === undefined) {
     fail("fmt chunk", undefined, `it has no "fmt " chunk: a WAV file must describe its format`);
@@ -254,6 +401,7 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
   if (data === undefined) {
     fail("data chunk", undefined, `it has no "data" chunk: a WAV file must hold its samples`);
   }
+  if (fmt.offset + Math.min(fmt.size, 40) > bytes.byteLength) throw NEED_MORE_BYTES;
   if (fmt.size < 16) {
     fail(
       "fmt chunk size",
@@ -291,6 +439,14 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
         } is not supported: ${SUPPORTED}`,
       );
     }
+    const validBits = view.getUint16(f + 18, true);
+    if (validBits > bits) {
+      fail(
+        "validBitsPerSample",
+        validBits,
+        `its valid bits per sample (${validBits}) exceed its container of ${bits} bits`,
+      );
+    }
     tag = view.getUint16(guid, true);
     if (tag !== TAG_PCM && tag !== TAG_FLOAT) {
       fail(
@@ -321,6 +477,13 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
   if (channelCount === 0) {
     fail("channels", channelCount, `its channel count is 0: it must be at least 1`);
   }
+  if (channelCount > MAX_WAV_CHANNELS) {
+    fail(
+      "channels",
+      channelCount,
+      `its channel count is ${channelCount}: at most ${MAX_WAV_CHANNELS} channels are read`,
+    );
+  }
   if (sampleRate === 0) {
     fail("sampleRate", sampleRate, `its sample rate is 0 Hz: it must be positive`);
   }
@@ -343,43 +506,130 @@ export function decodeWav(bytes: Uint8Array, options: DecodeWavOptions = {}): De
   }
 
   const frames = data.size / blockAlign;
-  const channels: Float64Array[] = [];
+  if (fact !== undefined && fact.size >= 4 && encoding === "float") {
+    const factFrames = view.getUint32(fact.offset, true);
+    if (factFrames !== frames) {
+      fail(
+        "fact sample length",
+        factFrames,
+        `its chunk sizes disagree: the "fact" chunk says ${factFrames} frames, the "data" chunk holds ${frames}`,
+      );
+    }
+  }
+
+  return {
+    sampleRate,
+    channelCount,
+    encoding,
+    bits: bits as WavBitsPerSample,
+    extensible,
+    blockAlign,
+    dataOffset: data.offset,
+    dataSize: data.size,
+    walkFrom,
+    walkEnd: end,
+    riffEnd,
+  };
+}
+
+/**
+ * Convert the samples of a parsed WAV file to planar `Float64Array` channels.
+ *
+ * @param bytes Holds the `data` chunk's body from byte `offset` on.
+ * @param offset Where the body starts in `bytes`.
+ * @param layout What {@linkcode parseWavHeader} found.
+ * @param name File name for error messages.
+ */
+function decodeSamples(
+  bytes: Uint8Array,
+  offset: number,
+  layout: WavLayout,
+  name: string | undefined,
+): DecodedWav {
+  const frames = layout.dataSize / layout.blockAlign;
+  const channels = Array.from({ length: layout.channelCount }, () => new Float64Array(frames));
+  decodeFrames(bytes, offset, frames, layout, channels, 0, name);
+  return decoded(layout, channels);
+}
+
+function decoded<T extends Float32Array | Float64Array>(
+  layout: WavLayout,
+  channels: T[],
+): { sampleRate: number; channels: T[]; format: WavFormat } {
+  const { sampleRate, encoding, bits, extensible } = layout;
+  return { sampleRate, channels, format: { encoding, bitsPerSample: bits, extensible } };
+}
+
+/**
+ * Convert `frames` interleaved frames held in `bytes` from byte `offset` on into
+ * `channels[c][start + i]`.
+ */
+function decodeFrames(
+  bytes: Uint8Array,
+  offset: number,
+  frames: number,
+  layout: WavLayout,
+  channels: (Float32Array | Float64Array)[],
+  start: number,
+  name: string | undefined,
+): void {
+  const { channelCount, encoding, bits, blockAlign } = layout;
+  const fail: (field: string, value: unknown, reason: string) => never = (field, value, reason) => {
+    throw new InputError(
+      `Cannot read WAV${name === undefined ? "" : ` "${name}"`} as ${reason}`,
+      { file: name, field, value },
+    );
+  };
+  const notFinite = (c: number, i: number, v: number): never =>
+    fail(
+      `channel ${c} sample ${start + i}`,
+      v,
+      `channel ${c} sample ${
+        start + i
+      } is ${v}: float samples must be finite and within ±${MAX_FLOAT_SAMPLE} (+80 dBFS)`,
+    );
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bytesPerSample = bits / 8;
+  // Little-endian float32 at a 4-byte aligned address: read through a Float32Array view.
+  const floats = encoding === "float" && LITTLE_ENDIAN && (bytes.byteOffset + offset) % 4 === 0
+    ? new Float32Array(bytes.buffer, bytes.byteOffset + offset, frames * channelCount)
+    : undefined;
   for (let c = 0; c < channelCount; c++) {
-    const out = new Float64Array(frames);
-    let p = data.offset + c * bytesPerSample;
+    const out = channels[c]!;
+    if (floats !== undefined) {
+      for (let i = 0, j = c, o = start; i < frames; i++, j += channelCount, o++) {
+        const v = floats[j]!;
+        if (!(v <= MAX_FLOAT_SAMPLE && v >= -MAX_FLOAT_SAMPLE)) notFinite(c, i, v); // also NaN
+        out[o] = v;
+      }
+      continue;
+    }
+    let p = offset + c * bytesPerSample;
     if (encoding === "float") {
       for (let i = 0; i < frames; i++, p += blockAlign) {
         const v = view.getFloat32(p, true);
-        if (v - v !== 0) { // NaN or ±Infinity
-          fail(
-            `channel ${c} sample ${i}`,
-            v,
-            `channel ${c} sample ${i} is ${v}: float samples must be finite`,
-          );
-        }
-        out[i] = v;
+        if (!(v <= MAX_FLOAT_SAMPLE && v >= -MAX_FLOAT_SAMPLE)) notFinite(c, i, v); // also NaN
+        out[start + i] = v;
       }
     } else if (bits === 16) {
-      for (let i = 0; i < frames; i++, p += blockAlign) out[i] = view.getInt16(p, true) / 32768;
+      for (let i = 0; i < frames; i++, p += blockAlign) {
+        out[start + i] = view.getInt16(p, true) / 32768;
+      }
     } else if (bits === 24) {
       for (let i = 0; i < frames; i++, p += blockAlign) {
         const u = (bytes[p] as number) | ((bytes[p + 1] as number) << 8) |
           ((bytes[p + 2] as number) << 16);
-        out[i] = ((u << 8) >> 8) / 8388608; // sign-extend 24 → 32 bits
+        out[start + i] = ((u << 8) >> 8) / 8388608; // sign-extend 24 → 32 bits
       }
     } else {
       for (let i = 0; i < frames; i++, p += blockAlign) {
-        out[i] = view.getInt32(p, true) / 2147483648;
+        out[start + i] = view.getInt32(p, true) / 2147483648;
       }
     }
-    channels.push(out);
   }
-  return {
-    sampleRate,
-    channels,
-    format: { encoding, bitsPerSample: bits as WavBitsPerSample, extensible },
-  };
 }
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Encode a signal as a WAV file in memory.
@@ -567,25 +817,198 @@ export function encodeWav(signal: Signal, options: EncodeWavOptions = {}): Uint8
  * const { sampleRate, channels } = await readWav("ir/mid-left.ear-left.az+000.el+00.r2.00.wav");
  * ```
  */
-export async function readWav(path: string): Promise<DecodedWav> {
-  let bytes: Uint8Array;
+export function readWav(path: string): Promise<DecodedWav> {
   try {
-    bytes = await Deno.readFile(path);
+    return Promise.resolve(readWavSync(path));
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
-      const reason = error instanceof Deno.errors.NotFound
-        ? "the file does not exist"
-        : "it is a folder";
-      throw new InputError(`Cannot read WAV "${path}" as ${reason}`, {
-        file: path,
-        field: "path",
-        value: path,
-        cause: error,
-      });
-    }
-    throw error;
+    return Promise.reject(error);
   }
-  return decodeWav(bytes, { name: path });
+}
+
+/** Bytes read first: the header of any ordinary WAV file, and all of a short one. */
+const HEADER_BYTES = 64 * 1024;
+
+/** Bytes of samples read per `readSync` of a longer file (stays in the CPU cache). */
+const BLOCK_BYTES = 512 * 1024;
+
+/**
+ * One read buffer for every file this process reads, grown when needed: reading a file
+ * touches no fresh memory but its channels' (a page fault costs ~6.6 µs here, see
+ * `tests/bench/wav_bench.ts`).
+ */
+let readBuffer = new Uint8Array(HEADER_BYTES);
+
+/**
+ * {@linkcode readWav}, synchronously: the header is read into a reused buffer, then the `data`
+ * chunk block by block (512 kB `readSync`s into the same buffer, no copy of the file), each
+ * block's samples converted straight into the channels (float32 through a `Float32Array` view).
+ *
+ * @param path File path.
+ * @returns The decoded file.
+ * @throws {InputError} as {@linkcode readWav}.
+ */
+export function readWavSync(path: string): DecodedWav {
+  return readWavFile(path, false) as DecodedWav;
+}
+
+/** A decoded WAV file whose channels may be `Float32Array`s (see {@linkcode readWavCompact}). */
+export interface CompactWav {
+  /** Sample rate in Hz. */
+  readonly sampleRate: number;
+  /** One array per channel, full scale ±1. */
+  readonly channels: (Float32Array | Float64Array)[];
+  /** The stored format. */
+  readonly format: WavFormat;
+}
+
+/**
+ * {@linkcode readWavSync} into half the memory: channels are `Float32Array`s when float32
+ * holds every sample exactly (float32, PCM 16 and 24-bit files), `Float64Array`s for 32-bit
+ * PCM. For long multichannel recordings (`deno task deconvolve`), where touching fresh memory
+ * costs as much as the arithmetic.
+ *
+ * @param path File path.
+ * @throws {InputError} as {@linkcode readWav}.
+ */
+export function readWavCompact(path: string): CompactWav {
+  return readWavFile(path, true);
+}
+
+function readWavFile(path: string, compact: boolean): CompactWav {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (error) {
+    throw notReadable(path, error);
+  }
+  try {
+    const info = file.statSync();
+    if (info.isDirectory) throw notReadable(path, new Deno.errors.IsADirectory(path));
+    if (!info.isFile) {
+      throw new InputError(
+        `Cannot read WAV "${path}" as it is ${
+          info.isFifo
+            ? "a FIFO (named pipe)"
+            : info.isCharDevice
+            ? "a character device"
+            : info.isBlockDevice
+            ? "a block device"
+            : info.isSocket
+            ? "a socket"
+            : "not a regular file"
+        }, not a regular file`,
+        { file: path, field: "path", value: path },
+      );
+    }
+    const fileSize = info.size;
+    if (fileSize > MAX_WAV_BYTES) {
+      throw new InputError(
+        `Cannot read WAV "${path}" as it is too large: it has ${fileSize} bytes, a WAV file may have at most ${MAX_WAV_BYTES}`,
+        { file: path, field: "size", value: fileSize },
+      );
+    }
+    const head = readFully(file, 0, Math.min(fileSize, HEADER_BYTES), path);
+    let layout: WavLayout;
+    try {
+      layout = parseWavHeader(head, { name: path, fileSize });
+    } catch (error) {
+      if (error !== NEED_MORE_BYTES) throw error;
+      // Chunks before the samples larger than HEADER_BYTES (or `fmt ` after `data`): whole file.
+      const whole = readFully(file, 0, fileSize, path);
+      layout = parseWavHeader(whole, { name: path });
+      const all = Array.from(
+        { length: layout.channelCount },
+        () => new Float64Array(layout.dataSize / layout.blockAlign),
+      );
+      decodeFrames(whole, layout.dataOffset, all[0]!.length, layout, all, 0, path);
+      return decoded(layout, all);
+    }
+    walkTrailer(file, layout, fileSize, path);
+    const frames = layout.dataSize / layout.blockAlign;
+    const float32 = compact && (layout.encoding === "float" || layout.bits !== 32);
+    const channels = Array.from(
+      { length: layout.channelCount },
+      () => float32 ? new Float32Array(frames) : new Float64Array(frames),
+    );
+    if (layout.dataOffset + layout.dataSize <= head.byteLength) {
+      decodeFrames(head, layout.dataOffset, frames, layout, channels, 0, path);
+      return decoded(layout, channels);
+    }
+    // The samples block by block through the one reused buffer, straight into the channels.
+    const blockFrames = Math.max(1, Math.floor(BLOCK_BYTES / layout.blockAlign));
+    for (let start = 0; start < frames; start += blockFrames) {
+      const count = Math.min(blockFrames, frames - start);
+      const position = layout.dataOffset + start * layout.blockAlign;
+      const block = readFully(file, position, count * layout.blockAlign, path);
+      decodeFrames(block, 0, count, layout, channels, start, path);
+    }
+    return decoded(layout, channels);
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Finish the chunk walk of a file whose header was read as a prefix: the
+ * chunk headers after it (after `data`, usually none) are read one by one,
+ * their bodies skipped, with the rules of the in-memory walk.
+ */
+function walkTrailer(file: Deno.FsFile, layout: WavLayout, size: number, path: string): void {
+  if (layout.walkFrom === undefined) return;
+  const fail: Fail = (field, value, reason) => {
+    throw new InputError(`Cannot read WAV "${path}" as ${reason}`, { file: path, field, value });
+  };
+  const { walkEnd: end, riffEnd } = layout;
+  let position = layout.walkFrom;
+  while (position + 8 <= end) {
+    const header = readFully(file, position, 8, path);
+    const id = fourCc(header, 0);
+    const chunkSize = new DataView(header.buffer, header.byteOffset, 8).getUint32(4, true);
+    checkChunk(header.subarray(0, 4), id, chunkSize, position, end, size, riffEnd, fail);
+    position += 8 + chunkSize + (chunkSize & 1);
+  }
+  const rest = position < end
+    ? readFully(file, position, end - position, path).slice()
+    : new Uint8Array(0);
+  checkChunkTiling(rest, position, end, riffEnd, size, fail);
+}
+
+/** Read `length` bytes at `position` into the reused buffer; a view of them. */
+function readFully(file: Deno.FsFile, position: number, length: number, path: string): Uint8Array {
+  if (readBuffer.byteLength < length) {
+    readBuffer = new Uint8Array(Math.max(length, 2 * readBuffer.byteLength));
+  }
+  const view = readBuffer.subarray(0, length);
+  file.seekSync(position, Deno.SeekMode.Start);
+  let done = 0;
+  while (done < length) {
+    const n = file.readSync(view.subarray(done));
+    if (n === null || n === 0) {
+      throw new InputError(
+        `Cannot read WAV "${path}" as it is truncated: it ended after ${position + done} bytes, ${
+          position + length
+        } expected`,
+        { file: path, field: "file size", value: position + done },
+      );
+    }
+    done += n;
+  }
+  return view;
+}
+
+function notReadable(path: string, error: unknown): unknown {
+  if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.IsADirectory) {
+    const reason = error instanceof Deno.errors.NotFound
+      ? "the file does not exist"
+      : "it is a folder";
+    return new InputError(`Cannot read WAV "${path}" as ${reason}`, {
+      file: path,
+      field: "path",
+      value: path,
+      cause: error,
+    });
+  }
+  return error;
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import type { Signal } from "../dsp/signal.ts";
 import type { CapturePosition, ManifestMicRole } from "../io/manifest.ts";
+import type { InputCalibration } from "./mic_calibration.ts";
 
 /**
  * Where the microphone (or the head centre) is, in the device's own frame
@@ -29,6 +30,11 @@ export interface InputChannel {
    * input, used to measure each capture's latency. Otherwise a mic role.
    */
   readonly role: MicRole | "loopback";
+  /**
+   * The mic's calibration, when known (a rig's `mics[].sensitivityDbfs` / `responseFile`): the
+   * session divides its response out of every IR and gives levels in dB SPL.
+   */
+  readonly calibration?: InputCalibration;
 }
 
 /** One output channel of a device, driving one physical driver. */

@@ -20,7 +20,10 @@ export interface ClippingReport {
  * Count samples whose magnitude reaches `10^(thresholdDbfs/20)` (default
  * −0.01 dBFS): an ADC or DAC that clipped leaves samples at full scale.
  */
-export function detectClipping(x: Float64Array, thresholdDbfs = -0.01): ClippingReport {
+export function detectClipping(
+  x: Float64Array | Float32Array,
+  thresholdDbfs = -0.01,
+): ClippingReport {
   const limit = Math.pow(10, thresholdDbfs / 20);
   let count = 0, firstIndex = -1;
   for (let i = 0; i < x.length; i++) {
@@ -53,7 +56,7 @@ export interface DropoutReport {
  * part inside `x` is searched.
  */
 export function detectDropouts(
-  x: Float64Array,
+  x: Float64Array | Float32Array,
   start: number,
   length: number,
   minRunSamples = 32,

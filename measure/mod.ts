@@ -34,3 +34,5 @@ export * from "./rig.ts";
 export * from "./operator.ts";
 export * from "./jack.ts";
 export * from "./webaudio_device.ts";
+export * from "./mic_calibration.ts";
+export * from "./import_captures.ts";

@@ -31,11 +31,21 @@
  * (the DAC + ADC part, measured once with a loopback cable by
  * `deno task devices --calibrate-latency --rig rig.json`) is added. A rig has
  * one or the other. `device.serial` is optional (`--serial` gives it per
- * unit). Extra fields are allowed and ignored.
+ * unit). A mic may give its calibration: `sensitivityDbfs` (dBFS for 94 dB
+ * SPL, `deno task calibrate-mic`) and `responseFile` (its `Hz dB [phase]`
+ * response file, relative to the rig file): the session divides the response
+ * out of every IR of that mic, gives levels in dB SPL and records both in the
+ * manifest (`mics[].calibration`). Extra fields are allowed and ignored.
  *
  * @module
  */
+import { dirname, isAbsolute, join } from "node:path";
 import type { MicRole } from "./audio_device.ts";
+import { InputError } from "../io/errors.ts";
+import { readJsonFile } from "../io/read_file.ts";
+import type { InputCalibration } from "./mic_calibration.ts";
+import { parseMicResponse } from "../io/mic_response_file.ts";
+import { sha256Hex } from "../io/atomic.ts";
 
 /** One driver of the device under test and the interface output feeding it. */
 export interface RigDriver {
@@ -55,6 +65,12 @@ export interface RigMic {
   readonly role: MicRole;
   /** 1-based input channel of the interface. */
   readonly inputChannel: number;
+  /** The mic's sensitivity: dBFS (AES17) for 94 dB SPL (`deno task calibrate-mic`), if known. */
+  readonly sensitivityDbfs?: number;
+  /** Its frequency-response calibration file (`Hz dB [phase]`), relative to the rig file's folder. */
+  readonly responseFile?: string;
+  /** That file, read by {@linkcode readRigFile}. */
+  readonly response?: InputCalibration["response"];
 }
 
 /** Level limits and the pre-session check, in dBFS (full scale = amplitude 1). */
@@ -258,7 +274,19 @@ export function parseRig(value: unknown, source = "rig.json"): RigFile {
       r.fail("range", `mics[${i}].inputChannel`, `must differ from mic "${other}"'s`, inputChannel);
     }
     inputsUsed.set(inputChannel, id);
-    return { id, role: o.role as MicRole, inputChannel };
+    const sensitivityDbfs = o.sensitivityDbfs === undefined
+      ? undefined
+      : r.number(o.sensitivityDbfs, `mics[${i}].sensitivityDbfs`, -200, 20, 0);
+    const responseFile = o.responseFile === undefined
+      ? undefined
+      : r.string(o.responseFile, `mics[${i}].responseFile`);
+    return {
+      id,
+      role: o.role as MicRole,
+      inputChannel,
+      ...(sensitivityDbfs === undefined ? {} : { sensitivityDbfs }),
+      ...(responseFile === undefined ? {} : { responseFile }),
+    };
   });
 
   let loopback: { outputChannel: number; inputChannel: number } | undefined;
@@ -373,26 +401,53 @@ export function parseRig(value: unknown, source = "rig.json"): RigFile {
  *   missing or unreadable file (or a folder).
  */
 export async function readRigFile(path: string): Promise<RigFile> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    const why = error instanceof Deno.errors.NotFound
-      ? "it does not exist"
-      : error instanceof Deno.errors.IsADirectory
-      ? "it is a folder, not a JSON file"
-      : error instanceof Deno.errors.PermissionDenied
-      ? "it is not readable (permission denied)"
-      : `it cannot be read (${(error as Error).message})`;
-    throw new TypeError(`Cannot read rig file ${path} as ${why}`);
-  }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = await readJsonFile(path, "rig file");
   } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    // Rig files report TypeErrors (exit 2) with the path unquoted, as they always have.
+    const reason = error.message.replace(/^Cannot read rig file ".*?" as /s, "");
     throw new TypeError(
-      `Cannot read rig file ${path} as it is not valid JSON: ${(error as Error).message}`,
+      `Cannot read rig file ${path} as ${
+        reason === "it is a folder"
+          ? "it is a folder, not a JSON file"
+          : reason === "the file does not exist"
+          ? "it does not exist"
+          : reason
+      }`,
     );
   }
-  return parseRig(value, path);
+  const rig = parseRig(value, path);
+  if (!rig.mics.some((m) => m.responseFile !== undefined)) return rig;
+  const mics: RigMic[] = [];
+  for (const [i, m] of rig.mics.entries()) {
+    if (m.responseFile === undefined) {
+      mics.push(m);
+      continue;
+    }
+    const file = isAbsolute(m.responseFile) ? m.responseFile : join(dirname(path), m.responseFile);
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(file);
+    } catch (error) {
+      throw new TypeError(
+        `Cannot read rig file ${path} as mics[${i}].responseFile names a file that cannot be read (${
+          (error as Error).message
+        }): current value is ${JSON.stringify(m.responseFile)}`,
+      );
+    }
+    const points = parseMicResponse(new TextDecoder().decode(bytes), file);
+    mics.push({ ...m, response: { file: m.responseFile, sha256: await sha256Hex(bytes), points } });
+  }
+  return { ...rig, mics };
+}
+
+/** A rig mic's calibration as an input channel carries it (undefined when it has none). */
+export function rigMicCalibration(mic: RigMic): InputCalibration | undefined {
+  if (mic.sensitivityDbfs === undefined && mic.response === undefined) return undefined;
+  return {
+    ...(mic.sensitivityDbfs === undefined ? {} : { sensitivityDbfs: mic.sensitivityDbfs }),
+    ...(mic.response === undefined ? {} : { response: mic.response }),
+  };
 }

@@ -31,11 +31,13 @@ import type { Signal } from "../dsp/signal.ts";
 import { InputError } from "../io/errors.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
 import { writeFileAtomically } from "../io/atomic.ts";
+import { checkReplaceable, ownFolder, type OwnOutput } from "../io/own_output.ts";
 import {
   appendToMeasurementSet,
   type CaptureEntry,
   irFileName,
   MEASUREMENT_SET_FORMAT,
+  MEASUREMENT_SET_OUTPUT,
   MEASUREMENT_SET_VERSION,
   type MeasurementSetManifest,
   type MicEntry,
@@ -44,6 +46,11 @@ import {
   writeMeasurementSet,
 } from "../io/manifest.ts";
 import { normalizePosition } from "./positions.ts";
+import { MAX_WAV_BYTES, readJsonFile, readRegularFile } from "../io/read_file.ts";
+
+/** How the session reads back its own WAV files: regular files of at most MAX_WAV_BYTES. */
+const WAV_READ = { what: "WAV", maxBytes: MAX_WAV_BYTES } as const;
+import { applyMicCalibration, calibrationEntry } from "./mic_calibration.ts";
 
 /** Longest IR a session measures, in seconds (a 10 s IR covers the reverberation of a large hall). */
 export const MAX_IR_LENGTH_SECONDS = 10;
@@ -186,6 +193,28 @@ interface Journal {
 
 const JOURNAL = "journal.json";
 
+/**
+ * How many finished captures the interrupted session in `partial` keeps (as
+ * its journal, written atomically after every driver, says), or `undefined`
+ * when there is no readable journal. Synchronous, for signal handlers.
+ *
+ * @param partial The `<out>.partial` folder.
+ */
+export function keptCaptureCount(partial: string): number | undefined {
+  try {
+    const j = JSON.parse(Deno.readTextFileSync(join(partial, JOURNAL))) as Partial<Journal>;
+    return Array.isArray(j.captures) ? j.captures.length : undefined;
+  } catch {
+    return undefined;
+  }
+}
+/** `<out>.partial` as a fresh start may remove it: a folder with this module's journal. */
+const SESSION_PARTIAL: OwnOutput = ownFolder({
+  what: "an interrupted measurement session",
+  descriptor: JOURNAL,
+  format: "spatialcal.session-journal",
+});
+
 function stepKey(driver: string, position: MicPosition): string {
   return JSON.stringify([
     driver,
@@ -253,7 +282,8 @@ export async function runMeasurementSession(
         { file: undefined, field: "mics", value: id },
       );
     }
-    return { id, role: input.role };
+    const calibration = calibrationEntry(input.calibration);
+    return { id, role: input.role, ...(calibration === undefined ? {} : { calibration }) };
   });
   const micTwice = micIds.find((m, i) => micIds.indexOf(m) !== i);
   if (micTwice !== undefined) {
@@ -312,6 +342,17 @@ export async function runMeasurementSession(
   const partial = `${out}.partial`;
   const now = options.now ?? (() => new Date());
 
+  // The set's folder must exist: a mistyped path is refused, not created (README, Tasks).
+  const parent = dirname(out) || ".";
+  const parentInfo = await Deno.stat(parent).catch(() => undefined);
+  if (!parentInfo?.isDirectory) {
+    throw new InputError(
+      `Cannot measure into "${out}" as its folder "${parent}" ${
+        parentInfo === undefined ? "does not exist" : "is not a folder"
+      }`,
+      { file: out, field: "out", value: out },
+    );
+  }
   const outExists = await exists(out);
   let partialExists = await exists(partial);
   // A run stopped after writing the set but before removing <out>.partial leaves a journal whose
@@ -362,6 +403,12 @@ export async function runMeasurementSession(
   if (options.append) {
     await checkAppendable(out, device, sweep, journalPlan, label);
   }
+  // --force replaces only a set and an interrupted session this tool wrote: checked before any
+  // measuring, so nothing else is deleted and no measurement is wasted on a refused output.
+  if (outExists && options.force && !options.append) {
+    await checkReplaceable(out, MEASUREMENT_SET_OUTPUT);
+  }
+  if (partialExists && !options.resume) await checkReplaceable(partial, SESSION_PARTIAL);
 
   // Journal: start fresh or resume.
   const fresh: Journal = {
@@ -488,7 +535,7 @@ export async function runMeasurementSession(
   for (const capture of journal.captures) {
     for (const file of [capture.ir, capture.harmonics, capture.recording]) {
       if (file === undefined) continue;
-      const decoded = decodeWav(await Deno.readFile(join(partial, file)), {
+      const decoded = decodeWav(await readRegularFile(join(partial, file), WAV_READ), {
         name: join(partial, file),
       });
       audio.set(file, { sampleRate: decoded.sampleRate, channels: decoded.channels });
@@ -542,6 +589,7 @@ async function measureDriver(
       );
       continue;
     }
+    refuseClipping(driver, position, step.mics, result.quality, sweep);
     const captures: CaptureEntry[] = [];
     const irs = new Map<string, Signal>();
     step.mics.forEach((mic, c) => {
@@ -549,6 +597,13 @@ async function measureDriver(
       const harmonicsPath = step.keepHarmonics ? path.replace(/^ir\//, "harmonics/") : undefined;
       const recordingPath = step.keepRecordings ? path.replace(/^ir\//, "recordings/") : undefined;
       const q = result.quality[c]!;
+      // The mic's calibration (if its input has one): response divided out, levels in dB SPL.
+      const calibrated = applyMicCalibration(
+        result.ir.channels[c]!,
+        sweep.sampleRate,
+        device.inputs.find((i) => i.id === mic.id)?.calibration,
+        q.peakDbfs,
+      );
       const capture: CaptureEntry = {
         driver,
         mic: mic.id,
@@ -556,14 +611,16 @@ async function measureDriver(
         ir: path,
         snrDb: Math.round(q.snrDb * 10) / 10,
         peakDbfs: Math.round(q.peakDbfs * 100) / 100,
-        thdPercent: Math.round(q.thdPercent * 1000) / 1000,
+        // A response beyond the harmonic window (no loopback, much latency) has no THD to store.
+        ...(q.harmonicsSeparable ? { thdPercent: Math.round(q.thdPercent * 1000) / 1000 } : {}),
         ...(result.latencySamples === null ? {} : { latencySamples: result.latencySamples }),
         warnings: [...recording.warnings, ...q.warnings],
         ...(harmonicsPath === undefined ? {} : { harmonics: harmonicsPath }),
         ...(recordingPath === undefined ? {} : { recording: recordingPath }),
+        ...calibrated.levels,
       };
       captures.push(capture);
-      irs.set(path, { sampleRate: sweep.sampleRate, channels: [result.ir.channels[c]!] });
+      irs.set(path, { sampleRate: sweep.sampleRate, channels: [calibrated.ir] });
       if (harmonicsPath !== undefined) irs.set(harmonicsPath, result.harmonics[c]!);
       if (recordingPath !== undefined) {
         irs.set(recordingPath, {
@@ -574,6 +631,32 @@ async function measureDriver(
     });
     return { captures, irs };
   }
+}
+
+/**
+ * A clipped capture cannot be judged (README, exit codes): stop the session
+ * with an InputError naming the driver, position, mic and clipping, before
+ * the capture is kept. Captures finished before stay in `<out>.partial`.
+ */
+function refuseClipping(
+  driver: string,
+  position: MicPosition,
+  mics: readonly MicEntry[],
+  quality: readonly { readonly peakDbfs: number; readonly warnings: readonly string[] }[],
+  sweep: Sweep,
+): void {
+  mics.forEach((mic, c) => {
+    const clip = quality[c]!.warnings.find((w) => w.startsWith("clipping"));
+    if (clip === undefined) return;
+    throw new InputError(
+      `Cannot measure ${driver} at ${
+        describePosition(position)
+      } as mic "${mic.id}" clipped (${clip}; peak ${
+        quality[c]!.peakDbfs.toFixed(2)
+      } dBFS): a clipped capture cannot be judged; lower the sweep level (now ${sweep.levelDbfs} dBFS) or the input gain`,
+      { file: undefined, field: "levelDbfs", value: sweep.levelDbfs },
+    );
+  });
 }
 
 /** `az 30°, el 0°, 2 m` (+ `, yaw 5°` when the head is turned). */
@@ -801,7 +884,7 @@ async function dropUnreadable(
       if (file === undefined) continue;
       const path = join(partial, file);
       try {
-        const wav = decodeWav(await Deno.readFile(path), { name: path });
+        const wav = decodeWav(await readRegularFile(path, WAV_READ), { name: path });
         if (wav.sampleRate !== sampleRate) {
           throw new Error(`its sample rate is ${wav.sampleRate} Hz, not ${sampleRate} Hz`);
         }
@@ -841,7 +924,7 @@ async function saveJournal(partial: string, journal: Journal): Promise<void> {
 async function readJournal(partial: string): Promise<Journal> {
   const file = join(partial, JOURNAL);
   try {
-    const j = JSON.parse(await Deno.readTextFile(file)) as Journal;
+    const j = await readJsonFile(file, "session journal") as Journal;
     if (
       j.format !== "spatialcal.session-journal" || j.version !== 1 || !Array.isArray(j.captures) ||
       !Array.isArray(j.done)

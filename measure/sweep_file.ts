@@ -5,10 +5,17 @@
  * @module
  */
 import { InputError } from "../io/errors.ts";
+import { ownJsonFile, type OwnOutput } from "../io/own_output.ts";
 import { type Sweep, synchronizedSweep } from "./synchronized_sweep.ts";
 
 /** The `format` string of a sweep parameter file. */
 export const SWEEP_FILE_FORMAT = "spatialcal.sweep";
+
+/** A sweep parameter file as `--force` may replace it (see `io/own_output.ts`). */
+export const SWEEP_FILE_OUTPUT: OwnOutput = ownJsonFile(
+  "a sweep parameter file",
+  SWEEP_FILE_FORMAT,
+);
 
 /**
  * Regenerate a sweep from the JSON `deno task sweep` wrote, checking every

@@ -62,7 +62,7 @@ import { createSignal } from "../dsp/signal.ts";
 import { amplitudeToDb, dbToAmplitude, peakAmplitude, powerToDb } from "../dsp/db.ts";
 import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
 import { fftConvolve } from "../dsp/convolve.ts";
-import type { RigFile } from "./rig.ts";
+import { type RigFile, rigMicCalibration } from "./rig.ts";
 import { waitForOperator } from "./operator.ts";
 import { AudioUnavailableError, requireAudioSystem } from "./_probe.ts";
 import {
@@ -520,7 +520,10 @@ class WebAudioDevice implements AudioDevice {
     this.serial = serial;
     this.outputs = rig.drivers.map((d) => ({ id: d.id, kind: d.kind }));
     this.inputs = [
-      ...rig.mics.map((m) => ({ id: m.id, role: m.role })),
+      ...rig.mics.map((m) => {
+        const calibration = rigMicCalibration(m);
+        return { id: m.id, role: m.role, ...(calibration === undefined ? {} : { calibration }) };
+      }),
       // the timing reference (electrical loopback or digital), returned aligned
       { id: "loopback", role: "loopback" as const },
     ];
@@ -1102,6 +1105,10 @@ export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Pr
   // after the server died mid-session); a measurement tool must never do that.
   if (Deno.env.get("JACK_NO_START_SERVER") === undefined) Deno.env.set("JACK_NO_START_SERVER", "1");
   const nwa: Nwa = await import("node-web-audio-api");
+  // Under ALSA the interface is chosen by name: the device label
+  // node-web-audio-api lists (`deno task devices`); "default" is ALSA's default.
+  let sinkId: string | undefined;
+  let inputId: string | undefined;
   if (probe.backend === "alsa") {
     const devices = await nwa.mediaDevices.enumerateDevices();
     const realInput = devices.some((d) =>
@@ -1110,9 +1117,25 @@ export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Pr
     if (!realInput) {
       throw new AudioUnavailableError(
         `Cannot open the webaudio device as ALSA lists no input device (cards: ${
-          probe.alsaCards.join("; ")
+          probe.alsaCards.join("; ") || "none"
         }): connect the audio interface's inputs or start JACK on it`,
       );
+    }
+    if (interfaceName !== "default") {
+      const output = devices.find((d) => d.kind === "audiooutput" && d.label === interfaceName);
+      const input = devices.find((d) => d.kind === "audioinput" && d.label === interfaceName);
+      if (output === undefined || input === undefined) {
+        const labels = [...new Set(devices.map((d) => JSON.stringify(d.label)))].join(", ");
+        throw new AudioUnavailableError(
+          `Cannot open the webaudio device as ALSA lists no ${
+            output === undefined ? "output" : "input"
+          } device named ${
+            JSON.stringify(interfaceName)
+          } (rig interface.name or --device webaudio:<name>): ALSA lists ${labels}`,
+        );
+      }
+      sinkId = output.deviceId;
+      inputId = input.deviceId;
     }
   }
   const portsBefore = probe.backend === "jack"
@@ -1120,7 +1143,11 @@ export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Pr
     : new Set<string>();
   let context: InstanceType<Nwa["AudioContext"]>;
   try {
-    context = new nwa.AudioContext({ sampleRate: options.sampleRate, latencyHint: "playback" });
+    context = new nwa.AudioContext({
+      sampleRate: options.sampleRate,
+      latencyHint: "playback",
+      ...(sinkId === undefined ? {} : { sinkId }),
+    } as AudioContextOptions);
   } catch (error) {
     throw new AudioUnavailableError(
       `Cannot open the webaudio device as node-web-audio-api could not open the output: ${
@@ -1139,7 +1166,9 @@ export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Pr
       ),
     );
   }
-  const stream = await nwa.mediaDevices.getUserMedia({ audio: true });
+  const stream = await nwa.mediaDevices.getUserMedia({
+    audio: inputId === undefined ? true : { deviceId: inputId, channelCount: 2 },
+  });
   let jackPorts: WebAudioJackPorts | undefined;
   const mode = probe.backend === "jack" ? "jack" : "direct";
   if (mode === "jack") {

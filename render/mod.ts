@@ -19,3 +19,5 @@
  * @module
  */
 export * from "./render_bundle.ts";
+export * from "./export.ts";
+export * from "./binaural_preview.ts";

@@ -14,8 +14,11 @@
  * latency (plus noise), so measurement code can remove the latency. Nothing
  * returns IRs to measurement code; `trueImpulseResponses` exists for tests.
  *
- * Noise is reproducible: the n-th `playRecord` call of a device created with
- * the same options always draws the same noise.
+ * Noise is reproducible and depends on what is captured, not on when: the
+ * n-th capture of the same stimulus on the same outputs at the same position
+ * draws the same noise in every device created with the same options, in any
+ * process and whatever was captured before, so a measurement resumed in a new
+ * process equals an uninterrupted one bit for bit.
  *
  * References:
  * 1. R. O. Duda, W. L. Martens, "Range dependence of the response of a
@@ -379,7 +382,8 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
   const noiseTable = gaussianTable(hashString(`${seed}/${options.serial}/noise-table`));
   let current: MicPosition = DEFAULT_POSITION;
   let closed = false;
-  let callIndex = 0;
+  /** How often each capture (position, outputs, stimulus) was made: its repeats draw new noise. */
+  const captureRepeats = new Map<string, number>();
   const name = `sim:${unit.model} ${options.serial}`;
 
   function listenerPoint(position: MicPosition): Vector3 {
@@ -573,7 +577,16 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
       bad("tailSamples", "an integer >= 0", request.tailSamples);
     }
     const total = stimulusLength + request.tailSamples;
-    const call = callIndex++;
+    const identity = [
+      positionKey(current),
+      request.outputs.join(","),
+      request.stimulus.map(stimulusChecksum).join(","),
+      stimulusLength,
+      request.tailSamples,
+    ].join("/");
+    const repeat = captureRepeats.get(identity) ?? 0;
+    captureRepeats.set(identity, repeat + 1);
+    const call = `${identity}#${repeat}`;
 
     // DAC (clip) and the drivers' nonlinear drive
     const dac = request.stimulus.map((s) => {

@@ -5,6 +5,8 @@
  * Run: `deno bench -A tests/bench/fft_bench.ts`
  */
 import { realFftPlan } from "../../dsp/fft.ts";
+import { referenceRealFftPlan } from "../../dsp/fft_reference.ts";
+import { realFftPlanFloat32 } from "../../dsp/fft_float32.ts";
 import { fftConvolve } from "../../dsp/convolve.ts";
 import { seededRandom } from "../_assert.ts";
 
@@ -32,13 +34,42 @@ function sweep(durationSeconds: number): Float64Array {
   return out;
 }
 
-for (const exponent of [16, 18, 20]) {
-  const size = 2 ** exponent;
-  const x = noise(size, exponent);
+// Issue 14's sizes: powers of two and the 5-smooth grids of 10 s / 11.6 s recordings. The
+// mixed-radix FFT runs into reused buffers (forwardInto/inverseInto), as deconvolve() does;
+// fft.js (the reference the tests check against) and PFFFT float32 beside it.
+const SIZES: [string, number][] = [
+  ["2^16", 2 ** 16],
+  ["2^17", 2 ** 17],
+  ["2^18", 2 ** 18],
+  ["2^19", 2 ** 19],
+  ["2^20", 2 ** 20],
+  ["2^21", 2 ** 21],
+  ["480000", 480000],
+  ["559872", 559872],
+];
+for (const [label, size] of SIZES) {
+  const x = noise(size, size);
   const plan = realFftPlan(size); // plan (twiddles) built outside the timed region
-  plan.inverse(plan.forward(x)); // warm-up
-  Deno.bench(`realFftPlan(2^${exponent}) forward + inverse`, { group: "fft" }, () => {
-    plan.inverse(plan.forward(x));
+  const spectrum = { re: new Float64Array(plan.binCount), im: new Float64Array(plan.binCount) };
+  const out = new Float64Array(size);
+  plan.forwardInto(x, spectrum); // warm-up
+  plan.inverseInto(spectrum, out);
+  Deno.bench(`realFftPlan(${label}) forwardInto + inverseInto`, { group: label }, () => {
+    plan.forwardInto(x, spectrum);
+    plan.inverseInto(spectrum, out);
+  });
+  if (Number.isInteger(Math.log2(size))) {
+    const ref = referenceRealFftPlan(size);
+    ref.inverse(ref.forward(x));
+    Deno.bench(`fft.js reference (${label}) forward + inverse`, { group: label }, () => {
+      ref.inverse(ref.forward(x));
+    });
+  }
+  const f32 = realFftPlanFloat32(size);
+  f32.forwardInto(x, spectrum);
+  Deno.bench(`PFFFT float32 (${label}) forwardInto + inverseInto`, { group: label }, () => {
+    f32.forwardInto(x, spectrum);
+    f32.inverseInto(spectrum, out);
   });
 }
 

@@ -33,17 +33,17 @@ for c in range(8):
 def deconvolve(rec):
     K, ir_len = 5, fs
     adv = int(np.ceil(L * np.log(K) * fs))
-    # The smallest grid that holds the recording and keeps the IR and harmonic windows apart
-    # (circular division, as measure/deconvolve.ts; scipy pads to a 5-smooth size, fft.js to 2^k).
-    N = sfft.next_fast_len(max(length, ir_len + adv + 192), real=True)
-    X = sfft.rfft(x / level, N)
+    # The grid rule of measure/deconvolve.ts: the smallest 5-smooth size holding the recording
+    # and the harmonic windows without folding (circular division).
+    N = sfft.next_fast_len(max(length, ir_len) + adv + 192, real=True)
+    X = sfft.rfft(x / level, N, workers=1)
     f = np.arange(N // 2 + 1) * fs / N
     with np.errstate(divide="ignore"):
         out = np.maximum(0, np.maximum(np.log2(f1 / f), np.log2(f / f2)))
     w = 0.5 - 0.5 * np.cos(np.pi * np.minimum(1, out))
     p = np.abs(X) ** 2
     G = np.conj(X) / (p + p.max() * (1e-12 + w))
-    H = sfft.irfft(sfft.rfft(rec, N, axis=1) * G / level, N, axis=1)
+    H = sfft.irfft(sfft.rfft(rec, N, axis=1, workers=1) * G / level, N, axis=1, workers=1)
     ir = H[:, :ir_len]
     harmonics = [np.roll(H, int(round(L * np.log(k) * fs)) + 192, axis=1)[:, :4000] for k in range(2, K + 1)]
     return ir, harmonics

@@ -5,7 +5,7 @@
  * @module
  */
 import { biquadFilter, designBiquad } from "../../dsp/filters.ts";
-import type { DriverCapture, UnitMeasurement } from "../../calibrate/limits.ts";
+import type { DriverCapture, StationSetup, UnitMeasurement } from "../../calibrate/limits.ts";
 import { seededRandom } from "../_assert.ts";
 
 export const FS = 48000;
@@ -14,6 +14,18 @@ const SHAPES: Record<string, { hp: number; lp: number; delay: number }> = {
   woofer: { hp: 60, lp: 2000, delay: 80 },
   mid: { hp: 300, lp: 8000, delay: 70 },
   tweeter: { hp: 2500, lp: 18000, delay: 74 },
+};
+
+/** The station every synthetic unit is measured on (limits and verify compare it). */
+export const SYNTH_STATION: StationSetup = {
+  position: { azimuthDeg: 30, elevationDeg: 20, distanceMeters: 0.5 },
+  sweep: {
+    method: "multiple-exponential",
+    startHz: 20,
+    endHz: 20000,
+    durationSeconds: 1,
+    levelDbfs: -24,
+  },
 };
 
 export type SynthDefect =
@@ -99,6 +111,7 @@ export function synthUnit(
     warnings: [],
   }));
   return {
+    setup: SYNTH_STATION,
     model: overrides.model ?? "synth3",
     serial: `SYN-${String(seed).padStart(5, "0")}`,
     sampleRate: overrides.sampleRate ?? FS,

@@ -64,9 +64,41 @@ Deno.test("verifyUnit() refuses (exit 2, not a fail) a unit measured with anothe
       ),
   );
   assert.equal(verifyUnit(at(synthUnit(9), station), byMulti).passed, true); // method unknown: not compared
-  // A unit whose setup is unknown (e.g. an imported set without positions) is not refused for it.
+  // A unit whose setup is unknown (an imported set without positions, a manifest without its
+  // sweep) cannot be judged: a unit measured at another level would pass unseen.
   const { setup: _unknown, ...bare } = at(synthUnit(9), station);
-  assert.equal(verifyUnit(bare, limits).passed, true);
+  assert.throws(
+    () => verifyUnit(bare, limits),
+    (e: unknown) =>
+      e instanceof InputError && e.field === "setup" &&
+      e.message.includes("the measurement records no station setup (mic position and sweep)"),
+  );
+  const { sweep: _noSweep, ...positionOnly } = station;
+  assert.throws(
+    () => verifyUnit(at(synthUnit(9), positionOnly), limits),
+    (e: unknown) => e instanceof InputError && e.message.includes("its manifest has no sweep"),
+  );
+});
+
+Deno.test("verifyUnit() refuses limits without a station setup; computeLimits() refuses golden units without one", async () => {
+  const limits = await computeLimits([1, 2, 3, 4].map((s) => at(synthUnit(s), station)));
+  const { setup: _none, ...bare } = limits;
+  assert.throws(
+    () => verifyUnit(at(synthUnit(9), station), bare as typeof limits, { limitsFile: "l.json" }),
+    (e: unknown) =>
+      e instanceof InputError && e.field === "setup" &&
+      e.message.includes(
+        'the limits "l.json" record no station setup (mic position and sweep), so the unit\'s cannot be checked',
+      ),
+  );
+  const units = [1, 2, 3, 4].map((s) => at(synthUnit(s), station));
+  const { setup: _gone, ...unknown } = units[2]!;
+  units[2] = unknown;
+  await assert.rejects(computeLimits(units), {
+    name: "RangeError",
+    message:
+      "Cannot compute limits as every golden unit must record its station setup (mic position and sweep): unit SYN-00003 has none",
+  });
 });
 
 Deno.test("computeLimits() refuses golden units measured with different setups", async () => {

@@ -135,3 +135,51 @@ Deno.test("verifyUnit() throws InputError for measurements it cannot judge", () 
     'the capture of driver "woofer" has harmonic IRs of orders 2..5 only',
   );
 });
+
+Deno.test("verifyUnit() cannot judge (InputError) harmonic IRs that are zeroed, scaled 80 dB under the noise, or not finite, nor a non-finite IR", () => {
+  const rub = synthUnit(1200, [{ kind: "rub-buzz", driver: "mid" }]);
+  equal(verifyUnit(rub, limits).passed, false);
+  const edit = (driver: string, change: (c: (typeof rub.captures)[number]) => object) => ({
+    ...rub,
+    captures: rub.captures.map((c) => (c.driver === driver ? { ...c, ...change(c) } : c)),
+  });
+  const zeroed = edit(
+    "mid",
+    (c) => ({ harmonics: c.harmonics.map((h) => new Float64Array(h.length)) }),
+  );
+  assertThrows(
+    () => verifyUnit(zeroed, limits),
+    InputError,
+    'order 2 of driver "mid" is silent (all zero)',
+  );
+  // 80 dB below: the linear IR's noise floor is -110 dB, so the harmonics sit at about -190 dB.
+  const scaled = edit(
+    "mid",
+    (c) => ({ harmonics: c.harmonics.map((h) => h.map((v) => v * 1e-4)) }),
+  );
+  assertThrows(
+    () => verifyUnit(scaled, limits),
+    InputError,
+    "dB below the noise of its own impulse response",
+  );
+  const nan = edit("tweeter", (c) => {
+    const h = c.harmonics.map((x) => x.slice());
+    h[8]![5] = NaN;
+    return { harmonics: h };
+  });
+  assertThrows(
+    () => verifyUnit(nan, limits),
+    InputError,
+    'the harmonic IR of order 10 of driver "tweeter" is not finite (sample 5 is NaN)',
+  );
+  const inf = edit("woofer", (c) => {
+    const ir = c.ir.slice();
+    ir[3] = Infinity;
+    return { ir };
+  });
+  assertThrows(
+    () => verifyUnit(inf, limits),
+    InputError,
+    'the impulse response of driver "woofer" is not finite',
+  );
+});

@@ -5,11 +5,16 @@ export async function runCli(
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const url = new URL(`../../cli/${script}`, import.meta.url);
+  // Without the INIT_CWD that `deno task test` sets: a command would take it as its caller's
+  // folder (cli/_common.ts useCallersFolder); tests give paths and `cwd` themselves.
+  const env = { ...Deno.env.toObject(), ...options.env };
+  delete env.INIT_CWD;
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", url.pathname, ...args],
     stdout: "piped",
     stderr: "piped",
-    ...(options.env ? { env: options.env } : {}),
+    env,
+    clearEnv: true,
     ...(options.cwd ? { cwd: options.cwd } : {}),
   }).output();
   const decoder = new TextDecoder();

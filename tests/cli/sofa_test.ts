@@ -32,11 +32,12 @@ Deno.test("import --sofa KEMAR then sofa --convention SimpleFreeFieldHRIR: libmy
     ]);
     assert.equal(imported.code, 0, imported.stderr);
     assert.deepEqual(JSON.parse(imported.stdout), {
-      set,
+      out: set,
       sampleRate: 44100,
       drivers: ["emitter-1"],
       mics: ["ear-left", "ear-right"],
       captures: 1420,
+      warnings: [],
     });
     const file = join(dir, "kemar.sofa");
     const written = await runCli("sofa.ts", [

@@ -3,40 +3,15 @@ import { join } from "node:path";
 import { computeLimits } from "../../calibrate/golden.ts";
 import { limitsToJson, writeUnitMeasurement } from "../../calibrate/limits.ts";
 import { writeBundle } from "../../calibrate/bundle.ts";
-import { upmixParameters } from "../../design/upmix.ts";
+import { fitBundle } from "../../calibrate/fit.ts";
+import { readMeasurementSet } from "../../io/manifest.ts";
+import { binauralSetOf, forgeGarbageFilters } from "./_bundles.ts";
 import { synthUnit } from "../calibrate/_units.ts";
 import { runCli } from "./_run.ts";
+import { withTempDir } from "../_temp.ts";
 
-const POSITION = { azimuthDeg: 30, elevationDeg: 20, distanceMeters: 0.5 };
-
-/** A real bundle (files and hashes) for the unit, with the separation deviation its fit predicted. */
-async function bundleFor(
-  folder: string,
-  model: string,
-  serial: string,
-  drivers: string[],
-  deviationDb: number,
-) {
-  const inputs = ["left", "right", "center"];
-  await writeBundle(folder, {
-    format: "spatialcal.filter-bundle",
-    version: 1,
-    sampleRate: 48000,
-    taps: 64,
-    latencySamples: 32,
-    device: { model, serial, drivers },
-    source: { measurementSet: "runs/u", sha256: "a".repeat(64) },
-    inputs,
-    upmix: { ...upmixParameters() },
-    filters: Object.fromEntries(inputs.map((i) => [i, `filters/${i}.wav`])),
-    design: { taps: 64 },
-    predicted: { separation: { maxAbsDeviationDb: deviationDb } },
-  }, Object.fromEntries(inputs.map((i) => [i, drivers.map(() => new Float64Array(64))])));
-}
-
-Deno.test("verify --bundle: the unit's own fitted filters are checked; a miss fails (1), a tampered bundle is invalid (2)", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "spatialcal-verify-bundle-" });
-  try {
+Deno.test("verify --bundle recomputes the separation from the filters: the unit's own fit passes (0), a re-hashed bundle with garbage filters and the kept prediction fails (1), another unit's or a tampered one is invalid (2)", async () => {
+  await withTempDir(async (dir) => {
     const limits = join(dir, "limits.json");
     await Deno.writeTextFile(
       limits,
@@ -44,32 +19,114 @@ Deno.test("verify --bundle: the unit's own fitted filters are checked; a miss fa
     );
     const unit = synthUnit(900);
     const set = join(dir, "unit");
-    await writeUnitMeasurement(set, unit, { position: POSITION });
-    const args = (
-      bundle: string,
-    ) => ["--in", set, "--limits", limits, "--bundle", bundle, "--no-record", "--json"];
-    await bundleFor(join(dir, "good"), unit.model, unit.serial, [...unit.drivers], 0.4);
-    let r = await runCli("verify.ts", args(join(dir, "good")));
-    assert.equal(r.code, 0, r.stderr);
+    await writeUnitMeasurement(set, unit);
+    const ears = join(dir, "ears");
+    await binauralSetOf(ears, unit);
+    const fitted = await fitBundle(await readMeasurementSet(ears), { upmix: "none", taps: 1024 });
+    const predicted = (fitted.bundle.predicted.separation as { maxAbsDeviationDb: number })
+      .maxAbsDeviationDb;
+    assert.ok(predicted < 3, `the fit predicts ${predicted} dB`);
+    const good = join(dir, "good");
+    await writeBundle(good, fitted.bundle, fitted.filters);
+    const args = (bundle: string, extra: string[] = []) => [
+      "--in",
+      set,
+      "--limits",
+      limits,
+      "--bundle",
+      bundle,
+      "--no-record",
+      "--json",
+      ...extra,
+    ];
+    let r = await runCli("verify.ts", args(good));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(JSON.parse(r.stdout).bundleSha256, /^[0-9a-f]{64}$/);
-    await bundleFor(join(dir, "off"), unit.model, unit.serial, [...unit.drivers], 4.5);
-    r = await runCli("verify.ts", args(join(dir, "off")));
-    assert.equal(r.code, 1, r.stderr);
-    assert.ok(
-      JSON.parse(r.stdout).violations.some((v: { check: string }) => v.check === "ctc-separation"),
+
+    // Garbage filters, the fit's prediction kept, every hash recomputed: the filters are judged.
+    const garbage = join(dir, "garbage");
+    await writeBundle(garbage, fitted.bundle, fitted.filters);
+    await forgeGarbageFilters(garbage);
+    r = await runCli("verify.ts", args(garbage));
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const ctc = JSON.parse(r.stdout).violations.find((v: { check: string }) =>
+      v.check === "ctc-separation"
     );
-    await bundleFor(join(dir, "other"), unit.model, "SOMEONE-ELSE", [...unit.drivers], 0.4);
-    r = await runCli("verify.ts", args(join(dir, "other")));
+    assert.ok(ctc.value > 3, JSON.stringify(ctc));
+    assert.match(ctc.reason, /recomputed from its filters, bundle\.json predicted \d+\.\d dB/);
+
+    // The set it was fitted from is needed, and must be that set.
+    await Deno.rename(ears, join(dir, "moved"));
+    r = await runCli("verify.ts", args(good));
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      /its separation is recomputed from its filters on the set it was fitted from, ".*ears", which cannot be read .*: give it with --bundle-set/,
+    );
+    r = await runCli("verify.ts", args(good, ["--bundle-set", join(dir, "moved")]));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    r = await runCli("verify.ts", args(good, ["--bundle-set", set]));
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /as it is not the set the bundle was fitted from: source\.sha256 is/);
+    await Deno.rename(join(dir, "moved"), ears);
+
+    const other = join(dir, "other");
+    await writeBundle(other, {
+      ...fitted.bundle,
+      device: { ...fitted.bundle.device, serial: "SOMEONE-ELSE" },
+    }, fitted.filters);
+    r = await runCli("verify.ts", args(other));
     assert.equal(r.code, 2);
     assert.match(r.stderr, /fitted for serial "SOMEONE-ELSE"/);
-    const wav = join(dir, "good", "filters", "left.wav");
+    const wav = join(good, "filters", "left.wav");
     const bytes = await Deno.readFile(wav);
     bytes[bytes.length - 1]! ^= 0xff;
     await Deno.writeFile(wav, bytes);
-    r = await runCli("verify.ts", args(join(dir, "good")));
+    r = await runCli("verify.ts", args(good));
     assert.equal(r.code, 2);
     assert.match(r.stderr, /left\.wav/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
+});
+
+Deno.test("a bundle whose filter or bundle.json is a link leading out of the bundle folder is refused (2), even with matching hashes", async () => {
+  await withTempDir(async (dir) => {
+    const unit = synthUnit(901);
+    const ears = join(dir, "ears");
+    await binauralSetOf(ears, unit);
+    const fitted = await fitBundle(await readMeasurementSet(ears), { upmix: "none", taps: 256 });
+    const bundle = join(dir, "b");
+    await writeBundle(bundle, fitted.bundle, fitted.filters);
+    const outside = join(dir, "outside.wav");
+    await Deno.rename(join(bundle, "filters", "left.wav"), outside);
+    await Deno.symlink(outside, join(bundle, "filters", "left.wav"));
+    const r = await runCli("render.ts", [
+      "--bundle",
+      bundle,
+      "--in",
+      join(dir, "song.wav"),
+      "--out",
+      join(dir, "feeds.wav"),
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(
+      r.stderr.includes(
+        `as files["filters/left.wav"] must be a file inside the bundle: "${
+          join(bundle, "filters", "left.wav")
+        }" leads to "${await Deno.realPath(outside)}"`,
+      ),
+      r.stderr,
+    );
+    // bundle.json itself may not be a link out of the folder either.
+    await Deno.remove(join(bundle, "filters", "left.wav"));
+    await Deno.rename(outside, join(bundle, "filters", "left.wav"));
+    const json = join(dir, "bundle.json");
+    await Deno.rename(join(bundle, "bundle.json"), json);
+    await Deno.symlink(json, join(bundle, "bundle.json"));
+    const again = await runCli("evaluate.ts", ["--bundle", bundle, "--in", ears]);
+    assert.equal(again.code, 2, again.stderr);
+    assert.ok(
+      again.stderr.includes("as bundle.json must be a file inside the bundle"),
+      again.stderr,
+    );
+  });
 });

@@ -6,6 +6,7 @@ import {
   writeFilesAtomically,
   writeFolderAtomically,
 } from "../../io/atomic.ts";
+import { ownFolder } from "../../io/own_output.ts";
 import { assertInputError, caught } from "./_helpers.ts";
 import { folderNames, withTempDir } from "../_temp.ts";
 
@@ -60,17 +61,70 @@ Deno.test("writeFolderAtomically() refuses an existing path without force (Input
   });
 });
 
-Deno.test("writeFolderAtomically() with force replaces an existing folder and removes the old one", async () => {
+/** A test output: a folder with `own.json` of format "test.own", listing `files`. */
+const OWN = ownFolder({
+  what: "a test folder",
+  descriptor: "own.json",
+  format: "test.own",
+  listed: (d) => d.files as string[],
+});
+
+async function ownFolderAt(path: string, files: Record<string, string>): Promise<void> {
+  await Deno.mkdir(path);
+  for (const [name, text] of Object.entries(files)) {
+    await Deno.writeTextFile(`${path}/${name}`, text);
+  }
+  await Deno.writeTextFile(
+    `${path}/own.json`,
+    JSON.stringify({ format: "test.own", files: Object.keys(files) }),
+  );
+}
+
+Deno.test("writeFolderAtomically() with force replaces an existing folder it recognizes and removes the old one", async () => {
   await withTempDir(async (dir) => {
-    await Deno.mkdir(`${dir}/set`);
-    await Deno.writeTextFile(`${dir}/set/old.txt`, "old");
+    await ownFolderAt(`${dir}/set`, { "old.txt": "old" });
     await writeFolderAtomically(`${dir}/set`, async (tmp) => {
       // The old folder is still in place while fill runs.
       assert.equal(await Deno.readTextFile(`${dir}/set/old.txt`), "old");
       await Deno.writeTextFile(`${tmp}/new.txt`, "new");
-    }, { force: true });
+    }, { force: true, own: OWN });
     assert.deepEqual(await folderNames(dir), ["set"]);
     assert.deepEqual(await folderNames(`${dir}/set`), ["new.txt"]);
+  });
+});
+
+Deno.test("writeFolderAtomically() with force never replaces a folder it does not recognize (no descriptor, another format, a file it does not list, no recognizer) and never calls fill", async () => {
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/notes`);
+    await Deno.writeTextFile(`${dir}/notes/notes.txt`, "mine");
+    await ownFolderAt(`${dir}/annotated`, { "old.txt": "old" });
+    await Deno.writeTextFile(`${dir}/annotated/notes.txt`, "mine");
+    await Deno.mkdir(`${dir}/other`);
+    await Deno.writeTextFile(`${dir}/other/own.json`, JSON.stringify({ format: "else" }));
+    const cases: [string, typeof OWN | undefined, string][] = [
+      ["notes", OWN, 'it holds no "own.json"'],
+      ["annotated", OWN, 'it holds "notes.txt", which its own.json does not list'],
+      ["other", OWN, 'its own.json has format "else", not "test.own"'],
+      ["annotated", undefined, "it is not an output this writer recognizes"],
+    ];
+    let called = false;
+    for (const [name, own, why] of cases) {
+      const error = await caught(() =>
+        writeFolderAtomically(`${dir}/${name}`, () => {
+          called = true;
+          return Promise.resolve();
+        }, { force: true, ...(own ? { own } : {}) })
+      );
+      assert.equal((error as Error).name, "InputError");
+      assert.ok(
+        (error as Error).message.startsWith(`Cannot replace "${dir}/${name}" with --force`),
+      );
+      assert.ok((error as Error).message.includes(why), (error as Error).message);
+    }
+    assert.equal(called, false);
+    assert.equal(await Deno.readTextFile(`${dir}/notes/notes.txt`), "mine");
+    assert.equal(await Deno.readTextFile(`${dir}/annotated/notes.txt`), "mine");
+    assert.deepEqual(await folderNames(dir), ["annotated", "notes", "other"]);
   });
 });
 
@@ -85,8 +139,7 @@ Deno.test("writeFolderAtomically() with force creates the folder when nothing ex
 
 Deno.test("writeFolderAtomically() removes the temporary folder and keeps the existing one when fill fails", async () => {
   await withTempDir(async (dir) => {
-    await Deno.mkdir(`${dir}/set`);
-    await Deno.writeTextFile(`${dir}/set/old.txt`, "old");
+    await ownFolderAt(`${dir}/set`, { "old.txt": "old" });
     const boom = new Error("boom");
     for (const force of [true, false]) {
       const path = force ? `${dir}/set` : `${dir}/fresh`;
@@ -94,12 +147,12 @@ Deno.test("writeFolderAtomically() removes the temporary folder and keeps the ex
         writeFolderAtomically(path, async (tmp) => {
           await Deno.writeTextFile(`${tmp}/partial.txt`, "partial");
           throw boom;
-        }, { force })
+        }, { force, own: OWN })
       );
       assert.equal(error, boom);
     }
     assert.deepEqual(await folderNames(dir), ["set"]);
-    assert.deepEqual(await folderNames(`${dir}/set`), ["old.txt"]);
+    assert.deepEqual(await folderNames(`${dir}/set`), ["old.txt", "own.json"]);
   });
 });
 

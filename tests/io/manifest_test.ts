@@ -167,19 +167,40 @@ const INVALID: { change: (m: Loose) => void; field: string; value: unknown; rule
     change: (m) => (m.sampleRate = 44100.5),
     field: "sampleRate",
     value: 44100.5,
-    rule: "must be a positive integer number of Hz",
+    rule: "must be a positive integer number of Hz, at most 768000",
   },
   {
     change: (m) => (m.sampleRate = 0),
     field: "sampleRate",
     value: 0,
-    rule: "must be a positive integer number of Hz",
+    rule: "must be a positive integer number of Hz, at most 768000",
   },
   {
     change: (m) => (m.sampleRate = "48000"),
     field: "sampleRate",
     value: "48000",
-    rule: "must be a positive integer number of Hz",
+    rule: "must be a positive integer number of Hz, at most 768000",
+  },
+  {
+    change: (m) => (m.sampleRate = 1e12),
+    field: "sampleRate",
+    value: 1e12,
+    rule: "must be a positive integer number of Hz, at most 768000",
+  },
+  // Issue 13: a duplicate capture (same driver, mic and position, here spelled 360° for 0°)
+  // was silently used in place of the first.
+  {
+    change: (m) =>
+      m.captures.push({
+        driver: "mid-left",
+        mic: "ear-right",
+        position: { azimuthDeg: 360, elevationDeg: 0, distanceMeters: 2 },
+        ir: "ir/again.wav",
+      }),
+    field: "captures[4].position",
+    value: '{"azimuthDeg":360,"elevationDeg":0,"distanceMeters":2}',
+    rule:
+      'must differ from captures[1] (driver "mid-left", mic "ear-right" at the same position): a set holds one capture per driver, mic and position',
   },
   { change: (m) => delete m.device, field: "device", value: undefined, rule: "must be an object" },
   {

@@ -4,6 +4,7 @@ import { decodeWav, encodeWav, readWav, writeWav } from "../../io/wav.ts";
 import type { EncodeWavOptions, WavFormat } from "../../io/wav.ts";
 import type { Signal } from "../../dsp/signal.ts";
 import {
+  ascii,
   assertErrorMessage,
   assertInputError,
   chunk,
@@ -248,7 +249,7 @@ Deno.test("encodeWav() → decodeWav() of float32 is bit-exact for float32-repre
     1,
     -1,
     1e-30,
-    -3.4e38,
+    -9999.5, // near the largest accepted magnitude, MAX_FLOAT_SAMPLE
     1.5e-45,
     7.25,
     ...Array.from({ length: 1000 }, () => rand() * 4 - 2),
@@ -687,6 +688,81 @@ const REJECTS: {
     field: "data chunk size",
     value: 6,
   },
+  // Issue 13 "WAV": sizes checked against the file and each other, absurd headers and samples.
+  {
+    claim: "a data size 2 bytes too large that swallows the next chunk's header",
+    bytes: riff([fmt16, chunk("data", new Uint8Array(4), 6), chunk("LIST", ascii("INFO"))]),
+    reason:
+      'it is corrupt: byte 50 should start a chunk but holds no chunk id (a preceding chunk\'s size is wrong, e.g. a "fmt " chunk of 0 bytes)',
+    field: "chunk id",
+    value: "53 54 04 00",
+  },
+  {
+    claim: "a fact chunk whose frame count disagrees with the data chunk",
+    bytes: riff([
+      chunk("fmt ", concat(fmtBody(3, 1, 48000, 32), le([0, 2]))),
+      chunk("fact", le([2, 4])),
+      chunk("data", new Uint8Array(12)),
+    ]),
+    reason: 'its chunk sizes disagree: the "fact" chunk says 2 frames, the "data" chunk holds 3',
+    field: "fact sample length",
+    value: 2,
+  },
+  {
+    claim: "stray bytes after the last chunk",
+    bytes: riff([fmt16, data2, ascii("ab")]),
+    reason:
+      "it is corrupt: 2 stray bytes follow its last chunk at byte 48 (a chunk's size is wrong)",
+    field: "chunk id",
+    value: 2,
+  },
+  {
+    claim: "a RIFF size larger than the file",
+    bytes: (() => {
+      const b = riff([fmt16, data2]);
+      new DataView(b.buffer).setUint32(4, b.length - 8 + 100, true);
+      return b;
+    })(),
+    reason: "it is truncated: its RIFF header declares 140 bytes but only 40 follow it",
+    field: "RIFF size",
+    value: 140,
+  },
+  {
+    claim: "valid bits 40 in a 24-bit container",
+    bytes: riff([
+      chunk(
+        "fmt ",
+        concat(
+          fmtBody(0xfffe, 1, 48000, 24),
+          le([22, 2], [40, 2], [0, 4], [1, 2]),
+          Uint8Array.from(GUID_TAIL),
+        ),
+      ),
+      chunk("data", new Uint8Array(6)),
+    ]),
+    reason: "its valid bits per sample (40) exceed its container of 24 bits",
+    field: "validBitsPerSample",
+    value: 40,
+  },
+  {
+    claim: "4000 channels",
+    bytes: riff([chunk("fmt ", fmtBody(1, 4000, 48000, 16)), chunk("data", new Uint8Array(8000))]),
+    reason: "its channel count is 4000: at most 256 channels are read",
+    field: "channels",
+    value: 4000,
+  },
+  {
+    claim: "a float sample of 3e38 (769 dBFS)",
+    bytes: riff([
+      chunk("fmt ", concat(fmtBody(3, 1, 48000, 32), le([0, 2]))),
+      chunk("data", new Uint8Array(new Float32Array([0.5, 3e38]).buffer)),
+    ]),
+    reason: `channel 0 sample 1 is ${
+      Math.fround(3e38)
+    }: float samples must be finite and within ±10000 (+80 dBFS)`,
+    field: "channel 0 sample 1",
+    value: Math.fround(3e38),
+  },
 ];
 
 for (const { claim, bytes, reason, field, value } of REJECTS) {
@@ -718,7 +794,7 @@ Deno.test("decodeWav() names the channel and sample index of a NaN or infinite f
     ]);
     await assertInputError(() => decodeWav(bytes, { name: "n.wav" }), {
       message:
-        `Cannot read WAV "n.wav" as channel 1 sample 3 is ${bad}: float samples must be finite`,
+        `Cannot read WAV "n.wav" as channel 1 sample 3 is ${bad}: float samples must be finite and within ±10000 (+80 dBFS)`,
       file: "n.wav",
       field: "channel 1 sample 3",
       value: bad,
@@ -856,5 +932,77 @@ Deno.test("decodeWav() names a corrupt chunk layout (a 0-byte fmt chunk) instead
     name: "InputError",
     message:
       /^Cannot read WAV "bad.wav" as it is corrupt: byte 20 should start a chunk but holds no chunk id/,
+  });
+});
+
+Deno.test("readWav() (header, then the data chunk read into a reused buffer) equals decodeWav() of the whole file for every layout", async () => {
+  await withTempDir(async (dir) => {
+    const rand = seededRandom(140);
+    const signal = (channels: number, frames: number): Signal => ({
+      sampleRate: 48000,
+      channels: Array.from(
+        { length: channels },
+        () => Float64Array.from({ length: frames }, () => 2 * rand() - 1),
+      ),
+    });
+    const cases: { label: string; bytes: Uint8Array }[] = [
+      { label: "8-channel float32, 1 MB", bytes: encodeWav(signal(8, 40000)) },
+      { label: "short mono float32 (inside the header read)", bytes: encodeWav(signal(1, 100)) },
+      {
+        label: "3-channel PCM24, 400 kB",
+        bytes: encodeWav(signal(3, 44444), { encoding: "pcm", bitsPerSample: 24 }),
+      },
+      {
+        label: "stereo PCM16 + odd (padded) chunk before data: unaligned samples",
+        bytes: riff([
+          chunk("fmt ", fmtBody(1, 2, 48000, 16)),
+          chunk("junk", new Uint8Array(3)),
+          chunk("data", encodeWav(signal(2, 30000), { encoding: "pcm" }).subarray(44)),
+        ]),
+      },
+      {
+        label: "float32 with a 2-byte chunk before data: samples not 4-byte aligned",
+        bytes: riff([
+          chunk("fmt ", fmtBody(3, 1, 48000, 32)),
+          chunk("ab  ", new Uint8Array(2)),
+          chunk("data", encodeWav(signal(1, 30000)).subarray(58)),
+        ]),
+      },
+      {
+        label: "a 100 kB LIST chunk before fmt and data (beyond the header read)",
+        bytes: riff([
+          chunk("LIST", new Uint8Array(100_000)),
+          chunk("fmt ", fmtBody(3, 2, 44100, 32)),
+          chunk("data", encodeWav(signal(2, 20000)).subarray(58)),
+        ]),
+      },
+    ];
+    for (const [i, { label, bytes }] of cases.entries()) {
+      const path = `${dir}/${i}.wav`;
+      await Deno.writeFile(path, bytes);
+      const expected = decodeWav(bytes, { name: path });
+      const actual = await readWav(path);
+      assert.equal(actual.sampleRate, expected.sampleRate, label);
+      assert.deepEqual(actual.format, expected.format, label);
+      assert.equal(actual.channels.length, expected.channels.length, label);
+      actual.channels.forEach((x, c) => assert.deepEqual(x, expected.channels[c], label));
+    }
+    // Reading a big file then a small one must not leak the big one's samples.
+    assert.equal((await readWav(`${dir}/1.wav`)).channels[0]!.length, 100);
+  });
+});
+
+Deno.test("readWav() reports a truncated data chunk and a NaN float sample like decodeWav()", async () => {
+  await withTempDir(async (dir) => {
+    const good = encodeWav({ sampleRate: 48000, channels: [new Float64Array(70000)] });
+    await Deno.writeFile(`${dir}/cut.wav`, good.subarray(0, good.length - 10));
+    await assert.rejects(() => readWav(`${dir}/cut.wav`), /is truncated/);
+    const bad = good.slice();
+    new DataView(bad.buffer).setFloat32(58 + 4 * 69000, NaN, true);
+    await Deno.writeFile(`${dir}/nan.wav`, bad);
+    await assert.rejects(
+      () => readWav(`${dir}/nan.wav`),
+      /channel 0 sample 69000 is NaN: float samples must be finite/,
+    );
   });
 });

@@ -430,3 +430,37 @@ Deno.test("a stale .partial (all its captures already in the set) is removed wit
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("force replaces only a set and an interrupted session this tool wrote, refused before the device plays anything", async () => {
+  const dir = await tempDir();
+  try {
+    const notes = join(dir, "notes");
+    await Deno.mkdir(notes);
+    await Deno.writeTextFile(join(notes, "notes.txt"), "mine");
+    const device = createFakeDevice();
+    await assert.rejects(runMeasurementSession(device, plan, { out: notes, force: true }), {
+      name: "InputError",
+      message:
+        `Cannot replace "${notes}" with --force as it is not a measurement set (a folder with manifest.json of format "spatialcal.measurement-set" and only the files it lists): it holds no "manifest.json"; --force replaces only what spatialcal wrote: remove it yourself or choose another path`,
+    });
+    // A "<out>.partial" without this module's journal is not an interrupted session.
+    const out = join(dir, "set");
+    await Deno.mkdir(`${out}.partial`);
+    await Deno.writeTextFile(join(`${out}.partial`, "todo.txt"), "mine");
+    await assert.rejects(runMeasurementSession(device, plan, { out, force: true }), {
+      name: "InputError",
+      message:
+        /^Cannot replace ".*set\.partial" with --force as it is not an interrupted measurement session .*: it holds no "journal\.json"/,
+    });
+    assert.equal(device.calls, 0);
+    assert.equal(await Deno.readTextFile(join(notes, "notes.txt")), "mine");
+    assert.equal(await Deno.readTextFile(join(`${out}.partial`, "todo.txt")), "mine");
+    // Its own set is replaced.
+    await Deno.remove(`${out}.partial`, { recursive: true });
+    await runMeasurementSession(createFakeDevice(), plan, { out });
+    const again = await runMeasurementSession(createFakeDevice(), plan, { out, force: true });
+    assert.equal(again.measured, 12);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

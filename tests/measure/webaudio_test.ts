@@ -38,10 +38,10 @@ import { realFftPlan } from "../../dsp/fft.ts";
 import { fftConvolve } from "../../dsp/convolve.ts";
 import { synchronizedSweep } from "../../measure/synchronized_sweep.ts";
 import { deconvolve } from "../../measure/deconvolve.ts";
-import { decodeWav } from "../../io/wav.ts";
 import { KNOWN_IR_DELAYS, knownJackIr } from "../../fixtures/jack/make_irs.ts";
 import { assertAllClose, errorDb, seededRandom } from "../_assert.ts";
 import { runCli } from "../cli/_run.ts";
+import { checkKnownIrSet, MEASURE_ARGS } from "./_loopback.ts";
 
 function assert(condition: unknown, message?: string): asserts condition {
   nodeAssert.ok(condition, message);
@@ -1028,63 +1028,6 @@ Deno.test({
 // `deno task measure --device webaudio` end to end (the CLI's --device factory
 // must call openWebAudioDevice; until cli/_devices.ts does, this is skipped
 // with a printed reason).
-
-const MEASURE_ARGS = [
-  "--device",
-  "webaudio",
-  "--rig",
-  new URL("fixtures/jack/rig.json", ROOT).pathname,
-  "--serial",
-  "CI-0001",
-  "--start-hz",
-  "20",
-  "--end-hz",
-  "24000",
-  "--duration-seconds",
-  "0.3",
-  "--ir-length-seconds",
-  "0.05",
-  // no operator in CI: a turntable command that succeeds stands in for one
-  "--turntable-cmd",
-  "test {azimuth} = 0",
-];
-
-/** The four captures of a set measured on fixtures/jack/rig.json, each against the offline measurement. */
-async function checkKnownIrSet(out: string): Promise<string[]> {
-  const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
-  assertEquals(manifest.captures.map((c: { driver: string }) => c.driver).sort(), [
-    "ch1",
-    "ch2",
-    "ch3",
-    "ch4",
-  ]);
-  const sweep = synchronizedSweep({
-    startHz: 20,
-    endHz: 24000,
-    durationSeconds: 0.3,
-    sampleRate: SR,
-    levelDbfs: -12,
-  });
-  const report: string[] = [];
-  for (const capture of manifest.captures as { driver: string; ir: string }[]) {
-    const c = Number(capture.driver.slice(2));
-    const ir = decodeWav(await Deno.readFile(join(out, capture.ir))).channels[0]!;
-    const tail = ir.length + Math.round(0.25 * SR);
-    const offlineRec = new Float64Array(sweep.samples.length + tail);
-    offlineRec.set(fftConvolve(sweep.samples, knownJackIr(c)));
-    const loop = new Float64Array(offlineRec.length);
-    loop.set(sweep.samples);
-    const offline = deconvolve(sweep, { sampleRate: SR, channels: [offlineRec, loop] }, {
-      loopbackChannel: 1,
-      irLengthSamples: ir.length,
-    }).ir.channels[0]!;
-    const e = errorDb(ir, offline);
-    report.push(`${capture.driver}: ${e.toFixed(1)} dB vs offline`);
-    // -90 dB: the issue's bar (float32 WAV + float32 audio path: about -130 dB)
-    assert(e <= -90, `driver ${capture.driver}: ${e.toFixed(1)} dB vs offline`);
-  }
-  return report;
-}
 
 Deno.test({
   name:
