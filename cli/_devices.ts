@@ -6,6 +6,7 @@
  */
 import type { AudioDevice } from "../measure/audio_device.ts";
 import { createSimDevice, type MicKind } from "../sim/sim_device.ts";
+import { loadSofaHead, type MeasuredHead } from "../sim/sofa_head.ts";
 import type { RoomSpec } from "../sim/room.ts";
 import { UsageError } from "./_common.ts";
 import { readRigFile } from "../measure/rig.ts";
@@ -20,6 +21,8 @@ export interface OpenDeviceOptions {
   readonly noiseLevelDbfs?: number | undefined;
   /** Simulated head: ear angle from the front in degrees (default 90). */
   readonly earAngleDeg?: number | undefined;
+  /** Simulated head: `sphere` (default) or `sofa:FILE` (a measured head). */
+  readonly head?: string | undefined;
   readonly rig?: string | undefined;
   readonly turntableCmd?: string | undefined;
 }
@@ -34,8 +37,10 @@ export async function openDevice(spec: string, options: OpenDeviceOptions): Prom
         `Cannot use --device as sim needs a model (sim:studio5): current value is "${spec}"`,
       );
     }
+    const measuredHead = await headFrom(options.head);
     return createSimDevice({
       model: name,
+      ...(measuredHead ? { measuredHead } : {}),
       serial: options.serial,
       sampleRate: options.sampleRate,
       mics: options.mic,
@@ -49,6 +54,15 @@ export async function openDevice(spec: string, options: OpenDeviceOptions): Prom
   }
   throw new UsageError(
     `Cannot use --device as it must be sim:<model> or webaudio[:<name>]: current value is "${spec}"`,
+  );
+}
+
+/** The `--head` of a sim device: undefined for the sphere, the loaded set for `sofa:FILE`. */
+async function headFrom(spec: string | undefined): Promise<MeasuredHead | undefined> {
+  if (spec === undefined || spec === "sphere") return undefined;
+  if (spec.startsWith("sofa:") && spec.length > 5) return await loadSofaHead(spec.slice(5));
+  throw new UsageError(
+    `Cannot use --head as it must be sphere or sofa:FILE: current value is "${spec}"`,
   );
 }
 

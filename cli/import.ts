@@ -2,7 +2,8 @@
  * `deno task import`: a measurement set from files a lab already has.
  *
  * One source per run: `--captures LIST` (a capture list of IR files or sweep
- * recordings, `measure/import_captures.ts`). Each source yields an
+ * recordings, `measure/import_captures.ts`) or `--sofa FILE` (a SOFA file,
+ * `io/sofa_set.ts`). Each source yields an
  * `ImportedSet` (manifest + audio) that is written the same way, so another
  * source is one more entry in `SOURCES` and its flags.
  *
@@ -13,6 +14,8 @@ import { InputError } from "../io/errors.ts";
 import { writeMeasurementSet } from "../io/manifest.ts";
 import { importCaptures, type ImportedSet } from "../measure/import_captures.ts";
 import { sweepFromJson } from "../measure/sweep_file.ts";
+import { measurementSetFromSofa } from "../io/sofa_set.ts";
+import { readSofa } from "../io/sofa.ts";
 import {
   booleanFlag,
   checkOutputWritable,
@@ -27,6 +30,7 @@ import {
 
 const HELP = `
 deno task import --captures LIST --out SET --model M --serial S [options]
+deno task import --sofa FILE.sofa --out SET --model M --serial S [--sample-rate HZ]
 
 Builds a measurement set (DESIGN.md) from files a lab already has. LIST is a
 capture list, CSV with a header row or JSON ({"format": "spatialcal.capture-list",
@@ -47,16 +51,26 @@ capture list, CSV with a header row or JSON ({"format": "spatialcal.capture-list
   mic_response_file      optional: the mic's response calibration (Hz dB [phase]
                   lines), divided out of every IR of that mic
 
+--sofa reads a SOFA file (AES69-2022) of convention GeneralFIR, GeneralFIR-E or
+SimpleFreeFieldHRIR: one capture per measurement x receiver x emitter. Emitters
+become drivers (emitter-1..., or the ids deno task sofa wrote), two receivers left
+and right of the listener ear-left / ear-right, others reference mics receiver-1...;
+a measurement's position is the listener's place in the source's frame, headYawDeg
+from ListenerView (an HRIR file reads as a head in front of the device turned by
+-azimuth, at -elevation). Data.Delay is applied. The set keeps the file's rate
+unless --sample-rate is given.
+
 Options
   --captures FILE         the capture list (.csv or .json)
+  --sofa FILE             a SOFA file instead (.sofa)
   --out DIR               the measurement set to write (required)
   --model M               device model (required)
   --serial S              the unit's serial number (required)
   --sample-rate HZ        the set's sample rate (default: the sweep's with
                           recordings, else the first listed file's)
-  --sweep FILE            sweep.json of the sweep the recordings captured
+  --sweep FILE            (--captures) sweep.json of the sweep the recordings captured
                           (written by deno task sweep; required for recordings)
-  --loopback-channel K    channel K (1-based) of every recording is the electrical
+  --loopback-channel K    (--captures) channel K (1-based) of every recording is the electrical
                           loopback: its latency is removed from the IRs; a recording
                           that starts after the sweep is refused
   --force                 replace an existing set folder
@@ -66,11 +80,13 @@ Options
 /** The sources a set can be imported from: flag → reader. */
 const SOURCES: Record<string, (v: FlagValues, path: string) => Promise<ImportedSet>> = {
   captures: importFromCaptureList,
+  sofa: importFromSofa,
 };
 
 await runCommand(HELP, async (args) => {
   const v = parseFlags("import", args, {
     captures: { type: "string" },
+    sofa: { type: "string" },
     out: { type: "string" },
     model: { type: "string" },
     serial: { type: "string" },
@@ -152,6 +168,37 @@ async function importFromCaptureList(v: FlagValues, path: string): Promise<Impor
       `Cannot use --loopback-channel as it must be a channel number >= 1: current value is ${loopback}`,
     );
   }
+  const sampleRate = sampleRateFlag(v);
+  return await importCaptures(list, {
+    model: stringFlag(v, "model", true),
+    serial: stringFlag(v, "serial", true),
+    ...(sampleRate === undefined ? {} : { sampleRate }),
+    ...(sweep === undefined ? {} : { sweep }),
+    ...(loopback === undefined ? {} : { loopbackChannel: loopback }),
+  });
+}
+
+async function importFromSofa(v: FlagValues, path: string): Promise<ImportedSet> {
+  for (const flag of ["sweep", "loopback-channel"]) {
+    if (v[flag] !== undefined) {
+      throw new UsageError(
+        `Cannot use --${flag} with --sofa as a SOFA file holds impulse responses, not recordings: current value is "${
+          v[flag]
+        }"`,
+      );
+    }
+  }
+  const sampleRate = sampleRateFlag(v);
+  const { manifest, audio } = measurementSetFromSofa(await readSofa(path), {
+    model: stringFlag(v, "model", true),
+    serial: stringFlag(v, "serial", true),
+    file: path,
+    ...(sampleRate === undefined ? {} : { sampleRate }),
+  });
+  return { manifest, audio, warnings: [] };
+}
+
+function sampleRateFlag(v: FlagValues): number | undefined {
   const sampleRate = numberFlag(v, "sample-rate");
   if (
     sampleRate !== undefined &&
@@ -161,11 +208,5 @@ async function importFromCaptureList(v: FlagValues, path: string): Promise<Impor
       `Cannot use --sample-rate as it must be an integer number of Hz 8000..384000: current value is ${sampleRate}`,
     );
   }
-  return await importCaptures(list, {
-    model: stringFlag(v, "model", true),
-    serial: stringFlag(v, "serial", true),
-    ...(sampleRate === undefined ? {} : { sampleRate }),
-    ...(sweep === undefined ? {} : { sweep }),
-    ...(loopback === undefined ? {} : { loopbackChannel: loopback }),
-  });
+  return sampleRate;
 }

@@ -51,10 +51,15 @@ Device
   --noise-level-dbfs DB    sim input noise RMS (default -90)
   --ear-angle-deg DEG      sim head: ears at ±DEG from the front (default 90, as Duda &
                            Martens' sphere; 100 sets them back as on a real head)
+  --head H                 sim head: sphere (default, the rigid sphere) | sofa:FILE, a measured
+                           head from a SOFA file (two ears, one source; e.g. Debian's
+                           /usr/share/libmysofa/MIT_KEMAR_normal_pinna.sofa): its HRIRs
+                           interpolated between its directions, its own distance and delay
+                           replaced by the simulator's (anechoic only)
   --rig FILE               webaudio only: rig file (channel map, levels)
   --turntable-cmd CMD      webaudio only: command run per position, {azimuth} replaced
   --drivers a,b,...        measure only these drivers, each named once (default all)
-  (--room, --noise-level-dbfs and --ear-angle-deg are for sim devices only; a flag the device would ignore is
+  (--room, --noise-level-dbfs, --ear-angle-deg and --head are for sim devices only; a flag the device would ignore is
   refused)
 
 Positions (device frame: azimuth counter-clockwise from the front, +90 = device's left)
@@ -126,6 +131,7 @@ await runCommand(HELP, async (args) => {
     room: { type: "string" },
     "noise-level-dbfs": { type: "string" },
     "ear-angle-deg": { type: "string" },
+    head: { type: "string" },
     rig: { type: "string" },
     "turntable-cmd": { type: "string" },
     drivers: { type: "string" },
@@ -196,6 +202,7 @@ await runCommand(HELP, async (args) => {
     room: roomFrom(stringFlag(v, "room")),
     noiseLevelDbfs: numberFlag(v, "noise-level-dbfs"),
     earAngleDeg: numberFlag(v, "ear-angle-deg"),
+    head: stringFlag(v, "head"),
     rig: stringFlag(v, "rig"),
     turntableCmd: stringFlag(v, "turntable-cmd"),
   });
@@ -316,6 +323,7 @@ function refuseIgnoredFlags(v: Parameters<typeof numberFlag>[0], deviceSpec: str
     room: "sim",
     "noise-level-dbfs": "sim",
     "ear-angle-deg": "sim",
+    head: "sim",
   };
   for (const [flag, needs] of Object.entries(only)) {
     if (
@@ -332,7 +340,7 @@ function refuseIgnoredFlags(v: Parameters<typeof numberFlag>[0], deviceSpec: str
 
 function positionsFrom(v: Record<string, unknown>, mic: string): MicPosition[] {
   const values = v as Parameters<typeof numberFlag>[0];
-  for (const flag of ["head-yaw-deg", "head-offset-cm", "ear-angle-deg"]) {
+  for (const flag of ["head-yaw-deg", "head-offset-cm", "ear-angle-deg", "head"]) {
     if (mic === "reference" && values[flag] !== undefined) {
       throw new UsageError(
         `Cannot use --${flag} with --mic reference as the reference mic has no head to move or turn (use --mic binaural or both): current value is "${

@@ -1,5 +1,5 @@
 /**
- * Files: WAV audio, measurement-set folders and atomic writes.
+ * Files: WAV audio, measurement-set folders, SOFA files and atomic writes.
  *
  * Conventions:
  * - Audio files are WAV. The reader takes PCM 16/24/32-bit and float32,
@@ -14,6 +14,11 @@
  * - Nothing is written in place: files and folders are built under a
  *   temporary sibling name and renamed; an existing measurement set is
  *   replaced only with `force`.
+ * - SOFA files (AES69-2022) are read and written through the HDF5 library
+ *   `h5wasm` ({@linkcode readSofa}, {@linkcode writeSofa}: GeneralFIR,
+ *   GeneralFIR-E, SimpleFreeFieldHRIR); {@linkcode importSofa} and
+ *   {@linkcode writeMeasurementSetSofa} map them to and from measurement sets
+ *   (DESIGN.md, "SOFA files").
  * - A measurement set is a folder with `manifest.json` (DESIGN.md contract,
  *   {@linkcode validateManifest}) and relative `.wav` paths inside it;
  *   {@linkcode irFileName} gives the conventional IR path.
@@ -55,3 +60,5 @@ export * from "./read_file.ts";
 export * from "./own_output.ts";
 export * from "./capture_list.ts";
 export * from "./mic_response_file.ts";
+export * from "./sofa.ts";
+export * from "./sofa_set.ts";

@@ -29,6 +29,7 @@ import {
   sphereHeadResponse,
 } from "./head.ts";
 import type { ImageSource } from "./room.ts";
+import type { MeasuredHead } from "./sofa_head.ts";
 
 /** Shared per-device synthesis state (grid, tables). */
 export interface SynthesisContext {
@@ -39,6 +40,8 @@ export interface SynthesisContext {
   /** 2·J1(x)/x tabulated on x = i·PISTON_STEP. */
   readonly pistonTable: Float64Array;
   readonly head: Head;
+  /** A measured head (SOFA) in place of the sphere for the direct sound; free field only. */
+  readonly measuredHead?: MeasuredHead;
   /** Built on first use (binaural head in a room). */
   headTable?: PlaneWaveHeadTable;
   /** Diffuse-field directivity per source, built on first use. */
@@ -55,6 +58,7 @@ export function createSynthesisContext(
   speedOfSoundMps: number,
   maxPistonRadiusMeters: number,
   head: Head,
+  measuredHead?: MeasuredHead,
 ): SynthesisContext {
   const frequenciesHz = binFrequencies(fftSize, sampleRate);
   const xMax = ((2 * Math.PI * sampleRate) / 2 / speedOfSoundMps) * maxPistonRadiusMeters + 1;
@@ -67,6 +71,7 @@ export function createSynthesisContext(
     frequenciesHz,
     pistonTable,
     head,
+    ...(measuredHead ? { measuredHead } : {}),
     diffuseCache: new WeakMap(),
   };
 }
@@ -95,6 +100,8 @@ export type ReceiverSpec =
     readonly center: Vector3;
     readonly left: Vector3;
     readonly right: Vector3;
+    /** Facing direction (horizontal), for a measured head. */
+    readonly front?: Vector3;
   };
 
 /** Directivity magnitude of the driver at wavenumber index via the tables. */
@@ -300,7 +307,17 @@ export function synthesizeImpulseResponses(
       const angles = [receiver.left, receiver.right].map((e) =>
         (Math.acos(Math.max(-1, Math.min(1, dot(toSource, e)))) * 180) / Math.PI
       );
-      if (image.order === 0) {
+      if (image.order === 0 && ctx.measuredHead) {
+        // the source in the head's frame: x front, y left, z up
+        const f = receiver.front ?? { x: 1, y: 0, z: 0 };
+        const direction = {
+          x: dot(toSource, f),
+          y: dot(toSource, { x: -f.y, y: f.x, z: 0 }),
+          z: toSource.z,
+        };
+        const [L, R] = ctx.measuredHead.earResponses(direction, r, ctx.frequenciesHz);
+        ear = (c, k) => (c === 0 ? [L.re[k]!, L.im[k]!] : [R.re[k]!, R.im[k]!]);
+      } else if (image.order === 0) {
         const H = sphereHeadResponse(
           ctx.head,
           r,

@@ -81,6 +81,8 @@ export interface EarDirections {
   readonly left: Vector3;
   /** Towards the listener's right ear (clockwise of facing). */
   readonly right: Vector3;
+  /** The facing direction (horizontal). */
+  readonly front: Vector3;
 }
 
 /**
@@ -99,6 +101,7 @@ export function earDirections(
   return {
     left: { x: Math.cos(facing + e), y: Math.sin(facing + e), z: 0 },
     right: { x: Math.cos(facing - e), y: Math.sin(facing - e), z: 0 },
+    front: { x: Math.cos(facing), y: Math.sin(facing), z: 0 },
   };
 }
 

@@ -1,5 +1,6 @@
 /**
- * The virtual lab: simulated multi-driver devices, a rigid-sphere head, a
+ * The virtual lab: simulated multi-driver devices, a rigid-sphere head (or a
+ * measured one from a SOFA file, {@linkcode loadSofaHead}), a
  * shoebox room and the measurement chain's imperfections, behind the same
  * {@linkcode AudioDevice} interface as real hardware. Measurement code plays
  * a buffer and records one; nothing here hands it impulse responses.
@@ -47,4 +48,5 @@ export * from "./device_model.ts";
 export * from "./head.ts";
 export * from "./room.ts";
 export * from "./sim_device.ts";
+export * from "./sofa_head.ts";
 export type { AudioDevice } from "../measure/audio_device.ts";

@@ -50,6 +50,7 @@ import {
   type Vector3,
 } from "./device_model.ts";
 import { earDirections, type HeadSpec, resolveHead } from "./head.ts";
+import type { MeasuredHead } from "./sofa_head.ts";
 import {
   deviceToRoom,
   imageSources,
@@ -133,6 +134,12 @@ export interface SimDeviceOptions {
   readonly defects?: SimDefects;
   /** Head geometry (radius, ear angle). */
   readonly head?: HeadSpec;
+  /**
+   * A measured head ({@linkcode loadSofaHead}) in place of the rigid sphere:
+   * its ear responses, interpolated between its directions, relative to the
+   * free field at the head centre. Anechoic only.
+   */
+  readonly measuredHead?: MeasuredHead;
   /**
    * Length of the synthesized IRs in samples, a power of two. Default
    * nextPow2(0.12·sampleRate) in the free field, nextPow2(0.3·sampleRate)
@@ -230,6 +237,20 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
   }
   const room: Room | null = resolveRoom(options.room);
   const head = resolveHead(options.head);
+  if (options.measuredHead && room) {
+    fail(
+      "room",
+      `"anechoic" with a measured head (${options.measuredHead.file}: image sources need a plane-wave head table a measured set does not give)`,
+      options.room,
+    );
+  }
+  if (options.measuredHead && options.head?.earAngleDeg !== undefined) {
+    fail(
+      "head.earAngleDeg",
+      "unset with a measured head (its ears are where they were measured)",
+      options.head.earAngleDeg,
+    );
+  }
   const irLengthSamples = options.irLengthSamples ??
     nextPowerOfTwo(Math.ceil((room ? 0.3 : 0.12) * sampleRate));
   if (
@@ -307,6 +328,7 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
     speedOfSoundMps,
     Math.max(...unit.drivers.map((d) => d.pistonRadiusMeters)),
     head,
+    options.measuredHead,
   );
   const taper = antiAliasTaper(ctx.frequenciesHz, sampleRate);
   const sources: SourceSpec[] = unit.drivers.map((driver, i) => {
@@ -479,6 +501,7 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
         center: point,
         left: ears.left,
         right: ears.right,
+        front: ears.front,
       };
       pair = synthesizeImpulseResponses(ctx, sources[d]!, receiver);
       entry.head[d] = pair;
@@ -671,7 +694,9 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
     outputs,
     inputs,
     description:
-      `simulated ${unit.model} unit ${options.serial}; mics ${options.mics}; room ${roomText}; noise ${noiseLevelDbfs} dBFS; latency ${latencySamples} samples`,
+      `simulated ${unit.model} unit ${options.serial}; mics ${options.mics}; room ${roomText}; noise ${noiseLevelDbfs} dBFS; latency ${latencySamples} samples${
+        options.measuredHead ? `; head measured (SOFA ${options.measuredHead.file})` : ""
+      }`,
     backend: "sim",
     unit,
     deviations,
