@@ -116,13 +116,6 @@ export interface FitResult {
 /** Late energy above this (dB re total, after 20 ms) marks a set as reverberant. */
 export const REVERBERANT_LATE_ENERGY_DB: number = -30;
 /**
- * Default least-squares weight of the beamformer's stopband (|azimuth| ≥ 60°
- * outside the nulls). Ten times design/'s default: in the simulated living
- * room it raised the center's direct-to-reverberant ratio over matrix mixing
- * by about 3 dB instead of 0.7 dB, with nulls still deeper than 20 dB.
- */
-export const DEFAULT_STOPBAND_WEIGHT = 0.1;
-/**
  * Default main-lobe tolerance (±dB over ±45°) a bin must meet to count as
  * controlled: 2.5 dB, half a dB inside the ±3 dB listening-window spec, so
  * the 1/3-octave averages of the realized FIRs stay within ±3 dB.
@@ -282,7 +275,6 @@ export async function fitBundle(set: MeasurementSet, options: FitOptions = {}): 
         },
       );
       const bf = designBeamformer(selectColumns(arc!, use), {
-        stopbandWeight: DEFAULT_STOPBAND_WEIGHT,
         mainLobeToleranceDb: DEFAULT_MAIN_LOBE_TOLERANCE_DB,
         ...options.beamformerOptions,
       });
