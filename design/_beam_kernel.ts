@@ -62,6 +62,15 @@ export interface BeamBin {
   readonly effortLimit: number;
   /** Initial target phase per row in radians (lobe rows; ignored for nulls). */
   readonly phase: Float64Array;
+  /** Stopband rows (row-major stopRows × n) whose mean power the second stage minimizes. */
+  readonly stopRows: number;
+  readonly sRe: Float64Array;
+  readonly sIm: Float64Array;
+  /** Share of the tolerances the second stage may use (t ≤ max(this, 1.02·t*), only when
+   * 1.02·t* ≤ 1); 0 disables the second stage. */
+  readonly stopbandShare: number;
+  /** Weight κ of the drive effort in the second stage's objective (see the module doc). */
+  readonly effortWeight: number;
 }
 
 /** Outcome of {@linkcode solveBeamBin}. */
@@ -130,6 +139,40 @@ export function solveBeamBin(
       bIm[r * m + k] = ci;
     }
   }
+  const stops = bin.stopRows;
+  const cRe = new Float64Array(stops * m), cIm = new Float64Array(stops * m);
+  const hRe = new Float64Array(stops), hIm = new Float64Array(stops);
+  for (let r = 0; r < stops; r++) {
+    for (let i = 0; i < n; i++) {
+      const ar = bin.sRe[r * n + i]!, ai = bin.sIm[r * n + i]!;
+      hRe[r]! += ar * w0Re[i]! - ai * w0Im[i]!;
+      hIm[r]! += ar * w0Im[i]! + ai * w0Re[i]!;
+      for (let k = 0; k < m; k++) {
+        const vr = nRe[i * m + k]!, vi = nIm[i * m + k]!;
+        cRe[r * m + k]! += ar * vr - ai * vi;
+        cIm[r * m + k]! += ar * vi + ai * vr;
+      }
+    }
+  }
+  // Stopband objective J = Σ_s |c_s·z + h_s|² / (S·|d₀|²): mean stopband power re on-axis.
+  const jScale = stops > 0 ? 1 / (stops * (bin.d0Re ** 2 + bin.d0Im ** 2)) : 0;
+  // κ·‖w‖²·P₀/|d₀|² (= κ/WNG): effort radiates into directions the arc cannot see.
+  const kappa = bin.effortWeight * (aa / n) / (bin.d0Re ** 2 + bin.d0Im ** 2);
+  const stopPower = (xs: Float64Array) => {
+    let e = 0;
+    for (let k = 0; k < 2 * m; k++) e += xs[k]! ** 2;
+    let j = 0;
+    for (let r = 0; r < stops; r++) {
+      let sr = hRe[r]!, si = hIm[r]!;
+      for (let k = 0; k < m; k++) {
+        const cr = cRe[r * m + k]!, ci = cIm[r * m + k]!;
+        sr += cr * xs[k]! - ci * xs[m + k]!;
+        si += cr * xs[m + k]! + ci * xs[k]!;
+      }
+      j += sr * sr + si * si;
+    }
+    return j * jScale + kappa * (bin.effortLimit - rho2 + e);
+  };
   const radius = new Float64Array(rows);
   for (let r = 0; r < rows; r++) radius[r] = bin.tolerance[r]! * d0Abs;
   const pRe = new Float64Array(rows), pIm = new Float64Array(rows);
@@ -188,14 +231,15 @@ export function solveBeamBin(
   const step = new Float64Array(dim), trial = new Float64Array(dim);
   const q = new Float64Array(dim);
   // F(x) = τ·t − Σ log(ρ²t² − |e|²) − log(ρ_E² − ‖z‖²); +Infinity outside the domain.
+  let fixT: number | null = null;
   const barrier = (xs: Float64Array, tau: number): number => {
-    const t = xs[dim - 1]!;
+    const t = fixT ?? xs[dim - 1]!;
     if (!(t > 0)) return Infinity;
     let zz = 0;
     for (let k = 0; k < 2 * m; k++) zz += xs[k]! ** 2;
     if (zz >= rho2) return Infinity;
     residuals(xs);
-    let f = tau * t - Math.log(rho2 - zz);
+    let f = (fixT === null ? tau * t : tau * stopPower(xs)) - Math.log(rho2 - zz);
     for (let r = 0; r < rows; r++) {
       const dv = (radius[r]! * t) ** 2 - eR[r]! ** 2 - eI[r]! ** 2;
       if (!(dv > 0)) return Infinity;
@@ -203,15 +247,38 @@ export function solveBeamBin(
     }
     return f;
   };
-  let newtonSteps = 0;
-  let best = Infinity;
-  const bestX = new Float64Array(dim);
-  for (let pass = 0; pass < PHASE_PASSES; pass++) {
-    // Strictly feasible start: the current z, t above the worst share.
-    x[dim - 1] = 0;
-    const t0 = worstShare(x);
-    x[dim - 1] = 1.05 * t0 + 1e-9;
-    let tau = (2 * rows + 1) / Math.max(x[dim - 1]!, 1e-12);
+  // τ·J's gradient and Hessian: 2·Σ Mₛᵀyₛ and 2·Σ MₛᵀMₛ (scaled).
+  const addStopband = (tau: number) => {
+    const w = 2 * tau * jScale;
+    for (let k = 0; k < 2 * m; k++) {
+      grad[k]! += 2 * tau * kappa * x[k]!;
+      hess[k * dim + k]! += 2 * tau * kappa;
+    }
+    for (let r = 0; r < stops; r++) {
+      let yr = hRe[r]!, yi = hIm[r]!;
+      for (let k = 0; k < m; k++) {
+        const cr = cRe[r * m + k]!, ci = cIm[r * m + k]!;
+        yr += cr * x[k]! - ci * x[m + k]!;
+        yi += cr * x[m + k]! + ci * x[k]!;
+      }
+      for (let k = 0; k < m; k++) {
+        const br = cRe[r * m + k]!, bi = cIm[r * m + k]!;
+        grad[k]! += w * (br * yr + bi * yi);
+        grad[m + k]! += w * (-bi * yr + br * yi);
+        for (let l = k; l < m; l++) {
+          const cr = cRe[r * m + l]!, ci = cIm[r * m + l]!;
+          const rr = w * (br * cr + bi * ci), ri = w * (bi * cr - br * ci);
+          hess[k * dim + l]! += rr;
+          hess[(m + k) * dim + (m + l)]! += rr;
+          hess[k * dim + (m + l)]! += ri;
+          if (l !== k) hess[l * dim + (m + k)]! -= ri;
+        }
+      }
+    }
+  };
+  // The barrier method: centering by damped Newton steps for growing τ.
+  const centre = (tau0: number) => {
+    let tau = tau0;
     for (let outer = 0; outer < 60; outer++) {
       // Centering: Newton on F(·, τ).
       for (let it = 0; it < 60 && newtonSteps < MAX_NEWTON * PHASE_PASSES; it++) {
@@ -219,7 +286,11 @@ export function solveBeamBin(
         const t = x[dim - 1]!;
         grad.fill(0);
         hess.fill(0);
-        grad[dim - 1] = tau;
+        if (fixT === null) grad[dim - 1] = tau;
+        else {
+          x[dim - 1] = fixT;
+          addStopband(tau);
+        }
         residuals(x);
         for (let r = 0; r < rows; r++) {
           const rad2 = radius[r]! ** 2;
@@ -265,6 +336,12 @@ export function solveBeamBin(
         for (let i = 0; i < dim; i++) {
           for (let j = 0; j < i; j++) hess[i * dim + j] = hess[j * dim + i]!;
         }
+        if (fixT !== null) {
+          // t is frozen: no step along it.
+          for (let i = 0; i < dim; i++) hess[i * dim + dim - 1] = hess[(dim - 1) * dim + i] = 0;
+          hess[dim * dim - 1] = 1;
+          grad[dim - 1] = 0;
+        }
         for (let i = 0; i < dim; i++) step[i] = -grad[i]!;
         if (!choleskySolveInPlace(dim, hess, step)) break;
         let decrement = 0;
@@ -279,9 +356,20 @@ export function solveBeamBin(
         }
         x.set(trial);
       }
-      if ((2 * rows + 1) / tau < GAP_TOLERANCE * Math.max(x[dim - 1]!, 1e-6)) break;
+      const scale = fixT === null ? x[dim - 1]! : 1e2 * stopPower(x);
+      if ((2 * rows + 1) / tau < GAP_TOLERANCE * Math.max(scale, 1e-6)) break;
       tau *= TAU_STEP;
     }
+  };
+  let newtonSteps = 0;
+  let best = Infinity;
+  const bestX = new Float64Array(dim);
+  for (let pass = 0; pass < PHASE_PASSES; pass++) {
+    // Strictly feasible start: the current z, t above the worst share.
+    x[dim - 1] = 0;
+    const t0 = worstShare(x);
+    x[dim - 1] = 1.05 * t0 + 1e-9;
+    centre((2 * rows + 1) / Math.max(x[dim - 1]!, 1e-12));
     const t = worstShare(x);
     if (t < best) {
       best = t;
@@ -303,6 +391,27 @@ export function solveBeamBin(
       return ph;
     });
     if (moved < 1e-4) break;
+  }
+  // Stage 2: spend the margin on a quiet stopband, every constraint still within t_fix ≤ 1.
+  const tFix = Math.max(bin.stopbandShare, 1.02 * best);
+  if (stops > 0 && bin.stopbandShare > 0 && tFix <= 1) {
+    x.set(bestX);
+    writeW(x);
+    setTargets((r) => {
+      let sr = 0, si = 0;
+      for (let i = 0; i < n; i++) {
+        const ar = bin.aRe[r * n + i]!, ai = bin.aIm[r * n + i]!;
+        sr += ar * outRe[i]! - ai * outIm[i]!;
+        si += ar * outIm[i]! + ai * outRe[i]!;
+      }
+      return Math.atan2(si, sr);
+    });
+    fixT = tFix;
+    x[dim - 1] = tFix;
+    centre((rows + 1) / Math.max(stopPower(x), 1e-12));
+    fixT = null;
+    x[dim - 1] = 0;
+    bestX.set(x);
   }
   writeW(bestX);
   let zz = 0;
