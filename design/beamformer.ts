@@ -356,6 +356,14 @@ interface BeamSpec {
 }
 
 const ACTION = "design beamformer";
+/**
+ * Above this worst share of the tolerances after the matrix-mixing and previous-bin starts (nulls
+ * 9.5 dB short of the spec or worse), a bin is not started again from each driver's phase
+ * pattern: it saves the time of hopeless bins (aliased, or far below the aperture's reach).
+ */
+const HOPELESS_SHARE = 3;
+/** Another start replaces the previous bin's continuation only when its t is this much lower. */
+const SWITCH_GAIN = 0.8;
 
 /** Stage 1: options with defaults, checked against each other and the arc. */
 function beamSpec(arc: ArcTransferMatrix, options: BeamformerOptions): BeamSpec {
@@ -593,17 +601,33 @@ function solveBins(
     // The main-lobe magnitude band is not convex: start the target phases from matrix mixing's
     // pattern and from the previous bin's optimum (phases move smoothly with frequency), keep
     // the better optimum.
-    const starts: Float64Array[] = [Float64Array.from(constrained, (r) => mixPhase(r))];
-    if (previous) starts.push(previous);
+    // Each driver alone is a physical source: its own phase across the arc is a pattern a beam
+    // can have (a flat lobe whose phase follows one driver's path length). Tried unless the first
+    // starts leave the bin hopeless (t > HOPELESS_SHARE).
+    const driverStart = (d: number) =>
+      Float64Array.from(constrained, (r) =>
+        Math.atan2(A.im[base + r * n + d] as number, A.re[base + r * n + d] as number) -
+        Math.atan2(A.im[base + rows.on * n + d] as number, A.re[base + rows.on * n + d] as number) +
+        Math.atan2(d0Im, d0Re));
+    // Weights must vary smoothly with frequency to be realizable as short FIRs, and each start
+    // can end in a different local optimum (a different lobe phase pattern): keep the previous
+    // bin's continuation unless another start lowers t by more than SWITCH_GAIN.
     let solution: BeamBinSolution | undefined;
-    for (const phase of starts) {
+    let continuation = Infinity;
+    const tryStart = (phase: Float64Array, isContinuation: boolean) => {
       const s = solveBeamBin({ ...bin, phase, d0Re, d0Im, effortLimit: limit }, tRe, tIm);
-      if (!solution || s.t < solution.t) {
+      if (isContinuation) continuation = s.t;
+      const better = !solution ||
+        (isContinuation ? s.t < solution.t : s.t < Math.min(solution.t, SWITCH_GAIN * continuation));
+      if (better) {
         solution = s;
         wRe.set(tRe);
         wIm.set(tIm);
       }
-    }
+    };
+    if (previous) tryStart(previous, true);
+    tryStart(Float64Array.from(constrained, (r) => mixPhase(r)), false);
+    if (solution!.t <= HOPELESS_SHARE) for (const d of use) tryStart(driverStart(d), false);
     previous = Float64Array.from(constrained, (_, i) => {
       let sr = 0, si = 0;
       for (let j = 0; j < u; j++) {
