@@ -73,6 +73,17 @@ export interface TargetSeparationSpec {
   readonly maxDb: number;
 }
 
+/**
+ * A target separation curve given by breakpoints: linear in dB over log
+ * frequency between them, holding the first value below the first
+ * breakpoint and the last above the last (add end points for ramps, e.g.
+ * `500:0, 1000:25, 6000:25, 8000:0`).
+ */
+export interface TargetBreakpoints {
+  /** Breakpoints in ascending frequency: `hz` > 0, `db` ≥ 0, at least one. */
+  readonly breakpoints: readonly { readonly hz: number; readonly db: number }[];
+}
+
 /** Frequency-dependent regularization (relative to the plant's in-band entry power). */
 export interface RegularizationSpec {
   /** β_rel inside [lowHz, highHz] (> 0; default 1e-3). */
@@ -106,7 +117,7 @@ export const DEFAULT_REGULARIZATION: RegularizationSpec = {
 /** Options of {@linkcode designCrosstalkCanceller}. */
 export interface CrosstalkCancellerOptions {
   /** Target separation: a curve spec, or one value in dB per bin. */
-  readonly targetSeparation?: Partial<TargetSeparationSpec> | ArrayLike<number>;
+  readonly targetSeparation?: Partial<TargetSeparationSpec> | TargetBreakpoints | ArrayLike<number>;
   /** Regularization overrides. */
   readonly regularization?: Partial<RegularizationSpec>;
   /** FIR length the weights are meant for (default fftSize/2). */
@@ -164,15 +175,18 @@ export interface CrosstalkCancellerDesign {
 
 /**
  * Target separation S(f) in dB per bin: 0 below `startHz`, `maxDb` above
- * `endHz`, linear in log frequency between.
+ * `endHz`, linear in log frequency between; or the curve through
+ * breakpoints ({@linkcode TargetBreakpoints}).
  *
  * @param frequenciesHz Bin frequencies in Hz.
- * @param spec Curve parameters (defaults {@linkcode DEFAULT_TARGET_SEPARATION}).
+ * @param spec Curve parameters (defaults {@linkcode DEFAULT_TARGET_SEPARATION}) or breakpoints.
+ * @throws {RangeError} for an empty, unsorted or out-of-range breakpoint list.
  */
 export function targetSeparationCurve(
   frequenciesHz: ArrayLike<number>,
-  spec: Partial<TargetSeparationSpec> = {},
+  spec: Partial<TargetSeparationSpec> | TargetBreakpoints = {},
 ): Float64Array {
+  if ("breakpoints" in spec) return breakpointCurve(frequenciesHz, spec.breakpoints);
   const { startHz, endHz, maxDb } = { ...DEFAULT_TARGET_SEPARATION, ...spec };
   if (!(startHz > 0) || !(endHz > startHz) || !(maxDb >= 0) || !Number.isFinite(maxDb + endHz)) {
     throw new RangeError(
@@ -420,12 +434,44 @@ export function designCrosstalkCanceller(
       referencePower: pRef,
       targetSeparation: isArrayLike(options.targetSeparation)
         ? "per-bin"
+        : options.targetSeparation && "breakpoints" in options.targetSeparation
+        ? { breakpoints: options.targetSeparation.breakpoints.map((p) => ({ ...p })) }
         : { ...DEFAULT_TARGET_SEPARATION, ...options.targetSeparation },
       regularization: reg,
       virtualizer: v ? v.parameters : "none",
     },
     warnings,
   };
+}
+
+function breakpointCurve(
+  frequenciesHz: ArrayLike<number>,
+  points: TargetBreakpoints["breakpoints"],
+): Float64Array {
+  const bad = points.findIndex((p, i) =>
+    !(p.hz > 0) || !Number.isFinite(p.hz) || !(p.db >= 0) || !Number.isFinite(p.db) ||
+    (i > 0 && !(p.hz > points[i - 1]!.hz))
+  );
+  if (points.length === 0 || bad >= 0) {
+    throw new RangeError(
+      `Cannot build target separation as breakpoints must be ascending Hz > 0 with dB >= 0: current value is ${
+        points.map((p) => `${p.hz}:${p.db}`).join(",") || "(none)"
+      }`,
+    );
+  }
+  const out = new Float64Array(frequenciesHz.length);
+  for (let k = 0; k < out.length; k++) {
+    const f = frequenciesHz[k] as number;
+    let i = 0;
+    while (i < points.length && points[i]!.hz < f) i++;
+    if (i === 0) out[k] = points[0]!.db;
+    else if (i === points.length) out[k] = points[points.length - 1]!.db;
+    else {
+      const a = points[i - 1]!, b = points[i]!;
+      out[k] = a.db + ((b.db - a.db) * Math.log(f / a.hz)) / Math.log(b.hz / a.hz);
+    }
+  }
+  return out;
 }
 
 function isArrayLike(x: unknown): x is ArrayLike<number> {
@@ -435,7 +481,7 @@ function isArrayLike(x: unknown): x is ArrayLike<number> {
 function targetCurve(
   action: string,
   frequenciesHz: Float64Array,
-  spec: Partial<TargetSeparationSpec> | ArrayLike<number> | undefined,
+  spec: Partial<TargetSeparationSpec> | TargetBreakpoints | ArrayLike<number> | undefined,
 ): Float64Array {
   if (!isArrayLike(spec)) return targetSeparationCurve(frequenciesHz, spec ?? {});
   if (spec.length !== frequenciesHz.length) {
