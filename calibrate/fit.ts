@@ -74,8 +74,9 @@ import { evaluatePlants, type Evaluation } from "./evaluate.ts";
 export interface FitOptions {
   /**
    * FIR length in samples, a power of two 64..65536 (default 2048), or "auto": the shortest power
-   * of two whose truncation removes less than {@linkcode AUTO_TAPS_TRUNCATION_DB} of every
-   * input's filter energy (each length tried is recorded in `design.tapsChoice`).
+   * of two whose truncation of the {@linkcode AUTO_TAPS_REFERENCE}-tap design removes less than
+   * {@linkcode AUTO_TAPS_TRUNCATION_DB} of every input's filter energy (each length tried is
+   * recorded in `design.tapsChoice`).
    */
   readonly taps?: number | "auto";
   /** Design grid FFT size, a power of two >= taps (default 2·taps). */
@@ -117,6 +118,8 @@ export type FitDesign = {
   readonly tapsChoice?: {
     readonly option: "auto";
     readonly limitDb: number;
+    /** The length of the fit the shorter windows were cut from. */
+    readonly referenceTaps: number;
     readonly tried: readonly { readonly taps: number; readonly truncationErrorDb: number | null }[];
   };
   readonly fftSize: number;
@@ -174,6 +177,8 @@ export const DEFAULT_GATE_MS = 2.5;
 /** Largest truncation (dB of an input's filter energy) `taps: "auto"` accepts, and above which
  * the fit warns. */
 export const AUTO_TAPS_TRUNCATION_DB = -30;
+/** The filter length `taps: "auto"` measures every shorter length against. */
+export const AUTO_TAPS_REFERENCE = 8192;
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
@@ -216,26 +221,52 @@ export async function fitBundle(set: MeasurementSet, options: FitOptions = {}): 
 }
 
 /**
- * `taps: "auto"`: fit at 64, 128, … taps until every input's truncation removes less than
- * {@linkcode AUTO_TAPS_TRUNCATION_DB} of its filter energy (at most 65536), and record each try.
+ * `taps: "auto"`: fit once at {@linkcode AUTO_TAPS_REFERENCE} taps, then pick the shortest power
+ * of two L ≥ 64 whose window of L samples around the modelling delay keeps all but less than
+ * {@linkcode AUTO_TAPS_TRUNCATION_DB} of every input's filter energy (energy-weighted over its
+ * drivers), and fit at L. (Judging each length by its own fit would not do: a short design on its
+ * own coarse grid is short by construction — at 128 taps it fits its own window but no longer
+ * separates the ears.)
  */
 async function fitWithAutoTaps(set: MeasurementSet, options: FitOptions): Promise<FitResult> {
+  const reference = await fitBundle(set, { ...options, taps: AUTO_TAPS_REFERENCE });
+  const center = options.latencySamples ?? AUTO_TAPS_REFERENCE / 2; // the reference's latency
   const tried: { taps: number; truncationErrorDb: number | null }[] = [];
-  for (let taps = 64;; taps *= 2) {
-    const fit = await fitBundle(set, { ...options, taps });
-    const design = fit.bundle.design as FitDesign;
-    const worst = Math.max(
-      ...Object.values(design.fir.truncationErrorDb).map((x) => x ?? -Infinity),
-    );
+  let chosen = AUTO_TAPS_REFERENCE;
+  for (let taps = 64; taps <= AUTO_TAPS_REFERENCE; taps *= 2) {
+    // The window a taps-long fit keeps: its latency (taps/2 by default) before the centre.
+    const latency = options.latencySamples !== undefined
+      ? Math.min(options.latencySamples, taps - 1)
+      : taps / 2;
+    const start = center - latency, end = start + taps;
+    let worst = -Infinity;
+    for (const fs of Object.values(reference.filters)) {
+      let kept = 0, total = 0;
+      for (const h of fs) {
+        for (let k = 0; k < h.length; k++) {
+          const e = (h[k] as number) ** 2;
+          total += e;
+          if (k >= start && k < end) kept += e;
+        }
+      }
+      worst = Math.max(worst, 10 * Math.log10(Math.max(total - kept, 1e-300) / Math.max(total, 1e-300)));
+    }
     tried.push({ taps, truncationErrorDb: round1(worst) });
-    if (worst < AUTO_TAPS_TRUNCATION_DB || taps >= 65536) {
-      const tapsChoice = { option: "auto" as const, limitDb: AUTO_TAPS_TRUNCATION_DB, tried };
-      return {
-        ...fit,
-        bundle: { ...fit.bundle, design: { ...design, tapsChoice } },
-      };
+    if (worst < AUTO_TAPS_TRUNCATION_DB) {
+      chosen = taps;
+      break;
     }
   }
+  const fit = chosen === AUTO_TAPS_REFERENCE
+    ? reference
+    : await fitBundle(set, { ...options, taps: chosen });
+  const tapsChoice = {
+    option: "auto" as const,
+    limitDb: AUTO_TAPS_TRUNCATION_DB,
+    referenceTaps: AUTO_TAPS_REFERENCE,
+    tried,
+  };
+  return { ...fit, bundle: { ...fit.bundle, design: { ...fit.bundle.design, tapsChoice } } };
 }
 
 /** Validated options with their defaults (the numbers every stage reads). */
@@ -676,6 +707,43 @@ function maxGainInBandDb(W: ComplexMatrixStack, f: Float64Array): number {
     }
   }
   return 10 * Math.log10(Math.max(m, 1e-30));
+}
+
+/**
+ * Parse target separation breakpoints: `Hz:dB` pairs separated by commas, whitespace or new lines
+ * (`#` starts a comment), e.g. `"500:0, 1000:25, 6000:25, 8000:0"` or a file with one `Hz dB`
+ * or `Hz:dB` pair per line.
+ *
+ * @param text The breakpoints.
+ * @param source Where they came from, for error messages (`--ctc-target`, a file name).
+ * @returns The breakpoints, checked (ascending Hz > 0, dB ≥ 0, at least one).
+ * @throws {RangeError} naming the source and the offending entry.
+ */
+export function parseSeparationBreakpoints(text: string, source: string): TargetBreakpoints {
+  const body = text.split("\n").map((line) => line.replace(/#.*$/, "")).join("\n");
+  // Pairs: "Hz:dB" tokens, or "Hz dB" on one line.
+  const tokens = body.split(/[,\n]/).map((t) => t.trim()).filter((t) => t !== "");
+  const breakpoints = tokens.map((t) => {
+    const m = /^([^:\s]+)\s*[:\s]\s*([^:\s]+)$/.exec(t);
+    const hz = m ? Number(m[1]) : NaN, db = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isFinite(hz) || !Number.isFinite(db)) {
+      throw new RangeError(
+        `Cannot read target separation as ${source} must hold Hz:dB pairs: current value is "${t}"`,
+      );
+    }
+    return { hz, db };
+  });
+  const bad = breakpoints.findIndex((p, i) =>
+    !(p.hz > 0) || !(p.db >= 0) || (i > 0 && !(p.hz > breakpoints[i - 1]!.hz))
+  );
+  if (breakpoints.length === 0 || bad >= 0) {
+    throw new RangeError(
+      `Cannot read target separation as ${source} must list ascending Hz > 0 with dB >= 0: current value is ${
+        breakpoints.length === 0 ? "(none)" : `${breakpoints[bad]!.hz}:${breakpoints[bad]!.db}`
+      }`,
+    );
+  }
+  return { breakpoints };
 }
 
 function round1(x: number): number | null {
