@@ -107,6 +107,9 @@ export interface FitOptions {
   readonly regularization?: Partial<RegularizationSpec>;
   /** Design over the first complete binaural position (default) or all of them. */
   readonly headPositions?: "first" | "all";
+  /** With headPositions "all": the weight of each binaural position (in the set's order) in the
+   * left/right fit, e.g. a Gaussian prior on where the head will be (default all equal). */
+  readonly headPositionWeights?: readonly number[];
   /** Gate of the responses in ms after the earliest arrival: "auto" (default), "none" or a number > 0. */
   readonly gateMs?: number | "auto" | "none";
 }
@@ -408,6 +411,7 @@ export function designLeftRight(plants: DesignPlants, spec: FitSpec): CrosstalkC
     virtualizer: o.virtualizer ?? {},
     ...(o.targetSeparation ? { targetSeparation: o.targetSeparation } : {}),
     ...(o.regularization ? { regularization: o.regularization } : {}),
+    ...(o.headPositionWeights ? { positionWeights: o.headPositionWeights } : {}),
   });
 }
 

@@ -74,7 +74,7 @@
  * @module
  */
 import { type ComplexMatrixStack, createComplexMatrixStack } from "../dsp/complex_linalg.ts";
-import { type BeamBin, type BeamBinSolution, solveBeamBin } from "./_beam_kernel.ts";
+import { type BeamBin, solveBeamBin } from "./_beam_kernel.ts";
 import { bandMask, nearestAzimuth, wrapDeg } from "./_band.ts";
 import { arcRowAt, type BeamMetrics, beamMetrics } from "./metrics.ts";
 import type { ArcTransferMatrix } from "./transfer_matrix.ts";

@@ -130,6 +130,12 @@ export interface CrosstalkCancellerOptions {
   readonly targetGain?: number;
   /** Condition number above which a warning is raised (default 1e4, 80 dB). */
   readonly conditionWarning?: number;
+  /**
+   * Weight of each head position's equations (one per plant, each > 0; default all 1): the rows
+   * of position k are scaled by √w_k, so the fit minimizes Σ_k w_k·‖A_k·W − D_k‖² + β‖W‖²
+   * (β scales with Σw). A position-uncertainty prior, e.g. Gaussian in the sideways offset.
+   */
+  readonly positionWeights?: readonly number[];
 }
 
 /** Result of {@linkcode designCrosstalkCanceller}. */
@@ -347,8 +353,19 @@ export function designCrosstalkCanceller(
     throw new RangeError(`Cannot ${action} as targetGain must be > 0: current value is ${gain}`);
   }
   const positions = list.length;
+  const weightsK = options.positionWeights ?? list.map(() => 1);
+  if (
+    weightsK.length !== positions || weightsK.some((w) => !(w > 0) || !Number.isFinite(w))
+  ) {
+    throw new RangeError(
+      `Cannot ${action} as positionWeights must hold one number > 0 per position (${positions}): current value is [${
+        weightsK.join(", ")
+      }]`,
+    );
+  }
+  const weightSum = weightsK.reduce((a, w) => a + w, 0);
   const beta = new Float64Array(bins);
-  for (let b = 0; b < bins; b++) beta[b] = (betaRel[b] as number) * pRef * positions;
+  for (let b = 0; b < bins; b++) beta[b] = (betaRel[b] as number) * pRef * weightSum;
 
   // Virtualizer responses (or identity).
   const v = options.virtualizer === "none"
@@ -371,10 +388,13 @@ export function designCrosstalkCanceller(
     const coR = g * viR + vcR, coI = g * viI + vcI;
     const w = (2 * Math.PI * b) / fftSize;
     for (let k = 0; k < positions; k++) {
-      const p = list[k]!.matrix;
-      A.re.set(p.re.subarray(b * 2 * drivers, (b + 1) * 2 * drivers), (b * rows + 2 * k) * drivers);
-      A.im.set(p.im.subarray(b * 2 * drivers, (b + 1) * 2 * drivers), (b * rows + 2 * k) * drivers);
-      const dr = gain * Math.cos(w * bulk[k]!), di = -gain * Math.sin(w * bulk[k]!);
+      const p = list[k]!.matrix, sw = Math.sqrt(weightsK[k]!);
+      const at = (b * rows + 2 * k) * drivers;
+      for (let j = 0; j < 2 * drivers; j++) {
+        A.re[at + j] = sw * (p.re[b * 2 * drivers + j] as number);
+        A.im[at + j] = sw * (p.im[b * 2 * drivers + j] as number);
+      }
+      const dr = sw * gain * Math.cos(w * bulk[k]!), di = -sw * gain * Math.sin(w * bulk[k]!);
       const ipsR = dr * ipR - di * ipI, ipsI = dr * ipI + di * ipR;
       const conR = dr * coR - di * coI, conI = dr * coI + di * coR;
       const base = b * rows * 2 + 2 * k * 2; // rows (2k, 2k+1) × cols (0, 1)
@@ -387,8 +407,10 @@ export function designCrosstalkCanceller(
       D.re[base + 3] = ipsR;
       D.im[base + 3] = ipsI;
       if (k === 0) {
-        desired.re.set(D.re.subarray(base, base + 4), b * 4);
-        desired.im.set(D.im.subarray(base, base + 4), b * 4);
+        for (let j = 0; j < 4; j++) {
+          desired.re[b * 4 + j] = (D.re[base + j] as number) / sw;
+          desired.im[b * 4 + j] = (D.im[base + j] as number) / sw;
+        }
       }
     }
   }
@@ -427,6 +449,7 @@ export function designCrosstalkCanceller(
       method: drivers === 2 ? "crosstalk-cancellation" : "null-steering",
       drivers,
       positions,
+      ...(options.positionWeights ? { positionWeights: [...options.positionWeights] } : {}),
       taps,
       modellingDelaySamples,
       bulkDelaySamples: bulk,

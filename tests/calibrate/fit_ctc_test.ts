@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { fitBundle, type FitDesign, parseSeparationBreakpoints } from "../../calibrate/fit.ts";
 import { evaluateBundle } from "../../calibrate/evaluate.ts";
 import { targetSeparationCurve } from "../../design/crosstalk_canceller.ts";
-import { type MeasurementSet } from "../../io/manifest.ts";
+import type { MeasurementSet } from "../../io/manifest.ts";
 import { join, writeTrueSet } from "./_sets.ts";
 
 // deno-lint-ignore no-explicit-any
