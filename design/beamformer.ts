@@ -309,7 +309,12 @@ export function designBeamformer(
   const { solved, unblended, band, family } = widestFamily(arc, mixing, rows, spec, metricOptions);
   const { weights, blend } = crossFadeToMixing(
     arc.frequenciesHz,
-    solved.beam, mixing, band, spec, solved.effortLimit);
+    solved.beam,
+    mixing,
+    band,
+    spec,
+    solved.effortLimit,
+  );
   const beam = beamMetrics(arc, weights, metricOptions);
   const mix = beamMetrics(arc, mixing, metricOptions);
   const warnings: string[] = [];
@@ -389,6 +394,8 @@ const ACTION = "design beamformer";
  * jump by 10 dB from bin to bin on the line array.
  */
 type PhaseFamily = "mixing" | number;
+/** The families are ranked on every this-many-th solvable bin (a quarter of the work each). */
+const RANKING_STRIDE = 4;
 
 /** Stage 1: options with defaults, checked against each other and the arc. */
 function beamSpec(arc: ArcTransferMatrix, options: BeamformerOptions): BeamSpec {
@@ -545,6 +552,7 @@ function solveBins(
   rows: ConstraintRows,
   spec: BeamSpec,
   family: PhaseFamily,
+  every = 1,
 ): SolvedBins {
   const A = arc.matrix, n = A.cols, bins = A.bins, stride = A.rows * n;
   const use = [...spec.beamDrivers.keys()].filter((d) => spec.beamDrivers[d] === 1);
@@ -580,12 +588,14 @@ function solveBins(
   const effortLimit = new Float64Array(bins), effortBound = new Uint8Array(bins);
   const solvedBins = new Uint8Array(bins);
   const wRe = new Float64Array(u), wIm = new Float64Array(u);
+  let solvable = 0;
   for (let b = 0; b < bins; b++) {
     const base = b * stride, f = arc.frequenciesHz[b] as number;
     // d₀ = mixing's on-axis response, P₀ = mean single-driver on-axis power (all drivers).
     let d0Re = 0, d0Im = 0, p0 = 0;
     for (let d = 0; d < n; d++) {
-      const ar = A.re[base + rows.on * n + d] as number, ai = A.im[base + rows.on * n + d] as number;
+      const ar = A.re[base + rows.on * n + d] as number,
+        ai = A.im[base + rows.on * n + d] as number;
       const mr = mixing.re[b * n + d] as number, mi = mixing.im[b * n + d] as number;
       d0Re += ar * mr - ai * mi;
       d0Im += ar * mi + ai * mr;
@@ -595,6 +605,7 @@ function solveBins(
     const limit = p0 > 0 ? (d0Re * d0Re + d0Im * d0Im) / (p0 * wngMin) : 0;
     effortLimit[b] = limit;
     if (f < spec.solveBandHz.lowHz || f > spec.solveBandHz.highHz || !(limit > 0)) continue;
+    if (solvable++ % every !== 0) continue;
     const mixPhase = (r: number) => {
       let sr = 0, si = 0;
       for (let d = 0; d < n; d++) {
@@ -625,10 +636,16 @@ function solveBins(
     // pattern and from the previous bin's optimum (phases move smoothly with frequency), keep
     // the better optimum.
     const driverStart = (d: number) =>
-      Float64Array.from(constrained, (r) =>
-        Math.atan2(A.im[base + r * n + d] as number, A.re[base + r * n + d] as number) -
-        Math.atan2(A.im[base + rows.on * n + d] as number, A.re[base + rows.on * n + d] as number) +
-        Math.atan2(d0Im, d0Re));
+      Float64Array.from(
+        constrained,
+        (r) =>
+          Math.atan2(A.im[base + r * n + d] as number, A.re[base + r * n + d] as number) -
+          Math.atan2(
+            A.im[base + rows.on * n + d] as number,
+            A.re[base + rows.on * n + d] as number,
+          ) +
+          Math.atan2(d0Im, d0Re),
+      );
     const phase = family === "mixing"
       ? Float64Array.from(constrained, (r) => mixPhase(r))
       : driverStart(family);
@@ -651,8 +668,9 @@ function solveBins(
 }
 
 /**
- * Stage 3b: solve with every phase family (matrix mixing's, each beam driver's) and keep the one
- * that meets the spec in the most bins (ties: the lower mean t over them).
+ * Stage 3b: rank every phase family (matrix mixing's, each beam driver's) by the bins it brings
+ * within the spec (ties: the lower mean t over them) on every `RANKING_STRIDE`-th bin, then solve
+ * every bin with the best one.
  */
 function widestFamily(
   arc: ArcTransferMatrix,
@@ -670,9 +688,17 @@ function widestFamily(
   spec.beamDrivers.forEach((on, d) => {
     if (on === 1) families.push(d);
   });
+  // Rank the families on every RANKING_STRIDE-th solvable bin, then solve every bin with the best.
   let best: ReturnType<typeof widestFamily> | undefined, bestScore = -Infinity;
   for (const family of families) {
-    const solved = solveBins(arc, mixing, rows, spec, family);
+    const solved = solveBins(
+      arc,
+      mixing,
+      rows,
+      spec,
+      family,
+      families.length > 1 ? RANKING_STRIDE : 1,
+    );
     const unblended = beamMetrics(arc, solved.beam, metricOptions);
     const pass = binsMeetingSpec(unblended, solved.solvedBins, spec);
     const band = longestRun(arc.frequenciesHz, pass);
@@ -690,7 +716,11 @@ function widestFamily(
       bestScore = score;
     }
   }
-  return best!;
+  if (families.length === 1) return best!;
+  const solved = solveBins(arc, mixing, rows, spec, best!.family);
+  const unblended = beamMetrics(arc, solved.beam, metricOptions);
+  const band = longestRun(arc.frequenciesHz, binsMeetingSpec(unblended, solved.solvedBins, spec));
+  return { solved, unblended, band, family: best!.family };
 }
 
 /** Stage 4: the bins where the optimum meets the spec on its true response. */
@@ -842,7 +872,11 @@ function bandSummary(
     const hz = f[b] as number;
     if (hz < band.lowHz || hz > band.highHz) continue;
     minNull = Math.min(minNull, beam.nullDepthDb[b] as number);
-    worstLobe = Math.max(worstLobe, -(beam.windowMinDb[b] as number), beam.windowMaxDb[b] as number);
+    worstLobe = Math.max(
+      worstLobe,
+      -(beam.windowMinDb[b] as number),
+      beam.windowMaxDb[b] as number,
+    );
     minWng = Math.min(minWng, beam.whiteNoiseGainDb[b] as number);
     diGain += (beam.directivityIndexDb[b] as number) - (mix.directivityIndexDb[b] as number);
     count++;
