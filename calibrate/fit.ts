@@ -21,15 +21,18 @@
  *    minimum-effort null-steering (more drivers) to the target separation
  *    curve, times the virtualizer (Kirkeby et al. 1998/1999; Brown & Duda
  *    1998), optionally over several measured head positions.
- * 3. Center: `designBeamformer` on the arc (main lobe ±45°, nulls at ±90°,
- *    white-noise-gain limit; Van Veen & Buckley 1988), matrix mixing outside
- *    the controlled band; or matrix mixing only; or none (the center is
- *    played as a phantom center through the left/right filters).
+ * 3. Center: `designBeamformer` on the arc (the minimax design of the spec:
+ *    main lobe ±45° within ±2.5 dB, nulls at ±90° 21 dB deep, hard
+ *    white-noise-gain limit; Lebret & Boyd 1997, Van Veen & Buckley 1988),
+ *    matrix mixing outside the controlled band; or matrix mixing only; or
+ *    none (the center is played as a phantom center through the left/right
+ *    filters).
  * 4. Delay alignment: the faster of the left/right and center paths at the
  *    design position is padded to the slower (`alignPaths`).
  * 5. FIR realization: `taps` samples with modelling delay `latencySamples`
  *    (default taps/2), half-Hann end fades; the truncation error is
- *    reported.
+ *    reported (`taps: "auto"` picks the shortest length keeping it below
+ *    −30 dB).
  * 6. Predicted metrics: the realized FIRs evaluated on the design plants
  *    (`evaluate.ts`).
  *
