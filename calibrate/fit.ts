@@ -222,8 +222,12 @@ export async function fitBundle(set: MeasurementSet, options: FitOptions = {}): 
   const aligned = alignCenter(plants, ctc, center, spec);
   const realized = realizeFilters(aligned, plants.drivers.length, spec);
   const draft = bundleDraft(set, plants, ctc, center, aligned, realized, spec);
-  return predict(draft, realized, plants, ctc, [...ctc.warnings, ...center.warnings,
-    ...aligned.warnings, ...realized.warnings]);
+  return predict(draft, realized, plants, ctc, [
+    ...ctc.warnings,
+    ...center.warnings,
+    ...aligned.warnings,
+    ...realized.warnings,
+  ]);
 }
 
 /**
@@ -255,7 +259,10 @@ async function fitWithAutoTaps(set: MeasurementSet, options: FitOptions): Promis
           if (k >= start && k < end) kept += e;
         }
       }
-      worst = Math.max(worst, 10 * Math.log10(Math.max(total - kept, 1e-300) / Math.max(total, 1e-300)));
+      worst = Math.max(
+        worst,
+        10 * Math.log10(Math.max(total - kept, 1e-300) / Math.max(total, 1e-300)),
+      );
     }
     tried.push({ taps, truncationErrorDb: round1(worst) });
     if (worst < AUTO_TAPS_TRUNCATION_DB) {
@@ -324,15 +331,23 @@ export function fitSpec(options: FitOptions): FitSpec {
     return value;
   };
   const upmix = choice("upmix", options.upmix ?? "lrc", ["lrc", "none"] as const);
-  const beamformer = choice("beamformer", options.beamformer ?? "on", [
-    "on",
-    "matrix",
-    "none",
-  ] as const);
-  const headPositions = choice("headPositions", options.headPositions ?? "first", [
-    "first",
-    "all",
-  ] as const);
+  const beamformer = choice(
+    "beamformer",
+    options.beamformer ?? "on",
+    [
+      "on",
+      "matrix",
+      "none",
+    ] as const,
+  );
+  const headPositions = choice(
+    "headPositions",
+    options.headPositions ?? "first",
+    [
+      "first",
+      "all",
+    ] as const,
+  );
   const gateOption = options.gateMs ?? "auto";
   if (
     gateOption !== "auto" && gateOption !== "none" &&

@@ -111,7 +111,9 @@ await runCommand(HELP, async (args) => {
         bundle.inputs.join(", ")
       } → ${bundle.device.drivers.length} drivers of ${bundle.device.model} ${bundle.device.serial}, ${bundle.taps} taps, latency ${bundle.latencySamples} samples (${seconds} s)`,
     );
-    const choice = (bundle.design as { tapsChoice?: { tried: { taps: number; truncationErrorDb: number | null }[] } })
+    const choice = (bundle.design as {
+      tapsChoice?: { tried: { taps: number; truncationErrorDb: number | null }[] };
+    })
       .tapsChoice;
     if (choice) {
       console.log(
@@ -194,7 +196,9 @@ function regularizationFrom(s: string | undefined): FitOptions["regularization"]
   if (s === undefined) return undefined;
   const parts = s.split(",").map((x) => x.trim());
   const values = parts.map(Number);
-  if (parts.length > 2 || values.some((x, i) => parts[i] === "" || !(x > 0) || !Number.isFinite(x))) {
+  if (
+    parts.length > 2 || values.some((x, i) => parts[i] === "" || !(x > 0) || !Number.isFinite(x))
+  ) {
     throw new UsageError(
       `Cannot use --regularization as it must be IN[,OUT] with numbers > 0: current value is "${s}"`,
     );

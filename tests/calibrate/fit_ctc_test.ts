@@ -36,7 +36,9 @@ Deno.test("pure CTC with a flat 25 dB target between 1 and 6 kHz reaches it on t
   });
   // The breakpoints are recorded and the evaluation's desired curve follows them.
   const lr = (fit.bundle.design as FitDesign).leftRight as Any;
-  assert.deepEqual(lr.targetSeparation, { breakpoints: [{ hz: 1000, db: 25 }, { hz: 6000, db: 25 }] });
+  assert.deepEqual(lr.targetSeparation, {
+    breakpoints: [{ hz: 1000, db: 25 }, { hz: 6000, db: 25 }],
+  });
   // The headroom it costs: the largest |W| over 300 Hz-6 kHz (measured 12.3 dB), and more than
   // the default curve's (20 dB plateau from 4 kHz).
   const gain = fit.bundle.predicted.maxFilterGainDb as number;
@@ -47,7 +49,11 @@ Deno.test("pure CTC with a flat 25 dB target between 1 and 6 kHz reaches it on t
 Deno.test("regularization trades separation for filter gain: β = 0.1 in band lowers both", async () => {
   const { set } = await sharedSet();
   const a = await fitBundle(set, { ...PURE, targetSeparation: FLAT_25 });
-  const b = await fitBundle(set, { ...PURE, targetSeparation: FLAT_25, regularization: { inBand: 0.1 } });
+  const b = await fitBundle(set, {
+    ...PURE,
+    targetSeparation: FLAT_25,
+    regularization: { inBand: 0.1 },
+  });
   assert.equal(((b.bundle.design as FitDesign).leftRight as Any).regularization.inBand, 0.1);
   const ga = a.bundle.predicted.maxFilterGainDb as number;
   const gb = b.bundle.predicted.maxFilterGainDb as number;
