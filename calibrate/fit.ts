@@ -182,9 +182,9 @@ export const DEFAULT_NULL_DEPTH_DB = 21;
 export const DEFAULT_GATE_MS = 2.5;
 /** Largest truncation (dB of an input's filter energy) `taps: "auto"` accepts, and above which
  * the fit warns. */
-export const AUTO_TAPS_TRUNCATION_DB = -30;
+export const AUTO_TAPS_TRUNCATION_DB: number = -30;
 /** The filter length `taps: "auto"` measures every shorter length against. */
-export const AUTO_TAPS_REFERENCE = 8192;
+export const AUTO_TAPS_REFERENCE: number = 8192;
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
@@ -193,9 +193,8 @@ function isPowerOfTwo(n: number): boolean {
 /**
  * Fit a filter bundle to one unit's measurement set: the stages of the
  * module documentation, each a function below —
- * {@linkcode fitSpec} → {@linkcode designPlants} → {@linkcode designLeftRight} →
- * {@linkcode designCenter} → {@linkcode alignCenter} → {@linkcode realizeFilters} →
- * {@linkcode bundleDraft} → {@linkcode predict}.
+ * `fitSpec` → `designPlants` → `designLeftRight` → `designCenter` →
+ * `alignCenter` → `realizeFilters` → `bundleDraft` → `predict`.
  *
  * @param set A measurement set with ear-left/ear-right captures of every driver at one position
  *   (or more), and, for the beamformer, a reference-mic arc with 0° and ±90°.
@@ -297,7 +296,7 @@ interface FitSpec {
 const ACTION = "fit bundle";
 
 /** Stage 0: check the options and fill in the defaults. */
-export function fitSpec(options: FitOptions): FitSpec {
+function fitSpec(options: FitOptions): FitSpec {
   const taps = options.taps ?? 2048;
   if (typeof taps !== "number" || !isPowerOfTwo(taps) || taps < 64 || taps > 65536) {
     throw new RangeError(
@@ -375,7 +374,7 @@ interface DesignPlants {
 }
 
 /** Stage 1: read the set's IRs, gate them to the direct sound in a reverberant set, transform. */
-export async function designPlants(set: MeasurementSet, spec: FitSpec): Promise<DesignPlants> {
+async function designPlants(set: MeasurementSet, spec: FitSpec): Promise<DesignPlants> {
   const { fftSize, gateOption } = spec;
   const needArc = spec.upmix === "lrc" && spec.beamformer === "on";
   const manifestBytes = await Deno.readFile(join(set.folder, "manifest.json"));
@@ -421,7 +420,7 @@ export async function designPlants(set: MeasurementSet, spec: FitSpec): Promise<
 }
 
 /** Stage 2: left/right — virtualizer + CTC / null-steering to the target separation. */
-export function designLeftRight(plants: DesignPlants, spec: FitSpec): CrosstalkCancellerDesign {
+function designLeftRight(plants: DesignPlants, spec: FitSpec): CrosstalkCancellerDesign {
   const o = spec.options;
   return designCrosstalkCanceller([...plants.earPlants], {
     taps: spec.taps,
@@ -444,7 +443,7 @@ interface CenterPath {
  * Stage 3: the center — the beamformer on the arc (matrix mixing outside its band), matrix
  * mixing, or the phantom center (the mean of the left and right weights).
  */
-export function designCenter(
+function designCenter(
   set: MeasurementSet,
   plants: DesignPlants,
   ctc: CrosstalkCancellerDesign,
@@ -530,7 +529,7 @@ interface AlignedPaths {
 }
 
 /** Stage 4: pad the faster of the left/right and center paths at the design position. */
-export function alignCenter(
+function alignCenter(
   plants: DesignPlants,
   ctc: CrosstalkCancellerDesign,
   center: CenterPath,
@@ -582,7 +581,7 @@ interface RealizedFilters {
 }
 
 /** Stage 5: FIR realization of every input (taps, modelling delay, half-Hann fades). */
-export function realizeFilters(paths: AlignedPaths, n: number, spec: FitSpec): RealizedFilters {
+function realizeFilters(paths: AlignedPaths, n: number, spec: FitSpec): RealizedFilters {
   const inputs: readonly string[] = paths.center ? UPMIX_INPUTS : STEREO_INPUTS;
   const W = stackColumns([paths.leftRight, ...(paths.center ? [paths.center] : [])], n);
   const fir = realizeFir(W, { taps: spec.taps, shiftSamples: spec.latency });
@@ -635,7 +634,7 @@ function stackColumns(blocks: readonly ComplexMatrixStack[], n: number): Complex
 }
 
 /** Stage 6: the bundle (DESIGN.md "Filter bundle") with every parameter in `design`. */
-export function bundleDraft(
+function bundleDraft(
   set: MeasurementSet,
   plants: DesignPlants,
   ctc: CrosstalkCancellerDesign,
@@ -690,7 +689,7 @@ export function bundleDraft(
 }
 
 /** Stage 7: predicted metrics — the realized filters on the design plants. */
-export function predict(
+function predict(
   draft: FilterBundleDraft,
   realized: RealizedFilters,
   plants: DesignPlants,

@@ -213,25 +213,41 @@ export interface BeamformerDesign {
 
 /** The parameters a design used (the options with their defaults filled in). */
 export interface BeamformerParameters {
+  /** The method's name. */
   readonly method: "minimax-socp-beamformer";
+  /** As in {@linkcode BeamformerOptions}, with its default filled in. */
   readonly mainLobeDeg: number;
+  /** As in {@linkcode BeamformerOptions}. */
   readonly mainLobeToleranceDb: number;
+  /** As in {@linkcode BeamformerOptions}. */
   readonly nullAzimuthsDeg: readonly number[];
+  /** As in {@linkcode BeamformerOptions}. */
   readonly nullWidthDeg: number;
+  /** As in {@linkcode BeamformerOptions}. */
   readonly nullDepthDb: number;
+  /** As in {@linkcode BeamformerOptions}. */
   readonly minWhiteNoiseGainDb: number;
+  /** As in {@linkcode BeamformerOptions}. */
   readonly stopbandStartDeg: number;
+  /** As in {@linkcode BeamformerOptions}. */
   readonly stopbandShare: number;
+  /** As in {@linkcode BeamformerOptions}. */
   readonly stopbandEffortWeight: number;
+  /** As in {@linkcode BeamformerOptions}. */
   readonly phasePasses: number;
   /** The phase pattern the main lobe followed: matrix mixing's or one beam driver's (index). */
   readonly lobePhase: string;
+  /** As in {@linkcode BeamformerOptions}. */
   readonly transitionOctaves: number;
+  /** The bins solved, capped at the arc's angular Nyquist frequency. */
   readonly solveBandHz: { readonly lowHz: number; readonly highHz: number };
   /** Highest frequency the arc's angular sampling resolves the pattern at (see `arcNyquistHz`). */
   readonly arcNyquistHz: number | null;
+  /** As in {@linkcode BeamformerOptions}, or "all". */
   readonly mixingDrivers: readonly number[] | "all";
+  /** As in {@linkcode BeamformerOptions}, or "all". */
   readonly beamDrivers: readonly number[] | "all";
+  /** The band where the beam meets its spec, or null. */
   readonly controlledBand: { readonly lowHz: number; readonly highHz: number } | null;
 }
 
