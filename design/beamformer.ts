@@ -54,9 +54,10 @@
  * nulls and lobe are traded for the white-noise-gain floor; above it no
  * weights meet the lobe and nulls together even without the floor (spatial
  * aliasing beyond about c/(2s) for spacing s, and an aperture of several
- * wavelengths cannot keep a ±45° lobe flat). (Measured: the 5-driver, 20 cm
- * omni line array of the tests controls 1.09–3.61 kHz at ±2.5 dB; the
- * simulated `studio5` with a 5° arc, beam without the woofer, 0.83–3.96 kHz.)
+ * wavelengths cannot keep a ±45° lobe flat). (Measured with the fit's
+ * settings, ±2.5 dB and 21 dB nulls: the 5-driver, 20 cm omni line array of
+ * the tests controls 1.09–3.6 kHz; the simulated `studio5` with a 5° arc,
+ * beam without the woofer, 0.83–4.9 kHz.)
  * The arc must sample the pattern finely enough: above `arcNyquistHz` the
  * spec could hold at every arc direction and fail between them, so bins
  * above it are not solved. Outside the band the weights
