@@ -335,11 +335,36 @@ export function evaluatePlants(
   filters: BundleFilters,
   plants: EvaluationPlants,
 ): Evaluation {
-  const { sampleRate } = plants;
+  const ctx = evaluationContext(bundle, filters, plants.sampleRate);
+  const ears = plants.ears.map((ear) => evaluateEar(ctx, ear));
+  const beam = evaluateBeam(ctx, plants.arc);
+  const { driveEffortDb, maxGainDb } = driveEffort(ctx, plants, bundle.taps);
+  const summary = summarize(ctx, ears, beam, maxGainDb);
+  return { bandsHz: ctx.bands.centerHz.map(round2), ears, beam, driveEffortDb, maxGainDb, summary };
+}
+
+/** What every stage of {@linkcode evaluatePlants} reads: bands, the design, filter responses. */
+interface EvaluationContext {
+  readonly sampleRate: number;
+  readonly bands: Bands;
+  readonly inputs: readonly string[];
+  readonly hasCenter: boolean;
+  readonly design: Record<string, unknown>;
+  readonly cb: { lowHz: number; highHz: number } | null | undefined;
+  readonly beamBand: { lowHz: number; highHz: number };
+  /** The bundle's (W) and matrix mixing's (M) responses on a grid, cached per FFT size. */
+  readonly responses: (fftSize: number) => { W: ComplexMatrixStack; M: ComplexMatrixStack };
+}
+
+/** Stage 1: third-octave bands, the controlled band, and the filters' responses on demand. */
+function evaluationContext(
+  bundle: Pick<FilterBundleDraft, "inputs" | "taps" | "latencySamples" | "design" | "device">,
+  filters: BundleFilters,
+  sampleRate: number,
+): EvaluationContext {
   const bands = thirdOctaves(sampleRate);
   const inputs = bundle.inputs;
   const nDrivers = bundle.device.drivers.length;
-  const hasCenter = inputs.includes("center");
   const firList = inputs.map((i) => filters[i]!);
   const mix = [mixingFilters(bundle.taps, bundle.latencySamples, nDrivers)];
   const cache = new Map<number, { W: ComplexMatrixStack; M: ComplexMatrixStack }>();
@@ -352,131 +377,175 @@ export function evaluatePlants(
     return r;
   };
   const design = bundle.design as Record<string, unknown>;
-  const centerDesign = (design.center ?? {}) as Record<string, unknown>;
+  const centerDesign =
+    (typeof design.center === "object" && design.center !== null ? design.center : {}) as Record<
+      string,
+      unknown
+    >;
   const cb = centerDesign.controlledBand as { lowHz: number; highHz: number } | null | undefined;
   const beamBand = cb ? { lowHz: cb.lowHz, highHz: cb.highHz } : { ...DEFAULT_BEAM_BAND_HZ };
+  return {
+    sampleRate,
+    bands,
+    inputs,
+    hasCenter: inputs.includes("center"),
+    design,
+    cb,
+    beamBand,
+    responses,
+  };
+}
 
-  const ears: EarEvaluation[] = plants.ears.map(({ label, plant, direct }) => {
-    const { W, M } = responses(plant.fftSize);
-    const separationOf = (p: TransferMatrix) => {
-      const E = multiply(p.matrix, W);
-      return [0, 1].map((i) => {
-        const ipsi = bandSums(entryPower(E, i, i), p.fftSize, sampleRate, bands);
-        const contra = bandSums(entryPower(E, 1 - i, i), p.fftSize, sampleRate, bands);
-        return ipsi.map((x, k) => round2(db(x, contra[k] as number)));
-      }) as [number[], number[]];
-    };
-    const sep = separationOf(plant);
-    const desired = desiredSeparation(design, sampleRate, plant.fftSize, plant.frequenciesHz, bands)
-      .map(round2);
-    const devOf = (sp: [number[], number[]]) => {
-      const dev = sp.map((x) => x.map((v, k) => round2(v - (desired[k] as number)))) as [
-        number[],
-        number[],
-      ];
-      let maxAbs = 0, sum = 0, count = 0;
-      bands.centerHz.forEach((c, k) => {
-        if (c < SEPARATION_BAND_HZ.lowHz || c > SEPARATION_BAND_HZ.highHz) return;
-        for (const d of dev) {
-          const v = Math.abs(d[k] as number);
-          if (!Number.isFinite(v)) continue;
-          maxAbs = Math.max(maxAbs, v);
-          sum += v;
-          count++;
-        }
-      });
-      return { dev, maxAbs: round2(maxAbs), meanAbs: round2(count ? sum / count : NaN) };
-    };
-    const { dev, maxAbs: maxDev, meanAbs: meanDev } = devOf(sep);
-    const { lowHz, highHz } = SEPARATION_BAND_HZ;
-    const result: EarEvaluation = {
-      label,
-      separationDb: { left: sep[0], right: sep[1] },
-      desiredSeparationDb: desired,
-      deviationDb: { left: dev[0], right: dev[1] },
-      meanSeparationDb: {
-        left: round2(meanOver(sep[0], bands, lowHz, highHz)),
-        right: round2(meanOver(sep[1], bands, lowHz, highHz)),
-      },
-      meanDesiredSeparationDb: round2(meanOver(desired, bands, lowHz, highHz)),
-      maxAbsDeviationDb: maxDev,
-      meanAbsDeviationDb: meanDev,
-    };
-    if (direct === undefined) return result;
-    if (direct.fftSize !== plant.fftSize) {
-      throw new RangeError(
-        `Cannot evaluate the direct sound as the direct and full plants must share one grid: ${direct.fftSize} vs ${plant.fftSize}`,
-      );
-    }
-    const dsep = separationOf(direct);
-    const ddev = devOf(dsep);
-    const withDirect: EarEvaluation = {
-      ...result,
-      directMaxAbsDeviationDb: ddev.maxAbs,
-      directMeanAbsDeviationDb: ddev.meanAbs,
-      directSeparationDb: { left: dsep[0], right: dsep[1] },
-      meanDirectSeparationDb: {
-        left: round2(meanOver(dsep[0], bands, lowHz, highHz)),
-        right: round2(meanOver(dsep[1], bands, lowHz, highHz)),
-      },
-    };
-    if (!hasCenter) return withDirect;
-    // DRR of the center path at both ears: direct part vs the rest.
-    const c = inputs.indexOf("center");
-    const drrOf = (weights: ComplexMatrixStack, col: number) => {
-      const full = multiply(plant.matrix, weights), dir = multiply(direct.matrix, weights);
-      const dPow = new Float64Array(full.bins), rPow = new Float64Array(full.bins);
-      for (let b = 0; b < full.bins; b++) {
-        for (let ear = 0; ear < 2; ear++) {
-          const i = (b * 2 + ear) * full.cols + col;
-          const dr = dir.re[i] as number, di = dir.im[i] as number;
-          dPow[b]! += dr * dr + di * di;
-          rPow[b]! += ((full.re[i] as number) - dr) ** 2 + ((full.im[i] as number) - di) ** 2;
-        }
+/** Stage 2: what a listener at one ear position gets — separation against the desired curve,
+ * the direct sound's, and in a room the center's direct-to-reverberant ratio. */
+function evaluateEar(
+  ctx: EvaluationContext,
+  { label, plant, direct }: EvaluationPlants["ears"][number],
+): EarEvaluation {
+  const { sampleRate, bands, design, hasCenter, inputs } = ctx;
+  const { W, M } = ctx.responses(plant.fftSize);
+  const separationOf = (p: TransferMatrix) => {
+    const E = multiply(p.matrix, W);
+    return [0, 1].map((i) => {
+      const ipsi = bandSums(entryPower(E, i, i), p.fftSize, sampleRate, bands);
+      const contra = bandSums(entryPower(E, 1 - i, i), p.fftSize, sampleRate, bands);
+      return ipsi.map((x, k) => round2(db(x, contra[k] as number)));
+    }) as [number[], number[]];
+  };
+  const sep = separationOf(plant);
+  const desired = desiredSeparation(design, sampleRate, plant.fftSize, plant.frequenciesHz, bands)
+    .map(round2);
+  const devOf = (sp: [number[], number[]]) => {
+    const dev = sp.map((x) => x.map((v, k) => round2(v - (desired[k] as number)))) as [
+      number[],
+      number[],
+    ];
+    let maxAbs = 0, sum = 0, count = 0;
+    bands.centerHz.forEach((c, k) => {
+      if (c < SEPARATION_BAND_HZ.lowHz || c > SEPARATION_BAND_HZ.highHz) return;
+      for (const d of dev) {
+        const v = Math.abs(d[k] as number);
+        if (!Number.isFinite(v)) continue;
+        maxAbs = Math.max(maxAbs, v);
+        sum += v;
+        count++;
       }
-      const ds = bandSums(dPow, plant.fftSize, sampleRate, bands);
-      const rs = bandSums(rPow, plant.fftSize, sampleRate, bands);
-      let dSum = 0, rSum = 0;
-      bands.centerHz.forEach((hz, k) => {
-        if (hz >= beamBand.lowHz && hz <= beamBand.highHz) {
-          dSum += ds[k] as number;
-          rSum += rs[k] as number;
-        }
-      });
-      return {
-        perBand: ds.map((x, k) => round2(db(x, rs[k] as number))),
-        band: round2(db(dSum, rSum)),
-      };
-    };
-    const bb = drrOf(W, c), mm = drrOf(M, 0);
-    return {
-      ...withDirect,
-      drr: {
-        bundleDb: bb.perBand,
-        matrixDb: mm.perBand,
-        bandBundleDb: bb.band,
-        bandMatrixDb: mm.band,
-      },
-    };
-  });
-
-  let beam: BeamEvaluation | undefined;
-  if (hasCenter && plants.arc) {
-    const { W, M } = responses(plants.arc.fftSize);
-    beam = {
-      bundle: beamBands(plants.arc, W, inputs.indexOf("center"), bands),
-      matrix: beamBands(plants.arc, M, 0, bands),
-      bandHz: beamBand,
-      controlledBand: Boolean(cb),
-    };
+    });
+    return { dev, maxAbs: round2(maxAbs), meanAbs: round2(count ? sum / count : NaN) };
+  };
+  const { dev, maxAbs: maxDev, meanAbs: meanDev } = devOf(sep);
+  const { lowHz, highHz } = SEPARATION_BAND_HZ;
+  const result: EarEvaluation = {
+    label,
+    separationDb: { left: sep[0], right: sep[1] },
+    desiredSeparationDb: desired,
+    deviationDb: { left: dev[0], right: dev[1] },
+    meanSeparationDb: {
+      left: round2(meanOver(sep[0], bands, lowHz, highHz)),
+      right: round2(meanOver(sep[1], bands, lowHz, highHz)),
+    },
+    meanDesiredSeparationDb: round2(meanOver(desired, bands, lowHz, highHz)),
+    maxAbsDeviationDb: maxDev,
+    meanAbsDeviationDb: meanDev,
+  };
+  if (direct === undefined) return result;
+  if (direct.fftSize !== plant.fftSize) {
+    throw new RangeError(
+      `Cannot evaluate the direct sound as the direct and full plants must share one grid: ${direct.fftSize} vs ${plant.fftSize}`,
+    );
   }
+  const dsep = separationOf(direct);
+  const ddev = devOf(dsep);
+  const withDirect: EarEvaluation = {
+    ...result,
+    directMaxAbsDeviationDb: ddev.maxAbs,
+    directMeanAbsDeviationDb: ddev.meanAbs,
+    directSeparationDb: { left: dsep[0], right: dsep[1] },
+    meanDirectSeparationDb: {
+      left: round2(meanOver(dsep[0], bands, lowHz, highHz)),
+      right: round2(meanOver(dsep[1], bands, lowHz, highHz)),
+    },
+  };
+  if (!hasCenter) return withDirect;
+  const c = inputs.indexOf("center");
+  const bb = centerDrr(ctx, plant, direct, W, c), mm = centerDrr(ctx, plant, direct, M, 0);
+  return {
+    ...withDirect,
+    drr: {
+      bundleDb: bb.perBand,
+      matrixDb: mm.perBand,
+      bandBundleDb: bb.band,
+      bandMatrixDb: mm.band,
+    },
+  };
+}
 
-  // Effort on the finest grid used.
+/**
+ * Stage 2b: the center path's direct-to-reverberant ratio at both ears (the direct part vs the
+ * rest), per third octave and over the beam band.
+ */
+function centerDrr(
+  ctx: EvaluationContext,
+  plant: TransferMatrix,
+  direct: TransferMatrix,
+  weights: ComplexMatrixStack,
+  col: number,
+): { perBand: number[]; band: number } {
+  const { sampleRate, bands, beamBand } = ctx;
+  const full = multiply(plant.matrix, weights), dir = multiply(direct.matrix, weights);
+  const dPow = new Float64Array(full.bins), rPow = new Float64Array(full.bins);
+  for (let b = 0; b < full.bins; b++) {
+    for (let ear = 0; ear < 2; ear++) {
+      const i = (b * 2 + ear) * full.cols + col;
+      const dr = dir.re[i] as number, di = dir.im[i] as number;
+      dPow[b]! += dr * dr + di * di;
+      rPow[b]! += ((full.re[i] as number) - dr) ** 2 + ((full.im[i] as number) - di) ** 2;
+    }
+  }
+  const ds = bandSums(dPow, plant.fftSize, sampleRate, bands);
+  const rs = bandSums(rPow, plant.fftSize, sampleRate, bands);
+  let dSum = 0, rSum = 0;
+  bands.centerHz.forEach((hz, k) => {
+    if (hz >= beamBand.lowHz && hz <= beamBand.highHz) {
+      dSum += ds[k] as number;
+      rSum += rs[k] as number;
+    }
+  });
+  return {
+    perBand: ds.map((x, k) => round2(db(x, rs[k] as number))),
+    band: round2(db(dSum, rSum)),
+  };
+}
+
+/** Stage 3: the center beam on the arc, per third octave, against matrix mixing. */
+function evaluateBeam(
+  ctx: EvaluationContext,
+  arc: ArcTransferMatrix | undefined,
+): BeamEvaluation | undefined {
+  const { bands, beamBand, cb, hasCenter, inputs } = ctx;
+  if (!hasCenter || !arc) return undefined;
+  const { W, M } = ctx.responses(arc.fftSize);
+  return {
+    bundle: beamBands(arc, W, inputs.indexOf("center"), bands),
+    matrix: beamBands(arc, M, 0, bands),
+    bandHz: beamBand,
+    controlledBand: Boolean(cb),
+  };
+}
+
+/** Stage 4: drive effort per third octave and the largest filter gain, per input, on the finest
+ * grid used. */
+function driveEffort(
+  ctx: EvaluationContext,
+  plants: EvaluationPlants,
+  taps: number,
+): { driveEffortDb: Record<string, number[]>; maxGainDb: Record<string, number> } {
+  const { sampleRate, bands, inputs } = ctx;
   const gridSize = Math.max(
-    nextPowerOfTwo(2 * bundle.taps),
+    nextPowerOfTwo(2 * taps),
     ...plants.ears.map((e) => e.plant.fftSize),
   );
-  const { W } = responses(gridSize);
+  const { W } = ctx.responses(gridSize);
   const driveEffortDb: Record<string, number[]> = {};
   const maxGainDb: Record<string, number> = {};
   inputs.forEach((input, c) => {
@@ -497,6 +566,17 @@ export function evaluatePlants(
     maxGainDb[input] = round2(db(peak, 1));
   });
 
+  return { driveEffortDb, maxGainDb };
+}
+
+/** Stage 5: the summary `bundle.predicted` and `evaluate` print. */
+function summarize(
+  ctx: EvaluationContext,
+  ears: readonly EarEvaluation[],
+  beam: BeamEvaluation | undefined,
+  maxGainDb: Record<string, number>,
+): Record<string, unknown> {
+  const { bands, beamBand } = ctx;
   const summary: Record<string, unknown> = {};
   const first = ears[0];
   if (first) {
@@ -562,7 +642,7 @@ export function evaluatePlants(
     };
   }
   summary.maxGainDb = maxGainDb;
-  return { bandsHz: bands.centerHz.map(round2), ears, beam, driveEffortDb, maxGainDb, summary };
+  return summary;
 }
 
 /** Options of {@linkcode evaluateBundle}. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { readMeasurementSet } from "../io/manifest.ts";
-import { fitBundle, type FitOptions } from "../calibrate/fit.ts";
+import { fitBundle, type FitOptions, parseSeparationBreakpoints } from "../calibrate/fit.ts";
 import { FILTER_BUNDLE_OUTPUT, writeBundle } from "../calibrate/bundle.ts";
 import { formatSummary } from "../calibrate/evaluate.ts";
 import { readSigningKey } from "../calibrate/signature.ts";
@@ -37,13 +37,21 @@ The set needs ear-left and ear-right captures of every driver at one position
 Options
   --in DIR                  the measurement set (required)
   --out DIR                 the bundle folder to write (required)
-  --taps N                  FIR length, power of two (default 2048)
+  --taps N|auto             FIR length, power of two (default 2048); auto: the shortest power
+                            of two whose truncation removes less than -30 dB of every input's
+                            filter energy (each length tried is in bundle.json design.tapsChoice)
   --latency-samples N       modelling delay of the filters (default taps/2)
   --virtualizer none|DEG    virtual speaker angle in degrees (default 30); none = pure CTC
   --upmix lrc|none          lrc (default): 3 inputs; none: a 2-input bundle (left, right)
   --beamformer on|matrix|none
                             center path: beamformer (default), matrix mixing, or none
                             (phantom center through the left/right filters)
+  --ctc-target SPEC|FILE    target separation of the left/right design: breakpoints Hz:dB,...
+                            (linear in dB over log frequency, the end values held beyond), e.g.
+                            500:0,1000:25,6000:25,8000:0; or a file of Hz:dB pairs, one a line
+                            (default: 0 dB at 200 Hz rising to 20 dB at 4 kHz)
+  --regularization IN[,OUT] CTC regularization beta in band (100 Hz-16 kHz) and outside
+                            (default 1e-3,1); larger = smaller filters, less separation
   --head-positions first|all
                             design at the first binaural position (default) or over all
   --gate-ms auto|none|MS    gate the responses to the direct sound (default auto: 2.5 ms
@@ -62,6 +70,8 @@ await runCommand(HELP, async (args) => {
     in: { type: "string" },
     out: { type: "string" },
     taps: { type: "string" },
+    "ctc-target": { type: "string" },
+    regularization: { type: "string" },
     "latency-samples": { type: "string" },
     virtualizer: { type: "string" },
     upmix: { type: "string" },
@@ -82,8 +92,12 @@ await runCommand(HELP, async (args) => {
   await checkOutputWritable("--out", out, { force, kind: "folder", own: FILTER_BUNDLE_OUTPUT });
   const signPath = stringFlag(v, "sign");
   const signer = signPath === undefined ? undefined : await readSigningKey(signPath);
+  const ctcTarget = await ctcTargetFrom(stringFlag(v, "ctc-target"));
+  const regularization = regularizationFrom(stringFlag(v, "regularization"));
   const options: FitOptions = {
-    taps: numberFlag(v, "taps", 2048),
+    taps: stringFlag(v, "taps") === "auto" ? "auto" : numberFlag(v, "taps", 2048),
+    ...optional("targetSeparation", ctcTarget),
+    ...optional("regularization", regularization),
     ...optional("latencySamples", numberFlag(v, "latency-samples")),
     virtualizer: virtualizerFrom(stringFlag(v, "virtualizer")),
     upmix: choice(v, "upmix", ["lrc", "none"], "lrc"),
@@ -107,6 +121,17 @@ await runCommand(HELP, async (args) => {
         bundle.inputs.join(", ")
       } → ${bundle.device.drivers.length} drivers of ${bundle.device.model} ${bundle.device.serial}, ${bundle.taps} taps, latency ${bundle.latencySamples} samples (${seconds} s)`,
     );
+    const choice = (bundle.design as {
+      tapsChoice?: { tried: { taps: number; truncationErrorDb: number | null }[] };
+    })
+      .tapsChoice;
+    if (choice) {
+      console.log(
+        `taps auto: ${
+          choice.tried.map((t) => `${t.taps} → ${t.truncationErrorDb} dB`).join(", ")
+        } (chose ${bundle.taps}: truncation below -30 dB)`,
+      );
+    }
     console.log("predicted on the design plant:");
     for (const line of formatSummary(result.evaluation.summary)) console.log(`  ${line}`);
   }
@@ -155,4 +180,40 @@ function gateFrom(s: string | undefined): NonNullable<FitOptions["gateMs"]> {
     );
   }
   return ms;
+}
+
+/** `--ctc-target`: breakpoints given inline (`Hz:dB,…`) or the path of a file holding them. */
+async function ctcTargetFrom(s: string | undefined): Promise<FitOptions["targetSeparation"]> {
+  if (s === undefined) return undefined;
+  let text = s, source = "--ctc-target";
+  try {
+    if ((await Deno.stat(s)).isFile) {
+      text = await Deno.readTextFile(s);
+      source = `--ctc-target file "${s}"`;
+    }
+  } catch {
+    // not a file: inline breakpoints
+  }
+  try {
+    return parseSeparationBreakpoints(text, source);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+/** `--regularization IN[,OUT]`: β in band and (optionally) out of band, each > 0. */
+function regularizationFrom(s: string | undefined): FitOptions["regularization"] {
+  if (s === undefined) return undefined;
+  const parts = s.split(",").map((x) => x.trim());
+  const values = parts.map(Number);
+  if (
+    parts.length > 2 || values.some((x, i) => parts[i] === "" || !(x > 0) || !Number.isFinite(x))
+  ) {
+    throw new UsageError(
+      `Cannot use --regularization as it must be IN[,OUT] with numbers > 0: current value is "${s}"`,
+    );
+  }
+  return values.length === 2
+    ? { inBand: values[0]!, outOfBand: values[1]! }
+    : { inBand: values[0]! };
 }

@@ -1,164 +1,504 @@
 /**
- * Kernel of the beamformer design for one frequency bin: a weighted,
- * diagonally loaded least-squares fit of a desired arc pattern under a hard
- * on-axis (distortionless) constraint, with the loading chosen by bisection
- * so that the drive effort meets a limit. No validation here: the wrapper
- * in `beamformer.ts` checks its inputs.
+ * Kernel of the beamformer design for one frequency bin: the minimax
+ * (Chebyshev) design of the arc response under a hard on-axis constraint
+ * and a hard drive-effort (white-noise-gain) limit, solved to optimality as
+ * a small second-order cone program by a log-barrier interior-point method
+ * (Boyd & Vandenberghe 2004, ch. 11 [1]; the minimax beam as an SOCP after
+ * Lebret & Boyd 1997 [2]). No validation here: the wrapper in
+ * `beamformer.ts` checks its inputs.
  *
  * ```text
- * minimize  Σ_r q_r·|a_r·w − s_r·d₀|² + λ‖w‖²   subject to  c·w = d₀  (c = on-axis row)
- * R = AᴴQA + λI,  u = R⁻¹AᴴQ(s·d₀),  v = R⁻¹cᴴ
- * w = u − v·(c·u − d₀)/(c·v)                      (Lagrange; Van Veen & Buckley 1988, LCMV)
+ * minimize t   over w ∈ ℂⁿ, t > 0
+ * subject to   a₀·w = d₀                                   (on-axis response, hard)
+ *              |a_r·w − p_r| ≤ t·ρ_r      for every constraint row r
+ *              ‖w‖² ≤ E_max                                (white-noise-gain floor, hard)
  * ```
  *
- * With the on-axis response fixed, ‖w‖² ≤ E_max is exactly the white noise
- * gain floor, and as λ → ∞ w tends to the matched filter cᴴd₀/‖c‖² (maximum
- * white noise gain), so a feasible λ exists whenever the floor is below
- * 10·log10(N).
+ * A row is a main-lobe direction (p_r = |d₀|·e^{jφ_r}, ρ_r = ε·|d₀|) or a
+ * null (p_r = 0, ρ_r = ν·|d₀|), so t ≤ 1 means every row meets its
+ * tolerance and t is the worst row's share of its tolerance. The on-axis
+ * constraint is removed by w = w₀ + N·z (w₀ = a₀ᴴd₀/‖a₀‖², N an orthonormal
+ * basis of a₀'s null space from a Householder reflector), which makes the
+ * effort constraint ‖z‖² ≤ E_max − ‖w₀‖² (w₀ ⟂ range N). The barrier
+ * problem `τ·t − Σ log(ρ_r²t² − |e_r|²) − log(E_max − ‖w‖²)` is minimized
+ * by damped Newton steps for τ = τ₀·30^k until the duality-gap bound
+ * (2R + 1)/τ is below `1e-5·t` [1, §11.3, §11.6].
+ *
+ * The main-lobe tolerance is a magnitude band, |a_r·w| within
+ * |d₀|·10^{±tol/20}: not convex. The kernel uses the inscribed disc of
+ * radius ε = 1 − 10^{−tol/20} around a target phase φ_r and updates φ_r to
+ * the phase of the solution's own response between solves (`phasePasses`).
+ * The previous solution stays feasible for the re-centred discs with an
+ * equal or smaller t, so t never rises from one pass to the next.
+ *
+ * References:
+ * 1. S. Boyd, L. Vandenberghe, "Convex Optimization", Cambridge University
+ *    Press, 2004, ch. 11 (barrier method).
+ * 2. H. Lebret, S. Boyd, "Antenna array pattern synthesis via convex
+ *    optimization", IEEE Trans. Signal Process. 45(3), 1997.
  *
  * @module
  */
-import { luSolveInPlace } from "../dsp/complex_linalg.ts";
 
-/** Scratch buffers for {@linkcode solveBeamBin}, sized for n drivers. */
-export interface BeamScratch {
-  readonly gRe: Float64Array;
-  readonly gIm: Float64Array;
-  readonly mRe: Float64Array;
-  readonly mIm: Float64Array;
-  readonly rRe: Float64Array;
-  readonly rIm: Float64Array;
-  readonly xRe: Float64Array;
-  readonly xIm: Float64Array;
-}
-
-/** Allocate scratch buffers for n drivers. */
-export function beamScratch(n: number): BeamScratch {
-  return {
-    gRe: new Float64Array(n * n),
-    gIm: new Float64Array(n * n),
-    mRe: new Float64Array(n * n),
-    mIm: new Float64Array(n * n),
-    rRe: new Float64Array(n * 2),
-    rIm: new Float64Array(n * 2),
-    xRe: new Float64Array(n * 2),
-    xIm: new Float64Array(n * 2),
-  };
-}
-
-/** One bin's problem: rows × n plant (row-major views) and the fit's weights. */
+/** One bin's problem: the constraint rows of the arc plant and their tolerances. */
 export interface BeamBin {
+  /** Number of drivers. */
   readonly n: number;
+  /** On-axis row a₀ (n values). */
+  readonly a0Re: Float64Array;
+  readonly a0Im: Float64Array;
+  /** On-axis response d₀ the beam must keep exactly. */
+  readonly d0Re: number;
+  readonly d0Im: number;
+  /** Constraint rows, row-major rows × n. */
   readonly rows: number;
   readonly aRe: Float64Array;
   readonly aIm: Float64Array;
-  /** Row of the on-axis direction (the hard constraint). */
-  readonly on: number;
-  readonly d0Re: number;
-  readonly d0Im: number;
-  /** LS weight per row (null rows excluded: they get `nullWeight`). */
-  readonly q: Float64Array;
-  /** Desired shape per row (1 = d₀, 0 = silence). */
-  readonly shape: Float64Array;
-  /** 1 for rows in a null sector. */
-  readonly isNull: Uint8Array;
-  /** Drive-effort limit E_max. */
+  /** 1 for a main-lobe row (target |d₀|·e^{jφ}), 0 for a null row (target 0). */
+  readonly isLobe: Uint8Array;
+  /** Tolerance radius per row at t = 1, as a fraction of |d₀| (ε for lobe rows, ν for nulls). */
+  readonly tolerance: Float64Array;
+  /** Drive-effort limit E_max (‖w‖² ≤ E_max). */
   readonly effortLimit: number;
+  /** Initial target phase per row in radians (lobe rows; ignored for nulls). */
+  readonly phase: Float64Array;
+  /** Stopband rows (row-major stopRows × n) whose mean power the second stage minimizes. */
+  readonly stopRows: number;
+  readonly sRe: Float64Array;
+  readonly sIm: Float64Array;
+  /** Share of the tolerances the second stage may use (t ≤ max(this, 1.02·t*), only when
+   * 1.02·t* ≤ 1); 0 disables the second stage. */
+  readonly stopbandShare: number;
+  /** Weight κ of the drive effort in the second stage's objective (see the module doc). */
+  readonly effortWeight: number;
 }
 
+/** Outcome of {@linkcode solveBeamBin}. */
+export interface BeamBinSolution {
+  /** Optimal worst share of the tolerance (≤ 1: every row within its tolerance). */
+  readonly t: number;
+  /** Drive effort ‖w‖² of the solution. */
+  readonly effort: number;
+  /** Barrier iterations (Newton steps) used over all passes. */
+  readonly newtonSteps: number;
+  /** False when the effort limit leaves no freedom (E_max ≤ ‖w₀‖²): w = w₀ then. */
+  readonly feasible: boolean;
+}
+
+/** Phase-update passes of the main-lobe targets (see the module documentation). */
+const PHASE_PASSES = 8;
+/** Relative duality-gap bound the barrier stops at. */
+const GAP_TOLERANCE = 1e-5;
+/** Relative gap of the phase-steering passes before the last. */
+const INTERMEDIATE_GAP = 1e-2;
+/** Factor τ grows by between centering steps. */
+const TAU_STEP = 30;
+const MAX_NEWTON = 400;
+
 /**
- * Solve one bin for a given null weight; writes w into `outRe`/`outIm`.
- *
- * @returns The loading λ used (0 when no loading was needed).
+ * Solve one bin; writes the optimal w into `outRe`/`outIm` (n values each).
  */
 export function solveBeamBin(
   bin: BeamBin,
-  nullWeight: number,
-  s: BeamScratch,
   outRe: Float64Array,
   outIm: Float64Array,
-): number {
-  const { n, rows, aRe, aIm, on } = bin;
-  const { gRe, gIm, mRe, mIm, rRe, rIm, xRe, xIm } = s;
-  gRe.fill(0);
-  gIm.fill(0);
-  rRe.fill(0);
-  rIm.fill(0);
+  options: { readonly passes?: number; readonly secondStage?: boolean } = {},
+): BeamBinSolution {
+  const passes = options.passes ?? PHASE_PASSES;
+  const { n, rows } = bin;
+  const m = n - 1, dim = 2 * m + 1; // x = [Re z; Im z; t]
+  // w₀ = a₀ᴴ d₀ / ‖a₀‖²
+  let aa = 0;
+  for (let i = 0; i < n; i++) aa += bin.a0Re[i]! ** 2 + bin.a0Im[i]! ** 2;
+  const w0Re = new Float64Array(n), w0Im = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const ar = bin.a0Re[i]!, ai = -bin.a0Im[i]!; // conj(a₀)
+    w0Re[i] = (ar * bin.d0Re - ai * bin.d0Im) / aa;
+    w0Im[i] = (ar * bin.d0Im + ai * bin.d0Re) / aa;
+  }
+  const d0Abs = Math.hypot(bin.d0Re, bin.d0Im);
+  const rho2 = bin.effortLimit - (bin.d0Re ** 2 + bin.d0Im ** 2) / aa;
+  const { nRe, nIm } = nullSpaceBasis(bin.a0Re, bin.a0Im, aa);
+  // Per row: b_r = a_r·N (m complex), g_r = a_r·w₀ (complex).
+  const bRe = new Float64Array(rows * m), bIm = new Float64Array(rows * m);
+  const gRe = new Float64Array(rows), gIm = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
-    const qr = bin.isNull[r] ? nullWeight : bin.q[r] as number;
-    if (qr === 0) continue;
-    const sh = bin.shape[r] as number;
+    let sr = 0, si = 0;
     for (let i = 0; i < n; i++) {
-      const ar = aRe[r * n + i] as number, ai = aIm[r * n + i] as number;
-      for (let j = i; j < n; j++) {
-        const br = aRe[r * n + j] as number, bi = aIm[r * n + j] as number;
-        gRe[i * n + j]! += qr * (ar * br + ai * bi);
-        gIm[i * n + j]! += qr * (ar * bi - ai * br);
+      const ar = bin.aRe[r * n + i]!, ai = bin.aIm[r * n + i]!;
+      sr += ar * w0Re[i]! - ai * w0Im[i]!;
+      si += ar * w0Im[i]! + ai * w0Re[i]!;
+    }
+    gRe[r] = sr;
+    gIm[r] = si;
+    for (let k = 0; k < m; k++) {
+      let cr = 0, ci = 0;
+      for (let i = 0; i < n; i++) {
+        const ar = bin.aRe[r * n + i]!, ai = bin.aIm[r * n + i]!;
+        const vr = nRe[i * m + k]!, vi = nIm[i * m + k]!;
+        cr += ar * vr - ai * vi;
+        ci += ar * vi + ai * vr;
       }
-      if (sh !== 0) {
-        // Column 0 of the right-hand side: AᴴQ(s·d₀).
-        rRe[i * 2]! += qr * sh * (ar * bin.d0Re + ai * bin.d0Im);
-        rIm[i * 2]! += qr * sh * (ar * bin.d0Im - ai * bin.d0Re);
-      }
+      bRe[r * m + k] = cr;
+      bIm[r * m + k] = ci;
     }
   }
-  let trace = 0;
-  for (let i = 0; i < n; i++) {
-    trace += gRe[i * n + i] as number;
-    for (let j = 0; j < i; j++) {
-      gRe[i * n + j] = gRe[j * n + i] as number;
-      gIm[i * n + j] = -(gIm[j * n + i] as number);
-    }
-    // Column 1: cᴴ.
-    rRe[i * 2 + 1] = aRe[on * n + i] as number;
-    rIm[i * 2 + 1] = -(aIm[on * n + i] as number);
-  }
-  let cc = 0;
-  for (let i = 0; i < n; i++) {
-    cc += (aRe[on * n + i] as number) ** 2 + (aIm[on * n + i] as number) ** 2;
-  }
-  const scale = Math.max(trace, cc) / n;
-  const solveAt = (lambda: number): number => {
-    mRe.set(gRe);
-    mIm.set(gIm);
-    for (let i = 0; i < n; i++) mRe[i * n + i]! += lambda;
-    xRe.set(rRe);
-    xIm.set(rIm);
-    luSolveInPlace(n, 2, mRe, mIm, xRe, xIm); // λ > 0: Hermitian positive definite
-    // c·u and c·v
-    let cuR = 0, cuI = 0, cvR = 0, cvI = 0;
+  const stops = bin.stopRows;
+  const cRe = new Float64Array(stops * m), cIm = new Float64Array(stops * m);
+  const hRe = new Float64Array(stops), hIm = new Float64Array(stops);
+  for (let r = 0; r < stops; r++) {
     for (let i = 0; i < n; i++) {
-      const cr = aRe[on * n + i] as number, ci = aIm[on * n + i] as number;
-      const ur = xRe[i * 2] as number, ui = xIm[i * 2] as number;
-      const vr = xRe[i * 2 + 1] as number, vi = xIm[i * 2 + 1] as number;
-      cuR += cr * ur - ci * ui;
-      cuI += cr * ui + ci * ur;
-      cvR += cr * vr - ci * vi;
-      cvI += cr * vi + ci * vr;
+      const ar = bin.sRe[r * n + i]!, ai = bin.sIm[r * n + i]!;
+      hRe[r]! += ar * w0Re[i]! - ai * w0Im[i]!;
+      hIm[r]! += ar * w0Im[i]! + ai * w0Re[i]!;
+      for (let k = 0; k < m; k++) {
+        const vr = nRe[i * m + k]!, vi = nIm[i * m + k]!;
+        cRe[r * m + k]! += ar * vr - ai * vi;
+        cIm[r * m + k]! += ar * vi + ai * vr;
+      }
     }
-    // μ = (c·u − d₀)/(c·v)
-    const nr = cuR - bin.d0Re, ni = cuI - bin.d0Im;
-    const den = cvR * cvR + cvI * cvI;
-    const muR = (nr * cvR + ni * cvI) / den, muI = (ni * cvR - nr * cvI) / den;
+  }
+  // Stopband objective J = Σ_s |c_s·z + h_s|² / (S·|d₀|²): mean stopband power re on-axis.
+  const jScale = stops > 0 ? 1 / (stops * (bin.d0Re ** 2 + bin.d0Im ** 2)) : 0;
+  // κ·‖w‖²·P₀/|d₀|² (= κ/WNG): effort radiates into directions the arc cannot see.
+  const kappa = bin.effortWeight * (aa / n) / (bin.d0Re ** 2 + bin.d0Im ** 2);
+  const stopPower = (xs: Float64Array) => {
     let e = 0;
-    for (let i = 0; i < n; i++) {
-      const vr = xRe[i * 2 + 1] as number, vi = xIm[i * 2 + 1] as number;
-      const wr = (xRe[i * 2] as number) - (vr * muR - vi * muI);
-      const wi = (xIm[i * 2] as number) - (vr * muI + vi * muR);
-      outRe[i] = wr;
-      outIm[i] = wi;
-      e += wr * wr + wi * wi;
+    for (let k = 0; k < 2 * m; k++) e += xs[k]! ** 2;
+    let j = 0;
+    for (let r = 0; r < stops; r++) {
+      let sr = hRe[r]!, si = hIm[r]!;
+      for (let k = 0; k < m; k++) {
+        const cr = cRe[r * m + k]!, ci = cIm[r * m + k]!;
+        sr += cr * xs[k]! - ci * xs[m + k]!;
+        si += cr * xs[m + k]! + ci * xs[k]!;
+      }
+      j += sr * sr + si * si;
     }
-    return e;
+    return j * jScale + kappa * (bin.effortLimit - rho2 + e);
   };
-  // Smallest loading meeting ‖w‖² ≤ E_max, by bisection in log λ (Cox et al. 1987).
-  let lo = 1e-9 * scale, hi = 1e6 * scale;
-  if (solveAt(lo) <= bin.effortLimit) return lo;
-  for (let it = 0; it < 60 && hi / lo > 1.01; it++) {
-    const mid = Math.sqrt(lo * hi);
-    if (solveAt(mid) > bin.effortLimit) lo = mid;
-    else hi = mid;
+  const radius = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) radius[r] = bin.tolerance[r]! * d0Abs;
+  const pRe = new Float64Array(rows), pIm = new Float64Array(rows);
+  const setTargets = (phase: (r: number) => number) => {
+    for (let r = 0; r < rows; r++) {
+      if (bin.isLobe[r] !== 1) continue;
+      const ph = phase(r);
+      pRe[r] = d0Abs * Math.cos(ph);
+      pIm[r] = d0Abs * Math.sin(ph);
+    }
+  };
+  setTargets((r) => bin.phase[r]!);
+
+  const x = new Float64Array(dim);
+  const writeW = (xs: Float64Array) => {
+    for (let i = 0; i < n; i++) {
+      let sr = w0Re[i]!, si = w0Im[i]!;
+      for (let k = 0; k < m; k++) {
+        const vr = nRe[i * m + k]!, vi = nIm[i * m + k]!;
+        const zr = xs[k]!, zi = xs[m + k]!;
+        sr += vr * zr - vi * zi;
+        si += vr * zi + vi * zr;
+      }
+      outRe[i] = sr;
+      outIm[i] = si;
+    }
+  };
+  // Residual e_r = b_r·z + g_r − p_r into (eR, eI).
+  const eR = new Float64Array(rows), eI = new Float64Array(rows);
+  const residuals = (xs: Float64Array) => {
+    for (let r = 0; r < rows; r++) {
+      let sr = gRe[r]! - pRe[r]!, si = gIm[r]! - pIm[r]!;
+      for (let k = 0; k < m; k++) {
+        const br = bRe[r * m + k]!, bi = bIm[r * m + k]!;
+        const zr = xs[k]!, zi = xs[m + k]!;
+        sr += br * zr - bi * zi;
+        si += br * zi + bi * zr;
+      }
+      eR[r] = sr;
+      eI[r] = si;
+    }
+  };
+  const worstShare = (xs: Float64Array) => {
+    residuals(xs);
+    let t = 0;
+    for (let r = 0; r < rows; r++) t = Math.max(t, Math.hypot(eR[r]!, eI[r]!) / radius[r]!);
+    return t;
+  };
+
+  if (!(rho2 > 0) || m === 0 || !(d0Abs > 0)) {
+    writeW(x);
+    return { t: worstShare(x), effort: bin.effortLimit - rho2, newtonSteps: 0, feasible: false };
   }
-  solveAt(hi);
-  return hi;
+
+  const grad = new Float64Array(dim), hess = new Float64Array(dim * dim);
+  const step = new Float64Array(dim), trial = new Float64Array(dim);
+  const q = new Float64Array(dim);
+  // F(x) = τ·t − Σ log(ρ²t² − |e|²) − log(ρ_E² − ‖z‖²); +Infinity outside the domain.
+  let fixT: number | null = null;
+  const barrier = (xs: Float64Array, tau: number): number => {
+    const t = fixT ?? xs[dim - 1]!;
+    if (!(t > 0)) return Infinity;
+    let zz = 0;
+    for (let k = 0; k < 2 * m; k++) zz += xs[k]! ** 2;
+    if (zz >= rho2) return Infinity;
+    residuals(xs);
+    let f = (fixT === null ? tau * t : tau * stopPower(xs)) - Math.log(rho2 - zz);
+    for (let r = 0; r < rows; r++) {
+      const dv = (radius[r]! * t) ** 2 - eR[r]! ** 2 - eI[r]! ** 2;
+      if (!(dv > 0)) return Infinity;
+      f -= Math.log(dv);
+    }
+    return f;
+  };
+  // τ·J's gradient and Hessian: 2·Σ Mₛᵀyₛ and 2·Σ MₛᵀMₛ (scaled).
+  const addStopband = (tau: number) => {
+    const w = 2 * tau * jScale;
+    for (let k = 0; k < 2 * m; k++) {
+      grad[k]! += 2 * tau * kappa * x[k]!;
+      hess[k * dim + k]! += 2 * tau * kappa;
+    }
+    for (let r = 0; r < stops; r++) {
+      let yr = hRe[r]!, yi = hIm[r]!;
+      for (let k = 0; k < m; k++) {
+        const cr = cRe[r * m + k]!, ci = cIm[r * m + k]!;
+        yr += cr * x[k]! - ci * x[m + k]!;
+        yi += cr * x[m + k]! + ci * x[k]!;
+      }
+      for (let k = 0; k < m; k++) {
+        const br = cRe[r * m + k]!, bi = cIm[r * m + k]!;
+        grad[k]! += w * (br * yr + bi * yi);
+        grad[m + k]! += w * (-bi * yr + br * yi);
+        for (let l = k; l < m; l++) {
+          const cr = cRe[r * m + l]!, ci = cIm[r * m + l]!;
+          const rr = w * (br * cr + bi * ci), ri = w * (bi * cr - br * ci);
+          hess[k * dim + l]! += rr;
+          hess[(m + k) * dim + (m + l)]! += rr;
+          hess[k * dim + (m + l)]! += ri;
+          if (l !== k) hess[l * dim + (m + k)]! -= ri;
+        }
+      }
+    }
+  };
+  // The barrier method: centering by damped Newton steps for growing τ.
+  const centre = (tau0: number, gap = GAP_TOLERANCE) => {
+    let tau = tau0;
+    for (let outer = 0; outer < 60; outer++) {
+      // Centering: Newton on F(·, τ).
+      for (let it = 0; it < 60 && newtonSteps < MAX_NEWTON * passes; it++) {
+        newtonSteps++;
+        const t = x[dim - 1]!;
+        grad.fill(0);
+        hess.fill(0);
+        if (fixT === null) grad[dim - 1] = tau;
+        else {
+          x[dim - 1] = fixT;
+          addStopband(tau);
+        }
+        residuals(x);
+        for (let r = 0; r < rows; r++) {
+          const rad2 = radius[r]! ** 2;
+          const er = eR[r]!, ei = eI[r]!;
+          const dv = rad2 * t * t - er * er - ei * ei;
+          // ∇dv = [−2·Mᵀe; 2ρ²t], Mᵀe over the real embedding of b_r.
+          for (let k = 0; k < m; k++) {
+            const br = bRe[r * m + k]!, bi = bIm[r * m + k]!;
+            q[k] = -2 * (br * er + bi * ei); // ∂/∂Re z_k
+            q[m + k] = -2 * (-bi * er + br * ei); // ∂/∂Im z_k
+          }
+          q[dim - 1] = 2 * rad2 * t;
+          const inv = 1 / dv, inv2 = inv * inv;
+          for (let i = 0; i < dim; i++) {
+            grad[i]! -= q[i]! * inv;
+            const qi = q[i]! * inv2;
+            for (let j = i; j < dim; j++) hess[i * dim + j]! += qi * q[j]!;
+          }
+          // −∇²dv/dv: ∇²dv = [−2·MᵀM, 0; 0, 2ρ²].
+          for (let k = 0; k < m; k++) {
+            const br = bRe[r * m + k]!, bi = bIm[r * m + k]!;
+            for (let l = k; l < m; l++) {
+              const cr = bRe[r * m + l]!, ci = bIm[r * m + l]!;
+              const rr = 2 * inv * (br * cr + bi * ci); // (MᵀM) Re-Re and Im-Im blocks
+              const ri = 2 * inv * (bi * cr - br * ci); // Re_k–Im_l block
+              hess[k * dim + l]! += rr;
+              hess[(m + k) * dim + (m + l)]! += rr;
+              hess[k * dim + (m + l)]! += ri;
+              if (l !== k) hess[l * dim + (m + k)]! -= ri;
+            }
+          }
+          hess[(dim - 1) * dim + (dim - 1)]! -= 2 * rad2 * inv;
+        }
+        // Effort: −log(ρ_E² − ‖z‖²).
+        let zz = 0;
+        for (let k = 0; k < 2 * m; k++) zz += x[k]! ** 2;
+        const de = rho2 - zz, ie = 1 / de;
+        for (let i = 0; i < 2 * m; i++) {
+          grad[i]! += 2 * x[i]! * ie;
+          for (let j = i; j < 2 * m; j++) hess[i * dim + j]! += 4 * x[i]! * x[j]! * ie * ie;
+          hess[i * dim + i]! += 2 * ie;
+        }
+        for (let i = 0; i < dim; i++) {
+          for (let j = 0; j < i; j++) hess[i * dim + j] = hess[j * dim + i]!;
+        }
+        if (fixT !== null) {
+          // t is frozen: no step along it.
+          for (let i = 0; i < dim; i++) hess[i * dim + dim - 1] = hess[(dim - 1) * dim + i] = 0;
+          hess[dim * dim - 1] = 1;
+          grad[dim - 1] = 0;
+        }
+        for (let i = 0; i < dim; i++) step[i] = -grad[i]!;
+        if (!choleskySolveInPlace(dim, hess, step)) break;
+        let decrement = 0;
+        for (let i = 0; i < dim; i++) decrement -= grad[i]! * step[i]!;
+        if (decrement / 2 < 1e-8) break;
+        const f0 = barrier(x, tau);
+        let s = 1;
+        for (let ls = 0; ls < 60; ls++, s *= 0.5) {
+          for (let i = 0; i < dim; i++) trial[i] = x[i]! + s * step[i]!;
+          const f1 = barrier(trial, tau);
+          if (f1 <= f0 - 0.25 * s * decrement) break;
+        }
+        x.set(trial);
+      }
+      const scale = fixT === null ? x[dim - 1]! : 1e2 * stopPower(x);
+      if ((2 * rows + 1) / tau < gap * Math.max(scale, 1e-6)) break;
+      tau *= TAU_STEP;
+    }
+  };
+  let newtonSteps = 0;
+  let best = Infinity;
+  const bestX = new Float64Array(dim);
+  for (let pass = 0; pass < passes; pass++) {
+    // Strictly feasible start: the current z, t above the worst share. After the first pass the
+    // start is near the optimum: begin with a duality gap of 2 % of t instead of 100 %.
+    x[dim - 1] = 0;
+    const t0 = worstShare(x);
+    x[dim - 1] = 1.05 * t0 + 1e-9;
+    // Intermediate passes only steer the phases: a 1 % gap is enough there.
+    const last = pass === passes - 1;
+    centre(
+      (2 * rows + 1) / Math.max((pass === 0 ? 1 : 0.02) * x[dim - 1]!, 1e-12),
+      last ? GAP_TOLERANCE : INTERMEDIATE_GAP,
+    );
+    const t = worstShare(x);
+    const gain = best - t;
+    if (t < best) {
+      best = t;
+      bestX.set(x);
+    }
+    if (pass === passes - 1 || (pass > 0 && gain < 2e-3 * best)) break;
+    // Re-centre the lobe discs on the solution's own phase; stop when that cannot help.
+    writeW(x);
+    let moved = 0;
+    setTargets((r) => {
+      let sr = 0, si = 0;
+      for (let i = 0; i < n; i++) {
+        const ar = bin.aRe[r * n + i]!, ai = bin.aIm[r * n + i]!;
+        sr += ar * outRe[i]! - ai * outIm[i]!;
+        si += ar * outIm[i]! + ai * outRe[i]!;
+      }
+      const ph = Math.atan2(si, sr);
+      moved = Math.max(moved, Math.abs(Math.sin((ph - Math.atan2(pIm[r]!, pRe[r]!)) / 2)));
+      return ph;
+    });
+    if (moved < 1e-4) break;
+  }
+  if (options.secondStage === false) {
+    writeW(bestX);
+    return { t: best, effort: NaN, newtonSteps, feasible: true };
+  }
+  // Stage 2: spend the margin on a quiet stopband, every constraint still within t_fix ≤ 1.
+  const tFix = Math.max(bin.stopbandShare, 1.02 * best);
+  if (stops > 0 && bin.stopbandShare > 0 && tFix <= 1) {
+    x.set(bestX);
+    writeW(x);
+    setTargets((r) => {
+      let sr = 0, si = 0;
+      for (let i = 0; i < n; i++) {
+        const ar = bin.aRe[r * n + i]!, ai = bin.aIm[r * n + i]!;
+        sr += ar * outRe[i]! - ai * outIm[i]!;
+        si += ar * outIm[i]! + ai * outRe[i]!;
+      }
+      return Math.atan2(si, sr);
+    });
+    fixT = tFix;
+    x[dim - 1] = tFix;
+    centre((rows + 1) / Math.max(stopPower(x), 1e-12));
+    fixT = null;
+    x[dim - 1] = 0;
+    bestX.set(x);
+  }
+  writeW(bestX);
+  let zz = 0;
+  for (let k = 0; k < 2 * m; k++) zz += bestX[k]! ** 2;
+  return {
+    t: best,
+    effort: bin.effortLimit - rho2 + zz,
+    newtonSteps,
+    feasible: true,
+  };
+}
+
+/**
+ * Orthonormal basis N (n × (n−1), row-major) of the null space of the row a₀:
+ * columns 1..n−1 of the Householder reflector that maps a₀ᴴ/‖a₀‖ onto e₀.
+ */
+export function nullSpaceBasis(
+  a0Re: Float64Array,
+  a0Im: Float64Array,
+  norm2: number,
+): { nRe: Float64Array; nIm: Float64Array } {
+  const n = a0Re.length, m = n - 1, norm = Math.sqrt(norm2);
+  // u = a₀ᴴ/‖a₀‖; v = u + e^{j·arg u₀}·e₀; H = I − 2vvᴴ/(vᴴv).
+  const uRe = new Float64Array(n), uIm = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    uRe[i] = a0Re[i]! / norm;
+    uIm[i] = -a0Im[i]! / norm;
+  }
+  const u0 = Math.hypot(uRe[0]!, uIm[0]!);
+  const pr = u0 > 0 ? uRe[0]! / u0 : 1, pi = u0 > 0 ? uIm[0]! / u0 : 0;
+  const vRe = Float64Array.from(uRe), vIm = Float64Array.from(uIm);
+  vRe[0]! += pr;
+  vIm[0]! += pi;
+  let vv = 0;
+  for (let i = 0; i < n; i++) vv += vRe[i]! ** 2 + vIm[i]! ** 2;
+  const nRe = new Float64Array(n * m), nIm = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < m; k++) {
+      const j = k + 1;
+      // H_ij = δ_ij − 2 v_i conj(v_j)/vv
+      const re = (i === j ? 1 : 0) - (2 * (vRe[i]! * vRe[j]! + vIm[i]! * vIm[j]!)) / vv;
+      const im = -(2 * (vIm[i]! * vRe[j]! - vRe[i]! * vIm[j]!)) / vv;
+      nRe[i * m + k] = re;
+      nIm[i * m + k] = im;
+    }
+  }
+  return { nRe, nIm };
+}
+
+/** Solve H·x = b in place (b ← x) for symmetric positive definite H; false if not SPD. */
+function choleskySolveInPlace(n: number, h: Float64Array, b: Float64Array): boolean {
+  for (let j = 0; j < n; j++) {
+    let d = h[j * n + j]!;
+    for (let k = 0; k < j; k++) d -= h[j * n + k]! ** 2;
+    if (!(d > 0)) return false;
+    const l = Math.sqrt(d);
+    h[j * n + j] = l;
+    for (let i = j + 1; i < n; i++) {
+      let s = h[i * n + j]!;
+      for (let k = 0; k < j; k++) s -= h[i * n + k]! * h[j * n + k]!;
+      h[i * n + j] = s / l;
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    let s = b[i]!;
+    for (let k = 0; k < i; k++) s -= h[i * n + k]! * b[k]!;
+    b[i] = s / h[i * n + i]!;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = b[i]!;
+    for (let k = i + 1; k < n; k++) s -= h[k * n + i]! * b[k]!;
+    b[i] = s / h[i * n + i]!;
+  }
+  return true;
 }

@@ -73,6 +73,17 @@ export interface TargetSeparationSpec {
   readonly maxDb: number;
 }
 
+/**
+ * A target separation curve given by breakpoints: linear in dB over log
+ * frequency between them, holding the first value below the first
+ * breakpoint and the last above the last (add end points for ramps, e.g.
+ * `500:0, 1000:25, 6000:25, 8000:0`).
+ */
+export interface TargetBreakpoints {
+  /** Breakpoints in ascending frequency: `hz` > 0, `db` ≥ 0, at least one. */
+  readonly breakpoints: readonly { readonly hz: number; readonly db: number }[];
+}
+
 /** Frequency-dependent regularization (relative to the plant's in-band entry power). */
 export interface RegularizationSpec {
   /** β_rel inside [lowHz, highHz] (> 0; default 1e-3). */
@@ -106,7 +117,7 @@ export const DEFAULT_REGULARIZATION: RegularizationSpec = {
 /** Options of {@linkcode designCrosstalkCanceller}. */
 export interface CrosstalkCancellerOptions {
   /** Target separation: a curve spec, or one value in dB per bin. */
-  readonly targetSeparation?: Partial<TargetSeparationSpec> | ArrayLike<number>;
+  readonly targetSeparation?: Partial<TargetSeparationSpec> | TargetBreakpoints | ArrayLike<number>;
   /** Regularization overrides. */
   readonly regularization?: Partial<RegularizationSpec>;
   /** FIR length the weights are meant for (default fftSize/2). */
@@ -119,6 +130,12 @@ export interface CrosstalkCancellerOptions {
   readonly targetGain?: number;
   /** Condition number above which a warning is raised (default 1e4, 80 dB). */
   readonly conditionWarning?: number;
+  /**
+   * Weight of each head position's equations (one per plant, each > 0; default all 1): the rows
+   * of position k are scaled by √w_k, so the fit minimizes Σ_k w_k·‖A_k·W − D_k‖² + β‖W‖²
+   * (β scales with Σw). A position-uncertainty prior, e.g. Gaussian in the sideways offset.
+   */
+  readonly positionWeights?: readonly number[];
 }
 
 /** Result of {@linkcode designCrosstalkCanceller}. */
@@ -164,15 +181,18 @@ export interface CrosstalkCancellerDesign {
 
 /**
  * Target separation S(f) in dB per bin: 0 below `startHz`, `maxDb` above
- * `endHz`, linear in log frequency between.
+ * `endHz`, linear in log frequency between; or the curve through
+ * breakpoints ({@linkcode TargetBreakpoints}).
  *
  * @param frequenciesHz Bin frequencies in Hz.
- * @param spec Curve parameters (defaults {@linkcode DEFAULT_TARGET_SEPARATION}).
+ * @param spec Curve parameters (defaults {@linkcode DEFAULT_TARGET_SEPARATION}) or breakpoints.
+ * @throws {RangeError} for an empty, unsorted or out-of-range breakpoint list.
  */
 export function targetSeparationCurve(
   frequenciesHz: ArrayLike<number>,
-  spec: Partial<TargetSeparationSpec> = {},
+  spec: Partial<TargetSeparationSpec> | TargetBreakpoints = {},
 ): Float64Array {
+  if ("breakpoints" in spec) return breakpointCurve(frequenciesHz, spec.breakpoints);
   const { startHz, endHz, maxDb } = { ...DEFAULT_TARGET_SEPARATION, ...spec };
   if (!(startHz > 0) || !(endHz > startHz) || !(maxDb >= 0) || !Number.isFinite(maxDb + endHz)) {
     throw new RangeError(
@@ -333,8 +353,19 @@ export function designCrosstalkCanceller(
     throw new RangeError(`Cannot ${action} as targetGain must be > 0: current value is ${gain}`);
   }
   const positions = list.length;
+  const weightsK = options.positionWeights ?? list.map(() => 1);
+  if (
+    weightsK.length !== positions || weightsK.some((w) => !(w > 0) || !Number.isFinite(w))
+  ) {
+    throw new RangeError(
+      `Cannot ${action} as positionWeights must hold one number > 0 per position (${positions}): current value is [${
+        weightsK.join(", ")
+      }]`,
+    );
+  }
+  const weightSum = weightsK.reduce((a, w) => a + w, 0);
   const beta = new Float64Array(bins);
-  for (let b = 0; b < bins; b++) beta[b] = (betaRel[b] as number) * pRef * positions;
+  for (let b = 0; b < bins; b++) beta[b] = (betaRel[b] as number) * pRef * weightSum;
 
   // Virtualizer responses (or identity).
   const v = options.virtualizer === "none"
@@ -357,10 +388,13 @@ export function designCrosstalkCanceller(
     const coR = g * viR + vcR, coI = g * viI + vcI;
     const w = (2 * Math.PI * b) / fftSize;
     for (let k = 0; k < positions; k++) {
-      const p = list[k]!.matrix;
-      A.re.set(p.re.subarray(b * 2 * drivers, (b + 1) * 2 * drivers), (b * rows + 2 * k) * drivers);
-      A.im.set(p.im.subarray(b * 2 * drivers, (b + 1) * 2 * drivers), (b * rows + 2 * k) * drivers);
-      const dr = gain * Math.cos(w * bulk[k]!), di = -gain * Math.sin(w * bulk[k]!);
+      const p = list[k]!.matrix, sw = Math.sqrt(weightsK[k]!);
+      const at = (b * rows + 2 * k) * drivers;
+      for (let j = 0; j < 2 * drivers; j++) {
+        A.re[at + j] = sw * (p.re[b * 2 * drivers + j] as number);
+        A.im[at + j] = sw * (p.im[b * 2 * drivers + j] as number);
+      }
+      const dr = sw * gain * Math.cos(w * bulk[k]!), di = -sw * gain * Math.sin(w * bulk[k]!);
       const ipsR = dr * ipR - di * ipI, ipsI = dr * ipI + di * ipR;
       const conR = dr * coR - di * coI, conI = dr * coI + di * coR;
       const base = b * rows * 2 + 2 * k * 2; // rows (2k, 2k+1) × cols (0, 1)
@@ -373,8 +407,10 @@ export function designCrosstalkCanceller(
       D.re[base + 3] = ipsR;
       D.im[base + 3] = ipsI;
       if (k === 0) {
-        desired.re.set(D.re.subarray(base, base + 4), b * 4);
-        desired.im.set(D.im.subarray(base, base + 4), b * 4);
+        for (let j = 0; j < 4; j++) {
+          desired.re[b * 4 + j] = (D.re[base + j] as number) / sw;
+          desired.im[b * 4 + j] = (D.im[base + j] as number) / sw;
+        }
       }
     }
   }
@@ -413,6 +449,7 @@ export function designCrosstalkCanceller(
       method: drivers === 2 ? "crosstalk-cancellation" : "null-steering",
       drivers,
       positions,
+      ...(options.positionWeights ? { positionWeights: [...options.positionWeights] } : {}),
       taps,
       modellingDelaySamples,
       bulkDelaySamples: bulk,
@@ -420,12 +457,44 @@ export function designCrosstalkCanceller(
       referencePower: pRef,
       targetSeparation: isArrayLike(options.targetSeparation)
         ? "per-bin"
+        : options.targetSeparation && "breakpoints" in options.targetSeparation
+        ? { breakpoints: options.targetSeparation.breakpoints.map((p) => ({ ...p })) }
         : { ...DEFAULT_TARGET_SEPARATION, ...options.targetSeparation },
       regularization: reg,
       virtualizer: v ? v.parameters : "none",
     },
     warnings,
   };
+}
+
+function breakpointCurve(
+  frequenciesHz: ArrayLike<number>,
+  points: TargetBreakpoints["breakpoints"],
+): Float64Array {
+  const bad = points.findIndex((p, i) =>
+    !(p.hz > 0) || !Number.isFinite(p.hz) || !(p.db >= 0) || !Number.isFinite(p.db) ||
+    (i > 0 && !(p.hz > points[i - 1]!.hz))
+  );
+  if (points.length === 0 || bad >= 0) {
+    throw new RangeError(
+      `Cannot build target separation as breakpoints must be ascending Hz > 0 with dB >= 0: current value is ${
+        points.map((p) => `${p.hz}:${p.db}`).join(",") || "(none)"
+      }`,
+    );
+  }
+  const out = new Float64Array(frequenciesHz.length);
+  for (let k = 0; k < out.length; k++) {
+    const f = frequenciesHz[k] as number;
+    let i = 0;
+    while (i < points.length && points[i]!.hz < f) i++;
+    if (i === 0) out[k] = points[0]!.db;
+    else if (i === points.length) out[k] = points[points.length - 1]!.db;
+    else {
+      const a = points[i - 1]!, b = points[i]!;
+      out[k] = a.db + ((b.db - a.db) * Math.log(f / a.hz)) / Math.log(b.hz / a.hz);
+    }
+  }
+  return out;
 }
 
 function isArrayLike(x: unknown): x is ArrayLike<number> {
@@ -435,7 +504,7 @@ function isArrayLike(x: unknown): x is ArrayLike<number> {
 function targetCurve(
   action: string,
   frequenciesHz: Float64Array,
-  spec: Partial<TargetSeparationSpec> | ArrayLike<number> | undefined,
+  spec: Partial<TargetSeparationSpec> | TargetBreakpoints | ArrayLike<number> | undefined,
 ): Float64Array {
   if (!isArrayLike(spec)) return targetSeparationCurve(frequenciesHz, spec ?? {});
   if (spec.length !== frequenciesHz.length) {
