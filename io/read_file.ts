@@ -39,6 +39,48 @@ export interface ReadRegularFileOptions {
   readonly maxBytes: number;
 }
 
+/**
+ * Check, before opening it, that `path` is a regular file of at most
+ * `maxBytes` (a FIFO would block the open itself). Synchronous, for readers
+ * that read with `readSync`.
+ *
+ * @returns The file's information.
+ * @throws {InputError} as {@linkcode readRegularFile}.
+ */
+export function checkRegularFileSync(
+  path: string,
+  options: ReadRegularFileOptions,
+): Deno.FileInfo {
+  const { what, maxBytes } = options;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    const reason = openReason(error);
+    if (reason === undefined) throw error;
+    throw new InputError(`Cannot read ${what} "${path}" as ${reason}`, {
+      file: path,
+      field: "path",
+      value: path,
+      cause: error,
+    });
+  }
+  if (!info.isFile) {
+    throw new InputError(`Cannot read ${what} "${path}" as ${notRegular(info)}`, {
+      file: path,
+      field: "path",
+      value: path,
+    });
+  }
+  if (info.size > maxBytes) {
+    throw new InputError(
+      `Cannot read ${what} "${path}" as it is too large: it has ${info.size} bytes, a ${what} file may have at most ${maxBytes}`,
+      { file: path, field: "size", value: info.size },
+    );
+  }
+  return info;
+}
+
 /** The kind of a non-regular file, in words. */
 function kindText(info: Deno.FileInfo): string {
   if (info.isDirectory) return "a folder";

@@ -20,7 +20,7 @@
 import type { Signal } from "../dsp/signal.ts";
 import { InputError } from "./errors.ts";
 import { writeFileAtomically } from "./atomic.ts";
-import { MAX_WAV_BYTES } from "./read_file.ts";
+import { checkRegularFileSync, MAX_WAV_BYTES } from "./read_file.ts";
 
 /** Sample encoding of a WAV file: integer PCM or IEEE float. */
 export type WavEncoding = "pcm" | "float";
@@ -875,6 +875,9 @@ export function readWavCompact(path: string): CompactWav {
 }
 
 function readWavFile(path: string, compact: boolean): CompactWav {
+  // Only a regular file is opened: opening a FIFO blocks until a writer comes, /dev/zero never
+  // ends (checked again on the opened file, in case it was swapped in between).
+  checkRegularFileSync(path, { what: "WAV", maxBytes: MAX_WAV_BYTES });
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(path, { read: true });

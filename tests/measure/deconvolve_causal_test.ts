@@ -39,8 +39,11 @@ Deno.test("deconvolve() names how late a recording started: on the loopback alwa
       message: /channel 1 responds 200 samples before the recording's first sample/,
     },
   );
-  // Default: no check (the IR is simply missing its direct sound).
-  deconvolve(sweep, { sampleRate: fs, channels: [mic] });
+  // Default: the arrival check still refuses it (its beginning is missing; THD would be garbage).
+  assert.throws(() => deconvolve(sweep, { sampleRate: fs, channels: [mic] }), {
+    name: "RangeError",
+    message: /channel 1 as its response peaks 200 samples \(4 ms\) before the sweep's start/,
+  });
   // In time: accepted, the direct sound 100 samples in.
   const ok = deconvolve(sweep, { sampleRate: fs, channels: [recording(0, 100)] }, {
     requireCausal: true,
