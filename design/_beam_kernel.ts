@@ -102,14 +102,7 @@ export function solveBeamBin(
   bin: BeamBin,
   outRe: Float64Array,
   outIm: Float64Array,
-  options: {
-    readonly passes?: number;
-    readonly secondStage?: boolean;
-    /** Weights to start from (e.g. the previous bin's optimum), moved onto a₀·w = d₀ and inside
-     * the effort limit; default the minimum-norm solution w₀. */
-    readonly startRe?: Float64Array;
-    readonly startIm?: Float64Array;
-  } = {},
+  options: { readonly passes?: number; readonly secondStage?: boolean } = {},
 ): BeamBinSolution {
   const passes = options.passes ?? PHASE_PASSES;
   const { n, rows } = bin;
@@ -375,40 +368,16 @@ export function solveBeamBin(
   let newtonSteps = 0;
   let best = Infinity;
   const bestX = new Float64Array(dim);
-  let warm = false;
-  if (options.startRe && options.startIm) {
-    // z = Nᴴ(w − w₀), pulled inside 95 % of the effort radius.
-    let zz = 0;
-    for (let k = 0; k < m; k++) {
-      let sr = 0, si = 0;
-      for (let i = 0; i < n; i++) {
-        const dr = options.startRe[i]! - w0Re[i]!, di = options.startIm[i]! - w0Im[i]!;
-        const vr = nRe[i * m + k]!, vi = -nIm[i * m + k]!; // conj(N)
-        sr += vr * dr - vi * di;
-        si += vr * di + vi * dr;
-      }
-      x[k] = sr;
-      x[m + k] = si;
-      zz += sr * sr + si * si;
-    }
-    const limit = 0.95 * Math.sqrt(rho2);
-    if (zz > limit * limit) {
-      const s = limit / Math.sqrt(zz);
-      for (let k = 0; k < 2 * m; k++) x[k]! *= s;
-    }
-    warm = Number.isFinite(zz);
-    if (!warm) x.fill(0);
-  }
   for (let pass = 0; pass < passes; pass++) {
-    // Strictly feasible start: the current z, t above the worst share. After the first pass (or
-    // from a warm start) the start is near the optimum: begin with a duality gap of 2 % of t.
+    // Strictly feasible start: the current z, t above the worst share. After the first pass the
+    // start is near the optimum: begin with a duality gap of 2 % of t instead of 100 %.
     x[dim - 1] = 0;
     const t0 = worstShare(x);
     x[dim - 1] = 1.05 * t0 + 1e-9;
     // Intermediate passes only steer the phases: a 1 % gap is enough there.
     const last = pass === passes - 1;
     centre(
-      (2 * rows + 1) / Math.max((pass === 0 && !warm ? 1 : 0.02) * x[dim - 1]!, 1e-12),
+      (2 * rows + 1) / Math.max((pass === 0 ? 1 : 0.02) * x[dim - 1]!, 1e-12),
       last ? GAP_TOLERANCE : INTERMEDIATE_GAP,
     );
     const t = worstShare(x);

@@ -606,7 +606,7 @@ function solveBins(
   const effortLimit = new Float64Array(bins), effortBound = new Uint8Array(bins);
   const solvedBins = new Uint8Array(bins);
   const wRe = new Float64Array(u), wIm = new Float64Array(u);
-  let solvable = 0, warmFrom = -Infinity;
+  let solvable = 0;
   for (let b = 0; b < bins; b++) {
     const base = b * stride, f = arc.frequenciesHz[b] as number;
     // d₀ = mixing's on-axis response, P₀ = mean single-driver on-axis power (all drivers).
@@ -667,12 +667,9 @@ function solveBins(
     const phase = family === "mixing"
       ? Float64Array.from(constrained, (r) => mixPhase(r))
       : driverStart(family);
-    // Warm start from the previous bin's optimum (the weights move smoothly with frequency).
     const solution = solveBeamBin({ ...bin, phase, d0Re, d0Im, effortLimit: limit }, wRe, wIm, {
       passes: spec.phasePasses,
-      ...(warmFrom === b - every ? { startRe: wRe, startIm: wIm } : {}),
     });
-    warmFrom = b;
     t[b] = solution.t;
     effortBound[b] = solution.effort >= limit * 0.95 ? 1 : 0; // within 0.2 dB of the WNG floor
     solvedBins[b] = 1;
