@@ -55,7 +55,7 @@ Device
                            head from a SOFA file (two ears, one source; e.g. Debian's
                            /usr/share/libmysofa/MIT_KEMAR_normal_pinna.sofa): its HRIRs
                            interpolated between its directions, its own distance and delay
-                           replaced by the simulator's (anechoic only)
+                           replaced by the simulator's
   --rig FILE               webaudio only: rig file (channel map, levels)
   --turntable-cmd CMD      webaudio only: command run per position, {azimuth} replaced
   --drivers a,b,...        measure only these drivers, each named once (default all)

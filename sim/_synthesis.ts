@@ -40,7 +40,11 @@ export interface SynthesisContext {
   /** 2·J1(x)/x tabulated on x = i·PISTON_STEP. */
   readonly pistonTable: Float64Array;
   readonly head: Head;
-  /** A measured head (SOFA) in place of the sphere for the direct sound; free field only. */
+  /**
+   * A measured head (SOFA) in place of the sphere: the direct sound and images up to
+   * `exactOrder` from their own directions; later images get its diffuse-field response
+   * (1: it is diffuse-field equalized).
+   */
   readonly measuredHead?: MeasuredHead;
   /** Built on first use (binaural head in a room). */
   headTable?: PlaneWaveHeadTable;
@@ -307,8 +311,8 @@ export function synthesizeImpulseResponses(
       const angles = [receiver.left, receiver.right].map((e) =>
         (Math.acos(Math.max(-1, Math.min(1, dot(toSource, e)))) * 180) / Math.PI
       );
-      if (image.order === 0 && ctx.measuredHead) {
-        // the source in the head's frame: x front, y left, z up
+      if (ctx.measuredHead) {
+        // the source (or image) in the head's frame: x front, y left, z up
         const f = receiver.front ?? { x: 1, y: 0, z: 0 };
         const direction = {
           x: dot(toSource, f),
@@ -346,7 +350,10 @@ export function synthesizeImpulseResponses(
   if (hasLate) {
     const plan = realFftPlan(ctx.fftSize);
     const diffuse = diffuseDirectivity(ctx, source);
-    const headDiffuse = receiver.kind === "head" ? headTable(ctx).diffuse : undefined;
+    // a measured head is diffuse-field equalized: its diffuse-field response is 1
+    const headDiffuse = receiver.kind === "head" && !ctx.measuredHead
+      ? headTable(ctx).diffuse
+      : undefined;
     for (let c = 0; c < channels; c++) {
       const L = plan.forward(late[c]!);
       const a = acc[c]!;

@@ -137,7 +137,9 @@ export interface SimDeviceOptions {
   /**
    * A measured head ({@linkcode loadSofaHead}) in place of the rigid sphere:
    * its ear responses, interpolated between its directions, relative to the
-   * free field at the head centre. Anechoic only.
+   * free field at the head centre, for the direct sound and the room's images up
+   * to its exact order (each from its own direction; ~5 s per driver and position in
+   * the living room at 48 kHz, against 0.6 s for the sphere).
    */
   readonly measuredHead?: MeasuredHead;
   /**
@@ -237,13 +239,6 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
   }
   const room: Room | null = resolveRoom(options.room);
   const head = resolveHead(options.head);
-  if (options.measuredHead && room) {
-    fail(
-      "room",
-      `"anechoic" with a measured head (${options.measuredHead.file}: image sources need a plane-wave head table a measured set does not give)`,
-      options.room,
-    );
-  }
   if (options.measuredHead && options.head?.earAngleDeg !== undefined) {
     fail(
       "head.earAngleDeg",

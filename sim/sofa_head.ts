@@ -40,9 +40,12 @@
  *   frequencies, so any file rate serves any simulator rate; above the
  *   file's Nyquist frequency the response is 0.
  *
+ * In a room the simulator uses it for the direct sound and every image up
+ * to the room's exact order, each from its own direction; later images get
+ * its diffuse-field response, which the equalization makes 1.
+ *
  * Not modelled: near-field changes of the head response with distance
- * beyond 1/r and delay, and rooms (a measured head has no plane-wave table
- * for image sources; the simulator refuses a room with it).
+ * beyond 1/r and delay.
  *
  * References:
  * 1. AES69-2022 (SOFA), see `io/sofa.ts`.

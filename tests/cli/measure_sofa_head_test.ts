@@ -80,15 +80,15 @@ Deno.test("measure --head sofa:KEMAR: the measured ear IRs are the measured head
   });
 });
 
-Deno.test("measure --head: exit 2 for another spelling, a reference mic, a room, or a file that is not a head", async () => {
+Deno.test("measure --head: exit 2 for another spelling, a reference mic, an ear angle, or a missing file", async () => {
   await withTempDir(async (dir) => {
     const base = ["--device", "sim:studio5", "--serial", "S", "--duration-seconds", "0.3"];
     const cases: [string[], RegExp][] = [
       [["--head", "kemar"], /--head as it must be sphere or sofa:FILE: current value is "kemar"/],
       [["--head", `sofa:${KEMAR}`, "--mic", "reference"], /--head with --mic reference/],
       [
-        ["--head", `sofa:${KEMAR}`, "--room", "living-room"],
-        /room must be "anechoic" with a measured head/,
+        ["--head", `sofa:${KEMAR}`, "--ear-angle-deg", "100"],
+        /earAngleDeg must be unset with a measured head/,
       ],
       [
         ["--head", `sofa:${join(dir, "none.sofa")}`],

@@ -134,3 +134,57 @@ Deno.test("import --sofa and sofa exit 2 naming the flag or file: missing flag, 
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["exists", "x.sofa"]);
   });
 });
+
+Deno.test("import --sofa --sample-rate 48000: KEMAR resampled to the project's rate keeps its ear responses (within 0.1 dB, 200 Hz-18 kHz)", async () => {
+  await withTempDir(async (dir) => {
+    const r = await runCli("import.ts", [
+      "--sofa",
+      KEMAR,
+      "--out",
+      join(dir, "k48"),
+      "--model",
+      "kemar",
+      "--serial",
+      "MIT",
+      "--sample-rate",
+      "48000",
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).sampleRate, 48000);
+    const { readMeasurementSet } = await import("../../io/manifest.ts");
+    const { readSofa, sofaIrOffset } = await import("../../io/sofa.ts");
+    const set = await readMeasurementSet(join(dir, "k48"));
+    const sofa = await readSofa(KEMAR);
+    const capture = set.manifest.captures[2 * 100]!; // measurement 100, left ear
+    const x = (await set.readIr(capture)).channels[0]!;
+    const h = sofa.ir.subarray(sofaIrOffset(sofa, 100, 0, 0), sofaIrOffset(sofa, 100, 0, 0) + 512);
+    const level = (y: ArrayLike<number>, fs: number, f: number) => {
+      let re = 0, im = 0;
+      for (let n = 0; n < y.length; n++) {
+        re += y[n]! * Math.cos((2 * Math.PI * f * n) / fs);
+        im -= y[n]! * Math.sin((2 * Math.PI * f * n) / fs);
+      }
+      return 10 * Math.log10(re * re + im * im);
+    };
+    let worst = 0;
+    for (let f = 200; f <= 18000; f *= 1.25) {
+      worst = Math.max(worst, Math.abs(level(x, 48000, f) - level(h, 44100, f)));
+    }
+    assert.ok(worst < 0.1, `worst level difference ${worst} dB`);
+    const refused = await runCli("import.ts", [
+      "--sofa",
+      KEMAR,
+      "--out",
+      join(dir, "x"),
+      "--model",
+      "m",
+      "--serial",
+      "s",
+      "--sweep",
+      "s.json",
+    ]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--sweep with --sofa as a SOFA file holds impulse responses/);
+  });
+});
