@@ -718,7 +718,17 @@ function commandFor(c: FuzzCase, corpus: Corpus, out: string): [string, string[]
   }
   if (kind === "limits") {
     // No --junit: verify writes its retest report on purpose whatever the outcome (README).
-    return ["verify.ts", ["--limits", c.target, "--device", "sim:soundbar2", "--serial", "FZ-U"]];
+    // Verdicts go to a database in the run's folder, not the default one in the working folder.
+    return ["verify.ts", [
+      "--limits",
+      c.target,
+      "--device",
+      "sim:soundbar2",
+      "--serial",
+      "FZ-U",
+      "--db",
+      `sqlite:${join(corpus.root, "records.db")}`,
+    ]];
   }
   return undefined; // rig files need an audio device: in-process only
 }
