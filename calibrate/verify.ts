@@ -309,6 +309,11 @@ export function verifyUnit(
     for (const w of c.warnings ?? []) warnings.push(`${c.driver}: ${w}`);
   }
   for (const id of limits.drivers) {
+    if (!deadIds.includes(id)) {
+      checkHarmonicsAgainstGolden(id, features.get(id)!.f, limits.driverLimits[id]!, invalid);
+    }
+  }
+  for (const id of limits.drivers) {
     const dl = limits.driverLimits[id]!;
     const { capture, f } = features.get(id)!;
     const { sensitivityDb, lowDb } = sens.get(id)!;
@@ -492,10 +497,9 @@ function describeSweep(s: NonNullable<NonNullable<Limits["setup"]>["sweep"]>): s
 }
 
 /**
- * How far below the noise floor of the linear IR a measured harmonic IR's
- * mean square may lie, in dB. Both come from one recording of one sweep
- * (Farina 2000), so they carry the same noise; 60 dB leaves room for any
- * deconvolution windowing while an all-zero or scaled-away response is caught.
+ * How far below the golden units' mean a unit's THD or rub & buzz may lie, in
+ * dB: units of one model spread by a few dB; 60 dB below all of them is a
+ * response zeroed or scaled away, not a measurement.
  */
 const SILENT_HARMONIC_MARGIN_DB = 60;
 
@@ -520,7 +524,6 @@ function checkEvidence(
       c.ir[bad],
     );
   }
-  const noise = meanSquare(c.ir, Math.floor(c.ir.length * 3 / 4));
   c.harmonics.forEach((h, k) => {
     const order = k + 2;
     const at = nonFinite(h);
@@ -533,23 +536,46 @@ function checkEvidence(
         h[at],
       );
     }
-    const level = meanSquare(h);
-    if (
-      level === 0 || (noise > 0 && level < noise * Math.pow(10, -SILENT_HARMONIC_MARGIN_DB / 10))
-    ) {
+    if (meanSquare(h) === 0) {
       invalid(
         "harmonics",
-        `the harmonic IR of order ${order} of driver "${c.driver}" is silent (${
-          level === 0
-            ? "all zero"
-            : `${
-              (10 * Math.log10(noise / level)).toFixed(0)
-            } dB below the noise of its own impulse response`
-        }), which no measurement gives, so THD and rub & buzz cannot be judged; measure it again`,
-        level,
+        `the harmonic IR of order ${order} of driver "${c.driver}" is silent (all zero), which no measurement gives, so THD and rub & buzz cannot be judged; measure it again`,
+        0,
       );
     }
   });
+}
+
+/**
+ * Refuse harmonics far quieter than every golden unit's: a response that was
+ * zeroed or scaled away after the measurement. Judged against the golden
+ * units measured the same way (not against the capture's own noise: a purely
+ * digital, linear path such as a loopback has harmonic IRs at the arithmetic
+ * floor, far below its IR's deconvolution ringing, and its golden units too).
+ */
+function checkHarmonicsAgainstGolden(
+  id: string,
+  f: { thdPercent: number; rubBuzzDb: number },
+  dl: { thd: { meanDb: number }; rubBuzz: { meanDb: number } },
+  invalid: (field: string, message: string, value: unknown) => never,
+): void {
+  const checks = [
+    ["THD", thdPercentToDb(f.thdPercent), dl.thd.meanDb],
+    ["rub & buzz", f.rubBuzzDb, dl.rubBuzz.meanDb],
+  ] as const;
+  for (const [name, valueDb, goldenDb] of checks) {
+    if (valueDb < goldenDb - SILENT_HARMONIC_MARGIN_DB) {
+      invalid(
+        "harmonics",
+        `the harmonics of driver "${id}" are silent: its ${name} is ${
+          (goldenDb - valueDb).toFixed(0)
+        } dB below the golden units' mean (${
+          goldenDb.toFixed(1)
+        } dB), which no measurement of this model gives, so THD and rub & buzz cannot be judged; measure it again`,
+        valueDb,
+      );
+    }
+  }
 }
 
 function hz(v: number): string {

@@ -136,7 +136,7 @@ Deno.test("verifyUnit() throws InputError for measurements it cannot judge", () 
   );
 });
 
-Deno.test("verifyUnit() cannot judge (InputError) harmonic IRs that are zeroed, scaled 80 dB under the noise, or not finite, nor a non-finite IR", () => {
+Deno.test("verifyUnit() cannot judge (InputError) harmonic IRs that are zeroed, scaled 80 dB down (below every golden unit), or not finite, nor a non-finite IR", () => {
   const rub = synthUnit(1200, [{ kind: "rub-buzz", driver: "mid" }]);
   equal(verifyUnit(rub, limits).passed, false);
   const edit = (driver: string, change: (c: (typeof rub.captures)[number]) => object) => ({
@@ -152,7 +152,7 @@ Deno.test("verifyUnit() cannot judge (InputError) harmonic IRs that are zeroed, 
     InputError,
     'order 2 of driver "mid" is silent (all zero)',
   );
-  // 80 dB below: the linear IR's noise floor is -110 dB, so the harmonics sit at about -190 dB.
+  // 80 dB down: far below every golden unit's THD (a loopback's golden units would be as clean).
   const scaled = edit(
     "mid",
     (c) => ({ harmonics: c.harmonics.map((h) => h.map((v) => v * 1e-4)) }),
@@ -160,7 +160,7 @@ Deno.test("verifyUnit() cannot judge (InputError) harmonic IRs that are zeroed, 
   assertThrows(
     () => verifyUnit(scaled, limits),
     InputError,
-    "dB below the noise of its own impulse response",
+    'the harmonics of driver "mid" are silent: its THD is',
   );
   const nan = edit("tweeter", (c) => {
     const h = c.harmonics.map((x) => x.slice());
