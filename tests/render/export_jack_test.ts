@@ -155,8 +155,30 @@ async function runLive(engine: LiveEngine): Promise<void> {
       );
     } finally {
       await stop(process);
+      // An engine on the loop (BruteFIR runs its filter processes with realtime priority) can
+      // leave the loopback silent for the JACK tests after this one: hand them a fresh loop.
+      await restartLoopback();
     }
   });
+}
+
+const LOOPBACK_SCRIPT = new URL("../../.ci/jack_loopback.sh", import.meta.url).pathname;
+
+async function restartLoopback(): Promise<void> {
+  for (const action of ["stop", "start"]) {
+    const out = await new Deno.Command("bash", {
+      args: [LOOPBACK_SCRIPT, action],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      throw new Error(
+        `jack_loopback.sh ${action} failed: ${new TextDecoder().decode(out.stdout)}${
+          new TextDecoder().decode(out.stderr)
+        }`,
+      );
+    }
+  }
 }
 
 /** Record the loop's inputs 1/2 and the engine's driver outputs while the test signal plays. */
