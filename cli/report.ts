@@ -11,7 +11,14 @@ import { openRecords, sqlitePathOf } from "../calibrate/records.ts";
 import { writeFileAtomically } from "../io/atomic.ts";
 import { buildReport } from "../report/report.ts";
 import { SMOOTHING_FRACTIONS } from "../report/set_section.ts";
-import { readFont, writeFrdFolder, writePlotsFolder } from "../report/export.ts";
+import {
+  FRD_FOLDER_OUTPUT,
+  PLOTS_FOLDER_OUTPUT,
+  readFont,
+  REPORT_HTML_OUTPUT,
+  writeFrdFolder,
+  writePlotsFolder,
+} from "../report/export.ts";
 import {
   booleanFlag,
   checkOutputWritable,
@@ -130,9 +137,21 @@ await runCommand(HELP, async (args) => {
   if (plotsDir) outputs.push({ flag: "--plots-dir", path: plotsDir });
   if (frdDir) outputs.push({ flag: "--frd-dir", path: frdDir });
   await checkPaths({ inputs, outputs });
-  await checkOutputWritable("--out", out, { force });
-  if (plotsDir) await checkOutputWritable("--plots-dir", plotsDir, { force, kind: "folder" });
-  if (frdDir) await checkOutputWritable("--frd-dir", frdDir, { force, kind: "folder" });
+  await checkOutputWritable("--out", out, { force, own: REPORT_HTML_OUTPUT });
+  if (plotsDir) {
+    await checkOutputWritable("--plots-dir", plotsDir, {
+      force,
+      kind: "folder",
+      own: PLOTS_FOLDER_OUTPUT,
+    });
+  }
+  if (frdDir) {
+    await checkOutputWritable("--frd-dir", frdDir, {
+      force,
+      kind: "folder",
+      own: FRD_FOLDER_OUTPUT,
+    });
+  }
   const font = plotsDir ? await readFont(stringFlag(v, "font")) : undefined;
 
   const set = await readMeasurementSet(setPath);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { MeasurementSet } from "../io/manifest.ts";
 import { InputError } from "../io/errors.ts";
 import { writeFolderAtomically } from "../io/atomic.ts";
+import type { OwnOutput } from "../io/own_output.ts";
 import { type RenderedPlot, svgToPng } from "./charts.ts";
 import { frdFileName, frdText } from "./frd.ts";
 
@@ -57,8 +58,58 @@ export async function writePlotsFolder(
       options.onProgress?.(++done, plots.length, p.id);
     }
     return names;
-  }, { force: options.force ?? false });
+  }, { force: options.force ?? false, own: PLOTS_FOLDER_OUTPUT });
 }
+
+/** A folder `--force` may replace when it holds only files of these endings (no subfolders). */
+function ownFilesFolder(what: string, endings: readonly string[]): OwnOutput {
+  return {
+    description: `${what} (a folder of ${endings.join(" / ")} files only)`,
+    problem: async (path) => {
+      const info = await Deno.lstat(path);
+      if (info.isSymlink) return "it is a symbolic link";
+      if (!info.isDirectory) return "it is not a folder";
+      for await (const e of Deno.readDir(path)) {
+        if (!e.isFile || !endings.some((x) => e.name.endsWith(x))) {
+          return `it holds "${e.name}", which is not a ${endings.join(" / ")} file`;
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+/** A plots folder as `--force` may replace it: SVG and PNG files only. */
+export const PLOTS_FOLDER_OUTPUT: OwnOutput = ownFilesFolder("a plots folder", [".svg", ".png"]);
+
+/** An FRD folder as `--force` may replace it: FRD files only. */
+export const FRD_FOLDER_OUTPUT: OwnOutput = ownFilesFolder("an FRD folder", [".frd"]);
+
+/** A report as `--force` may replace it: an HTML file that names spatialcal as its generator. */
+export const REPORT_HTML_OUTPUT: OwnOutput = {
+  description:
+    'a spatialcal report (HTML with <meta name="generator" content="spatialcal report">)',
+  problem: async (path) => {
+    const info = await Deno.lstat(path);
+    if (!info.isFile) return "it is not a regular file";
+    const file = await Deno.open(path, { read: true });
+    try {
+      const head = new Uint8Array(1024);
+      let got = 0;
+      while (got < head.length) {
+        const n = await file.read(head.subarray(got));
+        if (n === null) break;
+        got += n;
+      }
+      const text = new TextDecoder().decode(head.subarray(0, got));
+      return text.includes('<meta name="generator" content="spatialcal report">')
+        ? undefined
+        : "it is not a report this tool wrote (no spatialcal generator tag in its head)";
+    } finally {
+      file.close();
+    }
+  },
+};
 
 /**
  * Write one FRD file per capture of a set into `folder` (named after the
@@ -89,5 +140,5 @@ export async function writeFrdFolder(
       names.push(name);
     }
     return names;
-  }, { force: options.force ?? false });
+  }, { force: options.force ?? false, own: FRD_FOLDER_OUTPUT });
 }

@@ -153,6 +153,7 @@ ${rest.length ? `<table class="numbers">${numberRows(rest)}</table>` : ""}
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="spatialcal report">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 <script>${SCRIPT}</script>
