@@ -150,21 +150,7 @@ export function openSqliteRecords(path: string): RecordStore {
       return Promise.resolve(rows.map((r) => rowToVerdict(r, byId.get(Number(r.id)) ?? [])));
     },
     yieldOf(query: YieldQuery): Promise<YieldSummary> {
-      const where: string[] = [];
-      const params: string[] = [];
-      if (query.batch !== undefined) {
-        where.push("batch = ?");
-        params.push(query.batch);
-      }
-      if (query.since !== undefined) {
-        where.push("created_at >= ?");
-        params.push(new Date(query.since).toISOString());
-      }
-      if (query.station !== undefined) {
-        where.push("station = ?");
-        params.push(query.station);
-      }
-      const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+      const { clause, params } = whereOf(query);
       // Aggregated in SQL: the latest verdict per serial is the row with the
       // serial's largest id within the selection.
       const totals = db.prepare(
