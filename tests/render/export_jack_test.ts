@@ -179,6 +179,9 @@ async function restartLoopback(): Promise<void> {
       );
     }
   }
+  // jconvolver answers on its ports before it convolves: let the new loop settle before the next
+  // file's first level check (a room mic heard silence right after a restart).
+  await new Promise((r) => setTimeout(r, 3000));
 }
 
 /** Record the loop's inputs 1/2 and the engine's driver outputs while the test signal plays. */
