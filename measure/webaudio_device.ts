@@ -1173,7 +1173,9 @@ export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Pr
   const mode = probe.backend === "jack" ? "jack" : "direct";
   if (mode === "jack") {
     let ports: Map<string, string[]> | undefined;
-    for (let i = 0; i < 50; i++) {
+    // Poll up to 10 s: on a loaded machine (or with a second audio server running) the client's
+    // ports took longer than 2.5 s to appear.
+    for (let i = 0; i < 200; i++) {
       ports = await listJackConnections().catch(() => undefined);
       const found = ports && webAudioJackPorts(ports, Deno.pid, portsBefore);
       if (found && found.outputs.length >= PORTS && found.inputs.length >= PORTS) {
