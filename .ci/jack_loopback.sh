@@ -37,11 +37,15 @@ export JACK_NO_START_SERVER=1
 
 say() { echo "jack_loopback: $*"; }
 
-# "running" / "not running" for a server name ("" = default). jack_wait -c
+# A stalled synchronous server (a client that stopped answering) hangs every
+# client that talks to it: bound each JACK tool call.
+jt() { timeout -k 1 "${JT_SECONDS:-5}" "$@"; }
+
+# "running" / "not running" for a server name ("" = default). jt jack_wait -c
 # always exits 0, so read its output.
 server_running() {
   local out
-  if [ -n "$1" ]; then out=$(jack_wait -s "$1" -c 2>/dev/null); else out=$(jack_wait -c 2>/dev/null); fi
+  if [ -n "$1" ]; then out=$(jt jack_wait -s "$1" -c 2>/dev/null); else out=$(jt jack_wait -c 2>/dev/null); fi
   [ "$out" = "running" ]
 }
 
@@ -93,14 +97,14 @@ do_stop() {
 }
 
 connected() { # server src dst: is src connected to dst
-  jack_lsp -s "$1" -c "$2" 2>/dev/null | grep -qx "   $3"
+  jt jack_lsp -s "$1" -c "$2" 2>/dev/null | grep -qx "   $3"
 }
 
 wire_mix() {
   local i
   for i in $(seq "$IR_CHANNELS"); do
     connected loopup "jconvolver:out_$i" "loop:loop:to_client_$MIX" ||
-      jack_connect -s loopup "jconvolver:out_$i" "loop:loop:to_client_$MIX"
+      jt jack_connect -s loopup "jconvolver:out_$i" "loop:loop:to_client_$MIX"
   done
 }
 
@@ -109,9 +113,9 @@ wire_loopback() {
   for i in $(seq "$CH"); do
     if [ "$i" -gt "$IR_CHANNELS" ] && [ "$i" -ne "$MIX" ]; then
       connected loopup "loop:loop:from_client_$i" "loopback:playback_$i" ||
-        jack_connect -s loopup "loop:loop:from_client_$i" "loopback:playback_$i"
+        jt jack_connect -s loopup "loop:loop:from_client_$i" "loopback:playback_$i"
       connected loopup "loopback:capture_$i" "loop:loop:to_client_$i" ||
-        jack_connect -s loopup "loopback:capture_$i" "loop:loop:to_client_$i"
+        jt jack_connect -s loopup "loopback:capture_$i" "loop:loop:to_client_$i"
     fi
   done
 }
@@ -136,11 +140,55 @@ write_jconvolver_config() {
 wait_for_port() { # server port seconds
   local t=0
   while [ "$t" -lt $(($3 * 10)) ]; do
-    jack_lsp -s "$1" 2>/dev/null | grep -qx "$2" && return 0
+    if [ -n "$1" ]; then
+      jt jack_lsp -s "$1" 2>/dev/null | grep -qx "$2" && return 0
+    else
+      jt jack_lsp 2>/dev/null | grep -qx "$2" && return 0
+    fi
     sleep 0.1
     t=$((t + 1))
   done
   return 1
+}
+
+# Does audio flow through the loop? A metronome client on the default server plays clicks into
+# system:playback_1 (jconvolver's IR 1, heard by the room mic on capture MIX) and
+# system:playback_CH (plain loopback); jack_rec records capture MIX and capture CH for 1.5 s.
+# Both must carry signal. Prints the two peak levels.
+check_flow() {
+  local rec="$STATE/flow.wav" metro pid peaks
+  rm -f "$rec"
+  jack_metro -n spatialcal_flow -b 300 -f 1000 -D 40 -A 0.5 </dev/null >"$STATE/flow_metro.log" 2>&1 &
+  pid=$!
+  metro=spatialcal_flow:300_bpm
+  if ! wait_for_port "" "$metro" 5; then
+    kill "$pid" 2>/dev/null
+    say "flow check: jack_metro did not start"
+    return 1
+  fi
+  jt jack_connect "$metro" system:playback_1 2>/dev/null
+  jt jack_connect "$metro" "system:playback_$CH" 2>/dev/null
+  JT_SECONDS=10 jt jack_rec -f "$rec" -d 1.5 -b 16 "system:capture_$MIX" "system:capture_$CH" </dev/null \
+    >"$STATE/flow_rec.log" 2>&1
+  kill "$pid" 2>/dev/null
+  for _ in $(seq 20); do pid_alive "$pid" || break; sleep 0.1; done
+  pid_alive "$pid" && kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  if [ ! -s "$rec" ]; then
+    say "flow check: jack_rec wrote nothing (log: $STATE/flow_rec.log)"
+    return 1
+  fi
+  peaks=""
+  local ch peak
+  for ch in 1 2; do
+    peak=$(sox "$rec" -n remix "$ch" stat 2>&1 | awk '/Maximum amplitude/ {print $3}')
+    peaks="$peaks ${peak:-?}"
+    if ! awk -v p="${peak:-0}" 'BEGIN { exit !(p > 0.01) }'; then
+      say "flow check: no signal on system:capture_$([ "$ch" = 1 ] && echo "$MIX" || echo "$CH") (peaks:$peaks)"
+      return 1
+    fi
+  done
+  say "flow check: clicks heard on capture_$MIX and capture_$CH (peaks:$peaks)"
 }
 
 do_start() {
@@ -152,10 +200,13 @@ do_start() {
   if pid_alive "$up" && pid_alive "$def" && pid_alive "$conv" && server_running loopup && server_running ""; then
     wire_loopback
     wire_mix
-    say "already running (loopup pid $up, default pid $def, jconvolver pid $conv); connections checked"
-    return 0
-  fi
-  if [ -n "$up$def$conv" ]; then
+    if check_flow; then
+      say "already running (loopup pid $up, default pid $def, jconvolver pid $conv); connections and flow checked"
+      return 0
+    fi
+    say "running but silent: restarting"
+    do_stop >/dev/null
+  elif [ -n "$up$def$conv" ]; then
     say "partly running (pid files: ${up:-none} ${def:-none} ${conv:-none}): restarting"
     do_stop >/dev/null
   fi
@@ -169,6 +220,9 @@ do_start() {
     return 1
   fi
   clean_shm
+  # keep the last run's logs: a test that finds the loop down prints them
+  mkdir -p "$STATE/previous"
+  cp "$STATE"/*.log "$STATE/previous/" 2>/dev/null
   for i in $(seq "$IR_CHANNELS"); do
     if [ ! -f "$IR_DIR/ir_ch$i.wav" ]; then
       say "missing $IR_DIR/ir_ch$i.wav: run deno run -A fixtures/jack/make_irs.ts"
@@ -179,7 +233,7 @@ do_start() {
   jackd -S -n loopup -L "$CH" --no-realtime -d dummy -r "$RATE" -p "$PERIOD" -C 0 -P 0 \
     </dev/null >"$STATE/jackd-loopup.log" 2>&1 &
   echo $! >"$STATE/jackd-loopup.pid"
-  if ! jack_wait -s loopup -w -t 10 >/dev/null 2>&1 || ! server_running loopup; then
+  if ! JT_SECONDS=12 jt jack_wait -s loopup -w -t 10 >/dev/null 2>&1 || ! server_running loopup; then
     say "jackd loopup did not start; log: $STATE/jackd-loopup.log"
     tail -n 5 "$STATE/jackd-loopup.log"
     do_stop >/dev/null
@@ -190,7 +244,7 @@ do_start() {
   jackd -S --no-realtime -d proxy -u loopup -n loop -C "$CH" -P "$CH" \
     </dev/null >"$STATE/jackd-default.log" 2>&1 &
   echo $! >"$STATE/jackd-default.pid"
-  if ! jack_wait -w -t 10 >/dev/null 2>&1 || ! server_running "" ||
+  if ! JT_SECONDS=12 jt jack_wait -w -t 10 >/dev/null 2>&1 || ! server_running "" ||
     ! wait_for_port loopup "loop:loop:to_client_$CH" 10; then
     say "default jackd (proxy) did not start; log: $STATE/jackd-default.log"
     tail -n 5 "$STATE/jackd-default.log"
@@ -202,13 +256,23 @@ do_start() {
   wire_loopback
   say "wired plain loopback on channels $((IR_CHANNELS + 1))..$CH except $MIX"
 
-  local conf
+  local conf attempt started=0
   conf=$(write_jconvolver_config)
-  jconvolver -s loopup "$conf" </dev/null >"$STATE/jconvolver.log" 2>&1 &
-  echo $! >"$STATE/jconvolver.pid"
-  if ! wait_for_port loopup "jconvolver:out_$IR_CHANNELS" 10; then
-    say "jconvolver did not start; log: $STATE/jconvolver.log"
+  # jconvolver sometimes crashes while it registers on a server that has just started (seen once
+  # in CI as a segmentation fault): try it three times before giving up.
+  for attempt in 1 2 3; do
+    jconvolver -s loopup "$conf" </dev/null >"$STATE/jconvolver.log" 2>&1 &
+    echo $! >"$STATE/jconvolver.pid"
+    if wait_for_port loopup "jconvolver:out_$IR_CHANNELS" 10 && pid_alive "$(read_pid jconvolver)"; then
+      started=1
+      break
+    fi
+    say "jconvolver did not start (attempt $attempt of 3); log: $STATE/jconvolver.log"
     tail -n 5 "$STATE/jconvolver.log"
+    stop_one jconvolver >/dev/null
+    sleep 1
+  done
+  if [ "$started" -ne 1 ]; then
     do_stop >/dev/null
     return 1
   fi
@@ -221,6 +285,10 @@ do_start() {
   say "started jconvolver (pid $(read_pid jconvolver)) with known IRs on channels 1..$IR_CHANNELS from $IR_DIR; config $conf"
   wire_mix
   say "wired mix channel $MIX: capture_$MIX = sum of the known-IR outputs 1..$IR_CHANNELS"
+  if ! check_flow; then
+    do_stop >/dev/null
+    return 1
+  fi
   say "ready: system:playback_N -> system:capture_N (N=1..$CH, not $MIX); system:playback_1..$IR_CHANNELS -> system:capture_$MIX"
 }
 

@@ -23,6 +23,7 @@ import type { AudioDevice } from "../../measure/audio_device.ts";
 import { jackServerRunning, listJackConnections } from "../../measure/jack.ts";
 import { createSimDevice } from "../../sim/sim_device.ts";
 import { errorDb } from "../_assert.ts";
+import { jackTest } from "../_jack_loopback.ts";
 import { runCli } from "./_run.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -61,7 +62,7 @@ async function lockLoopback(): Promise<Deno.FsFile> {
   throw new Error("another webaudio client kept the JACK loopback busy for 120 s");
 }
 
-Deno.test({
+jackTest({
   name:
     "golden --device webaudio (3 serials on the loopback) then verify --device webaudio: the same hardware passes (exit 0), a rig with ch1/ch2 crossed fails as swapped drivers (exit 1)",
   ignore: skipJack,
@@ -153,7 +154,7 @@ Deno.test({
   },
 });
 
-Deno.test({
+jackTest({
   name:
     "verify --device webaudio refuses limits of another model or another sweep method before measuring (exit 2)",
   ignore: skipJack,

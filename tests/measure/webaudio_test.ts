@@ -42,6 +42,7 @@ import { KNOWN_IR_DELAYS, knownJackIr } from "../../fixtures/jack/make_irs.ts";
 import { assertAllClose, errorDb, seededRandom } from "../_assert.ts";
 import { runCli } from "../cli/_run.ts";
 import { checkKnownIrSet, MEASURE_ARGS } from "./_loopback.ts";
+import { ensureJackLoopback, jackLoopback, jackTest } from "../_jack_loopback.ts";
 
 function assert(condition: unknown, message?: string): asserts condition {
   nodeAssert.ok(condition, message);
@@ -467,18 +468,6 @@ if (skipJack) {
   );
 }
 
-async function loopbackScript(action: "start" | "stop"): Promise<string> {
-  const out = await new Deno.Command("bash", {
-    args: [SCRIPT, action],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`jack_loopback.sh ${action} failed: ${text}`);
-  return text;
-}
-
 /** A random-phase, flat-magnitude multisine of one period (P samples), peak `peak`. */
 function multisine(period: number, peak: number, seed: number): Float64Array {
   const plan = realFftPlan(period);
@@ -510,7 +499,7 @@ function periodicDeconvolve(y: Float64Array, x: Float64Array): Float64Array {
 
 const RUNS = 3;
 
-Deno.test({
+jackTest({
   name:
     `webaudio device recovers each known IR (channels 1-4) to <= -90 dB with latency removed exactly, ${RUNS} runs`,
   ignore: skipJack,
@@ -560,7 +549,7 @@ Deno.test({
   },
 });
 
-Deno.test({
+jackTest({
   name:
     "webaudio device + synchronized sweep + deconvolve: the room mic (sum of IRs) gives each known IR, <= -90 dB vs the same measurement done offline",
   ignore: skipJack,
@@ -611,7 +600,7 @@ Deno.test({
   },
 });
 
-Deno.test({
+jackTest({
   name:
     "webaudio device refuses a dead/unplugged mic, a mic predicted to clip, a too-loud stimulus and a wrong sample rate with clear errors",
   ignore: skipJack,
@@ -772,7 +761,7 @@ Deno.test({
   },
 });
 
-Deno.test({
+jackTest({
   name:
     "digital reference (the client's own output recorded beside the mic) + calibrated converter latency recovers each known IR to <= -90 dB, latency exact",
   ignore: skipJack,
@@ -826,7 +815,7 @@ Deno.test({
   },
 });
 
-Deno.test({
+jackTest({
   name:
     "a dropout injected on the loopback during a capture (cable pulled for 100 ms) is detected, reported in warnings and the capture retried to a correct result",
   ignore: skipJack,
@@ -891,7 +880,7 @@ Deno.test({
   },
 });
 
-Deno.test({
+jackTest({
   name: "deno task devices lists the JACK interface with its channel counts and the rig-file line",
   ignore: skipJack,
   fn: async () => {
@@ -912,7 +901,7 @@ Deno.test({
   },
 });
 
-Deno.test({
+jackTest({
   name:
     "deno task devices --calibrate-latency measures the converter latency through the loopback cable",
   ignore: skipJack,
@@ -929,7 +918,7 @@ Deno.test({
   },
 });
 
-Deno.test({
+jackTest({
   name:
     "moveTo() prompts the operator with the position, or runs --turntable-cmd and fails on its exit code",
   ignore: skipJack,
@@ -974,7 +963,7 @@ Deno.test({
 
 const ROOT = new URL("../../", import.meta.url);
 
-Deno.test({
+jackTest({
   name:
     "the audio server killed during a capture: playRecord rejects with AudioServerError within the stall timeout, close() returns, no abort",
   ignore: skipJack,
@@ -1019,7 +1008,7 @@ Deno.test({
         stdout,
       );
     } finally {
-      await loopbackScript("start");
+      await ensureJackLoopback();
     }
   },
 });
@@ -1029,7 +1018,7 @@ Deno.test({
 // must call openWebAudioDevice; until cli/_devices.ts does, this is skipped
 // with a printed reason).
 
-Deno.test({
+jackTest({
   name:
     "deno task measure --device webaudio recovers the known IRs through JACK (<= -90 dB vs offline), twice",
   ignore: skipJack,
@@ -1048,7 +1037,7 @@ Deno.test({
   },
 });
 
-Deno.test({
+jackTest({
   name:
     "deno task measure --device webaudio: the audio server killed mid-measurement is reported (exit 2), finished captures kept, --resume completes the set; with no server it exits 2",
   ignore: skipJack,
@@ -1079,7 +1068,7 @@ Deno.test({
         } catch { /* being rewritten */ }
       }
       assert(captured > 0, "no capture was journaled");
-      await loopbackScript("stop");
+      await jackLoopback("stop");
       const result = await child.output();
       const stderr = new TextDecoder().decode(result.stderr);
       assertEquals(result.code, 2, stderr);
@@ -1099,7 +1088,7 @@ Deno.test({
       assertEquals(devices.code, 2, devices.stderr);
       assert(devices.stderr.includes("start a JACK server"), devices.stderr);
 
-      await loopbackScript("start");
+      await ensureJackLoopback();
       const resumed = await runCli("measure.ts", [
         ...MEASURE_ARGS,
         "--out",
@@ -1112,7 +1101,7 @@ Deno.test({
       assertEquals([summary.resumed, summary.resumed + summary.measured], [kept, 4]);
       console.log((await checkKnownIrSet(out)).join("\n"));
     } finally {
-      await loopbackScript("start");
+      await ensureJackLoopback();
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -14,6 +14,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { ensureJackLoopback, jackLoopback } from "../_jack_loopback.ts";
 import { withTempDir } from "../_temp.ts";
 import { runCli } from "../cli/_run.ts";
 import { jackServerRunning } from "../../measure/jack.ts";
@@ -157,31 +158,10 @@ async function runLive(engine: LiveEngine): Promise<void> {
       await stop(process);
       // An engine on the loop (BruteFIR runs its filter processes with realtime priority) can
       // leave the loopback silent for the JACK tests after this one: hand them a fresh loop.
-      await restartLoopback();
+      await jackLoopback("stop");
+      await ensureJackLoopback();
     }
   });
-}
-
-const LOOPBACK_SCRIPT = new URL("../../.ci/jack_loopback.sh", import.meta.url).pathname;
-
-async function restartLoopback(): Promise<void> {
-  for (const action of ["stop", "start"]) {
-    const out = await new Deno.Command("bash", {
-      args: [LOOPBACK_SCRIPT, action],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
-      throw new Error(
-        `jack_loopback.sh ${action} failed: ${new TextDecoder().decode(out.stdout)}${
-          new TextDecoder().decode(out.stderr)
-        }`,
-      );
-    }
-  }
-  // jconvolver answers on its ports before it convolves: let the new loop settle before the next
-  // file's first level check (a room mic heard silence right after a restart).
-  await new Promise((r) => setTimeout(r, 3000));
 }
 
 /** Record the loop's inputs 1/2 and the engine's driver outputs while the test signal plays. */
@@ -234,10 +214,13 @@ async function stop(child: Deno.ChildProcess): Promise<void> {
 }
 
 async function skipWithoutLoopback(): Promise<boolean> {
-  if (await loopbackReady()) return false;
-  const reason = "no JACK loopback (servers loopup + default): run bash .ci/jack_loopback.sh start";
-  if (Deno.env.get("CI")) throw new Error(`CI is set but ${reason}`);
-  console.log(`skipped: ${reason}`);
+  if (Deno.env.get("CI") || await loopbackReady()) {
+    await ensureJackLoopback();
+    return false;
+  }
+  console.log(
+    "skipped: no JACK loopback (servers loopup + default): run bash .ci/jack_loopback.sh start",
+  );
   return true;
 }
 
