@@ -201,9 +201,9 @@ write_jconvolver_config() {
   echo "$conf"
 }
 
-has_port() { pwjack jack_lsp 2>/dev/null | grep -qx "$1"; }
-connected() { pwjack jack_lsp -c "$1" 2>/dev/null | grep -qx "   $2"; }
-link() { connected "$1" "$2" || pwjack jack_connect "$1" "$2"; }
+has_port() { pwjack timeout -k 1 5 jack_lsp 2>/dev/null | grep -qx "$1"; }
+connected() { pwjack timeout -k 1 5 jack_lsp -c "$1" 2>/dev/null | grep -qx "   $2"; }
+link() { connected "$1" "$2" || pwjack timeout -k 1 5 jack_connect "$1" "$2"; }
 
 wait_for_port() { # port seconds
   local t=0
@@ -267,11 +267,21 @@ do_start() {
   say "started pipewire (pid $(read_pid pipewire); dummy driver, $CH-channel null sink and source named system, $RATE Hz, quantum $QUANTUM; runtime $RUN)"
 
   conf=$(write_jconvolver_config)
-  pwjack jconvolver "$conf" </dev/null >"$STATE/jconvolver.log" 2>&1 &
-  echo $! >"$STATE/jconvolver.pid"
-  if ! wait_for_port "jconvolver:out_$IR_CHANNELS" 10; then
-    say "jconvolver did not start; log: $STATE/jconvolver.log"
+  # jconvolver once crashed while registering on a just-started JACK server: three attempts
+  local attempt started=0
+  for attempt in 1 2 3; do
+    pwjack jconvolver "$conf" </dev/null >"$STATE/jconvolver.log" 2>&1 &
+    echo $! >"$STATE/jconvolver.pid"
+    if wait_for_port "jconvolver:out_$IR_CHANNELS" 10 && pid_alive "$(read_pid jconvolver)"; then
+      started=1
+      break
+    fi
+    say "jconvolver did not start (attempt $attempt of 3); log: $STATE/jconvolver.log"
     tail -n 5 "$STATE/jconvolver.log"
+    stop_one jconvolver >/dev/null
+    sleep 1
+  done
+  if [ "$started" -ne 1 ]; then
     do_stop >/dev/null
     return 1
   fi

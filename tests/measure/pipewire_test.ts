@@ -55,6 +55,7 @@ Deno.test({
   name: "deno task devices under PipeWire's JACK API names PipeWire and lists the 8×8 interface",
   ignore: skip,
   fn: async () => {
+    await loopback("start");
     const env = await pipewireEnv();
     const text = await runCli("devices.ts", [], { env });
     nodeAssert.equal(text.code, 0, text.stderr);
@@ -77,6 +78,7 @@ Deno.test({
     "deno task measure --device webaudio under PipeWire's JACK API recovers the known IRs (<= -90 dB vs offline)",
   ignore: skip,
   fn: async () => {
+    await loopback("start");
     const env = await pipewireEnv();
     const dir = await Deno.makeTempDir();
     try {
@@ -97,6 +99,7 @@ Deno.test({
     "under PipeWire: the daemon stopped mid-measurement is exit 2 with captures kept, no daemon is exit 2 saying what to start, --resume completes",
   ignore: skip,
   fn: async () => {
+    await loopback("start");
     const env = await pipewireEnv();
     const dir = await Deno.makeTempDir();
     const out = join(dir, "set");
@@ -179,6 +182,7 @@ Deno.test({
     "under PipeWire's ALSA API: devices names it and lists its PCM; the interface is chosen by name (an unknown name is exit 2 listing ALSA's); the 2-channel limit is exit 2",
   ignore: skip,
   fn: async () => {
+    await loopback("start");
     const env = await alsaEnv();
     const listing = await runCli("devices.ts", [], { env });
     nodeAssert.equal(listing.code, 0, listing.stderr);
