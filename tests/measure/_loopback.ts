@@ -37,15 +37,20 @@ export const MEASURE_ARGS = [
   "test {azimuth} = 0",
 ];
 
-/** The four captures of a set measured on fixtures/jack/rig.json, each against the offline measurement. */
-export async function checkKnownIrSet(out: string): Promise<string[]> {
+/**
+ * The captures of a set measured with {@linkcode MEASURE_ARGS}' sweep (by
+ * default the four of fixtures/jack/rig.json), each against the offline
+ * measurement of its known IR.
+ */
+export async function checkKnownIrSet(
+  out: string,
+  drivers: readonly string[] = ["ch1", "ch2", "ch3", "ch4"],
+): Promise<string[]> {
   const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
-  nodeAssert.deepStrictEqual(manifest.captures.map((c: { driver: string }) => c.driver).sort(), [
-    "ch1",
-    "ch2",
-    "ch3",
-    "ch4",
-  ]);
+  nodeAssert.deepStrictEqual(
+    manifest.captures.map((c: { driver: string }) => c.driver).sort(),
+    [...drivers].sort(),
+  );
   const sweep = synchronizedSweep({
     startHz: 20,
     endHz: 24000,

@@ -248,3 +248,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "deno task measure --device webaudio under PipeWire's ALSA API (node-web-audio-api's ALSA host, no JACK) recovers the known IR of driver 1 (<= -90 dB vs offline), latency removed on the loopback channel",
+  ignore: skip,
+  fn: async () => {
+    await loopback("start");
+    const env = await alsaEnv();
+    const dir = await Deno.makeTempDir();
+    try {
+      const out = join(dir, "set");
+      const rig = await alsaRig(dir, () => {});
+      const args = MEASURE_ARGS.map((a) => a.endsWith("fixtures/jack/rig.json") ? rig : a);
+      const r = await runCli("measure.ts", [...args, "--out", out, "--json"], { env });
+      nodeAssert.equal(r.code, 0, r.stderr);
+      const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
+      nodeAssert.equal(manifest.rig.backend, "webaudio");
+      console.log(r.stderr.trim());
+      console.log(
+        (await checkKnownIrSet(out, ["ch1"])).map((l) => `PipeWire/ALSA ${l}`).join("\n"),
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
