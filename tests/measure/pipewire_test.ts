@@ -258,10 +258,25 @@ Deno.test({
     const env = await alsaEnv();
     const dir = await Deno.makeTempDir();
     try {
-      const out = join(dir, "set");
       const rig = await alsaRig(dir, () => {});
       const args = MEASURE_ARGS.map((a) => a.endsWith("fixtures/jack/rig.json") ? rig : a);
-      const r = await runCli("measure.ts", [...args, "--out", out, "--json"], { env });
+      // The test rig's stand-in for WirePlumber (.ci/pipewire_alsa_linker.sh) once in about eight
+      // runs sets a stream's PortConfig before the stream takes it and never links its capture:
+      // the level check then hears digital silence. And on a loaded machine the library's lossy
+      // input queue (README) can drop a block in every retry of a capture. Run again (at most
+      // three runs, each failure printed).
+      let out = join(dir, "set1");
+      let r = await runCli("measure.ts", [...args, "--out", out, "--json"], { env });
+      for (
+        let run = 2;
+        run <= 3 && r.code !== 0 &&
+        (r.stderr.includes("Level check failed") || r.stderr.includes("Cannot capture"));
+        run++
+      ) {
+        console.log(`run ${run - 1} failed: ${r.stderr.trim()}`);
+        out = join(dir, `set${run}`);
+        r = await runCli("measure.ts", [...args, "--out", out, "--json"], { env });
+      }
       nodeAssert.equal(r.code, 0, r.stderr);
       const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
       nodeAssert.equal(manifest.rig.backend, "webaudio");
