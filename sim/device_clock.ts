@@ -27,7 +27,7 @@ import { createRandom, hashString } from "./_random.ts";
 export interface DeviceClockOptions {
   /** The device's clock relative to the recorder's, ppm (positive: faster), |x| <= 1000. */
   readonly clockPpm: number;
-  /** The latest start of playback after the recording starts, seconds, 0..10. Default 1.5. */
+  /** The latest start of playback after the recording starts, seconds, 0..10. Default 2. */
   readonly maxStartSeconds?: number;
 }
 
@@ -45,7 +45,7 @@ export interface DeviceClock {
  * @throws {RangeError} naming the field and value.
  */
 export function resolveDeviceClock(options: DeviceClockOptions): DeviceClock {
-  const maxStartSeconds = options.maxStartSeconds ?? 1.5;
+  const maxStartSeconds = options.maxStartSeconds ?? 2;
   if (!(Number.isFinite(options.clockPpm) && Math.abs(options.clockPpm) <= 1000)) {
     throw new RangeError(
       `Cannot create sim device as openLoop.clockPpm must be a number in [-1000, 1000] ppm: current value is ${options.clockPpm}`,
