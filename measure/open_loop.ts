@@ -385,7 +385,17 @@ export function estimateClock(
     }
   }
   const rms = Math.sqrt(c.reduce((s, v) => s + v * v, 0) / c.length);
-  if (!(Math.abs(c[p2]!) > 10 * rms && Math.abs(c[p1]!) > 10 * rms)) {
+  const clear1 = Math.abs(c[p1]!) > 10 * rms, clear2 = Math.abs(c[p2]!) > 10 * rms;
+  let anyClear = false;
+  for (let i = 0; i < n && !anyClear; i++) anyClear = Math.abs(c[i]!) > 10 * rms;
+  if (!(clear1 && clear2) && anyClear) {
+    throw new RangeError(
+      `Cannot locate the markers on channel ${
+        channel + 1
+      } as the recording holds only one of them: record from before playback until after the last marker`,
+    );
+  }
+  if (!(clear1 && clear2)) {
     throw new RangeError(
       `Cannot locate the markers on channel ${
         channel + 1
