@@ -570,7 +570,7 @@ export function deconvolveOpenLoop(
       warnings.push(
         `clock drift: the markers show the device's clock ${clock.driftPpm.toFixed(2)} ± ${
           clock.driftUncertaintyPpm.toFixed(2)
-        } ppm off the recorder's; the IRs' phase is wrong above a few kHz and THD reads high: deconvolve with --open-loop`,
+        } ppm off the recorder's; the IRs' phase is wrong above a few kHz and THD reads high: pass --open-loop`,
       );
     }
     z = recording.channels;
