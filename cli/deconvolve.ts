@@ -119,7 +119,9 @@ await runCommand(HELP, async (args) => {
   const irSeconds = numberFlag(v, "ir-length-seconds");
   const options = {
     ...(loopback === undefined ? {} : { loopbackChannel: loopback - 1 }),
-    ...(irSeconds === undefined ? {} : { irLengthSamples: Math.round(irSeconds * sweep.sampleRate) }),
+    ...(irSeconds === undefined
+      ? {}
+      : { irLengthSamples: Math.round(irSeconds * sweep.sampleRate) }),
     harmonicCount,
     ...(v["fft-precision"] === undefined
       ? {}

@@ -144,9 +144,7 @@ await runCommand(HELP, async (args) => {
       sweep.durationSeconds.toFixed(3)
     } s sweep ${sweep.startHz}–${sweep.endHz} Hz at ${sweep.levelDbfs} dBFS + ${tailSeconds} s silence${
       markers ? `, ${drivers} driver(s) in sequence between two markers` : ""
-    }) and ${
-      join(dirname(jsonPath), basename(jsonPath))
-    }`,
+    }) and ${join(dirname(jsonPath), basename(jsonPath))}`,
   );
   return 0;
 });

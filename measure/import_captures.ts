@@ -180,7 +180,11 @@ export async function importCaptures(
   const deconvolved = (
     entry: CaptureListEntry,
     wav: DecodedWav,
-  ): { slots: readonly Deconvolution[]; clock: ClockEstimate | null; warnings: readonly string[] } => {
+  ): {
+    slots: readonly Deconvolution[];
+    clock: ClockEstimate | null;
+    warnings: readonly string[];
+  } => {
     const path = resolve(entry.file);
     const done = deconvolutions.get(path);
     if (done) return done;

@@ -64,7 +64,12 @@ import { nextFastSize, realFftPlan } from "../dsp/fft.ts";
 import { resampleAt } from "../dsp/resample.ts";
 import { dbToAmplitude } from "../dsp/db.ts";
 import { InputError } from "../io/errors.ts";
-import { type Deconvolution, deconvolve, type DeconvolveOptions, type Recording } from "./deconvolve.ts";
+import {
+  type Deconvolution,
+  deconvolve,
+  type DeconvolveOptions,
+  type Recording,
+} from "./deconvolve.ts";
 import type { Sweep } from "./synchronized_sweep.ts";
 import type { AudioDevice, DeviceRecording } from "./audio_device.ts";
 
@@ -170,7 +175,9 @@ export function openLoopLayout(
       `Cannot lay out an open-loop stimulus as the number of sweep slots must be an integer 1..64: current value is ${slots}`,
     );
   }
-  if (!(marker.startHz > 0 && marker.endHz > marker.startHz && marker.endHz <= sweep.sampleRate / 2)) {
+  if (
+    !(marker.startHz > 0 && marker.endHz > marker.startHz && marker.endHz <= sweep.sampleRate / 2)
+  ) {
     throw new RangeError(
       `Cannot lay out an open-loop stimulus as the marker must run from > 0 Hz up to at most ${
         sweep.sampleRate / 2
@@ -263,10 +270,14 @@ export function layoutFromJson(
   const l = o as Record<string, unknown>;
   const m = l.marker as Record<string, unknown> | undefined;
   if (typeof m !== "object" || m === null) fail("marker", "must be an object", m);
-  if (m!.method !== "exponential-chirp") fail("marker.method", 'must be "exponential-chirp"', m!.method);
+  if (m!.method !== "exponential-chirp") {
+    fail("marker.method", 'must be "exponential-chirp"', m!.method);
+  }
   const num = (field: string): number => {
     const v = m![field];
-    if (typeof v !== "number" || !Number.isFinite(v)) fail(`marker.${field}`, "must be a number", v);
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      fail(`marker.${field}`, "must be a number", v);
+    }
     return v as number;
   };
   const starts = l.sweepStartsSamples;
@@ -298,7 +309,11 @@ export function layoutFromJson(
   }
   for (const field of ["markerStartsSamples", "sweepStartsSamples", "lengthSamples"] as const) {
     if (JSON.stringify(l[field]) !== JSON.stringify(layout[field])) {
-      fail(field, `must equal the regenerated layout's (${JSON.stringify(layout[field])})`, l[field]);
+      fail(
+        field,
+        `must equal the regenerated layout's (${JSON.stringify(layout[field])})`,
+        l[field],
+      );
     }
   }
   return layout;
@@ -333,7 +348,9 @@ export function estimateClock(
   const x = recording.channels[channel];
   if (x === undefined) {
     throw new RangeError(
-      `Cannot locate the markers as channel ${channel + 1} is not in the recording (${recording.channels.length} channel(s))`,
+      `Cannot locate the markers as channel ${
+        channel + 1
+      } is not in the recording (${recording.channels.length} channel(s))`,
     );
   }
   const marker = markerSamples(layout.marker, fs);
@@ -517,7 +534,8 @@ export function openLoopPreSamples(sweep: Sweep, harmonicCount = 5): number {
   const fs = sweep.sampleRate;
   const twenty = Math.round(0.02 * fs);
   if (harmonicCount < 2) return twenty;
-  const window = Math.floor(sweep.rateSeconds * Math.log((harmonicCount + 1) / harmonicCount) * fs) -
+  const window =
+    Math.floor(sweep.rateSeconds * Math.log((harmonicCount + 1) / harmonicCount) * fs) -
     Math.round(0.004 * fs);
   return Math.max(0, Math.min(twenty, Math.floor(window / 4)));
 }
@@ -586,7 +604,12 @@ export function deconvolveOpenLoop(
     const d = deconvolve(sweep, { sampleRate: fs, channels }, {
       ...deconvolveOptions,
       ...(options.irLengthSamples === undefined
-        ? { irLengthSamples: Math.max(layout.slotSamples - sweep.samples.length, Math.round(0.1 * fs)) }
+        ? {
+          irLengthSamples: Math.max(
+            layout.slotSamples - sweep.samples.length,
+            Math.round(0.1 * fs),
+          ),
+        }
         : {}),
     });
     const prefix = layout.sweepStartsSamples.length > 1 ? `slot ${k + 1}: ` : "";
