@@ -310,16 +310,25 @@ interface PhaseTable {
   readonly reach: number;
 }
 
-let phaseTableCache: PhaseTable | undefined;
+/** The kernel on a fine grid of TABLE_STEPS per low-rate sample, for the last design used. */
+let fineCache: { key: string; fine: Float64Array } | undefined;
+/** The last few phase tables (a drift correction and its inverse use two ρ). */
+const phaseTables: PhaseTable[] = [];
+const PHASE_TABLES_KEPT = 4;
 
 function phaseTable(o: Required<ResampleOptions>, rho: number): PhaseTable {
-  const key = `${o.cutoff}/${o.halfLength}/${o.beta}/${rho}`;
-  if (phaseTableCache?.key === key) return phaseTableCache;
-  const i0Beta = besselI0(o.beta);
-  // The kernel on a fine grid of TABLE_STEPS per low-rate sample (one evaluation per entry).
+  const design = `${o.cutoff}/${o.halfLength}/${o.beta}`;
+  const key = `${design}/${rho}`;
+  const hit = phaseTables.findIndex((t) => t.key === key);
+  if (hit >= 0) return phaseTables[hit]!;
   const size = o.halfLength * TABLE_STEPS;
-  const fine = new Float64Array(size + 2);
-  for (let i = 0; i <= size; i++) fine[i] = kernelAt(i / TABLE_STEPS, o, i0Beta);
+  if (fineCache?.key !== design) {
+    const i0Beta = besselI0(o.beta);
+    const fine = new Float64Array(size + 2);
+    for (let i = 0; i <= size; i++) fine[i] = kernelAt(i / TABLE_STEPS, o, i0Beta);
+    fineCache = { key: design, fine };
+  }
+  const fine = fineCache.fine;
   const lookup = (t: number): number => {
     const p = Math.abs(t) * rho * TABLE_STEPS;
     const k = Math.floor(p);
@@ -334,8 +343,10 @@ function phaseTable(o: Required<ResampleOptions>, rho: number): PhaseTable {
     const frac = q / TABLE_STEPS;
     for (let j = 0; j < width; j++) rows[q * width + j] = rho * lookup(frac + reach - j);
   }
-  phaseTableCache = { key, rows, width, reach };
-  return phaseTableCache;
+  const table = { key, rows, width, reach };
+  phaseTables.unshift(table);
+  if (phaseTables.length > PHASE_TABLES_KEPT) phaseTables.pop();
+  return table;
 }
 
 /**
@@ -348,7 +359,7 @@ function phaseTable(o: Required<ResampleOptions>, rho: number): PhaseTable {
  * recording) and what a simulated device clock does to the played signal.
  *
  * The kernel is tabulated once per design and `ρ` in polyphase form (4097 rows of contiguous
- * taps, cached for the last design), so each output sample is two dot products of `2J + 1`
+ * taps; the last four kept), so each output sample is two dot products of `2J + 1`
  * taps, `J = ceil(H/ρ)`: measured in `tests/bench/resample_bench.ts`.
  *
  * @param x Input samples (finite).
