@@ -129,6 +129,7 @@ const FLAG_LABELS: Readonly<Record<SessionField, string>> = {
   harmonicCount: "the harmonic count",
   keepHarmonics: "--keep-harmonics",
   keepRecordings: "--keep-recordings",
+  openLoop: "--open-loop",
 };
 
 await runCommand(HELP, async (args) => {

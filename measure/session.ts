@@ -76,7 +76,8 @@ export type SessionField =
   | "irLengthSeconds"
   | "harmonicCount"
   | "keepHarmonics"
-  | "keepRecordings";
+  | "keepRecordings"
+  | "openLoop";
 
 /** What to measure. */
 export interface MeasurementPlan {
@@ -184,6 +185,8 @@ interface JournalPlan {
   readonly harmonicCount: number;
   readonly keepHarmonics: boolean;
   readonly keepRecordings: boolean;
+  /** Absent in journals written before open loop existed: false. */
+  readonly openLoop?: boolean;
 }
 
 interface Journal {
@@ -344,6 +347,7 @@ export async function runMeasurementSession(
     harmonicCount,
     keepHarmonics,
     keepRecordings,
+    ...(plan.openLoop ? { openLoop: true } : {}),
   };
   const out = options.out;
   const partial = `${out}.partial`;
@@ -891,6 +895,9 @@ function checkResumable(
   }
   if (old.keepRecordings !== now.keepRecordings) {
     differs("keepRecordings", show(old.keepRecordings), show(now.keepRecordings));
+  }
+  if ((old.openLoop ?? false) !== (now.openLoop ?? false)) {
+    differs("openLoop", show(old.openLoop ?? false), show(now.openLoop ?? false));
   }
 }
 
