@@ -10,7 +10,13 @@ import { InputError } from "../io/errors.ts";
 import { OWN_WAV_FILE } from "../io/own_output.ts";
 import { sweepFromJson } from "../measure/sweep_file.ts";
 import { type Deconvolution, deconvolve } from "../measure/deconvolve.ts";
-import { type ClockEstimate, deconvolveOpenLoop, layoutFromJson } from "../measure/open_loop.ts";
+import {
+  type ClockEstimate,
+  deconvolveOpenLoop,
+  driftFromLoopback,
+  driftWarning,
+  layoutFromJson,
+} from "../measure/open_loop.ts";
 import {
   booleanFlag,
   checkOutputWritable,
@@ -131,7 +137,18 @@ await runCommand(HELP, async (args) => {
   let clock: ClockEstimate | null = null;
   let openLoopWarnings: readonly string[] = [];
   if (layout === undefined) {
-    slots = [recordingStep(recordingPath, () => deconvolve(sweep, recording, options))];
+    const d = recordingStep(recordingPath, () => deconvolve(sweep, recording, options));
+    slots = [d];
+    // A plain sweep with a loopback: its group delay shows a drift (a device DAC on its own clock).
+    const drift = loopback === undefined
+      ? undefined
+      : driftFromLoopback(sweep, recording.channels[loopback - 1]!);
+    const warning = drift === undefined ? undefined : driftWarning(
+      drift,
+      `the loopback's group delays (channel ${loopback})`,
+      "write the stimulus with deno task sweep --markers and pass --open-loop",
+    );
+    openLoopWarnings = warning === undefined ? d.warnings : [...d.warnings, warning];
   } else {
     const r = recordingStep(
       recordingPath,
@@ -147,7 +164,7 @@ await runCommand(HELP, async (args) => {
     harmonics: slots.flatMap((d) => d.harmonics),
     quality: slots.flatMap((d) => d.quality),
     latencySamples: slots[0]!.latencySamples,
-    warnings: layout === undefined ? slots[0]!.warnings : openLoopWarnings,
+    warnings: openLoopWarnings,
   };
   const recorded = recording.channels.length;
   const isLoopback = (c: number) => loopback !== undefined && c % recorded === loopback - 1;

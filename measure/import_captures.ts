@@ -42,7 +42,13 @@ import {
   type MicEntry,
 } from "../io/manifest.ts";
 import { type Deconvolution, deconvolve } from "./deconvolve.ts";
-import { type ClockEstimate, deconvolveOpenLoop, type OpenLoopLayout } from "./open_loop.ts";
+import {
+  type ClockEstimate,
+  deconvolveOpenLoop,
+  driftFromLoopback,
+  driftWarning,
+  type OpenLoopLayout,
+} from "./open_loop.ts";
 import type { Sweep } from "./synchronized_sweep.ts";
 import { applyMicCalibration, calibrationEntry, type InputCalibration } from "./mic_calibration.ts";
 
@@ -216,8 +222,20 @@ export async function importCaptures(
         requireCausal: !options.openLoop,
         ...(loopback === undefined ? {} : { loopbackChannel: loopback - 1 }),
       };
+      const drift = layout === undefined && loopback !== undefined
+        ? driftFromLoopback(sweep, wav.channels[loopback - 1]!)
+        : undefined;
+      const warning = drift === undefined ? undefined : driftWarning(
+        drift,
+        `the loopback's group delays (channel ${loopback})`,
+        "write the stimulus with deno task sweep --markers and pass --open-loop",
+      );
       result = layout === undefined
-        ? { slots: [deconvolve(sweep, wav, common)], clock: null, warnings: [] }
+        ? {
+          slots: [deconvolve(sweep, wav, common)],
+          clock: null,
+          warnings: warning === undefined ? [] : [warning],
+        }
         : deconvolveOpenLoop(sweep, layout, wav, {
           ...common,
           openLoop: options.openLoop ?? false,

@@ -3,6 +3,8 @@ import { synchronizedSweep } from "../../measure/synchronized_sweep.ts";
 import { deconvolve } from "../../measure/deconvolve.ts";
 import {
   deconvolveOpenLoop,
+  driftFromLoopback,
+  driftWarning,
   estimateClock,
   layoutFromJson,
   layoutToJson,
@@ -223,4 +225,24 @@ Deno.test("the layout round-trips through sweep.json and a tampered position is 
   const y = new Float64Array(sweep.samples.length + fs);
   y.set(sweep.samples, 10);
   assert.ok(deconvolve(sweep, { sampleRate: fs, channels: [y] }).ir.channels[0]![10]! > 0.8);
+});
+
+Deno.test("a plain sweep's loopback shows the drift in its group delay: 20 and -200 ppm read within 0.5 ppm (2 s sweep), a shared clock reads no drift", () => {
+  const stim = new Float64Array(sweep2.samples.length + fs / 2);
+  stim.set(sweep2.samples);
+  const wire = new Float64Array(10);
+  wire[3] = 1; // an electrical loopback: 3 samples of latency
+  for (const ppm of [20, -200]) {
+    const y = openLoopRecording([stim], [wire], ppm, 123.4, stim.length + 1000, 1e-5, 3);
+    const d = driftFromLoopback(sweep2, y)!;
+    assert.ok(Math.abs(d.driftPpm - ppm) < 0.5, `${ppm}: ${d.driftPpm}`);
+    assert.match(
+      driftWarning(d, "the loopback's group delays")!,
+      /^clock drift: the loopback's group delays show the device's clock/,
+    );
+  }
+  const y = openLoopRecording([stim], [wire], 0, 123.4, stim.length + 1000, 1e-5, 3);
+  const d = driftFromLoopback(sweep2, y)!;
+  assert.ok(Math.abs(d.driftPpm) < 0.1, `${d.driftPpm}`);
+  assert.equal(driftWarning(d, "the loopback's group delays"), undefined);
 });
