@@ -25,6 +25,8 @@ export interface OpenDeviceOptions {
   readonly head?: string | undefined;
   readonly rig?: string | undefined;
   readonly turntableCmd?: string | undefined;
+  /** Simulated device: plays on its own clock this many ppm fast, unknown start, no loopback. */
+  readonly openLoopClockPpm?: number | undefined;
 }
 
 /** Open a device from its `--device` spelling. */
@@ -47,6 +49,9 @@ export async function openDevice(spec: string, options: OpenDeviceOptions): Prom
       ...(options.room === undefined ? {} : { room: options.room }),
       ...(options.noiseLevelDbfs === undefined ? {} : { noiseLevelDbfs: options.noiseLevelDbfs }),
       ...(options.earAngleDeg === undefined ? {} : { head: { earAngleDeg: options.earAngleDeg } }),
+      ...(options.openLoopClockPpm === undefined
+        ? {}
+        : { openLoop: { clockPpm: options.openLoopClockPpm } }),
     });
   }
   if (backend === "webaudio") {

@@ -9,7 +9,14 @@ import { type FileToWrite, writeFilesAtomically } from "../io/atomic.ts";
 import { InputError } from "../io/errors.ts";
 import { OWN_WAV_FILE } from "../io/own_output.ts";
 import { sweepFromJson } from "../measure/sweep_file.ts";
-import { deconvolve } from "../measure/deconvolve.ts";
+import { type Deconvolution, deconvolve } from "../measure/deconvolve.ts";
+import {
+  type ClockEstimate,
+  deconvolveOpenLoop,
+  driftFromLoopback,
+  driftWarning,
+  layoutFromJson,
+} from "../measure/open_loop.ts";
 import {
   booleanFlag,
   checkOutputWritable,
@@ -43,6 +50,15 @@ float32. Prints peak-to-noise ratio, THD and latency per channel.
   --harmonics-out FILE      also write the harmonic IRs (channel-major: for each recorded
                             channel, orders 2..N; needs --harmonics >= 2). Written together
                             with --out: both files or neither
+  --open-loop               the device played the file on its own clock (no shared clock, start
+                            unknown, up to the recording's length minus the stimulus): the
+                            markers of a sweep.json written with \`deno task sweep --markers\` locate
+                            the stimulus and measure the clock drift (driftPpm ± its standard
+                            error); the recording is resampled onto the stimulus clock, deconvolved,
+                            and the IRs given on the recorder's clock, sample P = the first
+                            marker's arrival (P = 20 ms, or a quarter of the harmonic window if
+                            shorter; 0 with --loopback-channel). Without it, a
+                            drift the markers show is warned about
   --force                   replace existing output files (never a folder)
   --json                    machine-readable results on stdout
 `;
@@ -57,6 +73,7 @@ await runCommand(HELP, async (args) => {
     harmonics: { type: "string" },
     "fft-precision": { type: "string" },
     "harmonics-out": { type: "string" },
+    "open-loop": { type: "boolean" },
     force: { type: "boolean" },
     json: { type: "boolean" },
   });
@@ -82,6 +99,13 @@ await runCommand(HELP, async (args) => {
   }
   const json = await readJsonFile(sweepPath, "sweep parameters");
   const sweep = sweepFromJson(json, sweepPath);
+  const layout = layoutFromJson(json, sweep, sweepPath);
+  const openLoop = booleanFlag(v, "open-loop");
+  if (openLoop && layout === undefined) {
+    throw new UsageError(
+      `Cannot use --open-loop as "${sweepPath}" has no markers (openLoop): write the stimulus with deno task sweep --markers: current value is --open-loop`,
+    );
+  }
   const recording = readWavCompact(recordingPath); // float32 channels: half the fresh memory
   if (recording.sampleRate !== sweep.sampleRate) {
     throw new InputError(
@@ -99,45 +123,80 @@ await runCommand(HELP, async (args) => {
     );
   }
   const irSeconds = numberFlag(v, "ir-length-seconds");
-  const result = recordingStep(recordingPath, () =>
-    deconvolve(sweep, recording, {
-      ...(loopback === undefined ? {} : { loopbackChannel: loopback - 1 }),
-      ...(irSeconds === undefined
-        ? {}
-        : { irLengthSamples: Math.round(irSeconds * sweep.sampleRate) }),
-      harmonicCount,
-      ...(v["fft-precision"] === undefined
-        ? {}
-        : { fftPrecision: stringFlag(v, "fft-precision") as "float64" }),
-    }));
+  const options = {
+    ...(loopback === undefined ? {} : { loopbackChannel: loopback - 1 }),
+    ...(irSeconds === undefined
+      ? {}
+      : { irLengthSamples: Math.round(irSeconds * sweep.sampleRate) }),
+    harmonicCount,
+    ...(v["fft-precision"] === undefined
+      ? {}
+      : { fftPrecision: stringFlag(v, "fft-precision") as "float64" }),
+  };
+  let slots: readonly Deconvolution[];
+  let clock: ClockEstimate | null = null;
+  let openLoopWarnings: readonly string[] = [];
+  if (layout === undefined) {
+    const d = recordingStep(recordingPath, () => deconvolve(sweep, recording, options));
+    slots = [d];
+    // A plain sweep with a loopback: its group delay shows a drift (a device DAC on its own clock).
+    const drift = loopback === undefined
+      ? undefined
+      : driftFromLoopback(sweep, recording.channels[loopback - 1]!);
+    const warning = drift === undefined ? undefined : driftWarning(
+      drift,
+      `the loopback's group delays (channel ${loopback})`,
+      "write the stimulus with deno task sweep --markers and pass --open-loop",
+    );
+    openLoopWarnings = warning === undefined ? d.warnings : [...d.warnings, warning];
+  } else {
+    const r = recordingStep(
+      recordingPath,
+      () => deconvolveOpenLoop(sweep, layout, recording, { ...options, openLoop }),
+    );
+    slots = r.slots;
+    clock = r.clock;
+    openLoopWarnings = r.warnings;
+  }
+  // One IR channel per slot (driver) and recorded channel, slot-major; one slot without markers.
+  const result = {
+    ir: { sampleRate: sweep.sampleRate, channels: slots.flatMap((d) => d.ir.channels) },
+    harmonics: slots.flatMap((d) => d.harmonics),
+    quality: slots.flatMap((d) => d.quality),
+    latencySamples: slots[0]!.latencySamples,
+    warnings: openLoopWarnings,
+  };
+  const recorded = recording.channels.length;
+  const isLoopback = (c: number) => loopback !== undefined && c % recorded === loopback - 1;
   // A clipped recording cannot be judged (README, exit codes): exit 2, nothing written.
   const clipped = result.quality.findIndex((q, c) =>
-    q.warnings.some((w) => w.startsWith("clipping")) &&
-    (loopback === undefined || c !== loopback - 1)
+    q.warnings.some((w) => w.startsWith("clipping")) && !isLoopback(c)
   );
   if (clipped >= 0) {
     const q = result.quality[clipped]!;
     throw new InputError(
-      `Cannot deconvolve "${recordingPath}" as channel ${clipped + 1} clipped (${
+      `Cannot deconvolve "${recordingPath}" as channel ${(clipped % recorded) + 1} clipped (${
         q.warnings.find((w) => w.startsWith("clipping"))
       }; peak ${
         q.peakDbfs.toFixed(2)
       } dBFS): a clipped recording cannot be judged; record again at a lower level`,
-      { file: recordingPath, field: `channel ${clipped + 1}`, value: round(q.peakDbfs, 2) },
+      {
+        file: recordingPath,
+        field: `channel ${(clipped % recorded) + 1}`,
+        value: round(q.peakDbfs, 2),
+      },
     );
   }
   // THD of a response beyond the harmonic window would read hundreds of percent: refuse it.
-  const late = result.quality.findIndex((q, c) =>
-    !q.harmonicsSeparable && (loopback === undefined || c !== loopback - 1)
-  );
+  const late = result.quality.findIndex((q, c) => !q.harmonicsSeparable && !isLoopback(c));
   if (late >= 0) {
     throw new InputError(
-      `Cannot deconvolve "${recordingPath}" as channel ${late + 1}: ${
+      `Cannot deconvolve "${recordingPath}" as channel ${(late % recorded) + 1}: ${
         result.quality[late]!.warnings.find((w) => w.startsWith("THD not measured"))
       }: pass --loopback-channel, trim the pre-roll, or --harmonics 1 for the IR without THD`,
       {
         file: recordingPath,
-        field: `channel ${late + 1}`,
+        field: `channel ${(late % recorded) + 1}`,
         value: result.quality[late]!.onsetSamples,
       },
     );
@@ -155,8 +214,9 @@ await runCommand(HELP, async (args) => {
   }
   await writeFilesAtomically(files);
   const channels = result.quality.map((q, c) => ({
-    channel: c + 1,
-    loopback: loopback === c + 1,
+    channel: (c % recorded) + 1,
+    ...(slots.length > 1 ? { slot: Math.floor(c / recorded) + 1 } : {}),
+    loopback: isLoopback(c),
     snrDb: round(q.snrDb, 1),
     peakDbfs: round(q.peakDbfs, 2),
     thdPercent: round(q.thdPercent, 3),
@@ -168,6 +228,15 @@ await runCommand(HELP, async (args) => {
     sampleRate: sweep.sampleRate,
     irLengthSamples: result.ir.channels[0]!.length,
     latencySamples: result.latencySamples,
+    ...(clock === null ? {} : {
+      clock: {
+        openLoop,
+        driftPpm: round(clock.driftPpm, 4),
+        driftUncertaintyPpm: round(clock.driftUncertaintyPpm, 4),
+        firstMarkerSeconds: round(clock.firstMarkerSamples / sweep.sampleRate, 6),
+        referenceChannel: clock.channel + 1,
+      },
+    }),
     channels,
     warnings: result.warnings,
   };
@@ -180,9 +249,18 @@ await runCommand(HELP, async (args) => {
           ? " (latency kept: no loopback channel)"
           : `, latency ${result.latencySamples} samples removed`),
     );
+    if (clock !== null) {
+      console.log(
+        `  clock: device ${clock.driftPpm.toFixed(3)} ± ${
+          clock.driftUncertaintyPpm.toFixed(3)
+        } ppm off the recorder's (markers on channel ${clock.channel + 1}); first marker at ${
+          (clock.firstMarkerSamples / sweep.sampleRate).toFixed(4)
+        } s${openLoop ? "; corrected (open loop)" : ""}`,
+      );
+    }
     for (const c of channels) {
       console.log(
-        `  channel ${c.channel}${
+        `  ${"slot" in c ? `slot ${c.slot} ` : ""}channel ${c.channel}${
           c.loopback ? " (loopback)" : ""
         }: SNR ${c.snrDb} dB, peak ${c.peakDbfs} dBFS, THD ${c.thdPercent} %, onset at sample ${c.onsetSamples}`,
       );

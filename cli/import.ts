@@ -14,6 +14,7 @@ import { InputError } from "../io/errors.ts";
 import { writeMeasurementSet } from "../io/manifest.ts";
 import { importCaptures, type ImportedSet } from "../measure/import_captures.ts";
 import { sweepFromJson } from "../measure/sweep_file.ts";
+import { layoutFromJson } from "../measure/open_loop.ts";
 import { measurementSetFromSofa } from "../io/sofa_set.ts";
 import { readSofa } from "../io/sofa.ts";
 import {
@@ -73,6 +74,14 @@ Options
   --loopback-channel K    (--captures) channel K (1-based) of every recording is the electrical
                           loopback: its latency is removed from the IRs; a recording
                           that starts after the sweep is refused
+  --open-loop             (--captures) the recordings were made open loop: the device played
+                          the stimulus of a sweep.json written with deno task sweep --markers on
+                          its own clock, start unknown; the markers give each recording's start
+                          and clock drift (capture "clock": driftPpm ± its standard error),
+                          corrected before deconvolution. Without it, a drift the markers show
+                          is warned about
+  --slot-drivers a,b,...  (--captures) with a sweep of several drivers in sequence
+                          (sweep --markers --drivers N): the driver id of each slot, in order
   --force                 replace an existing set folder
   --json                  print a summary as JSON on stdout
 `;
@@ -93,6 +102,8 @@ await runCommand(HELP, async (args) => {
     "sample-rate": { type: "string" },
     sweep: { type: "string" },
     "loopback-channel": { type: "string" },
+    "open-loop": { type: "boolean" },
+    "slot-drivers": { type: "string" },
     force: { type: "boolean" },
     json: { type: "boolean" },
   });
@@ -146,6 +157,7 @@ async function importFromCaptureList(v: FlagValues, path: string): Promise<Impor
   const list = await readCaptureList(path);
   const sweepPath = stringFlag(v, "sweep");
   let sweep;
+  let layout;
   if (sweepPath !== undefined) {
     let json: unknown;
     try {
@@ -161,6 +173,24 @@ async function importFromCaptureList(v: FlagValues, path: string): Promise<Impor
       );
     }
     sweep = sweepFromJson(json, sweepPath);
+    layout = layoutFromJson(json, sweep, sweepPath);
+  }
+  const openLoop = booleanFlag(v, "open-loop");
+  if (openLoop && layout === undefined) {
+    throw new UsageError(
+      `Cannot use --open-loop as it needs the sweep.json of a stimulus with markers (deno task sweep --markers) in --sweep: current value is ${
+        sweepPath === undefined ? "no --sweep" : `"${sweepPath}"`
+      }`,
+    );
+  }
+  const slotDrivers = stringFlag(v, "slot-drivers")?.split(",").map((d) => d.trim());
+  const slots = layout?.sweepStartsSamples.length ?? 1;
+  if (slots > 1 ? slotDrivers?.length !== slots : slotDrivers !== undefined) {
+    throw new UsageError(
+      `Cannot use --slot-drivers as it must name one driver per sweep slot of the --sweep (${slots}${
+        slots > 1 ? "" : ": not needed"
+      }): current value is "${stringFlag(v, "slot-drivers") ?? ""}"`,
+    );
   }
   const loopback = numberFlag(v, "loopback-channel");
   if (loopback !== undefined && !(Number.isInteger(loopback) && loopback >= 1)) {
@@ -175,11 +205,14 @@ async function importFromCaptureList(v: FlagValues, path: string): Promise<Impor
     ...(sampleRate === undefined ? {} : { sampleRate }),
     ...(sweep === undefined ? {} : { sweep }),
     ...(loopback === undefined ? {} : { loopbackChannel: loopback }),
+    ...(layout === undefined ? {} : { layout }),
+    ...(openLoop ? { openLoop } : {}),
+    ...(slotDrivers === undefined ? {} : { slotDrivers }),
   });
 }
 
 async function importFromSofa(v: FlagValues, path: string): Promise<ImportedSet> {
-  for (const flag of ["sweep", "loopback-channel"]) {
+  for (const flag of ["sweep", "loopback-channel", "open-loop", "slot-drivers"]) {
     if (v[flag] !== undefined) {
       throw new UsageError(
         `Cannot use --${flag} with --sofa as a SOFA file holds impulse responses, not recordings: current value is "${

@@ -59,6 +59,14 @@ Device
   --rig FILE               webaudio only: rig file (channel map, levels)
   --turntable-cmd CMD      webaudio only: command run per position, {azimuth} replaced
   --drivers a,b,...        measure only these drivers, each named once (default all)
+  --open-loop              the device plays the stimulus on its own clock (a file it plays, no
+                           loopback, start unknown up to 2 s): each capture plays markers on every
+                           driver before and after the sweep, the analysis finds the start and
+                           the clock drift from them (manifest: capture "clock") and corrects
+                           it; IR sample P = the markers' arrival at the first mic, P = 20 ms
+                           or a quarter of the harmonic window if shorter (264 samples for a
+                           1 s sweep at 48 kHz)
+  --clock-ppm X            sim with --open-loop: the device's clock runs X ppm fast (default 0)
   (--room, --noise-level-dbfs, --ear-angle-deg and --head are for sim devices only; a flag the device would ignore is
   refused)
 
@@ -121,6 +129,7 @@ const FLAG_LABELS: Readonly<Record<SessionField, string>> = {
   harmonicCount: "the harmonic count",
   keepHarmonics: "--keep-harmonics",
   keepRecordings: "--keep-recordings",
+  openLoop: "--open-loop",
 };
 
 await runCommand(HELP, async (args) => {
@@ -149,6 +158,8 @@ await runCommand(HELP, async (args) => {
     "ir-length-seconds": { type: "string" },
     "keep-harmonics": { type: "boolean" },
     "keep-recordings": { type: "boolean" },
+    "open-loop": { type: "boolean" },
+    "clock-ppm": { type: "string" },
     out: { type: "string" },
     force: { type: "boolean" },
     append: { type: "boolean" },
@@ -179,6 +190,18 @@ await runCommand(HELP, async (args) => {
     );
   }
   refuseIgnoredFlags(v, deviceSpec);
+  const openLoop = booleanFlag(v, "open-loop");
+  const clockPpm = numberFlag(v, "clock-ppm");
+  if (clockPpm !== undefined && !openLoop) {
+    throw new UsageError(
+      `Cannot use --clock-ppm without --open-loop (a simulated device on its own clock has no loopback and an unknown start): current value is ${clockPpm}`,
+    );
+  }
+  if (clockPpm !== undefined && !(Math.abs(clockPpm) <= 1000)) {
+    throw new UsageError(
+      `Cannot use --clock-ppm as it must be a number in [-1000, 1000]: current value is ${clockPpm}`,
+    );
+  }
   const driversFlag = stringFlag(v, "drivers");
   const driverIds = driversFlag?.split(",").map((s) => s.trim());
   const twice = driverIds?.find((d, i) => driverIds.indexOf(d) !== i);
@@ -205,6 +228,7 @@ await runCommand(HELP, async (args) => {
     head: stringFlag(v, "head"),
     rig: stringFlag(v, "rig"),
     turntableCmd: stringFlag(v, "turntable-cmd"),
+    openLoopClockPpm: openLoop && deviceSpec.startsWith("sim:") ? clockPpm ?? 0 : undefined,
   });
   const force = booleanFlag(v, "force"), append = booleanFlag(v, "append");
   const resume = booleanFlag(v, "resume");
@@ -231,6 +255,7 @@ await runCommand(HELP, async (args) => {
       irLengthSeconds,
       keepHarmonics: booleanFlag(v, "keep-harmonics"),
       keepRecordings: booleanFlag(v, "keep-recordings"),
+      ...(openLoop ? { openLoop } : {}),
       ...(driverIds ? { drivers: driverIds } : {}),
     }, {
       out,
@@ -324,6 +349,7 @@ function refuseIgnoredFlags(v: Parameters<typeof numberFlag>[0], deviceSpec: str
     "noise-level-dbfs": "sim",
     "ear-angle-deg": "sim",
     head: "sim",
+    "clock-ppm": "sim",
   };
   for (const [flag, needs] of Object.entries(only)) {
     if (

@@ -10,6 +10,7 @@ import { writeFilesAtomically } from "../io/atomic.ts";
 import { encodeWav } from "../io/wav.ts";
 import { OWN_WAV_FILE } from "../io/own_output.ts";
 import { SWEEP_FILE_OUTPUT } from "../measure/sweep_file.ts";
+import { layoutToJson, openLoopLayout, openLoopStimulus } from "../measure/open_loop.ts";
 import {
   booleanFlag,
   checkOutputWritable,
@@ -41,6 +42,13 @@ record a loopback channel too).
   --fade-in-seconds S      raised-cosine fade-in (default: first 1/3 octave)
   --fade-out-seconds S     raised-cosine fade-out (default: last 1/24 octave)
   --tail-seconds S         silence after the sweep, for latency and decay (default 1)
+  --markers                for open-loop measurement (a device that plays the file on its own
+                           clock): a 0.1 s marker chirp on every channel before and after the
+                           sweeps, each followed by a gap of the tail (>= 0.5 s), so that
+                           \`deconvolve --open-loop\` finds the start and the clock drift; the
+                           layout is written to the .json under "openLoop"
+  --drivers N              (with --markers) one sweep per driver in sequence, driver k on
+                           channel k of an N-channel WAV (default 1)
   --force                  replace existing files (never a folder)
   --json                   print the parameters as JSON on stdout
 `;
@@ -56,6 +64,8 @@ await runCommand(HELP, async (args) => {
     "fade-in-seconds": { type: "string" },
     "fade-out-seconds": { type: "string" },
     "tail-seconds": { type: "string" },
+    markers: { type: "boolean" },
+    drivers: { type: "string" },
     force: { type: "boolean" },
     json: { type: "boolean" },
   });
@@ -90,29 +100,51 @@ await runCommand(HELP, async (args) => {
     ...(fadeIn === undefined ? {} : { fadeInSeconds: fadeIn }),
     ...(fadeOut === undefined ? {} : { fadeOutSeconds: fadeOut }),
   });
-  const samples = new Float64Array(
-    sweep.samples.length + Math.round(tailSeconds * sweep.sampleRate),
-  );
-  samples.set(sweep.samples);
+  const markers = booleanFlag(v, "markers");
+  const drivers = numberFlag(v, "drivers", 1);
+  if (!markers && v.drivers !== undefined) {
+    throw new UsageError(
+      `Cannot use --drivers without --markers (a sequence of sweeps is an open-loop stimulus): current value is ${drivers}`,
+    );
+  }
+  if (!(Number.isInteger(drivers) && drivers >= 1 && drivers <= 64)) {
+    throw new UsageError(
+      `Cannot write sweep as --drivers must be an integer 1..64: current value is ${drivers}`,
+    );
+  }
+  let channels: Float64Array[];
+  let openLoop: Record<string, unknown> | undefined;
+  if (markers) {
+    const layout = openLoopLayout(sweep, drivers, tailSeconds);
+    channels = openLoopStimulus(sweep, layout);
+    openLoop = layoutToJson(layout);
+  } else {
+    const samples = new Float64Array(
+      sweep.samples.length + Math.round(tailSeconds * sweep.sampleRate),
+    );
+    samples.set(sweep.samples);
+    channels = [samples];
+  }
   const parameters = {
     format: "spatialcal.sweep",
     version: 1,
     ...sweepToJson(sweep),
     tailSeconds,
     file: basename(out),
+    ...(openLoop === undefined ? {} : { channels: channels.length, openLoop }),
   };
   // Both files or neither: a WAV without its parameters cannot be deconvolved.
   await writeFilesAtomically([
-    { path: out, bytes: encodeWav({ sampleRate: sweep.sampleRate, channels: [samples] }) },
+    { path: out, bytes: encodeWav({ sampleRate: sweep.sampleRate, channels }) },
     { path: jsonPath, bytes: new TextEncoder().encode(JSON.stringify(parameters, null, 2) + "\n") },
   ]);
   if (booleanFlag(v, "json")) console.log(JSON.stringify(parameters, null, 2));
   console.error(
     `wrote ${out} (${
       sweep.durationSeconds.toFixed(3)
-    } s sweep ${sweep.startHz}–${sweep.endHz} Hz at ${sweep.levelDbfs} dBFS + ${tailSeconds} s silence) and ${
-      join(dirname(jsonPath), basename(jsonPath))
-    }`,
+    } s sweep ${sweep.startHz}–${sweep.endHz} Hz at ${sweep.levelDbfs} dBFS + ${tailSeconds} s silence${
+      markers ? `, ${drivers} driver(s) in sequence between two markers` : ""
+    }) and ${join(dirname(jsonPath), basename(jsonPath))}`,
   );
   return 0;
 });

@@ -286,11 +286,152 @@ export function resampleImpulseResponse(
 /** Table entries per low-rate sample of the arbitrary-ratio kernel (linear interpolation between). */
 const TABLE_STEPS = 4096;
 
+/** Where {@linkcode resampleAt} reads the input: `y[m] = x(start + m·step)`. */
+export interface ResampleGrid {
+  /** Input time of output sample 0, in input samples (any real number: before 0 reads zeros). */
+  readonly start: number;
+  /** Input samples per output sample (`1/ratio`), in [1e-3, 1e3]. */
+  readonly step: number;
+  /** Number of output samples, an integer >= 0. */
+  readonly length: number;
+}
+
+/**
+ * The polyphase table of the tabulated kernel scaled by `ρ`: row q (q = 0..TABLE_STEPS)
+ * holds `ρ·h(ρ·(q/TABLE_STEPS + J − j))` for taps j = 0..2J, J = ceil(H/ρ), i.e. the weights of
+ * input samples `i0 − J + j` for an output at input time `i0 + q/TABLE_STEPS`. Rows are
+ * contiguous, so an output sample is two dot products (rows q and q + 1) blended linearly —
+ * the same linear interpolation in the same 4096-step table as the kernel lookup per tap.
+ */
+interface PhaseTable {
+  readonly key: string;
+  readonly rows: Float64Array;
+  readonly width: number;
+  readonly reach: number;
+}
+
+/** The kernel on a fine grid of TABLE_STEPS per low-rate sample, for the last design used. */
+let fineCache: { key: string; fine: Float64Array } | undefined;
+/** The last few phase tables (a drift correction and its inverse use two ρ). */
+const phaseTables: PhaseTable[] = [];
+const PHASE_TABLES_KEPT = 4;
+
+function phaseTable(o: Required<ResampleOptions>, rho: number): PhaseTable {
+  const design = `${o.cutoff}/${o.halfLength}/${o.beta}`;
+  const key = `${design}/${rho}`;
+  const hit = phaseTables.findIndex((t) => t.key === key);
+  if (hit >= 0) return phaseTables[hit]!;
+  const size = o.halfLength * TABLE_STEPS;
+  if (fineCache?.key !== design) {
+    const i0Beta = besselI0(o.beta);
+    const fine = new Float64Array(size + 2);
+    for (let i = 0; i <= size; i++) fine[i] = kernelAt(i / TABLE_STEPS, o, i0Beta);
+    fineCache = { key: design, fine };
+  }
+  const fine = fineCache.fine;
+  const lookup = (t: number): number => {
+    const p = Math.abs(t) * rho * TABLE_STEPS;
+    const k = Math.floor(p);
+    if (k >= size) return 0;
+    const f = p - k;
+    return fine[k]! + f * (fine[k + 1]! - fine[k]!);
+  };
+  const reach = Math.ceil(o.halfLength / rho);
+  const width = 2 * reach + 1;
+  const rows = new Float64Array((TABLE_STEPS + 1) * width);
+  for (let q = 0; q <= TABLE_STEPS; q++) {
+    const frac = q / TABLE_STEPS;
+    for (let j = 0; j < width; j++) rows[q * width + j] = rho * lookup(frac + reach - j);
+  }
+  const table = { key, rows, width, reach };
+  phaseTables.unshift(table);
+  if (phaseTables.length > PHASE_TABLES_KEPT) phaseTables.pop();
+  return table;
+}
+
+/**
+ * Band-limited interpolation of `x` on an arbitrary uniform grid:
+ * `y[m] = ρ·Σ_n x[n]·h(ρ·(t_m − n))`, `t_m = start + m·step`, `ρ = min(1, 1/step)`, with the
+ * kernel of {@linkcode resample} (defaults: flat to 0.9 of the lower Nyquist frequency,
+ * ≈ −120 dB stop band). Samples outside `x` count as zeros, so `start` may be negative (a
+ * signal delayed by `−start` samples) or fractional (a sub-sample delay). This is what a clock
+ * drift correction needs (`step = 1/ratio`, `start` = where the stimulus begins in the
+ * recording) and what a simulated device clock does to the played signal.
+ *
+ * The kernel is tabulated once per design and `ρ` in polyphase form (4097 rows of contiguous
+ * taps; the last four kept), so each output sample is two dot products of `2J + 1`
+ * taps, `J = ceil(H/ρ)`: measured in `tests/bench/resample_bench.ts`.
+ *
+ * @param x Input samples (finite).
+ * @param grid Where to read ({@linkcode ResampleGrid}).
+ * @param options Kernel design ({@linkcode ResampleOptions}).
+ * @returns `grid.length` samples.
+ * @throws {RangeError} for a bad grid, non-finite samples or bad options.
+ *
+ * @example
+ * ```ts
+ * import { resampleAt } from "./resample.ts";
+ * const x = new Float64Array(48000).map((_, n) => Math.sin(n / 10));
+ * // x delayed by 100.25 samples, on a clock 50 ppm slower:
+ * const y = resampleAt(x, { start: -100.25, step: 1 + 50e-6, length: 48000 });
+ * ```
+ */
+export function resampleAt(
+  x: ArrayLike<number>,
+  grid: ResampleGrid,
+  options: ResampleOptions = {},
+): Float64Array {
+  const { start, step, length } = grid;
+  if (!(Number.isFinite(step) && step >= 1e-3 && step <= 1e3)) {
+    throw new RangeError(
+      `Cannot resample as step must be in [0.001, 1000] input samples per output sample: current value is ${step}`,
+    );
+  }
+  if (!Number.isFinite(start)) {
+    throw new RangeError(`Cannot resample as start must be finite: current value is ${start}`);
+  }
+  if (!Number.isInteger(length) || length < 0) {
+    throw new RangeError(
+      `Cannot resample as length must be an integer >= 0: current value is ${length}`,
+    );
+  }
+  const o = checkOptions(options);
+  const bad = findNonFinite(x);
+  if (bad >= 0) {
+    throw new RangeError(`Cannot resample as samples must be finite: sample ${bad} is ${x[bad]}`);
+  }
+  const rho = Math.min(1, 1 / step);
+  const { rows, width, reach } = phaseTable(o, rho);
+  const n = x.length;
+  const out = new Float64Array(length);
+  for (let m = 0; m < length; m++) {
+    const t = start + m * step;
+    const i0 = Math.floor(t);
+    const p = (t - i0) * TABLE_STEPS;
+    const q = Math.min(TABLE_STEPS - 1, Math.floor(p));
+    const a = p - q;
+    const first = i0 - reach; // input sample of tap 0
+    const jFrom = Math.max(0, -first);
+    const jTo = Math.min(width - 1, n - 1 - first);
+    if (jTo < jFrom) continue;
+    const r0 = q * width, r1 = r0 + width;
+    let acc0 = 0, acc1 = 0;
+    for (let j = jFrom, i = first + jFrom; j <= jTo; j++, i++) {
+      const v = x[i]!;
+      acc0 += v * rows[r0 + j]!;
+      acc1 += v * rows[r1 + j]!;
+    }
+    out[m] = acc0 + a * (acc1 - acc0);
+  }
+  return out;
+}
+
 /**
  * Resample by an arbitrary ratio `outputRate/inputRate` (for example
  * `1 + 20e-6` to correct a clock drift of 20 ppm) with the same kernel as
  * {@linkcode resample}, tabulated at 4096 points per low-rate sample and
- * linearly interpolated [3] (interpolation error ≈ 3e-8 per tap).
+ * linearly interpolated [3] (interpolation error ≈ 3e-8 per tap), in the
+ * polyphase form of {@linkcode resampleAt}.
  *
  * Output sample m is the band-limited input at input time `m/ratio`:
  * `y[m] = ρ·Σ_n x[n]·h(ρ·(m/ratio − n))`, `ρ = min(1, ratio)`. The output
@@ -319,32 +460,5 @@ export function resampleByRatio(
       `Cannot resample as ratio must be in [0.001, 1000]: current value is ${ratio}`,
     );
   }
-  const o = checkOptions(options);
-  const bad = findNonFinite(x);
-  if (bad >= 0) {
-    throw new RangeError(`Cannot resample as samples must be finite: sample ${bad} is ${x[bad]}`);
-  }
-  const i0Beta = besselI0(o.beta);
-  const size = o.halfLength * TABLE_STEPS;
-  const table = new Float64Array(size + 2);
-  for (let i = 0; i <= size; i++) table[i] = kernelAt(i / TABLE_STEPS, o, i0Beta);
-  const rho = Math.min(1, ratio);
-  const reach = o.halfLength / rho; // kernel half length in input samples
-  const n = x.length;
-  const out = new Float64Array(Math.ceil(n * ratio));
-  for (let m = 0; m < out.length; m++) {
-    const t = m / ratio;
-    const first = Math.max(0, Math.ceil(t - reach));
-    const last = Math.min(n - 1, Math.floor(t + reach));
-    let acc = 0;
-    for (let i = first; i <= last; i++) {
-      const p = Math.abs(t - i) * rho * TABLE_STEPS;
-      const k = Math.floor(p);
-      if (k >= size) continue;
-      const f = p - k;
-      acc += x[i]! * (table[k]! + f * (table[k + 1]! - table[k]!));
-    }
-    out[m] = rho * acc;
-  }
-  return out;
+  return resampleAt(x, { start: 0, step: 1 / ratio, length: Math.ceil(x.length * ratio) }, options);
 }

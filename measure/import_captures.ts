@@ -42,6 +42,13 @@ import {
   type MicEntry,
 } from "../io/manifest.ts";
 import { type Deconvolution, deconvolve } from "./deconvolve.ts";
+import {
+  type ClockEstimate,
+  deconvolveOpenLoop,
+  driftFromLoopback,
+  driftWarning,
+  type OpenLoopLayout,
+} from "./open_loop.ts";
 import type { Sweep } from "./synchronized_sweep.ts";
 import { applyMicCalibration, calibrationEntry, type InputCalibration } from "./mic_calibration.ts";
 
@@ -60,6 +67,16 @@ export interface ImportCapturesOptions {
   readonly sweep?: Sweep;
   /** 1-based channel of every recording that carries the electrical loopback. */
   readonly loopbackChannel?: number;
+  /**
+   * The sweep's open-loop layout (`sweep.json` `openLoop`, written by `sweep --markers`): the
+   * recordings are of that stimulus. Its markers are measured in every recording (a clock drift
+   * is warned about) and, with `openLoop`, used to find the start and correct the drift.
+   */
+  readonly layout?: OpenLoopLayout;
+  /** The recordings were made open loop (device on its own clock, start unknown); needs `layout`. */
+  readonly openLoop?: boolean;
+  /** With a layout of several sweep slots: the driver id of each slot, in order. */
+  readonly slotDrivers?: readonly string[];
   /** `createdAt` of the manifest (default: now). */
   readonly createdAt?: string;
 }
@@ -138,8 +155,42 @@ export async function importCaptures(
     );
   }
 
-  const deconvolutions = new Map<string, Deconvolution>();
-  const deconvolved = (entry: CaptureListEntry, wav: DecodedWav): Deconvolution => {
+  const layout = options.layout;
+  const slots = layout?.sweepStartsSamples.length ?? 1;
+  if (slots > 1 && options.slotDrivers?.length !== slots) {
+    throw new RangeError(
+      `Cannot import captures as the sweep has ${slots} sweep slots (drivers in sequence): name the driver of each slot in order (--slot-drivers): current value is ${
+        JSON.stringify(options.slotDrivers ?? [])
+      }`,
+    );
+  }
+  const slotOf = (entry: CaptureListEntry): number => {
+    if (slots === 1) return 0;
+    const k = options.slotDrivers!.indexOf(entry.driver);
+    if (k < 0) {
+      throw rowError(
+        list,
+        entry,
+        "driver",
+        `driver "${entry.driver}" must be one of the sweep slots' drivers (${
+          options.slotDrivers!.join(", ")
+        })`,
+      );
+    }
+    return k;
+  };
+  const deconvolutions = new Map<
+    string,
+    { slots: readonly Deconvolution[]; clock: ClockEstimate | null; warnings: readonly string[] }
+  >();
+  const deconvolved = (
+    entry: CaptureListEntry,
+    wav: DecodedWav,
+  ): {
+    slots: readonly Deconvolution[];
+    clock: ClockEstimate | null;
+    warnings: readonly string[];
+  } => {
     const path = resolve(entry.file);
     const done = deconvolutions.get(path);
     if (done) return done;
@@ -161,12 +212,34 @@ export async function importCaptures(
         `the loopback channel ${loopback} is not in "${path}", which has ${wav.channels.length} channel(s)`,
       );
     }
-    let result: Deconvolution;
+    let result: {
+      slots: readonly Deconvolution[];
+      clock: ClockEstimate | null;
+      warnings: readonly string[];
+    };
     try {
-      result = deconvolve(sweep, wav, {
-        requireCausal: true,
+      const common = {
+        requireCausal: !options.openLoop,
         ...(loopback === undefined ? {} : { loopbackChannel: loopback - 1 }),
-      });
+      };
+      const drift = layout === undefined && loopback !== undefined
+        ? driftFromLoopback(sweep, wav.channels[loopback - 1]!)
+        : undefined;
+      const warning = drift === undefined ? undefined : driftWarning(
+        drift,
+        `the loopback's group delays (channel ${loopback})`,
+        "write the stimulus with deno task sweep --markers and pass --open-loop",
+      );
+      result = layout === undefined
+        ? {
+          slots: [deconvolve(sweep, wav, common)],
+          clock: null,
+          warnings: warning === undefined ? [] : [warning],
+        }
+        : deconvolveOpenLoop(sweep, layout, wav, {
+          ...common,
+          openLoop: options.openLoop ?? false,
+        });
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       throw rowError(list, entry, "file", `recording "${path}": ${error.message}`, error);
@@ -243,7 +316,8 @@ export async function importCaptures(
           `channel ${entry.channel} is the loopback channel, not a mic`,
         );
       }
-      const d = deconvolved(entry, wav);
+      const all = deconvolved(entry, wav);
+      const d = all.slots[slotOf(entry)]!;
       h = d.ir.channels[c]!;
       rate = d.ir.sampleRate;
       const q = d.quality[c]!;
@@ -253,11 +327,20 @@ export async function importCaptures(
         // THD only where the harmonic windows are clear of the linear response (as measure)
         ...(q.harmonicsSeparable ? { thdPercent: round(q.thdPercent, 4) } : {}),
         ...(d.latencySamples === null ? {} : { latencySamples: d.latencySamples }),
+        ...(all.clock === null || !options.openLoop ? {} : {
+          clock: {
+            driftPpm: round(all.clock.driftPpm, 4),
+            driftUncertaintyPpm: round(all.clock.driftUncertaintyPpm, 4),
+          },
+        }),
       });
+      const drift = all.warnings.filter((w) => w.startsWith("clock drift"));
       warnings.push(
-        ...q.warnings.map((w) => `row ${entry.row} (${entry.file} channel ${entry.channel}): ${w}`),
+        ...[...q.warnings, ...drift].map((w) =>
+          `row ${entry.row} (${entry.file} channel ${entry.channel}): ${w}`
+        ),
       );
-      extra.warnings = [...q.warnings];
+      extra.warnings = [...q.warnings, ...drift];
     } else {
       h = wav.channels[c]!;
       rate = wav.sampleRate;

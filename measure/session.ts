@@ -27,6 +27,7 @@ import {
   synchronizedSweep,
 } from "./synchronized_sweep.ts";
 import { deconvolve } from "./deconvolve.ts";
+import { captureOpenLoop, type ClockEstimate, openLoopPreSamples } from "./open_loop.ts";
 import type { Signal } from "../dsp/signal.ts";
 import { InputError } from "../io/errors.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
@@ -75,7 +76,8 @@ export type SessionField =
   | "irLengthSeconds"
   | "harmonicCount"
   | "keepHarmonics"
-  | "keepRecordings";
+  | "keepRecordings"
+  | "openLoop";
 
 /** What to measure. */
 export interface MeasurementPlan {
@@ -97,6 +99,12 @@ export interface MeasurementPlan {
   readonly keepHarmonics?: boolean;
   /** Also write each capture's raw mic recording as `recordings/….wav`. */
   readonly keepRecordings?: boolean;
+  /**
+   * Open loop (`measure/open_loop.ts`): the device plays a marker stimulus on its own clock from
+   * an unknown start (up to 2 s); each capture's start and clock drift are found from the
+   * markers, and recorded in the capture's `clock`. Default false.
+   */
+  readonly openLoop?: boolean;
 }
 
 /** Options of {@linkcode runMeasurementSession}. */
@@ -177,6 +185,8 @@ interface JournalPlan {
   readonly harmonicCount: number;
   readonly keepHarmonics: boolean;
   readonly keepRecordings: boolean;
+  /** Absent in journals written before open loop existed: false. */
+  readonly openLoop?: boolean;
 }
 
 interface Journal {
@@ -337,6 +347,7 @@ export async function runMeasurementSession(
     harmonicCount,
     keepHarmonics,
     keepRecordings,
+    ...(plan.openLoop ? { openLoop: true } : {}),
   };
   const out = options.out;
   const partial = `${out}.partial`;
@@ -449,7 +460,13 @@ export async function runMeasurementSession(
   const done = new Set(journal.done);
   const resumed = journal.captures.length;
 
-  if (!loopback) {
+  if (plan.openLoop) {
+    warnings.push(
+      `${device.name} measured open loop: each IR's sample ${
+        openLoopPreSamples(sweep, harmonicCount)
+      } is the first marker's arrival at the first mic; the device's clock drift is corrected per capture`,
+    );
+  } else if (!loopback) {
     warnings.push(
       `${device.name} has no loopback input: latency is not removed, IR sample 0 is the sweep's first sample`,
     );
@@ -475,6 +492,7 @@ export async function runMeasurementSession(
           warnings,
           keepHarmonics,
           keepRecordings,
+          openLoop: plan.openLoop ?? false,
         });
         for (const [path, signal] of irs) {
           await writeFileAtomically(join(partial, path), encodeWav(signal));
@@ -560,6 +578,7 @@ interface DriverStep {
   readonly warnings: string[];
   readonly keepHarmonics: boolean;
   readonly keepRecordings: boolean;
+  readonly openLoop: boolean;
 }
 
 async function measureDriver(
@@ -570,17 +589,26 @@ async function measureDriver(
   step: DriverStep,
 ): Promise<{ captures: CaptureEntry[]; irs: Map<string, Signal> }> {
   for (let attempt = 0;; attempt++) {
-    const recording = await device.playRecord({
-      outputs: [driver],
-      stimulus: [sweep.samples],
-      inputs: step.inputs,
-      tailSamples: step.tailSamples,
-    });
-    const result = deconvolve(sweep, recording.signal, {
-      ...(step.loopbackChannel === undefined ? {} : { loopbackChannel: step.loopbackChannel }),
-      irLengthSamples: step.irLengthSamples,
-      harmonicCount: step.harmonicCount,
-    });
+    let clock: ClockEstimate | undefined;
+    const { recording, result } = step.openLoop
+      ? await captureOpenLoop(device, sweep, driver, step).then((r) => {
+        clock = r.clock;
+        return r;
+      })
+      : await (async () => {
+        const recording = await device.playRecord({
+          outputs: [driver],
+          stimulus: [sweep.samples],
+          inputs: step.inputs,
+          tailSamples: step.tailSamples,
+        });
+        const result = deconvolve(sweep, recording.signal, {
+          ...(step.loopbackChannel === undefined ? {} : { loopbackChannel: step.loopbackChannel }),
+          irLengthSamples: step.irLengthSamples,
+          harmonicCount: step.harmonicCount,
+        });
+        return { recording, result };
+      })();
     const dropout = result.warnings.some((w) => w.includes("dropout")) ||
       recording.warnings.some((w) => /dropout|xrun/i.test(w));
     if (dropout && attempt < step.maxRetries) {
@@ -614,6 +642,12 @@ async function measureDriver(
         // A response beyond the harmonic window (no loopback, much latency) has no THD to store.
         ...(q.harmonicsSeparable ? { thdPercent: Math.round(q.thdPercent * 1000) / 1000 } : {}),
         ...(result.latencySamples === null ? {} : { latencySamples: result.latencySamples }),
+        ...(clock === undefined ? {} : {
+          clock: {
+            driftPpm: Math.round(clock.driftPpm * 1e4) / 1e4,
+            driftUncertaintyPpm: Math.round(clock.driftUncertaintyPpm * 1e4) / 1e4,
+          },
+        }),
         warnings: [...recording.warnings, ...q.warnings],
         ...(harmonicsPath === undefined ? {} : { harmonics: harmonicsPath }),
         ...(recordingPath === undefined ? {} : { recording: recordingPath }),
@@ -861,6 +895,9 @@ function checkResumable(
   }
   if (old.keepRecordings !== now.keepRecordings) {
     differs("keepRecordings", show(old.keepRecordings), show(now.keepRecordings));
+  }
+  if ((old.openLoop ?? false) !== (now.openLoop ?? false)) {
+    differs("openLoop", show(old.openLoop ?? false), show(now.openLoop ?? false));
   }
 }
 

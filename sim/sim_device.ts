@@ -69,6 +69,12 @@ import {
   synthesizeImpulseResponses,
 } from "./_synthesis.ts";
 import { createRandom, hashString } from "./_random.ts";
+import {
+  type DeviceClockOptions,
+  playbackStartSamples,
+  playOnDeviceClock,
+  resolveDeviceClock,
+} from "./device_clock.ts";
 
 /** Which microphones the simulated rig has. */
 export type MicKind = "binaural" | "reference" | "both";
@@ -150,6 +156,11 @@ export interface SimDeviceOptions {
   readonly irLengthSamples?: number;
   /** Speed of sound in m/s. Default 343. */
   readonly speedOfSoundMps?: number;
+  /**
+   * Open loop (`sim/device_clock.ts`): the device plays on its own clock, `clockPpm` off the
+   * recorder's, from an unknown start; there is no loopback input. Default: closed loop.
+   */
+  readonly openLoop?: DeviceClockOptions;
 }
 
 /** Noise-free linear IRs at one position, keyed by output channel id, then input id. */
@@ -312,7 +323,10 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
   if (options.mics === "reference" || options.mics === "both") {
     micInputs.push({ id: "ref", role: "reference" });
   }
-  const inputs: InputChannel[] = [...micInputs, { id: "loopback", role: "loopback" }];
+  const deviceClock = options.openLoop ? resolveDeviceClock(options.openLoop) : undefined;
+  const inputs: InputChannel[] = deviceClock
+    ? [...micInputs]
+    : [...micInputs, { id: "loopback", role: "loopback" }];
   const outputs: OutputChannel[] = unit.drivers.map((d) => ({ id: d.id, kind: d.kind }));
   const hasHead = options.mics !== "reference";
 
@@ -582,21 +596,31 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
     const repeat = captureRepeats.get(identity) ?? 0;
     captureRepeats.set(identity, repeat + 1);
     const call = `${identity}#${repeat}`;
+    // Open loop: what the DAC plays, on the recorder's clock, from an unknown start.
+    const played = deviceClock
+      ? playOnDeviceClock(
+        request.stimulus,
+        deviceClock,
+        playbackStartSamples(deviceClock, sampleRate, `${seed}/${options.serial}/${call}`),
+        total,
+      )
+      : request.stimulus;
+    const playedLength = played[0]!.length;
 
     // DAC (clip) and the drivers' nonlinear drive
-    const dac = request.stimulus.map((s) => {
+    const dac = played.map((s) => {
       const u = new Float64Array(s.length);
       for (let n = 0; n < s.length; n++) u[n] = Math.max(-clipLevel, Math.min(clipLevel, s[n]!));
       return u;
     });
     const needsAcoustic = request.inputs.some((id) => id !== "loopback");
-    const convSize = nextPowerOfTwo(stimulusLength + irLengthSamples);
+    const convSize = nextPowerOfTwo(playedLength + irLengthSamples);
     const plan = needsAcoustic ? realFftPlan(Math.max(4, convSize)) : undefined;
     const driveSpectra: (Spectrum | undefined)[] = needsAcoustic
       ? dac.map((u, o) => {
         const d = wiring[outputIndex[o]!]!;
         if (driverDefects[d]!.dead) return undefined;
-        const stimulus = request.stimulus[o]!;
+        const stimulus = played[o]!;
         const key = `${d}/${plan!.size}`;
         const checksum = stimulusChecksum(stimulus);
         const hit = driveCache.get(stimulus)?.get(key);
