@@ -143,6 +143,11 @@ export function solveBeamBin(
       bIm[r * m + k] = ci;
     }
   }
+  // Per row r the Gram entries of its real embedding, k ≤ l (constant within the bin):
+  // Re(b̄_k·b_l) and Im(b̄_k·b_l)·(−1), the same for the stopband rows c_s.
+  const pairs = (m * (m + 1)) / 2;
+  const gramRe = new Float64Array(rows * pairs), gramIm = new Float64Array(rows * pairs);
+  gramBlocks(bRe, bIm, rows, m, gramRe, gramIm);
   const stops = bin.stopRows;
   const cRe = new Float64Array(stops * m), cIm = new Float64Array(stops * m);
   const hRe = new Float64Array(stops), hIm = new Float64Array(stops);
@@ -159,6 +164,8 @@ export function solveBeamBin(
     }
   }
   // Stopband objective J = Σ_s |c_s·z + h_s|² / (S·|d₀|²): mean stopband power re on-axis.
+  const stopGramRe = new Float64Array(stops * pairs), stopGramIm = new Float64Array(stops * pairs);
+  gramBlocks(cRe, cIm, stops, m, stopGramRe, stopGramIm);
   const jScale = stops > 0 ? 1 / (stops * (bin.d0Re ** 2 + bin.d0Im ** 2)) : 0;
   // κ·‖w‖²·P₀/|d₀|² (= κ/WNG): effort radiates into directions the arc cannot see.
   const kappa = bin.effortWeight * (aa / n) / (bin.d0Re ** 2 + bin.d0Im ** 2);
@@ -236,13 +243,18 @@ export function solveBeamBin(
   const q = new Float64Array(dim);
   // F(x) = τ·t − Σ log(ρ²t² − |e|²) − log(ρ_E² − ‖z‖²); +Infinity outside the domain.
   let fixT: number | null = null;
+  // Which point eR/eI last held (the residuals do not depend on t): a Newton step starts where
+  // the previous line search ended, so its residuals and barrier value are reused, not redone.
+  let residualsOf: Float64Array | null = null;
   const barrier = (xs: Float64Array, tau: number): number => {
+    residualsOf = null;
     const t = fixT ?? xs[dim - 1]!;
     if (!(t > 0)) return Infinity;
     let zz = 0;
     for (let k = 0; k < 2 * m; k++) zz += xs[k]! ** 2;
     if (zz >= rho2) return Infinity;
     residuals(xs);
+    residualsOf = xs;
     let f = (fixT === null ? tau * t : tau * stopPower(xs)) - Math.log(rho2 - zz);
     for (let r = 0; r < rows; r++) {
       const dv = (radius[r]! * t) ** 2 - eR[r]! ** 2 - eI[r]! ** 2;
@@ -265,13 +277,13 @@ export function solveBeamBin(
         yr += cr * x[k]! - ci * x[m + k]!;
         yi += cr * x[m + k]! + ci * x[k]!;
       }
+      let p = r * pairs;
       for (let k = 0; k < m; k++) {
         const br = cRe[r * m + k]!, bi = cIm[r * m + k]!;
         grad[k]! += w * (br * yr + bi * yi);
         grad[m + k]! += w * (-bi * yr + br * yi);
-        for (let l = k; l < m; l++) {
-          const cr = cRe[r * m + l]!, ci = cIm[r * m + l]!;
-          const rr = w * (br * cr + bi * ci), ri = w * (bi * cr - br * ci);
+        for (let l = k; l < m; l++, p++) {
+          const rr = w * stopGramRe[p]!, ri = w * stopGramIm[p]!;
           hess[k * dim + l]! += rr;
           hess[(m + k) * dim + (m + l)]! += rr;
           hess[k * dim + (m + l)]! += ri;
@@ -283,8 +295,10 @@ export function solveBeamBin(
   // The barrier method: centering by damped Newton steps for growing τ.
   const centre = (tau0: number, gap = GAP_TOLERANCE) => {
     let tau = tau0;
+    residualsOf = null;
     for (let outer = 0; outer < 60; outer++) {
-      // Centering: Newton on F(·, τ).
+      // Centering: Newton on F(·, τ). fx: F at x for this τ once known.
+      let fx = NaN;
       for (let it = 0; it < 60 && newtonSteps < MAX_NEWTON * passes; it++) {
         newtonSteps++;
         const t = x[dim - 1]!;
@@ -295,7 +309,7 @@ export function solveBeamBin(
           x[dim - 1] = fixT;
           addStopband(tau);
         }
-        residuals(x);
+        if (residualsOf !== x) residuals(x);
         for (let r = 0; r < rows; r++) {
           const rad2 = radius[r]! ** 2;
           const er = eR[r]!, ei = eI[r]!;
@@ -314,12 +328,11 @@ export function solveBeamBin(
             for (let j = i; j < dim; j++) hess[i * dim + j]! += qi * q[j]!;
           }
           // −∇²dv/dv: ∇²dv = [−2·MᵀM, 0; 0, 2ρ²].
-          for (let k = 0; k < m; k++) {
-            const br = bRe[r * m + k]!, bi = bIm[r * m + k]!;
-            for (let l = k; l < m; l++) {
-              const cr = bRe[r * m + l]!, ci = bIm[r * m + l]!;
-              const rr = 2 * inv * (br * cr + bi * ci); // (MᵀM) Re-Re and Im-Im blocks
-              const ri = 2 * inv * (bi * cr - br * ci); // Re_k–Im_l block
+          const inv2x = 2 * inv;
+          for (let k = 0, p = r * pairs; k < m; k++) {
+            for (let l = k; l < m; l++, p++) {
+              const rr = inv2x * gramRe[p]!; // (MᵀM) Re-Re and Im-Im blocks
+              const ri = inv2x * gramIm[p]!; // Re_k–Im_l block
               hess[k * dim + l]! += rr;
               hess[(m + k) * dim + (m + l)]! += rr;
               hess[k * dim + (m + l)]! += ri;
@@ -351,14 +364,16 @@ export function solveBeamBin(
         let decrement = 0;
         for (let i = 0; i < dim; i++) decrement -= grad[i]! * step[i]!;
         if (decrement / 2 < 1e-8) break;
-        const f0 = barrier(x, tau);
-        let s = 1;
+        const f0 = Number.isNaN(fx) ? barrier(x, tau) : fx;
+        let s = 1, f1 = NaN;
         for (let ls = 0; ls < 60; ls++, s *= 0.5) {
           for (let i = 0; i < dim; i++) trial[i] = x[i]! + s * step[i]!;
-          const f1 = barrier(trial, tau);
+          f1 = barrier(trial, tau);
           if (f1 <= f0 - 0.25 * s * decrement) break;
         }
         x.set(trial);
+        fx = f1;
+        if (residualsOf === trial) residualsOf = x;
       }
       const scale = fixT === null ? x[dim - 1]! : 1e2 * stopPower(x);
       if ((2 * rows + 1) / tau < gap * Math.max(scale, 1e-6)) break;
@@ -474,6 +489,28 @@ export function nullSpaceBasis(
     }
   }
   return { nRe, nIm };
+}
+
+/** Per row, for k ≤ l: re = br_k·br_l + bi_k·bi_l, im = bi_k·br_l − br_k·bi_l (row-major). */
+function gramBlocks(
+  bRe: Float64Array,
+  bIm: Float64Array,
+  rows: number,
+  m: number,
+  outRe: Float64Array,
+  outIm: Float64Array,
+): void {
+  let p = 0;
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < m; k++) {
+      const br = bRe[r * m + k]!, bi = bIm[r * m + k]!;
+      for (let l = k; l < m; l++, p++) {
+        const cr = bRe[r * m + l]!, ci = bIm[r * m + l]!;
+        outRe[p] = br * cr + bi * ci;
+        outIm[p] = bi * cr - br * ci;
+      }
+    }
+  }
 }
 
 /** Solve H·x = b in place (b ← x) for symmetric positive definite H; false if not SPD. */

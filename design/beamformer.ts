@@ -571,6 +571,7 @@ function solveBins(
   spec: BeamSpec,
   family: PhaseFamily,
   every = 1,
+  done?: SolvedBins,
 ): SolvedBins {
   const A = arc.matrix, n = A.cols, bins = A.bins, stride = A.rows * n;
   const use = [...spec.beamDrivers.keys()].filter((d) => spec.beamDrivers[d] === 1);
@@ -624,6 +625,18 @@ function solveBins(
     effortLimit[b] = limit;
     if (f < spec.solveBandHz.lowHz || f > spec.solveBandHz.highHz || !(limit > 0)) continue;
     if (solvable++ % every !== 0) continue;
+    if (done?.solvedBins[b] === 1) {
+      // Solved already with this family (the ranking's every RANKING_STRIDE-th bin): the same
+      // problem, the same answer.
+      t[b] = done.t[b]!;
+      effortBound[b] = done.effortBound[b]!;
+      solvedBins[b] = 1;
+      for (let d = 0; d < n; d++) {
+        beam.re[b * n + d] = done.beam.re[b * n + d]!;
+        beam.im[b * n + d] = done.beam.im[b * n + d]!;
+      }
+      continue;
+    }
     const mixPhase = (r: number) => {
       let sr = 0, si = 0;
       for (let d = 0; d < n; d++) {
@@ -735,7 +748,7 @@ function widestFamily(
     }
   }
   if (families.length === 1) return best!;
-  const solved = solveBins(arc, mixing, rows, spec, best!.family);
+  const solved = solveBins(arc, mixing, rows, spec, best!.family, 1, best!.solved);
   const unblended = beamMetrics(arc, solved.beam, metricOptions);
   const band = longestRun(arc.frequenciesHz, binsMeetingSpec(unblended, solved.solvedBins, spec));
   return { solved, unblended, band, family: best!.family };
