@@ -148,6 +148,14 @@ export function solveBeamBin(
   const pairs = (m * (m + 1)) / 2;
   const gramRe = new Float64Array(rows * pairs), gramIm = new Float64Array(rows * pairs);
   gramBlocks(bRe, bIm, rows, m, gramRe, gramIm);
+  // The same by pair (pair-major), for the weighted sums over rows in the Newton step.
+  const gramReT = new Float64Array(rows * pairs), gramImT = new Float64Array(rows * pairs);
+  for (let r = 0; r < rows; r++) {
+    for (let p = 0; p < pairs; p++) {
+      gramReT[p * rows + r] = gramRe[r * pairs + p]!;
+      gramImT[p * rows + r] = gramIm[r * pairs + p]!;
+    }
+  }
   const stops = bin.stopRows;
   const cRe = new Float64Array(stops * m), cIm = new Float64Array(stops * m);
   const hRe = new Float64Array(stops), hIm = new Float64Array(stops);
@@ -240,7 +248,8 @@ export function solveBeamBin(
 
   const grad = new Float64Array(dim), hess = new Float64Array(dim * dim);
   const step = new Float64Array(dim), trial = new Float64Array(dim);
-  const q = new Float64Array(dim);
+  // Per row of the Newton step: ∇dv_r/dv_r (dim-major: qs[i·rows + r]) and 2/dv_r.
+  const qs = new Float64Array(dim * rows), vs = new Float64Array(rows);
   // F(x) = τ·t − Σ log(ρ²t² − |e|²) − log(ρ_E² − ‖z‖²); +Infinity outside the domain.
   let fixT: number | null = null;
   // Which point eR/eI last held (the residuals do not depend on t): a Newton step starts where
@@ -310,37 +319,49 @@ export function solveBeamBin(
           addStopband(tau);
         }
         if (residualsOf !== x) residuals(x);
+        // Σ_r ∇dv·∇dvᵀ/dv² − ∇²dv/dv with ∇dv = [−2·Mᵀe; 2ρ²t], ∇²dv = [−2·MᵀM, 0; 0, 2ρ²]
+        // (Mᵀe, MᵀM over the real embedding of b_r), as weighted sums over the rows.
+        let htt = 0;
         for (let r = 0; r < rows; r++) {
           const rad2 = radius[r]! ** 2;
           const er = eR[r]!, ei = eI[r]!;
-          const dv = rad2 * t * t - er * er - ei * ei;
-          // ∇dv = [−2·Mᵀe; 2ρ²t], Mᵀe over the real embedding of b_r.
+          const inv = 1 / (rad2 * t * t - er * er - ei * ei);
           for (let k = 0; k < m; k++) {
             const br = bRe[r * m + k]!, bi = bIm[r * m + k]!;
-            q[k] = -2 * (br * er + bi * ei); // ∂/∂Re z_k
-            q[m + k] = -2 * (-bi * er + br * ei); // ∂/∂Im z_k
+            qs[k * rows + r] = -2 * (br * er + bi * ei) * inv; // ∂/∂Re z_k
+            qs[(m + k) * rows + r] = -2 * (-bi * er + br * ei) * inv; // ∂/∂Im z_k
           }
-          q[dim - 1] = 2 * rad2 * t;
-          const inv = 1 / dv, inv2 = inv * inv;
-          for (let i = 0; i < dim; i++) {
-            grad[i]! -= q[i]! * inv;
-            const qi = q[i]! * inv2;
-            for (let j = i; j < dim; j++) hess[i * dim + j]! += qi * q[j]!;
-          }
-          // −∇²dv/dv: ∇²dv = [−2·MᵀM, 0; 0, 2ρ²].
-          const inv2x = 2 * inv;
-          for (let k = 0, p = r * pairs; k < m; k++) {
-            for (let l = k; l < m; l++, p++) {
-              const rr = inv2x * gramRe[p]!; // (MᵀM) Re-Re and Im-Im blocks
-              const ri = inv2x * gramIm[p]!; // Re_k–Im_l block
-              hess[k * dim + l]! += rr;
-              hess[(m + k) * dim + (m + l)]! += rr;
-              hess[k * dim + (m + l)]! += ri;
-              if (l !== k) hess[l * dim + (m + k)]! -= ri;
-            }
-          }
-          hess[(dim - 1) * dim + (dim - 1)]! -= 2 * rad2 * inv;
+          qs[(dim - 1) * rows + r] = 2 * rad2 * t * inv;
+          vs[r] = 2 * inv;
+          htt -= 2 * rad2 * inv;
         }
+        for (let i = 0; i < dim; i++) {
+          const oi = i * rows;
+          let g = 0;
+          for (let r = 0; r < rows; r++) g += qs[oi + r]!;
+          grad[i]! -= g;
+          for (let j = i; j < dim; j++) {
+            const oj = j * rows;
+            let h = 0;
+            for (let r = 0; r < rows; r++) h += qs[oi + r]! * qs[oj + r]!;
+            hess[i * dim + j]! += h;
+          }
+        }
+        for (let k = 0, p = 0; k < m; k++) {
+          for (let l = k; l < m; l++, p++) {
+            const op = p * rows;
+            let rr = 0, ri = 0;
+            for (let r = 0; r < rows; r++) {
+              rr += vs[r]! * gramReT[op + r]!; // (MᵀM) Re-Re and Im-Im blocks
+              ri += vs[r]! * gramImT[op + r]!; // Re_k–Im_l block
+            }
+            hess[k * dim + l]! += rr;
+            hess[(m + k) * dim + (m + l)]! += rr;
+            hess[k * dim + (m + l)]! += ri;
+            if (l !== k) hess[l * dim + (m + k)]! -= ri;
+          }
+        }
+        hess[(dim - 1) * dim + (dim - 1)]! += htt;
         // Effort: −log(ρ_E² − ‖z‖²).
         let zz = 0;
         for (let k = 0; k < 2 * m; k++) zz += x[k]! ** 2;
