@@ -262,15 +262,30 @@ export function solveBeamBin(
     let zz = 0;
     for (let k = 0; k < 2 * m; k++) zz += xs[k]! ** 2;
     if (zz >= rho2) return Infinity;
-    residuals(xs);
-    residualsOf = xs;
-    let f = (fixT === null ? tau * t : tau * stopPower(xs)) - Math.log(rho2 - zz);
+    // Residuals row by row (stopping at the first violated row); the logarithm of a running
+    // product, taken when it nears the end of the double range, instead of one per row.
+    let prod = 1, logs = 0;
     for (let r = 0; r < rows; r++) {
-      const dv = (radius[r]! * t) ** 2 - eR[r]! ** 2 - eI[r]! ** 2;
+      let sr = gRe[r]! - pRe[r]!, si = gIm[r]! - pIm[r]!;
+      for (let k = 0, o = r * m; k < m; k++) {
+        const br = bRe[o + k]!, bi = bIm[o + k]!;
+        const zr = xs[k]!, zi = xs[m + k]!;
+        sr += br * zr - bi * zi;
+        si += br * zi + bi * zr;
+      }
+      eR[r] = sr;
+      eI[r] = si;
+      const dv = (radius[r]! * t) ** 2 - sr * sr - si * si;
       if (!(dv > 0)) return Infinity;
-      f -= Math.log(dv);
+      prod *= dv;
+      if (prod < 1e-200 || prod > 1e200) {
+        logs += Math.log(prod);
+        prod = 1;
+      }
     }
-    return f;
+    residualsOf = xs;
+    const f = (fixT === null ? tau * t : tau * stopPower(xs)) - Math.log(rho2 - zz);
+    return f - (logs + Math.log(prod));
   };
   // τ·J's gradient and Hessian: 2·Σ Mₛᵀyₛ and 2·Σ MₛᵀMₛ (scaled).
   const addStopband = (tau: number) => {
