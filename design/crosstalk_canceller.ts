@@ -61,7 +61,11 @@ import {
 import { bandMask } from "./_band.ts";
 import { channelSeparationDb, driveEffortDb, maxGainDb } from "./metrics.ts";
 import { bulkDelaySamples, type TransferMatrix } from "./transfer_matrix.ts";
-import { designVirtualizer, type VirtualizerOptions } from "./virtualizer.ts";
+import {
+  designVirtualizer,
+  type VirtualizerOptions,
+  type VirtualizerResponses,
+} from "./virtualizer.ts";
 
 /** A target separation curve rising linearly in log frequency. */
 export interface TargetSeparationSpec {
@@ -206,6 +210,51 @@ export function targetSeparationCurve(
     out[k] = maxDb * x;
   }
   return out;
+}
+
+/** The desired ear responses T·V per bin, before the bulk delay and gain (see the module doc). */
+export interface DesiredEarResponses {
+  /** Diagonal of T·V (each input at its own ear): V_i + g·V_c. */
+  readonly ipsilateral: { readonly re: Float64Array; readonly im: Float64Array };
+  /** Off-diagonal of T·V (each input at the other ear): g·V_i + V_c. */
+  readonly contralateral: { readonly re: Float64Array; readonly im: Float64Array };
+}
+
+/**
+ * The desired ear responses of the left/right design, T·V with T = [[1, g], [g, 1]],
+ * g = 10^(−S/20) for the target separation S, and V the virtualizer's responses (identity
+ * without one). The one definition the design (D = G·e^{−j2πfτ}·T·V) and the evaluation's
+ * desired separation both use.
+ *
+ * @param targetSeparationDb Target separation S per bin in dB ({@linkcode targetSeparationCurve}).
+ * @param virtualizer The virtualizer's responses on the same grid, or undefined for none.
+ * @returns Ipsilateral and contralateral responses per bin.
+ *
+ * @example
+ * ```ts
+ * import { desiredEarResponses } from "./crosstalk_canceller.ts";
+ * const d = desiredEarResponses(Float64Array.of(0, 20));
+ * console.log(d.contralateral.re); // [1, 0.1]
+ * ```
+ */
+export function desiredEarResponses(
+  targetSeparationDb: Float64Array,
+  virtualizer?: VirtualizerResponses,
+): DesiredEarResponses {
+  const bins = targetSeparationDb.length, v = virtualizer;
+  const ipsilateral = { re: new Float64Array(bins), im: new Float64Array(bins) };
+  const contralateral = { re: new Float64Array(bins), im: new Float64Array(bins) };
+  for (let b = 0; b < bins; b++) {
+    const g = Math.pow(10, -(targetSeparationDb[b] as number) / 20);
+    const viR = v ? v.ipsilateral.re[b] as number : 1, viI = v ? v.ipsilateral.im[b] as number : 0;
+    const vcR = v ? v.contralateral.re[b] as number : 0;
+    const vcI = v ? v.contralateral.im[b] as number : 0;
+    ipsilateral.re[b] = viR + g * vcR;
+    ipsilateral.im[b] = viI + g * vcI;
+    contralateral.re[b] = g * viR + vcR;
+    contralateral.im[b] = g * viI + vcI;
+  }
+  return { ipsilateral, contralateral };
 }
 
 /**
@@ -378,14 +427,11 @@ export function designCrosstalkCanceller(
   const D = createComplexMatrixStack(rows, 2, bins);
   const bulk = list.map((p) => bulkDelaySamples(p));
   const desired = createComplexMatrixStack(2, 2, bins);
+  const tv = desiredEarResponses(target, v);
   for (let b = 0; b < bins; b++) {
-    const g = Math.pow(10, -(target[b] as number) / 20);
-    const viR = v ? v.ipsilateral.re[b] as number : 1, viI = v ? v.ipsilateral.im[b] as number : 0;
-    const vcR = v ? v.contralateral.re[b] as number : 0;
-    const vcI = v ? v.contralateral.im[b] as number : 0;
     // T·V: diagonal (ipsilateral) = Vi + g·Vc, off-diagonal (contralateral) = g·Vi + Vc.
-    const ipR = viR + g * vcR, ipI = viI + g * vcI;
-    const coR = g * viR + vcR, coI = g * viI + vcI;
+    const ipR = tv.ipsilateral.re[b]!, ipI = tv.ipsilateral.im[b]!;
+    const coR = tv.contralateral.re[b]!, coI = tv.contralateral.im[b]!;
     const w = (2 * Math.PI * b) / fftSize;
     for (let k = 0; k < positions; k++) {
       const p = list[k]!.matrix, sw = Math.sqrt(weightsK[k]!);
