@@ -177,21 +177,6 @@ export function solveBeamBin(
   const jScale = stops > 0 ? 1 / (stops * (bin.d0Re ** 2 + bin.d0Im ** 2)) : 0;
   // κ·‖w‖²·P₀/|d₀|² (= κ/WNG): effort radiates into directions the arc cannot see.
   const kappa = bin.effortWeight * (aa / n) / (bin.d0Re ** 2 + bin.d0Im ** 2);
-  const stopPower = (xs: Float64Array) => {
-    let e = 0;
-    for (let k = 0; k < 2 * m; k++) e += xs[k]! ** 2;
-    let j = 0;
-    for (let r = 0; r < stops; r++) {
-      let sr = hRe[r]!, si = hIm[r]!;
-      for (let k = 0; k < m; k++) {
-        const cr = cRe[r * m + k]!, ci = cIm[r * m + k]!;
-        sr += cr * xs[k]! - ci * xs[m + k]!;
-        si += cr * xs[m + k]! + ci * xs[k]!;
-      }
-      j += sr * sr + si * si;
-    }
-    return j * jScale + kappa * (bin.effortLimit - rho2 + e);
-  };
   const radius = new Float64Array(rows);
   for (let r = 0; r < rows; r++) radius[r] = bin.tolerance[r]! * d0Abs;
   const pRe = new Float64Array(rows), pIm = new Float64Array(rows);
@@ -205,233 +190,71 @@ export function solveBeamBin(
   };
   setTargets((r) => bin.phase[r]!);
 
-  const x = new Float64Array(dim);
-  const writeW = (xs: Float64Array) => {
-    for (let i = 0; i < n; i++) {
-      let sr = w0Re[i]!, si = w0Im[i]!;
-      for (let k = 0; k < m; k++) {
-        const vr = nRe[i * m + k]!, vi = nIm[i * m + k]!;
-        const zr = xs[k]!, zi = xs[m + k]!;
-        sr += vr * zr - vi * zi;
-        si += vr * zi + vi * zr;
-      }
-      outRe[i] = sr;
-      outIm[i] = si;
-    }
+  const S: KernelState = {
+    n,
+    m,
+    dim,
+    rows,
+    stops,
+    passes,
+    pairs,
+    w0Re,
+    w0Im,
+    nRe,
+    nIm,
+    bRe,
+    bIm,
+    gRe,
+    gIm,
+    gramReT,
+    gramImT,
+    cRe,
+    cIm,
+    hRe,
+    hIm,
+    stopGramRe,
+    stopGramIm,
+    jScale,
+    kappa,
+    effortLimit: bin.effortLimit,
+    rho2,
+    radius,
+    pRe,
+    pIm,
+    eR: new Float64Array(rows),
+    eI: new Float64Array(rows),
+    x: new Float64Array(dim),
+    grad: new Float64Array(dim),
+    hess: new Float64Array(dim * dim),
+    step: new Float64Array(dim),
+    trial: new Float64Array(dim),
+    qs: new Float64Array(dim * rows),
+    vs: new Float64Array(rows),
+    fixT: NaN,
+    newtonSteps: 0,
+    residualsOf: null,
   };
-  // Residual e_r = b_r·z + g_r − p_r into (eR, eI).
-  const eR = new Float64Array(rows), eI = new Float64Array(rows);
-  const residuals = (xs: Float64Array) => {
-    for (let r = 0; r < rows; r++) {
-      let sr = gRe[r]! - pRe[r]!, si = gIm[r]! - pIm[r]!;
-      for (let k = 0; k < m; k++) {
-        const br = bRe[r * m + k]!, bi = bIm[r * m + k]!;
-        const zr = xs[k]!, zi = xs[m + k]!;
-        sr += br * zr - bi * zi;
-        si += br * zi + bi * zr;
-      }
-      eR[r] = sr;
-      eI[r] = si;
-    }
-  };
-  const worstShare = (xs: Float64Array) => {
-    residuals(xs);
-    let t = 0;
-    for (let r = 0; r < rows; r++) t = Math.max(t, Math.hypot(eR[r]!, eI[r]!) / radius[r]!);
-    return t;
-  };
-
+  const x = S.x;
   if (!(rho2 > 0) || m === 0 || !(d0Abs > 0)) {
-    writeW(x);
-    return { t: worstShare(x), effort: bin.effortLimit - rho2, newtonSteps: 0, feasible: false };
+    writeW(S, x, outRe, outIm);
+    return { t: worstShare(S, x), effort: bin.effortLimit - rho2, newtonSteps: 0, feasible: false };
   }
-
-  const grad = new Float64Array(dim), hess = new Float64Array(dim * dim);
-  const step = new Float64Array(dim), trial = new Float64Array(dim);
-  // Per row of the Newton step: ∇dv_r/dv_r (dim-major: qs[i·rows + r]) and 2/dv_r.
-  const qs = new Float64Array(dim * rows), vs = new Float64Array(rows);
-  // F(x) = τ·t − Σ log(ρ²t² − |e|²) − log(ρ_E² − ‖z‖²); +Infinity outside the domain.
-  let fixT: number | null = null;
-  // Which point eR/eI last held (the residuals do not depend on t): a Newton step starts where
-  // the previous line search ended, so its residuals and barrier value are reused, not redone.
-  let residualsOf: Float64Array | null = null;
-  const barrier = (xs: Float64Array, tau: number): number => {
-    residualsOf = null;
-    const t = fixT ?? xs[dim - 1]!;
-    if (!(t > 0)) return Infinity;
-    let zz = 0;
-    for (let k = 0; k < 2 * m; k++) zz += xs[k]! ** 2;
-    if (zz >= rho2) return Infinity;
-    // Residuals row by row (stopping at the first violated row); the logarithm of a running
-    // product, taken when it nears the end of the double range, instead of one per row.
-    let prod = 1, logs = 0;
-    for (let r = 0; r < rows; r++) {
-      let sr = gRe[r]! - pRe[r]!, si = gIm[r]! - pIm[r]!;
-      for (let k = 0, o = r * m; k < m; k++) {
-        const br = bRe[o + k]!, bi = bIm[o + k]!;
-        const zr = xs[k]!, zi = xs[m + k]!;
-        sr += br * zr - bi * zi;
-        si += br * zi + bi * zr;
-      }
-      eR[r] = sr;
-      eI[r] = si;
-      const dv = (radius[r]! * t) ** 2 - sr * sr - si * si;
-      if (!(dv > 0)) return Infinity;
-      prod *= dv;
-      if (prod < 1e-200 || prod > 1e200) {
-        logs += Math.log(prod);
-        prod = 1;
-      }
-    }
-    residualsOf = xs;
-    const f = (fixT === null ? tau * t : tau * stopPower(xs)) - Math.log(rho2 - zz);
-    return f - (logs + Math.log(prod));
-  };
-  // τ·J's gradient and Hessian: 2·Σ Mₛᵀyₛ and 2·Σ MₛᵀMₛ (scaled).
-  const addStopband = (tau: number) => {
-    const w = 2 * tau * jScale;
-    for (let k = 0; k < 2 * m; k++) {
-      grad[k]! += 2 * tau * kappa * x[k]!;
-      hess[k * dim + k]! += 2 * tau * kappa;
-    }
-    for (let r = 0; r < stops; r++) {
-      let yr = hRe[r]!, yi = hIm[r]!;
-      for (let k = 0; k < m; k++) {
-        const cr = cRe[r * m + k]!, ci = cIm[r * m + k]!;
-        yr += cr * x[k]! - ci * x[m + k]!;
-        yi += cr * x[m + k]! + ci * x[k]!;
-      }
-      let p = r * pairs;
-      for (let k = 0; k < m; k++) {
-        const br = cRe[r * m + k]!, bi = cIm[r * m + k]!;
-        grad[k]! += w * (br * yr + bi * yi);
-        grad[m + k]! += w * (-bi * yr + br * yi);
-        for (let l = k; l < m; l++, p++) {
-          const rr = w * stopGramRe[p]!, ri = w * stopGramIm[p]!;
-          hess[k * dim + l]! += rr;
-          hess[(m + k) * dim + (m + l)]! += rr;
-          hess[k * dim + (m + l)]! += ri;
-          if (l !== k) hess[l * dim + (m + k)]! -= ri;
-        }
-      }
-    }
-  };
-  // The barrier method: centering by damped Newton steps for growing τ.
-  const centre = (tau0: number, gap = GAP_TOLERANCE) => {
-    let tau = tau0;
-    residualsOf = null;
-    for (let outer = 0; outer < 60; outer++) {
-      // Centering: Newton on F(·, τ). fx: F at x for this τ once known.
-      let fx = NaN;
-      for (let it = 0; it < 60 && newtonSteps < MAX_NEWTON * passes; it++) {
-        newtonSteps++;
-        const t = x[dim - 1]!;
-        grad.fill(0);
-        hess.fill(0);
-        if (fixT === null) grad[dim - 1] = tau;
-        else {
-          x[dim - 1] = fixT;
-          addStopband(tau);
-        }
-        if (residualsOf !== x) residuals(x);
-        // Σ_r ∇dv·∇dvᵀ/dv² − ∇²dv/dv with ∇dv = [−2·Mᵀe; 2ρ²t], ∇²dv = [−2·MᵀM, 0; 0, 2ρ²]
-        // (Mᵀe, MᵀM over the real embedding of b_r), as weighted sums over the rows.
-        let htt = 0;
-        for (let r = 0; r < rows; r++) {
-          const rad2 = radius[r]! ** 2;
-          const er = eR[r]!, ei = eI[r]!;
-          const inv = 1 / (rad2 * t * t - er * er - ei * ei);
-          for (let k = 0; k < m; k++) {
-            const br = bRe[r * m + k]!, bi = bIm[r * m + k]!;
-            qs[k * rows + r] = -2 * (br * er + bi * ei) * inv; // ∂/∂Re z_k
-            qs[(m + k) * rows + r] = -2 * (-bi * er + br * ei) * inv; // ∂/∂Im z_k
-          }
-          qs[(dim - 1) * rows + r] = 2 * rad2 * t * inv;
-          vs[r] = 2 * inv;
-          htt -= 2 * rad2 * inv;
-        }
-        for (let i = 0; i < dim; i++) {
-          const oi = i * rows;
-          let g = 0;
-          for (let r = 0; r < rows; r++) g += qs[oi + r]!;
-          grad[i]! -= g;
-          for (let j = i; j < dim; j++) {
-            const oj = j * rows;
-            let h = 0;
-            for (let r = 0; r < rows; r++) h += qs[oi + r]! * qs[oj + r]!;
-            hess[i * dim + j]! += h;
-          }
-        }
-        for (let k = 0, p = 0; k < m; k++) {
-          for (let l = k; l < m; l++, p++) {
-            const op = p * rows;
-            let rr = 0, ri = 0;
-            for (let r = 0; r < rows; r++) {
-              rr += vs[r]! * gramReT[op + r]!; // (MᵀM) Re-Re and Im-Im blocks
-              ri += vs[r]! * gramImT[op + r]!; // Re_k–Im_l block
-            }
-            hess[k * dim + l]! += rr;
-            hess[(m + k) * dim + (m + l)]! += rr;
-            hess[k * dim + (m + l)]! += ri;
-            if (l !== k) hess[l * dim + (m + k)]! -= ri;
-          }
-        }
-        hess[(dim - 1) * dim + (dim - 1)]! += htt;
-        // Effort: −log(ρ_E² − ‖z‖²).
-        let zz = 0;
-        for (let k = 0; k < 2 * m; k++) zz += x[k]! ** 2;
-        const de = rho2 - zz, ie = 1 / de;
-        for (let i = 0; i < 2 * m; i++) {
-          grad[i]! += 2 * x[i]! * ie;
-          for (let j = i; j < 2 * m; j++) hess[i * dim + j]! += 4 * x[i]! * x[j]! * ie * ie;
-          hess[i * dim + i]! += 2 * ie;
-        }
-        for (let i = 0; i < dim; i++) {
-          for (let j = 0; j < i; j++) hess[i * dim + j] = hess[j * dim + i]!;
-        }
-        if (fixT !== null) {
-          // t is frozen: no step along it.
-          for (let i = 0; i < dim; i++) hess[i * dim + dim - 1] = hess[(dim - 1) * dim + i] = 0;
-          hess[dim * dim - 1] = 1;
-          grad[dim - 1] = 0;
-        }
-        for (let i = 0; i < dim; i++) step[i] = -grad[i]!;
-        if (!choleskySolveInPlace(dim, hess, step)) break;
-        let decrement = 0;
-        for (let i = 0; i < dim; i++) decrement -= grad[i]! * step[i]!;
-        if (decrement / 2 < 1e-8) break;
-        const f0 = Number.isNaN(fx) ? barrier(x, tau) : fx;
-        let s = 1, f1 = NaN;
-        for (let ls = 0; ls < 60; ls++, s *= 0.5) {
-          for (let i = 0; i < dim; i++) trial[i] = x[i]! + s * step[i]!;
-          f1 = barrier(trial, tau);
-          if (f1 <= f0 - 0.25 * s * decrement) break;
-        }
-        x.set(trial);
-        fx = f1;
-        if (residualsOf === trial) residualsOf = x;
-      }
-      const scale = fixT === null ? x[dim - 1]! : 1e2 * stopPower(x);
-      if ((2 * rows + 1) / tau < gap * Math.max(scale, 1e-6)) break;
-      tau *= TAU_STEP;
-    }
-  };
-  let newtonSteps = 0;
   let best = Infinity;
   const bestX = new Float64Array(dim);
   for (let pass = 0; pass < passes; pass++) {
     // Strictly feasible start: the current z, t above the worst share. After the first pass the
     // start is near the optimum: begin with a duality gap of 2 % of t instead of 100 %.
     x[dim - 1] = 0;
-    const t0 = worstShare(x);
+    const t0 = worstShare(S, x);
     x[dim - 1] = 1.05 * t0 + 1e-9;
     // Intermediate passes only steer the phases: a 1 % gap is enough there.
     const last = pass === passes - 1;
     centre(
+      S,
       (2 * rows + 1) / Math.max((pass === 0 ? 1 : 0.02) * x[dim - 1]!, 1e-12),
       last ? GAP_TOLERANCE : INTERMEDIATE_GAP,
     );
-    const t = worstShare(x);
+    const t = worstShare(S, x);
     const gain = best - t;
     if (t < best) {
       best = t;
@@ -439,7 +262,7 @@ export function solveBeamBin(
     }
     if (pass === passes - 1 || (pass > 0 && gain < 2e-3 * best)) break;
     // Re-centre the lobe discs on the solution's own phase; stop when that cannot help.
-    writeW(x);
+    writeW(S, x, outRe, outIm);
     let moved = 0;
     setTargets((r) => {
       let sr = 0, si = 0;
@@ -455,14 +278,14 @@ export function solveBeamBin(
     if (moved < 1e-4) break;
   }
   if (options.secondStage === false) {
-    writeW(bestX);
-    return { t: best, effort: NaN, newtonSteps, feasible: true };
+    writeW(S, bestX, outRe, outIm);
+    return { t: best, effort: NaN, newtonSteps: S.newtonSteps, feasible: true };
   }
   // Stage 2: spend the margin on a quiet stopband, every constraint still within t_fix ≤ 1.
   const tFix = Math.max(bin.stopbandShare, 1.02 * best);
   if (stops > 0 && bin.stopbandShare > 0 && tFix <= 1) {
     x.set(bestX);
-    writeW(x);
+    writeW(S, x, outRe, outIm);
     setTargets((r) => {
       let sr = 0, si = 0;
       for (let i = 0; i < n; i++) {
@@ -472,22 +295,313 @@ export function solveBeamBin(
       }
       return Math.atan2(si, sr);
     });
-    fixT = tFix;
+    S.fixT = tFix;
     x[dim - 1] = tFix;
-    centre((rows + 1) / Math.max(stopPower(x), 1e-12));
-    fixT = null;
+    centre(S, (rows + 1) / Math.max(stopPower(S, x), 1e-12));
+    S.fixT = NaN;
     x[dim - 1] = 0;
     bestX.set(x);
   }
-  writeW(bestX);
+  writeW(S, bestX, outRe, outIm);
   let zz = 0;
   for (let k = 0; k < 2 * m; k++) zz += bestX[k]! ** 2;
   return {
     t: best,
     effort: bin.effortLimit - rho2 + zz,
-    newtonSteps,
+    newtonSteps: S.newtonSteps,
     feasible: true,
   };
+}
+
+/**
+ * The state of one bin's barrier method: the problem in the null-space coordinates z and the
+ * work buffers. Plain functions over it (not closures per bin) keep one optimized copy of the
+ * hot code for every bin.
+ */
+interface KernelState {
+  readonly n: number;
+  readonly m: number;
+  readonly dim: number;
+  readonly rows: number;
+  readonly stops: number;
+  readonly passes: number;
+  readonly pairs: number;
+  readonly w0Re: Float64Array;
+  readonly w0Im: Float64Array;
+  readonly nRe: Float64Array;
+  readonly nIm: Float64Array;
+  readonly bRe: Float64Array;
+  readonly bIm: Float64Array;
+  readonly gRe: Float64Array;
+  readonly gIm: Float64Array;
+  readonly gramReT: Float64Array;
+  readonly gramImT: Float64Array;
+  readonly cRe: Float64Array;
+  readonly cIm: Float64Array;
+  readonly hRe: Float64Array;
+  readonly hIm: Float64Array;
+  readonly stopGramRe: Float64Array;
+  readonly stopGramIm: Float64Array;
+  readonly jScale: number;
+  readonly kappa: number;
+  readonly effortLimit: number;
+  readonly rho2: number;
+  readonly radius: Float64Array;
+  readonly pRe: Float64Array;
+  readonly pIm: Float64Array;
+  readonly eR: Float64Array;
+  readonly eI: Float64Array;
+  readonly x: Float64Array;
+  readonly grad: Float64Array;
+  readonly hess: Float64Array;
+  readonly step: Float64Array;
+  readonly trial: Float64Array;
+  /** Per row of the Newton step: ∇dv_r/dv_r (dim-major: qs[i·rows + r]) and 2/dv_r. */
+  readonly qs: Float64Array;
+  readonly vs: Float64Array;
+  /** The frozen t of the second stage; NaN in the first. */
+  fixT: number;
+  newtonSteps: number;
+  /** Which point eR/eI last held (the residuals do not depend on t): a Newton step starts where
+   * the previous line search ended, so its residuals and barrier value are reused, not redone. */
+  residualsOf: Float64Array | null;
+}
+
+/** Stopband objective J + κ·effort at xs. */
+function stopPower(S: KernelState, xs: Float64Array): number {
+  const { m, stops, hRe, hIm, cRe, cIm, jScale, kappa } = S;
+  let e = 0;
+  for (let k = 0; k < 2 * m; k++) e += xs[k]! ** 2;
+  let j = 0;
+  for (let r = 0; r < stops; r++) {
+    let sr = hRe[r]!, si = hIm[r]!;
+    for (let k = 0; k < m; k++) {
+      const cr = cRe[r * m + k]!, ci = cIm[r * m + k]!;
+      sr += cr * xs[k]! - ci * xs[m + k]!;
+      si += cr * xs[m + k]! + ci * xs[k]!;
+    }
+    j += sr * sr + si * si;
+  }
+  return j * jScale + kappa * (S.effortLimit - S.rho2 + e);
+}
+
+/** w = w₀ + N·z into (outRe, outIm). */
+function writeW(S: KernelState, xs: Float64Array, outRe: Float64Array, outIm: Float64Array): void {
+  const { n, m, w0Re, w0Im, nRe, nIm } = S;
+  for (let i = 0; i < n; i++) {
+    let sr = w0Re[i]!, si = w0Im[i]!;
+    for (let k = 0; k < m; k++) {
+      const vr = nRe[i * m + k]!, vi = nIm[i * m + k]!;
+      const zr = xs[k]!, zi = xs[m + k]!;
+      sr += vr * zr - vi * zi;
+      si += vr * zi + vi * zr;
+    }
+    outRe[i] = sr;
+    outIm[i] = si;
+  }
+}
+
+/** Residual e_r = b_r·z + g_r − p_r into (eR, eI). */
+function residuals(S: KernelState, xs: Float64Array): void {
+  const { rows, m, gRe, gIm, pRe, pIm, bRe, bIm, eR, eI } = S;
+  for (let r = 0; r < rows; r++) {
+    let sr = gRe[r]! - pRe[r]!, si = gIm[r]! - pIm[r]!;
+    for (let k = 0; k < m; k++) {
+      const br = bRe[r * m + k]!, bi = bIm[r * m + k]!;
+      const zr = xs[k]!, zi = xs[m + k]!;
+      sr += br * zr - bi * zi;
+      si += br * zi + bi * zr;
+    }
+    eR[r] = sr;
+    eI[r] = si;
+  }
+}
+
+/** The worst row's share of its tolerance at xs. */
+function worstShare(S: KernelState, xs: Float64Array): number {
+  residuals(S, xs);
+  const { rows, eR, eI, radius } = S;
+  let t = 0;
+  for (let r = 0; r < rows; r++) t = Math.max(t, Math.hypot(eR[r]!, eI[r]!) / radius[r]!);
+  return t;
+}
+
+/** F(x) = τ·t − Σ log(ρ²t² − |e|²) − log(ρ_E² − ‖z‖²); +Infinity outside the domain. */
+function barrier(S: KernelState, xs: Float64Array, tau: number): number {
+  const { dim, m, rows, rho2, gRe, gIm, pRe, pIm, bRe, bIm, eR, eI, radius } = S;
+  S.residualsOf = null;
+  const frozen = !Number.isNaN(S.fixT);
+  const t = frozen ? S.fixT : xs[dim - 1]!;
+  if (!(t > 0)) return Infinity;
+  let zz = 0;
+  for (let k = 0; k < 2 * m; k++) zz += xs[k]! ** 2;
+  if (zz >= rho2) return Infinity;
+  // Residuals row by row (stopping at the first violated row); the logarithm of a running
+  // product, taken when it nears the end of the double range, instead of one per row.
+  let prod = 1, logs = 0;
+  for (let r = 0; r < rows; r++) {
+    let sr = gRe[r]! - pRe[r]!, si = gIm[r]! - pIm[r]!;
+    for (let k = 0, o = r * m; k < m; k++) {
+      const br = bRe[o + k]!, bi = bIm[o + k]!;
+      const zr = xs[k]!, zi = xs[m + k]!;
+      sr += br * zr - bi * zi;
+      si += br * zi + bi * zr;
+    }
+    eR[r] = sr;
+    eI[r] = si;
+    const dv = (radius[r]! * t) ** 2 - sr * sr - si * si;
+    if (!(dv > 0)) return Infinity;
+    prod *= dv;
+    if (prod < 1e-200 || prod > 1e200) {
+      logs += Math.log(prod);
+      prod = 1;
+    }
+  }
+  S.residualsOf = xs;
+  const f = (frozen ? tau * stopPower(S, xs) : tau * t) - Math.log(rho2 - zz);
+  return f - (logs + Math.log(prod));
+}
+
+/** τ·J's gradient and Hessian: 2·Σ Mₛᵀyₛ and 2·Σ MₛᵀMₛ (scaled), added at S.x. */
+function addStopband(S: KernelState, tau: number): void {
+  const { m, dim, stops, pairs, jScale, kappa, x, grad, hess, hRe, hIm, cRe, cIm } = S;
+  const { stopGramRe, stopGramIm } = S;
+  const w = 2 * tau * jScale;
+  for (let k = 0; k < 2 * m; k++) {
+    grad[k]! += 2 * tau * kappa * x[k]!;
+    hess[k * dim + k]! += 2 * tau * kappa;
+  }
+  for (let r = 0; r < stops; r++) {
+    let yr = hRe[r]!, yi = hIm[r]!;
+    for (let k = 0; k < m; k++) {
+      const cr = cRe[r * m + k]!, ci = cIm[r * m + k]!;
+      yr += cr * x[k]! - ci * x[m + k]!;
+      yi += cr * x[m + k]! + ci * x[k]!;
+    }
+    let p = r * pairs;
+    for (let k = 0; k < m; k++) {
+      const br = cRe[r * m + k]!, bi = cIm[r * m + k]!;
+      grad[k]! += w * (br * yr + bi * yi);
+      grad[m + k]! += w * (-bi * yr + br * yi);
+      for (let l = k; l < m; l++, p++) {
+        const rr = w * stopGramRe[p]!, ri = w * stopGramIm[p]!;
+        hess[k * dim + l]! += rr;
+        hess[(m + k) * dim + (m + l)]! += rr;
+        hess[k * dim + (m + l)]! += ri;
+        if (l !== k) hess[l * dim + (m + k)]! -= ri;
+      }
+    }
+  }
+}
+
+/** One Newton system at S.x for τ: the gradient into S.grad, the Hessian into S.hess. */
+function newtonSystem(S: KernelState, tau: number): void {
+  const { m, dim, rows, rho2, x, grad, hess, eR, eI, bRe, bIm, radius, qs, vs } = S;
+  const { gramReT, gramImT } = S;
+  const frozen = !Number.isNaN(S.fixT);
+  const t = x[dim - 1]!;
+  grad.fill(0);
+  hess.fill(0);
+  if (!frozen) grad[dim - 1] = tau;
+  else {
+    x[dim - 1] = S.fixT;
+    addStopband(S, tau);
+  }
+  if (S.residualsOf !== x) residuals(S, x);
+  // Σ_r ∇dv·∇dvᵀ/dv² − ∇²dv/dv with ∇dv = [−2·Mᵀe; 2ρ²t], ∇²dv = [−2·MᵀM, 0; 0, 2ρ²]
+  // (Mᵀe, MᵀM over the real embedding of b_r), as weighted sums over the rows.
+  let htt = 0;
+  for (let r = 0; r < rows; r++) {
+    const rad2 = radius[r]! ** 2;
+    const er = eR[r]!, ei = eI[r]!;
+    const inv = 1 / (rad2 * t * t - er * er - ei * ei);
+    for (let k = 0; k < m; k++) {
+      const br = bRe[r * m + k]!, bi = bIm[r * m + k]!;
+      qs[k * rows + r] = -2 * (br * er + bi * ei) * inv; // ∂/∂Re z_k
+      qs[(m + k) * rows + r] = -2 * (-bi * er + br * ei) * inv; // ∂/∂Im z_k
+    }
+    qs[(dim - 1) * rows + r] = 2 * rad2 * t * inv;
+    vs[r] = 2 * inv;
+    htt -= 2 * rad2 * inv;
+  }
+  for (let i = 0; i < dim; i++) {
+    const oi = i * rows;
+    let g = 0;
+    for (let r = 0; r < rows; r++) g += qs[oi + r]!;
+    grad[i]! -= g;
+    for (let j = i; j < dim; j++) {
+      const oj = j * rows;
+      let h = 0;
+      for (let r = 0; r < rows; r++) h += qs[oi + r]! * qs[oj + r]!;
+      hess[i * dim + j]! += h;
+    }
+  }
+  for (let k = 0, p = 0; k < m; k++) {
+    for (let l = k; l < m; l++, p++) {
+      const op = p * rows;
+      let rr = 0, ri = 0;
+      for (let r = 0; r < rows; r++) {
+        rr += vs[r]! * gramReT[op + r]!; // (MᵀM) Re-Re and Im-Im blocks
+        ri += vs[r]! * gramImT[op + r]!; // Re_k–Im_l block
+      }
+      hess[k * dim + l]! += rr;
+      hess[(m + k) * dim + (m + l)]! += rr;
+      hess[k * dim + (m + l)]! += ri;
+      if (l !== k) hess[l * dim + (m + k)]! -= ri;
+    }
+  }
+  hess[(dim - 1) * dim + (dim - 1)]! += htt;
+  // Effort: −log(ρ_E² − ‖z‖²).
+  let zz = 0;
+  for (let k = 0; k < 2 * m; k++) zz += x[k]! ** 2;
+  const de = rho2 - zz, ie = 1 / de;
+  for (let i = 0; i < 2 * m; i++) {
+    grad[i]! += 2 * x[i]! * ie;
+    for (let j = i; j < 2 * m; j++) hess[i * dim + j]! += 4 * x[i]! * x[j]! * ie * ie;
+    hess[i * dim + i]! += 2 * ie;
+  }
+  for (let i = 0; i < dim; i++) {
+    for (let j = 0; j < i; j++) hess[i * dim + j] = hess[j * dim + i]!;
+  }
+  if (frozen) {
+    // t is frozen: no step along it.
+    for (let i = 0; i < dim; i++) hess[i * dim + dim - 1] = hess[(dim - 1) * dim + i] = 0;
+    hess[dim * dim - 1] = 1;
+    grad[dim - 1] = 0;
+  }
+}
+
+/** The barrier method from S.x: centering by damped Newton steps for growing τ. */
+function centre(S: KernelState, tau0: number, gap = GAP_TOLERANCE): void {
+  const { dim, rows, x, grad, hess, step, trial } = S;
+  let tau = tau0;
+  S.residualsOf = null;
+  for (let outer = 0; outer < 60; outer++) {
+    // Centering: Newton on F(·, τ). fx: F at x for this τ once known.
+    let fx = NaN;
+    for (let it = 0; it < 60 && S.newtonSteps < MAX_NEWTON * S.passes; it++) {
+      S.newtonSteps++;
+      newtonSystem(S, tau);
+      for (let i = 0; i < dim; i++) step[i] = -grad[i]!;
+      if (!choleskySolveInPlace(dim, hess, step)) break;
+      let decrement = 0;
+      for (let i = 0; i < dim; i++) decrement -= grad[i]! * step[i]!;
+      if (decrement / 2 < 1e-8) break;
+      const f0 = Number.isNaN(fx) ? barrier(S, x, tau) : fx;
+      let s = 1, f1 = NaN;
+      for (let ls = 0; ls < 60; ls++, s *= 0.5) {
+        for (let i = 0; i < dim; i++) trial[i] = x[i]! + s * step[i]!;
+        f1 = barrier(S, trial, tau);
+        if (f1 <= f0 - 0.25 * s * decrement) break;
+      }
+      x.set(trial);
+      fx = f1;
+      if (S.residualsOf === trial) S.residualsOf = x;
+    }
+    const scale = Number.isNaN(S.fixT) ? x[dim - 1]! : 1e2 * stopPower(S, x);
+    if ((2 * rows + 1) / tau < gap * Math.max(scale, 1e-6)) break;
+    tau *= TAU_STEP;
+  }
 }
 
 /**
