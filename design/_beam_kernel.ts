@@ -96,7 +96,8 @@ const TAU_STEP = 30;
 const MAX_NEWTON = 400;
 
 /**
- * Solve one bin; writes the optimal w into `outRe`/`outIm` (n values each).
+ * Solve one bin; writes the optimal w into `outRe`/`outIm` (n values each): the minimax
+ * optimum over the phase passes, then the quiet-stopband stage (see the module doc).
  */
 export function solveBeamBin(
   bin: BeamBin,
@@ -104,7 +105,38 @@ export function solveBeamBin(
   outIm: Float64Array,
   options: { readonly passes?: number; readonly secondStage?: boolean } = {},
 ): BeamBinSolution {
-  const passes = options.passes ?? PHASE_PASSES;
+  const S = kernelState(bin, options.passes ?? PHASE_PASSES);
+  if (!(S.rho2 > 0) || S.m === 0 || !(S.d0Abs > 0)) {
+    writeW(S, S.x, outRe, outIm);
+    return {
+      t: worstShare(S, S.x),
+      effort: bin.effortLimit - S.rho2,
+      newtonSteps: 0,
+      feasible: false,
+    };
+  }
+  const { best, bestX } = minimaxPasses(S, bin, outRe, outIm);
+  if (options.secondStage === false) {
+    writeW(S, bestX, outRe, outIm);
+    return { t: best, effort: NaN, newtonSteps: S.newtonSteps, feasible: true };
+  }
+  quietStopband(S, bin, best, bestX, outRe, outIm);
+  writeW(S, bestX, outRe, outIm);
+  let zz = 0;
+  for (let k = 0; k < 2 * S.m; k++) zz += bestX[k]! ** 2;
+  return {
+    t: best,
+    effort: bin.effortLimit - S.rho2 + zz,
+    newtonSteps: S.newtonSteps,
+    feasible: true,
+  };
+}
+
+/**
+ * Stage 1 of a bin: the problem in the null-space coordinates z (w = w₀ + N·z), the row
+ * products and Gram blocks, the stopband rows, and the lobe targets at the bin's starting phases.
+ */
+function kernelState(bin: BeamBin, passes: number): KernelState {
   const { n, rows } = bin;
   const m = n - 1, dim = 2 * m + 1; // x = [Re z; Im z; t]
   // w₀ = a₀ᴴ d₀ / ‖a₀‖²
@@ -180,16 +212,6 @@ export function solveBeamBin(
   const radius = new Float64Array(rows);
   for (let r = 0; r < rows; r++) radius[r] = bin.tolerance[r]! * d0Abs;
   const pRe = new Float64Array(rows), pIm = new Float64Array(rows);
-  const setTargets = (phase: (r: number) => number) => {
-    for (let r = 0; r < rows; r++) {
-      if (bin.isLobe[r] !== 1) continue;
-      const ph = phase(r);
-      pRe[r] = d0Abs * Math.cos(ph);
-      pIm[r] = d0Abs * Math.sin(ph);
-    }
-  };
-  setTargets((r) => bin.phase[r]!);
-
   const S: KernelState = {
     n,
     m,
@@ -197,6 +219,7 @@ export function solveBeamBin(
     rows,
     stops,
     passes,
+    d0Abs,
     pairs,
     w0Re,
     w0Im,
@@ -234,11 +257,43 @@ export function solveBeamBin(
     newtonSteps: 0,
     residualsOf: null,
   };
-  const x = S.x;
-  if (!(rho2 > 0) || m === 0 || !(d0Abs > 0)) {
-    writeW(S, x, outRe, outIm);
-    return { t: worstShare(S, x), effort: bin.effortLimit - rho2, newtonSteps: 0, feasible: false };
+  setTargets(S, bin, (r) => bin.phase[r]!);
+  return S;
+}
+
+/** Lobe targets p_r = |d₀|·e^{jφ_r} at the phases φ_r = phase(r) (null rows keep p_r = 0). */
+function setTargets(S: KernelState, bin: BeamBin, phase: (r: number) => number): void {
+  for (let r = 0; r < S.rows; r++) {
+    if (bin.isLobe[r] !== 1) continue;
+    const ph = phase(r);
+    S.pRe[r] = S.d0Abs * Math.cos(ph);
+    S.pIm[r] = S.d0Abs * Math.sin(ph);
   }
+}
+
+/** Phase of row r's response a_r·w for the weights in (wRe, wIm). */
+function responsePhase(bin: BeamBin, r: number, wRe: Float64Array, wIm: Float64Array): number {
+  const n = bin.n;
+  let sr = 0, si = 0;
+  for (let i = 0; i < n; i++) {
+    const ar = bin.aRe[r * n + i]!, ai = bin.aIm[r * n + i]!;
+    sr += ar * wRe[i]! - ai * wIm[i]!;
+    si += ar * wIm[i]! + ai * wRe[i]!;
+  }
+  return Math.atan2(si, sr);
+}
+
+/**
+ * Stage 2: the minimax optimum, re-centring the lobe discs on the solution's own phase between
+ * solves (up to S.passes; see the module doc). Returns the best t and its point.
+ */
+function minimaxPasses(
+  S: KernelState,
+  bin: BeamBin,
+  outRe: Float64Array,
+  outIm: Float64Array,
+): { best: number; bestX: Float64Array } {
+  const { dim, rows, passes, x, pRe, pIm } = S;
   let best = Infinity;
   const bestX = new Float64Array(dim);
   for (let pass = 0; pass < passes; pass++) {
@@ -264,53 +319,41 @@ export function solveBeamBin(
     // Re-centre the lobe discs on the solution's own phase; stop when that cannot help.
     writeW(S, x, outRe, outIm);
     let moved = 0;
-    setTargets((r) => {
-      let sr = 0, si = 0;
-      for (let i = 0; i < n; i++) {
-        const ar = bin.aRe[r * n + i]!, ai = bin.aIm[r * n + i]!;
-        sr += ar * outRe[i]! - ai * outIm[i]!;
-        si += ar * outIm[i]! + ai * outRe[i]!;
-      }
-      const ph = Math.atan2(si, sr);
+    setTargets(S, bin, (r) => {
+      const ph = responsePhase(bin, r, outRe, outIm);
       moved = Math.max(moved, Math.abs(Math.sin((ph - Math.atan2(pIm[r]!, pRe[r]!)) / 2)));
       return ph;
     });
     if (moved < 1e-4) break;
   }
-  if (options.secondStage === false) {
-    writeW(S, bestX, outRe, outIm);
-    return { t: best, effort: NaN, newtonSteps: S.newtonSteps, feasible: true };
-  }
-  // Stage 2: spend the margin on a quiet stopband, every constraint still within t_fix ≤ 1.
+  return { best, bestX };
+}
+
+/**
+ * Stage 3: spend the margin on a quiet stopband, every constraint still within t_fix ≤ 1
+ * (t_fix = max(stopbandShare, 1.02·t*)); bestX becomes that point. Skipped without stopband
+ * rows, with stopbandShare 0 or without 2 % of margin.
+ */
+function quietStopband(
+  S: KernelState,
+  bin: BeamBin,
+  best: number,
+  bestX: Float64Array,
+  outRe: Float64Array,
+  outIm: Float64Array,
+): void {
+  const { dim, rows, stops, x } = S;
   const tFix = Math.max(bin.stopbandShare, 1.02 * best);
-  if (stops > 0 && bin.stopbandShare > 0 && tFix <= 1) {
-    x.set(bestX);
-    writeW(S, x, outRe, outIm);
-    setTargets((r) => {
-      let sr = 0, si = 0;
-      for (let i = 0; i < n; i++) {
-        const ar = bin.aRe[r * n + i]!, ai = bin.aIm[r * n + i]!;
-        sr += ar * outRe[i]! - ai * outIm[i]!;
-        si += ar * outIm[i]! + ai * outRe[i]!;
-      }
-      return Math.atan2(si, sr);
-    });
-    S.fixT = tFix;
-    x[dim - 1] = tFix;
-    centre(S, (rows + 1) / Math.max(stopPower(S, x), 1e-12));
-    S.fixT = NaN;
-    x[dim - 1] = 0;
-    bestX.set(x);
-  }
-  writeW(S, bestX, outRe, outIm);
-  let zz = 0;
-  for (let k = 0; k < 2 * m; k++) zz += bestX[k]! ** 2;
-  return {
-    t: best,
-    effort: bin.effortLimit - rho2 + zz,
-    newtonSteps: S.newtonSteps,
-    feasible: true,
-  };
+  if (!(stops > 0 && bin.stopbandShare > 0 && tFix <= 1)) return;
+  x.set(bestX);
+  writeW(S, x, outRe, outIm);
+  setTargets(S, bin, (r) => responsePhase(bin, r, outRe, outIm));
+  S.fixT = tFix;
+  x[dim - 1] = tFix;
+  centre(S, (rows + 1) / Math.max(stopPower(S, x), 1e-12));
+  S.fixT = NaN;
+  x[dim - 1] = 0;
+  bestX.set(x);
 }
 
 /**
@@ -325,6 +368,8 @@ interface KernelState {
   readonly rows: number;
   readonly stops: number;
   readonly passes: number;
+  /** |d₀|. */
+  readonly d0Abs: number;
   readonly pairs: number;
   readonly w0Re: Float64Array;
   readonly w0Im: Float64Array;
