@@ -574,7 +574,7 @@ function solveBins(
   done?: SolvedBins,
 ): SolvedBins {
   const A = arc.matrix, n = A.cols, bins = A.bins;
-  const ctx = binContext(arc, rows, spec);
+  const ctx = binContext(rows, spec);
   const beam = createComplexMatrixStack(n, 1, bins);
   beam.re.set(mixing.re);
   beam.im.set(mixing.im);
@@ -628,7 +628,8 @@ interface BinContext {
   readonly bin: BeamBin & { a0Re: Float64Array; a0Im: Float64Array };
 }
 
-function binContext(arc: ArcTransferMatrix, rows: ConstraintRows, spec: BeamSpec): BinContext {
+/** The beam drivers, the constrained rows with their tolerances, and the reused problem record. */
+function binContext(rows: ConstraintRows, spec: BeamSpec): BinContext {
   const use = [...spec.beamDrivers.keys()].filter((d) => spec.beamDrivers[d] === 1);
   const u = use.length;
   const constrained = [...rows.lobe, ...rows.nulls];
