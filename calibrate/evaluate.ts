@@ -31,7 +31,7 @@ import { type ComplexMatrixStack, multiply } from "../dsp/complex_linalg.ts";
 import { fractionalOctaveBands } from "../dsp/bands.ts";
 import { nextPowerOfTwo } from "../dsp/fft.ts";
 import { firResponses } from "../design/fir.ts";
-import { targetSeparationCurve } from "../design/crosstalk_canceller.ts";
+import { desiredEarResponses, targetSeparationCurve } from "../design/crosstalk_canceller.ts";
 import { designVirtualizer } from "../design/virtualizer.ts";
 import type { ArcTransferMatrix, TransferMatrix } from "../design/transfer_matrix.ts";
 import type { BundleFilters, FilterBundleDraft } from "./bundle.ts";
@@ -225,14 +225,11 @@ function desiredSeparation(
   const v = typeof lr.virtualizer === "object" && lr.virtualizer !== null
     ? designVirtualizer({ sampleRate, fftSize }, lr.virtualizer as Record<string, number>)
     : undefined;
+  const tv = desiredEarResponses(target, v);
   const ipsi = new Float64Array(f.length), contra = new Float64Array(f.length);
   for (let b = 0; b < f.length; b++) {
-    const g = Math.pow(10, -(target[b] as number) / 20);
-    const viR = v ? v.ipsilateral.re[b] as number : 1, viI = v ? v.ipsilateral.im[b] as number : 0;
-    const vcR = v ? v.contralateral.re[b] as number : 0;
-    const vcI = v ? v.contralateral.im[b] as number : 0;
-    ipsi[b] = (viR + g * vcR) ** 2 + (viI + g * vcI) ** 2;
-    contra[b] = (g * viR + vcR) ** 2 + (g * viI + vcI) ** 2;
+    ipsi[b] = tv.ipsilateral.re[b]! ** 2 + tv.ipsilateral.im[b]! ** 2;
+    contra[b] = tv.contralateral.re[b]! ** 2 + tv.contralateral.im[b]! ** 2;
   }
   const si = bandSums(ipsi, fftSize, sampleRate, bands);
   const sc = bandSums(contra, fftSize, sampleRate, bands);

@@ -571,118 +571,178 @@ function solveBins(
   spec: BeamSpec,
   family: PhaseFamily,
   every = 1,
+  done?: SolvedBins,
 ): SolvedBins {
-  const A = arc.matrix, n = A.cols, bins = A.bins, stride = A.rows * n;
-  const use = [...spec.beamDrivers.keys()].filter((d) => spec.beamDrivers[d] === 1);
-  const u = use.length;
-  const constrained = [...rows.lobe, ...rows.nulls];
-  const k = constrained.length;
-  const eps = 1 - Math.pow(10, -spec.mainLobeToleranceDb / 20);
-  const nu = Math.pow(10, -spec.nullDepthDb / 20);
-  const wngMin = Math.pow(10, spec.minWhiteNoiseGainDb / 10);
-  const bin: BeamBin & { a0Re: Float64Array; a0Im: Float64Array } = {
-    n: u,
-    a0Re: new Float64Array(u),
-    a0Im: new Float64Array(u),
-    d0Re: 0,
-    d0Im: 0,
-    rows: k,
-    aRe: new Float64Array(k * u),
-    aIm: new Float64Array(k * u),
-    isLobe: Uint8Array.from(constrained, (_, i) => (i < rows.lobe.length ? 1 : 0)),
-    tolerance: Float64Array.from(constrained, (_, i) => (i < rows.lobe.length ? eps : nu)),
-    effortLimit: 0,
-    phase: new Float64Array(k),
-    stopRows: rows.stopband.length,
-    sRe: new Float64Array(rows.stopband.length * u),
-    sIm: new Float64Array(rows.stopband.length * u),
-    stopbandShare: spec.stopbandShare,
-    effortWeight: spec.stopbandEffortWeight,
-  };
+  const A = arc.matrix, n = A.cols, bins = A.bins;
+  const ctx = binContext(rows, spec);
   const beam = createComplexMatrixStack(n, 1, bins);
   beam.re.set(mixing.re);
   beam.im.set(mixing.im);
   const t = new Float64Array(bins).fill(NaN);
   const effortLimit = new Float64Array(bins), effortBound = new Uint8Array(bins);
   const solvedBins = new Uint8Array(bins);
-  const wRe = new Float64Array(u), wIm = new Float64Array(u);
+  const wRe = new Float64Array(ctx.use.length), wIm = new Float64Array(ctx.use.length);
   let solvable = 0;
   for (let b = 0; b < bins; b++) {
-    const base = b * stride, f = arc.frequenciesHz[b] as number;
-    // d₀ = mixing's on-axis response, P₀ = mean single-driver on-axis power (all drivers).
-    let d0Re = 0, d0Im = 0, p0 = 0;
-    for (let d = 0; d < n; d++) {
-      const ar = A.re[base + rows.on * n + d] as number,
-        ai = A.im[base + rows.on * n + d] as number;
-      const mr = mixing.re[b * n + d] as number, mi = mixing.im[b * n + d] as number;
-      d0Re += ar * mr - ai * mi;
-      d0Im += ar * mi + ai * mr;
-      p0 += ar * ar + ai * ai;
-    }
-    p0 /= n;
-    const limit = p0 > 0 ? (d0Re * d0Re + d0Im * d0Im) / (p0 * wngMin) : 0;
+    const { d0Re, d0Im, limit } = onAxisTarget(A, mixing, rows.on, b, ctx.wngMin);
     effortLimit[b] = limit;
+    const f = arc.frequenciesHz[b] as number;
     if (f < spec.solveBandHz.lowHz || f > spec.solveBandHz.highHz || !(limit > 0)) continue;
     if (solvable++ % every !== 0) continue;
-    const mixPhase = (r: number) => {
-      let sr = 0, si = 0;
+    solvedBins[b] = 1;
+    if (done?.solvedBins[b] === 1) {
+      // Solved already with this family (the ranking's every RANKING_STRIDE-th bin): the same
+      // problem, the same answer.
+      t[b] = done.t[b]!;
+      effortBound[b] = done.effortBound[b]!;
       for (let d = 0; d < n; d++) {
-        const ar = A.re[base + r * n + d] as number, ai = A.im[base + r * n + d] as number;
-        const mr = mixing.re[b * n + d] as number, mi = mixing.im[b * n + d] as number;
-        sr += ar * mr - ai * mi;
-        si += ar * mi + ai * mr;
+        beam.re[b * n + d] = done.beam.re[b * n + d]!;
+        beam.im[b * n + d] = done.beam.im[b * n + d]!;
       }
-      return Math.atan2(si, sr);
-    };
-    use.forEach((d, j) => {
-      bin.a0Re[j] = A.re[base + rows.on * n + d] as number;
-      bin.a0Im[j] = A.im[base + rows.on * n + d] as number;
-    });
-    constrained.forEach((r, i) => {
-      use.forEach((d, j) => {
-        bin.aRe[i * u + j] = A.re[base + r * n + d] as number;
-        bin.aIm[i * u + j] = A.im[base + r * n + d] as number;
-      });
-    });
-    rows.stopband.forEach((r, i) => {
-      use.forEach((d, j) => {
-        bin.sRe[i * u + j] = A.re[base + r * n + d] as number;
-        bin.sIm[i * u + j] = A.im[base + r * n + d] as number;
-      });
-    });
-    // The main-lobe magnitude band is not convex: start the target phases from matrix mixing's
-    // pattern and from the previous bin's optimum (phases move smoothly with frequency), keep
-    // the better optimum.
-    const driverStart = (d: number) =>
-      Float64Array.from(
-        constrained,
-        (r) =>
-          Math.atan2(A.im[base + r * n + d] as number, A.re[base + r * n + d] as number) -
-          Math.atan2(
-            A.im[base + rows.on * n + d] as number,
-            A.re[base + rows.on * n + d] as number,
-          ) +
-          Math.atan2(d0Im, d0Re),
-      );
-    const phase = family === "mixing"
-      ? Float64Array.from(constrained, (r) => mixPhase(r))
-      : driverStart(family);
-    const solution = solveBeamBin({ ...bin, phase, d0Re, d0Im, effortLimit: limit }, wRe, wIm, {
-      passes: spec.phasePasses,
-    });
+      continue;
+    }
+    const problem = binProblem(ctx, A, mixing, rows.on, family, b, { d0Re, d0Im, limit });
+    const solution = solveBeamBin(problem, wRe, wIm, { passes: spec.phasePasses });
     t[b] = solution.t;
     effortBound[b] = solution.effort >= limit * 0.95 ? 1 : 0; // within 0.2 dB of the WNG floor
-    solvedBins[b] = 1;
     for (let d = 0; d < n; d++) {
       beam.re[b * n + d] = 0;
       beam.im[b * n + d] = 0;
     }
-    use.forEach((d, j) => {
+    ctx.use.forEach((d, j) => {
       beam.re[b * n + d] = wRe[j] as number;
       beam.im[b * n + d] = wIm[j] as number;
     });
   }
   return { beam, t, effortLimit, effortBound, solvedBins };
+}
+
+/** What every bin's problem shares: the beam's drivers, the constrained rows and tolerances. */
+interface BinContext {
+  readonly use: readonly number[];
+  readonly constrained: readonly number[];
+  readonly stopband: readonly number[];
+  /** The white-noise-gain floor as a power ratio. */
+  readonly wngMin: number;
+  /** The problem record, refilled for every bin (see {@linkcode binProblem}). */
+  readonly bin: BeamBin & { a0Re: Float64Array; a0Im: Float64Array };
+}
+
+/** The beam drivers, the constrained rows with their tolerances, and the reused problem record. */
+function binContext(rows: ConstraintRows, spec: BeamSpec): BinContext {
+  const use = [...spec.beamDrivers.keys()].filter((d) => spec.beamDrivers[d] === 1);
+  const u = use.length;
+  const constrained = [...rows.lobe, ...rows.nulls];
+  const k = constrained.length;
+  const eps = 1 - Math.pow(10, -spec.mainLobeToleranceDb / 20);
+  const nu = Math.pow(10, -spec.nullDepthDb / 20);
+  return {
+    wngMin: Math.pow(10, spec.minWhiteNoiseGainDb / 10),
+    use,
+    constrained,
+    stopband: rows.stopband,
+    bin: {
+      n: u,
+      a0Re: new Float64Array(u),
+      a0Im: new Float64Array(u),
+      d0Re: 0,
+      d0Im: 0,
+      rows: k,
+      aRe: new Float64Array(k * u),
+      aIm: new Float64Array(k * u),
+      isLobe: Uint8Array.from(constrained, (_, i) => (i < rows.lobe.length ? 1 : 0)),
+      tolerance: Float64Array.from(constrained, (_, i) => (i < rows.lobe.length ? eps : nu)),
+      effortLimit: 0,
+      phase: new Float64Array(k),
+      stopRows: rows.stopband.length,
+      sRe: new Float64Array(rows.stopband.length * u),
+      sIm: new Float64Array(rows.stopband.length * u),
+      stopbandShare: spec.stopbandShare,
+      effortWeight: spec.stopbandEffortWeight,
+    },
+  };
+}
+
+/**
+ * Bin b's on-axis target d₀ (matrix mixing's on-axis response) and effort limit
+ * E_max = |d₀|²/(P₀·WNG_min), P₀ the mean single-driver on-axis power over all drivers.
+ */
+function onAxisTarget(
+  A: ComplexMatrixStack,
+  mixing: ComplexMatrixStack,
+  on: number,
+  b: number,
+  wngMin: number,
+): { d0Re: number; d0Im: number; limit: number } {
+  const n = A.cols, base = b * A.rows * n;
+  let d0Re = 0, d0Im = 0, p0 = 0;
+  for (let d = 0; d < n; d++) {
+    const ar = A.re[base + on * n + d] as number, ai = A.im[base + on * n + d] as number;
+    const mr = mixing.re[b * n + d] as number, mi = mixing.im[b * n + d] as number;
+    d0Re += ar * mr - ai * mi;
+    d0Im += ar * mi + ai * mr;
+    p0 += ar * ar + ai * ai;
+  }
+  p0 /= n;
+  const limit = p0 > 0 ? (d0Re * d0Re + d0Im * d0Im) / (p0 * wngMin) : 0;
+  return { d0Re, d0Im, limit };
+}
+
+/**
+ * Bin b's problem for the kernel: the beam drivers' rows of the arc (on-axis, constrained,
+ * stopband) and the main lobe's starting phases from the phase family. The main-lobe magnitude
+ * band is not convex: the target phases follow matrix mixing's pattern or one driver's.
+ */
+function binProblem(
+  ctx: BinContext,
+  A: ComplexMatrixStack,
+  mixing: ComplexMatrixStack,
+  on: number,
+  family: PhaseFamily,
+  b: number,
+  target: { d0Re: number; d0Im: number; limit: number },
+): BeamBin {
+  const { use, constrained, stopband, bin } = ctx;
+  const n = A.cols, u = use.length, base = b * A.rows * n;
+  const { d0Re, d0Im, limit } = target;
+  use.forEach((d, j) => {
+    bin.a0Re[j] = A.re[base + on * n + d] as number;
+    bin.a0Im[j] = A.im[base + on * n + d] as number;
+  });
+  constrained.forEach((r, i) => {
+    use.forEach((d, j) => {
+      bin.aRe[i * u + j] = A.re[base + r * n + d] as number;
+      bin.aIm[i * u + j] = A.im[base + r * n + d] as number;
+    });
+  });
+  stopband.forEach((r, i) => {
+    use.forEach((d, j) => {
+      bin.sRe[i * u + j] = A.re[base + r * n + d] as number;
+      bin.sIm[i * u + j] = A.im[base + r * n + d] as number;
+    });
+  });
+  const mixPhase = (r: number) => {
+    let sr = 0, si = 0;
+    for (let d = 0; d < n; d++) {
+      const ar = A.re[base + r * n + d] as number, ai = A.im[base + r * n + d] as number;
+      const mr = mixing.re[b * n + d] as number, mi = mixing.im[b * n + d] as number;
+      sr += ar * mr - ai * mi;
+      si += ar * mi + ai * mr;
+    }
+    return Math.atan2(si, sr);
+  };
+  const driverStart = (d: number) =>
+    Float64Array.from(
+      constrained,
+      (r) =>
+        Math.atan2(A.im[base + r * n + d] as number, A.re[base + r * n + d] as number) -
+        Math.atan2(A.im[base + on * n + d] as number, A.re[base + on * n + d] as number) +
+        Math.atan2(d0Im, d0Re),
+    );
+  const phase = family === "mixing"
+    ? Float64Array.from(constrained, (r) => mixPhase(r))
+    : driverStart(family);
+  return { ...bin, phase, d0Re, d0Im, effortLimit: limit };
 }
 
 /**
@@ -735,7 +795,7 @@ function widestFamily(
     }
   }
   if (families.length === 1) return best!;
-  const solved = solveBins(arc, mixing, rows, spec, best!.family);
+  const solved = solveBins(arc, mixing, rows, spec, best!.family, 1, best!.solved);
   const unblended = beamMetrics(arc, solved.beam, metricOptions);
   const band = longestRun(arc.frequenciesHz, binsMeetingSpec(unblended, solved.solvedBins, spec));
   return { solved, unblended, band, family: best!.family };

@@ -61,7 +61,11 @@ import {
 import { bandMask } from "./_band.ts";
 import { channelSeparationDb, driveEffortDb, maxGainDb } from "./metrics.ts";
 import { bulkDelaySamples, type TransferMatrix } from "./transfer_matrix.ts";
-import { designVirtualizer, type VirtualizerOptions } from "./virtualizer.ts";
+import {
+  designVirtualizer,
+  type VirtualizerOptions,
+  type VirtualizerResponses,
+} from "./virtualizer.ts";
 
 /** A target separation curve rising linearly in log frequency. */
 export interface TargetSeparationSpec {
@@ -208,6 +212,51 @@ export function targetSeparationCurve(
   return out;
 }
 
+/** The desired ear responses T·V per bin, before the bulk delay and gain (see the module doc). */
+export interface DesiredEarResponses {
+  /** Diagonal of T·V (each input at its own ear): V_i + g·V_c. */
+  readonly ipsilateral: { readonly re: Float64Array; readonly im: Float64Array };
+  /** Off-diagonal of T·V (each input at the other ear): g·V_i + V_c. */
+  readonly contralateral: { readonly re: Float64Array; readonly im: Float64Array };
+}
+
+/**
+ * The desired ear responses of the left/right design, T·V with T = [[1, g], [g, 1]],
+ * g = 10^(−S/20) for the target separation S, and V the virtualizer's responses (identity
+ * without one). The one definition the design (D = G·e^{−j2πfτ}·T·V) and the evaluation's
+ * desired separation both use.
+ *
+ * @param targetSeparationDb Target separation S per bin in dB ({@linkcode targetSeparationCurve}).
+ * @param virtualizer The virtualizer's responses on the same grid, or undefined for none.
+ * @returns Ipsilateral and contralateral responses per bin.
+ *
+ * @example
+ * ```ts
+ * import { desiredEarResponses } from "./crosstalk_canceller.ts";
+ * const d = desiredEarResponses(Float64Array.of(0, 20));
+ * console.log(d.contralateral.re); // [1, 0.1]
+ * ```
+ */
+export function desiredEarResponses(
+  targetSeparationDb: Float64Array,
+  virtualizer?: VirtualizerResponses,
+): DesiredEarResponses {
+  const bins = targetSeparationDb.length, v = virtualizer;
+  const ipsilateral = { re: new Float64Array(bins), im: new Float64Array(bins) };
+  const contralateral = { re: new Float64Array(bins), im: new Float64Array(bins) };
+  for (let b = 0; b < bins; b++) {
+    const g = Math.pow(10, -(targetSeparationDb[b] as number) / 20);
+    const viR = v ? v.ipsilateral.re[b] as number : 1, viI = v ? v.ipsilateral.im[b] as number : 0;
+    const vcR = v ? v.contralateral.re[b] as number : 0;
+    const vcI = v ? v.contralateral.im[b] as number : 0;
+    ipsilateral.re[b] = viR + g * vcR;
+    ipsilateral.im[b] = viI + g * vcI;
+    contralateral.re[b] = g * viR + vcR;
+    contralateral.im[b] = g * viI + vcI;
+  }
+  return { ipsilateral, contralateral };
+}
+
 /**
  * Relative regularization shape β_rel(f): `inBand` in the band, `outOfBand`
  * outside, interpolated in log β over the transitions.
@@ -265,160 +314,31 @@ export function designCrosstalkCanceller(
   plants: TransferMatrix | readonly TransferMatrix[],
   options: CrosstalkCancellerOptions = {},
 ): CrosstalkCancellerDesign {
-  const action = "design crosstalk canceller";
   const list: readonly TransferMatrix[] = Array.isArray(plants)
     ? plants as readonly TransferMatrix[]
     : [plants as TransferMatrix];
-  const first = list[0];
-  if (first === undefined) {
-    throw new RangeError(`Cannot ${action} as plants must hold at least one position: got 0`);
-  }
+  const first = checkPlants(list);
   const { fftSize, sampleRate, frequenciesHz } = first;
-  const drivers = first.matrix.cols, bins = first.matrix.bins;
-  list.forEach((p, i) => {
-    if (p.matrix.rows !== 2) {
-      throw new RangeError(
-        `Cannot ${action} as each plant must have 2 rows (ear-left, ear-right): position ${i} has ${p.matrix.rows}`,
-      );
-    }
-    if (p.fftSize !== fftSize || p.sampleRate !== sampleRate || p.matrix.bins !== bins) {
-      throw new RangeError(
-        `Cannot ${action} as all positions must share one frequency grid: position 0 has fftSize ${fftSize} at ${sampleRate} Hz, position ${i} has fftSize ${p.fftSize} at ${p.sampleRate} Hz`,
-      );
-    }
-    if (p.matrix.cols !== drivers) {
-      throw new RangeError(
-        `Cannot ${action} as all positions must have the same drivers: position 0 has ${drivers}, position ${i} has ${p.matrix.cols}`,
-      );
-    }
-    for (let j = 0; j < p.matrix.re.length; j++) {
-      if (
-        !Number.isFinite(p.matrix.re[j] as number) || !Number.isFinite(p.matrix.im[j] as number)
-      ) {
-        throw new RangeError(
-          `Cannot ${action} as the plant must be finite: position ${i} bin ${
-            Math.floor(j / (2 * drivers))
-          } has ${p.matrix.re[j]} + ${p.matrix.im[j]}j`,
-        );
-      }
-    }
-  });
-  if (drivers < 2) {
-    throw new RangeError(
-      `Cannot ${action} as the plant needs at least 2 drivers: current value is ${drivers}`,
-    );
-  }
-  const taps = options.taps ?? fftSize / 2;
-  if (!Number.isInteger(taps) || taps < 2 || taps > fftSize) {
-    throw new RangeError(
-      `Cannot ${action} as taps must be an integer within 2..fftSize (${fftSize}): current value is ${taps}`,
-    );
-  }
-  const modellingDelaySamples = options.modellingDelaySamples ?? Math.floor(taps / 2);
-  if (
-    !Number.isInteger(modellingDelaySamples) || modellingDelaySamples < 0 ||
-    modellingDelaySamples >= taps
-  ) {
-    throw new RangeError(
-      `Cannot ${action} as modellingDelaySamples must be an integer within 0..taps-1 (${
-        taps - 1
-      }): current value is ${modellingDelaySamples}`,
-    );
-  }
+  const drivers = first.matrix.cols;
+  const { taps, modellingDelaySamples } = filterLength(options, fftSize);
   const reg = { ...DEFAULT_REGULARIZATION, ...options.regularization };
-  const betaRel = regularizationShape(frequenciesHz, reg);
-  const target = targetCurve(action, frequenciesHz, options.targetSeparation);
-
-  // Reference power: mean |P_ij|² over the in-band bins of every position.
-  let pRef = 0, count = 0;
-  for (const p of list) {
-    for (let b = 0; b < bins; b++) {
-      const f = frequenciesHz[b] as number;
-      if (f < reg.lowHz || f > reg.highHz) continue;
-      for (let j = 0; j < 2 * drivers; j++) {
-        const i = b * 2 * drivers + j;
-        pRef += (p.matrix.re[i] as number) ** 2 + (p.matrix.im[i] as number) ** 2;
-        count++;
-      }
-    }
-  }
-  pRef = count > 0 ? pRef / count : 0;
-  if (!(pRef > 0)) {
-    throw new RangeError(
-      `Cannot ${action} as the plant must not be all zero between ${reg.lowHz} and ${reg.highHz} Hz: its mean entry power there is ${pRef}`,
-    );
-  }
-  const gain = options.targetGain ?? Math.sqrt(pRef);
-  if (!(gain > 0) || !Number.isFinite(gain)) {
-    throw new RangeError(`Cannot ${action} as targetGain must be > 0: current value is ${gain}`);
-  }
-  const positions = list.length;
-  const weightsK = options.positionWeights ?? list.map(() => 1);
-  if (
-    weightsK.length !== positions || weightsK.some((w) => !(w > 0) || !Number.isFinite(w))
-  ) {
-    throw new RangeError(
-      `Cannot ${action} as positionWeights must hold one number > 0 per position (${positions}): current value is [${
-        weightsK.join(", ")
-      }]`,
-    );
-  }
-  const weightSum = weightsK.reduce((a, w) => a + w, 0);
-  const beta = new Float64Array(bins);
-  for (let b = 0; b < bins; b++) beta[b] = (betaRel[b] as number) * pRef * weightSum;
-
-  // Virtualizer responses (or identity).
+  const target = targetCurve(CTC_ACTION, frequenciesHz, options.targetSeparation);
+  const pRef = referencePower(list, reg);
+  const { gain, weightsK, beta } = problemScale(list, options, reg, pRef);
   const v = options.virtualizer === "none"
     ? undefined
     : designVirtualizer({ fftSize, sampleRate }, options.virtualizer ?? {});
-
-  // Stack the plants and desired responses: rows 2k, 2k+1 belong to position k.
-  const rows = 2 * positions;
-  const A = createComplexMatrixStack(rows, drivers, bins);
-  const D = createComplexMatrixStack(rows, 2, bins);
-  const bulk = list.map((p) => bulkDelaySamples(p));
-  const desired = createComplexMatrixStack(2, 2, bins);
-  for (let b = 0; b < bins; b++) {
-    const g = Math.pow(10, -(target[b] as number) / 20);
-    const viR = v ? v.ipsilateral.re[b] as number : 1, viI = v ? v.ipsilateral.im[b] as number : 0;
-    const vcR = v ? v.contralateral.re[b] as number : 0;
-    const vcI = v ? v.contralateral.im[b] as number : 0;
-    // T·V: diagonal (ipsilateral) = Vi + g·Vc, off-diagonal (contralateral) = g·Vi + Vc.
-    const ipR = viR + g * vcR, ipI = viI + g * vcI;
-    const coR = g * viR + vcR, coI = g * viI + vcI;
-    const w = (2 * Math.PI * b) / fftSize;
-    for (let k = 0; k < positions; k++) {
-      const p = list[k]!.matrix, sw = Math.sqrt(weightsK[k]!);
-      const at = (b * rows + 2 * k) * drivers;
-      for (let j = 0; j < 2 * drivers; j++) {
-        A.re[at + j] = sw * (p.re[b * 2 * drivers + j] as number);
-        A.im[at + j] = sw * (p.im[b * 2 * drivers + j] as number);
-      }
-      const dr = sw * gain * Math.cos(w * bulk[k]!), di = -sw * gain * Math.sin(w * bulk[k]!);
-      const ipsR = dr * ipR - di * ipI, ipsI = dr * ipI + di * ipR;
-      const conR = dr * coR - di * coI, conI = dr * coI + di * coR;
-      const base = b * rows * 2 + 2 * k * 2; // rows (2k, 2k+1) × cols (0, 1)
-      D.re[base] = ipsR;
-      D.im[base] = ipsI;
-      D.re[base + 1] = conR;
-      D.im[base + 1] = conI;
-      D.re[base + 2] = conR;
-      D.im[base + 2] = conI;
-      D.re[base + 3] = ipsR;
-      D.im[base + 3] = ipsI;
-      if (k === 0) {
-        for (let j = 0; j < 4; j++) {
-          desired.re[b * 4 + j] = (D.re[base + j] as number) / sw;
-          desired.im[b * 4 + j] = (D.im[base + j] as number) / sw;
-        }
-      }
-    }
-  }
+  const { A, D, desired, bulk } = stackedProblem(
+    list,
+    weightsK,
+    desiredEarResponses(target, v),
+    gain,
+  );
   // [1, eq. 9]: minimum-norm form when the stacked plant is wide, normal equations when tall.
-  const weights = rows <= drivers
+  const weights = A.rows <= drivers
     ? minimumNormSolve(A, D, beta)
     : regularizedLeastSquares(A, D, beta);
-
+  const positions = list.length;
   const separation = list.map((p) => channelSeparationDb(p.matrix, weights));
   const desiredSeparation = desiredSeparationDb(desired);
   const cond = conditionNumber(first.matrix);
@@ -465,6 +385,204 @@ export function designCrosstalkCanceller(
     },
     warnings,
   };
+}
+
+const CTC_ACTION = "design crosstalk canceller";
+
+/** Stage 1: every position a finite 2 × drivers plant on one grid, at least 2 drivers. */
+function checkPlants(list: readonly TransferMatrix[]): TransferMatrix {
+  const action = CTC_ACTION;
+  const first = list[0];
+  if (first === undefined) {
+    throw new RangeError(`Cannot ${action} as plants must hold at least one position: got 0`);
+  }
+  const { fftSize, sampleRate } = first;
+  const drivers = first.matrix.cols, bins = first.matrix.bins;
+  list.forEach((p, i) => {
+    if (p.matrix.rows !== 2) {
+      throw new RangeError(
+        `Cannot ${action} as each plant must have 2 rows (ear-left, ear-right): position ${i} has ${p.matrix.rows}`,
+      );
+    }
+    if (p.fftSize !== fftSize || p.sampleRate !== sampleRate || p.matrix.bins !== bins) {
+      throw new RangeError(
+        `Cannot ${action} as all positions must share one frequency grid: position 0 has fftSize ${fftSize} at ${sampleRate} Hz, position ${i} has fftSize ${p.fftSize} at ${p.sampleRate} Hz`,
+      );
+    }
+    if (p.matrix.cols !== drivers) {
+      throw new RangeError(
+        `Cannot ${action} as all positions must have the same drivers: position 0 has ${drivers}, position ${i} has ${p.matrix.cols}`,
+      );
+    }
+    for (let j = 0; j < p.matrix.re.length; j++) {
+      if (
+        !Number.isFinite(p.matrix.re[j] as number) || !Number.isFinite(p.matrix.im[j] as number)
+      ) {
+        throw new RangeError(
+          `Cannot ${action} as the plant must be finite: position ${i} bin ${
+            Math.floor(j / (2 * drivers))
+          } has ${p.matrix.re[j]} + ${p.matrix.im[j]}j`,
+        );
+      }
+    }
+  });
+  if (drivers < 2) {
+    throw new RangeError(
+      `Cannot ${action} as the plant needs at least 2 drivers: current value is ${drivers}`,
+    );
+  }
+  if (drivers < 2) {
+    throw new RangeError(
+      `Cannot ${action} as the plant needs at least 2 drivers: current value is ${drivers}`,
+    );
+  }
+  return first;
+}
+
+/** Stage 2: the FIR length and modelling delay (defaults fftSize/2 and taps/2). */
+function filterLength(
+  options: CrosstalkCancellerOptions,
+  fftSize: number,
+): { taps: number; modellingDelaySamples: number } {
+  const action = CTC_ACTION;
+  const taps = options.taps ?? fftSize / 2;
+  if (!Number.isInteger(taps) || taps < 2 || taps > fftSize) {
+    throw new RangeError(
+      `Cannot ${action} as taps must be an integer within 2..fftSize (${fftSize}): current value is ${taps}`,
+    );
+  }
+  const modellingDelaySamples = options.modellingDelaySamples ?? Math.floor(taps / 2);
+  if (
+    !Number.isInteger(modellingDelaySamples) || modellingDelaySamples < 0 ||
+    modellingDelaySamples >= taps
+  ) {
+    throw new RangeError(
+      `Cannot ${action} as modellingDelaySamples must be an integer within 0..taps-1 (${
+        taps - 1
+      }): current value is ${modellingDelaySamples}`,
+    );
+  }
+  return { taps, modellingDelaySamples };
+}
+
+/** Stage 3: the reference power, mean |P_ij|² over the in-band bins of every position. */
+function referencePower(
+  list: readonly TransferMatrix[],
+  reg: RegularizationSpec,
+): number {
+  const action = CTC_ACTION;
+  const first = list[0]!;
+  const { frequenciesHz } = first;
+  const drivers = first.matrix.cols, bins = first.matrix.bins;
+  let pRef = 0, count = 0;
+  for (const p of list) {
+    for (let b = 0; b < bins; b++) {
+      const f = frequenciesHz[b] as number;
+      if (f < reg.lowHz || f > reg.highHz) continue;
+      for (let j = 0; j < 2 * drivers; j++) {
+        const i = b * 2 * drivers + j;
+        pRef += (p.matrix.re[i] as number) ** 2 + (p.matrix.im[i] as number) ** 2;
+        count++;
+      }
+    }
+  }
+  pRef = count > 0 ? pRef / count : 0;
+  if (!(pRef > 0)) {
+    throw new RangeError(
+      `Cannot ${action} as the plant must not be all zero between ${reg.lowHz} and ${reg.highHz} Hz: its mean entry power there is ${pRef}`,
+    );
+  }
+  return pRef;
+}
+
+/** Stage 4: the target gain G, the position weights and β(f) = β_rel(f)·P_ref·Σ weights. */
+function problemScale(
+  list: readonly TransferMatrix[],
+  options: CrosstalkCancellerOptions,
+  reg: RegularizationSpec,
+  pRef: number,
+): { gain: number; weightsK: readonly number[]; beta: Float64Array } {
+  const action = CTC_ACTION;
+  const bins = list[0]!.matrix.bins;
+  const betaRel = regularizationShape(list[0]!.frequenciesHz, reg);
+  const gain = options.targetGain ?? Math.sqrt(pRef);
+  if (!(gain > 0) || !Number.isFinite(gain)) {
+    throw new RangeError(`Cannot ${action} as targetGain must be > 0: current value is ${gain}`);
+  }
+  const positions = list.length;
+  const weightsK = options.positionWeights ?? list.map(() => 1);
+  if (
+    weightsK.length !== positions || weightsK.some((w) => !(w > 0) || !Number.isFinite(w))
+  ) {
+    throw new RangeError(
+      `Cannot ${action} as positionWeights must hold one number > 0 per position (${positions}): current value is [${
+        weightsK.join(", ")
+      }]`,
+    );
+  }
+  const weightSum = weightsK.reduce((a, w) => a + w, 0);
+  const beta = new Float64Array(bins);
+  for (let b = 0; b < bins; b++) beta[b] = (betaRel[b] as number) * pRef * weightSum;
+
+  return { gain, weightsK, beta };
+}
+
+/**
+ * Stage 5: the stacked plant A (rows 2k, 2k+1 = position k, weighted by √w_k) and desired
+ * responses D = G·e^{−j2πfτ_k}·T·V, and the desired pair at the first position.
+ */
+function stackedProblem(
+  list: readonly TransferMatrix[],
+  weightsK: readonly number[],
+  tv: DesiredEarResponses,
+  gain: number,
+): {
+  A: ComplexMatrixStack;
+  D: ComplexMatrixStack;
+  desired: ComplexMatrixStack;
+  bulk: number[];
+} {
+  const first = list[0]!;
+  const { fftSize } = first;
+  const drivers = first.matrix.cols, bins = first.matrix.bins, positions = list.length;
+  const rows = 2 * positions;
+  const A = createComplexMatrixStack(rows, drivers, bins);
+  const D = createComplexMatrixStack(rows, 2, bins);
+  const bulk = list.map((p) => bulkDelaySamples(p));
+  const desired = createComplexMatrixStack(2, 2, bins);
+  for (let b = 0; b < bins; b++) {
+    // T·V: diagonal (ipsilateral) = Vi + g·Vc, off-diagonal (contralateral) = g·Vi + Vc.
+    const ipR = tv.ipsilateral.re[b]!, ipI = tv.ipsilateral.im[b]!;
+    const coR = tv.contralateral.re[b]!, coI = tv.contralateral.im[b]!;
+    const w = (2 * Math.PI * b) / fftSize;
+    for (let k = 0; k < positions; k++) {
+      const p = list[k]!.matrix, sw = Math.sqrt(weightsK[k]!);
+      const at = (b * rows + 2 * k) * drivers;
+      for (let j = 0; j < 2 * drivers; j++) {
+        A.re[at + j] = sw * (p.re[b * 2 * drivers + j] as number);
+        A.im[at + j] = sw * (p.im[b * 2 * drivers + j] as number);
+      }
+      const dr = sw * gain * Math.cos(w * bulk[k]!), di = -sw * gain * Math.sin(w * bulk[k]!);
+      const ipsR = dr * ipR - di * ipI, ipsI = dr * ipI + di * ipR;
+      const conR = dr * coR - di * coI, conI = dr * coI + di * coR;
+      const base = b * rows * 2 + 2 * k * 2; // rows (2k, 2k+1) × cols (0, 1)
+      D.re[base] = ipsR;
+      D.im[base] = ipsI;
+      D.re[base + 1] = conR;
+      D.im[base + 1] = conI;
+      D.re[base + 2] = conR;
+      D.im[base + 2] = conI;
+      D.re[base + 3] = ipsR;
+      D.im[base + 3] = ipsI;
+      if (k === 0) {
+        for (let j = 0; j < 4; j++) {
+          desired.re[b * 4 + j] = (D.re[base + j] as number) / sw;
+          desired.im[b * 4 + j] = (D.im[base + j] as number) / sw;
+        }
+      }
+    }
+  }
+  return { A, D, desired, bulk };
 }
 
 function breakpointCurve(

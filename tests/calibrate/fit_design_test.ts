@@ -46,15 +46,17 @@ Deno.test("a 5-driver 20 cm line array never seen before: the bundle's center be
   });
 });
 
-Deno.test("studio5 with a 5° arc: the controlled band is at least as wide as the least-squares design's 1.4–2.4 kHz", async () => {
+Deno.test("studio5 with a 5° arc: the beam controls 0.83–4.9 kHz (the README's and the beamformer doc's figure), its realized FIRs meet the spec over 0.85–4.9 kHz", async () => {
   await withTempDir(async (dir) => {
     const set = await writeTrueSet(join(dir, "s5"), { arcStepDeg: 5 });
     const fit = await fitBundle(set, { upmix: "lrc" });
     const band = (fit.bundle.design as Any).center.controlledBand;
-    assert.ok(band.lowHz <= 1400 && band.highHz >= 2400, JSON.stringify(band));
+    // Measured: 832–4934 Hz (the least-squares design before issue 12: 1.4–2.4 kHz); the realized
+    // 2048-tap FIRs on an 8192-point grid meet the spec over 838–4939 Hz.
+    assert.ok(band.lowHz <= 850 && band.highHz >= 4900, JSON.stringify(band));
     const { arc, m } = await realizedBeam(set, fit);
     arc.frequenciesHz.forEach((hz, k) => {
-      if (hz < 1400 || hz > 2400) return;
+      if (hz < 850 || hz > 4900) return;
       assert.ok(m.nullDepthDb[k]! >= 20, `${hz} Hz: nulls ${m.nullDepthDb[k]} dB`);
       assert.ok(m.windowMinDb[k]! >= -2.5 && m.windowMaxDb[k]! <= 2.5, `${hz} Hz: window`);
     });

@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { createComplexMatrixStack, multiply } from "../../dsp/complex_linalg.ts";
 import {
   designCrosstalkCanceller,
+  desiredEarResponses,
   regularizationShape,
   targetSeparationCurve,
 } from "../../design/crosstalk_canceller.ts";
 import { firResponses, realizeFir } from "../../design/fir.ts";
 import { channelSeparationDb } from "../../design/metrics.ts";
+import { designVirtualizer } from "../../design/virtualizer.ts";
 import { createTransferMatrix } from "../../design/transfer_matrix.ts";
 import { binsBetween, earPlant, FFT_SIZE, FIVE_DRIVERS_Y, SAMPLE_RATE } from "./_plants.ts";
 
@@ -248,4 +250,34 @@ Deno.test("designCrosstalkCanceller() rejects bad plants and options with RangeE
       "Cannot design crosstalk canceller as the plant must be finite: position 0 bin 1 has NaN + " +
       `${bad.matrix.im[5]}j`,
   });
+});
+
+Deno.test("desiredEarResponses() is T·V: without a virtualizer 1 and 10^(−S/20); with one Vi + g·Vc and g·Vi + Vc, the separation the design predicts", () => {
+  const plain = desiredEarResponses(Float64Array.of(0, 20, 40));
+  assert.deepEqual([...plain.ipsilateral.re], [1, 1, 1]);
+  assert.deepEqual([...plain.ipsilateral.im], [0, 0, 0]);
+  [1, 0.1, 0.01].forEach((g, k) => assert.ok(Math.abs(plain.contralateral.re[k]! - g) < 1e-15));
+  assert.deepEqual([...plain.contralateral.im], [0, 0, 0]);
+
+  const v = designVirtualizer({ fftSize: FFT_SIZE, sampleRate: SAMPLE_RATE }, {});
+  const target = targetSeparationCurve(v.frequenciesHz);
+  const tv = desiredEarResponses(target, v);
+  for (const k of [10, 100, 400]) {
+    // (a + jb)·g added by hand, complex arithmetic written out.
+    const g = Math.pow(10, -target[k]! / 20);
+    const [ir, ii] = [v.ipsilateral.re[k]!, v.ipsilateral.im[k]!];
+    const [cr, ci] = [v.contralateral.re[k]!, v.contralateral.im[k]!];
+    assert.ok(Math.abs(tv.ipsilateral.re[k]! - (ir + g * cr)) < 1e-15);
+    assert.ok(Math.abs(tv.ipsilateral.im[k]! - (ii + g * ci)) < 1e-15);
+    assert.ok(Math.abs(tv.contralateral.re[k]! - (g * ir + cr)) < 1e-15);
+    assert.ok(Math.abs(tv.contralateral.im[k]! - (g * ii + ci)) < 1e-15);
+  }
+  // The design's desired separation is this pair's power ratio (the bulk delay and gain cancel).
+  const design = designCrosstalkCanceller(earPlant(TWO_DRIVERS_Y), { virtualizer: {} });
+  for (const k of [10, 100, 400]) {
+    const ratio = (tv.ipsilateral.re[k]! ** 2 + tv.ipsilateral.im[k]! ** 2) /
+      (tv.contralateral.re[k]! ** 2 + tv.contralateral.im[k]! ** 2);
+    const predicted = design.predicted.desiredSeparationDb[0]![k]!;
+    assert.ok(Math.abs(predicted - 10 * Math.log10(ratio)) < 1e-9, `bin ${k}: ${predicted} dB`);
+  }
 });
