@@ -73,6 +73,8 @@ import {
 } from "./_bundle_plants.ts";
 import { evaluatePlants, type Evaluation } from "./evaluate.ts";
 import { MAX_JSON_BYTES, readRegularFile } from "../io/read_file.ts";
+import { flooredPowerToDb } from "../dsp/db.ts";
+import { isPowerOfTwo } from "../dsp/fft.ts";
 
 /** Options of {@linkcode fitBundle}. Every default is stored in the bundle's `design`. */
 export interface FitOptions {
@@ -186,10 +188,6 @@ export const DEFAULT_GATE_MS = 2.5;
 export const AUTO_TAPS_TRUNCATION_DB: number = -30;
 /** The filter length `taps: "auto"` measures every shorter length against. */
 export const AUTO_TAPS_REFERENCE: number = 8192;
-
-function isPowerOfTwo(n: number): boolean {
-  return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
-}
 
 /**
  * Fit a filter bundle to one unit's measurement set: the stages of the
@@ -735,7 +733,7 @@ function maxGainInBandDb(W: ComplexMatrixStack, f: Float64Array): number {
       m = Math.max(m, (W.re[i] as number) ** 2 + (W.im[i] as number) ** 2);
     }
   }
-  return 10 * Math.log10(Math.max(m, 1e-30));
+  return flooredPowerToDb(m);
 }
 
 /**

@@ -62,6 +62,7 @@ import { bandMask } from "./_band.ts";
 import { channelSeparationDb, driveEffortDb, maxGainDb } from "./metrics.ts";
 import { bulkDelaySamples, type TransferMatrix } from "./transfer_matrix.ts";
 import { designVirtualizer, type VirtualizerOptions } from "./virtualizer.ts";
+import { powerRatioDb } from "../dsp/db.ts";
 
 /** A target separation curve rising linearly in log frequency. */
 export interface TargetSeparationSpec {
@@ -529,7 +530,7 @@ function desiredSeparationDb(desired: ComplexMatrixStack): Float64Array[] {
       const ii = b * 4 + i * 2 + i, ci = b * 4 + (1 - i) * 2 + i;
       const pi = (desired.re[ii] as number) ** 2 + (desired.im[ii] as number) ** 2;
       const pc = (desired.re[ci] as number) ** 2 + (desired.im[ci] as number) ** 2;
-      out[i]![b] = 10 * Math.log10(Math.max(pi, 1e-30) / Math.max(pc, 1e-30));
+      out[i]![b] = powerRatioDb(pi, pc);
     }
   }
   return out;

@@ -13,6 +13,7 @@
  */
 import { dirname, join, relative, sep } from "node:path";
 import type { Signal } from "../dsp/signal.ts";
+import { wrapDeg } from "../dsp/angles.ts";
 import { InputError } from "./errors.ts";
 import { readFolderJson } from "./folder_json.ts";
 import { writeFolderAtomically } from "./atomic.ts";
@@ -488,10 +489,10 @@ export function validateManifest(
     const captureKey = JSON.stringify([
       driver,
       mic,
-      normalizedDeg(position.azimuthDeg as number),
+      wrapDeg(position.azimuthDeg as number),
       position.elevationDeg,
       position.distanceMeters,
-      normalizedDeg((position.headYawDeg as number | undefined) ?? 0),
+      wrapDeg((position.headYawDeg as number | undefined) ?? 0),
     ]);
     const same = captureKeys.get(captureKey);
     if (same !== undefined) {
@@ -702,13 +703,6 @@ async function checkInside(
     fail("leads outside the set folder through a symbolic link");
   }
   if (!(await Deno.stat(real)).isFile) fail("must name a regular file");
-}
-
-/** An angle in degrees mapped to (-180, 180], so that 360 and 0 (or -180 and 180) compare equal. */
-function normalizedDeg(deg: number): number {
-  const r = deg % 360;
-  const x = r > 180 ? r - 360 : r <= -180 ? r + 360 : r;
-  return x === 0 ? 0 : x; // -0 → 0
 }
 
 /** Options of {@linkcode writeMeasurementSet}. */

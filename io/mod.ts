@@ -53,6 +53,7 @@
  */
 export * from "./errors.ts";
 export * from "./atomic.ts";
+export * from "./canonical_json.ts";
 export * from "./wav.ts";
 export * from "./manifest.ts";
 export * from "./folder_json.ts";

@@ -50,6 +50,7 @@
  */
 import { basename } from "node:path";
 import type { Signal } from "../dsp/signal.ts";
+import { wrapDeg } from "../dsp/angles.ts";
 import { delaySamples as integerDelay, fractionalDelayFir } from "../dsp/delay.ts";
 import { resampleImpulseResponse } from "../dsp/resample.ts";
 import { InputError } from "./errors.ts";
@@ -437,7 +438,7 @@ export function measurementSetFromSofa(
     const [px, py] = listenerPoint({ azimuthDeg, elevationDeg, distanceMeters: distance });
     const towardAngle = Math.atan2(0 - py, 0 - px);
     let yaw = ((facingAngle - towardAngle) * 180) / Math.PI;
-    yaw = round(((((yaw + 180) % 360) + 360) % 360) - 180, 9);
+    yaw = round(wrapDeg(yaw), 9);
     const position: CapturePosition = {
       azimuthDeg,
       elevationDeg,
