@@ -15,7 +15,7 @@
  * @module
  */
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
-import { InputError } from "../io/errors.ts";
+import { InputError, inputFailure } from "../io/errors.ts";
 import { readFolderJson } from "../io/folder_json.ts";
 import { MAX_WAV_BYTES, readRegularFile } from "../io/read_file.ts";
 import { canonicalJsonSha256 } from "../io/canonical_json.ts";
@@ -148,14 +148,7 @@ function show(value: unknown): string {
 }
 
 function failer(file: string | undefined): Fail {
-  return (field, rule, value) => {
-    throw new InputError(
-      `Cannot read bundle${file ? ` "${file}"` : ""} as ${field} ${rule}: current value is ${
-        show(value)
-      }`,
-      { file, field, value },
-    );
-  };
+  return inputFailure(`read bundle${file ? ` "${file}"` : ""}`, file, show);
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {

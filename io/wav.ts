@@ -312,7 +312,7 @@ function parseWavHeader(
   options: DecodeWavOptions & { readonly fileSize?: number } = {},
 ): WavLayout {
   const name = options.name;
-  const fail: (field: string, value: unknown, reason: string) => never = (field, value, reason) => {
+  const fail: Fail = (field, value, reason) => {
     throw new InputError(
       `Cannot read WAV${name === undefined ? "" : ` "${name}"`} as ${reason}`,
       { file: name, field, value },
@@ -320,7 +320,23 @@ function parseWavHeader(
   };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = options.fileSize ?? bytes.byteLength;
+  checkRiffHeader(bytes, size, fail);
+  const chunks = walkChunks(bytes, view, size, fail);
+  const format = readFmtChunk(bytes, view, chunks.fmt, fail);
+  checkDataChunk(view, chunks, format, fail);
+  return {
+    ...format,
+    bits: format.bits as WavBitsPerSample,
+    dataOffset: chunks.data.offset,
+    dataSize: chunks.data.size,
+    walkFrom: chunks.walkFrom,
+    walkEnd: chunks.end,
+    riffEnd: chunks.riffEnd,
+  };
+}
 
+/** Stage 1 of {@linkcode parseWavHeader}: a little-endian `RIFF` chunk of form type `WAVE`. */
+function checkRiffHeader(bytes: Uint8Array, size: number, fail: Fail): void {
   if (size < 12) {
     fail(
       "RIFF header",
@@ -356,10 +372,33 @@ function parseWavHeader(
       }, expected "WAVE"`,
     );
   }
+}
 
-  let fmt: { offset: number; size: number } | undefined;
-  let data: { offset: number; size: number } | undefined;
-  let fact: { offset: number; size: number } | undefined;
+/** Where one chunk's body lies in the file. */
+interface ChunkPlace {
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** What {@linkcode walkChunks} found: the chunks the reader needs and where the walk stopped. */
+interface WavChunks {
+  readonly fmt: ChunkPlace;
+  readonly data: ChunkPlace;
+  readonly fact: ChunkPlace | undefined;
+  readonly riffEnd: number;
+  readonly end: number;
+  readonly walkFrom: number | undefined;
+}
+
+/**
+ * Stage 2 of {@linkcode parseWavHeader}: walk every chunk of the RIFF chunk,
+ * checking each size against the file and the next chunk, and note the first
+ * `fmt `, `data` and `fact` chunks (both of the first two must be there).
+ */
+function walkChunks(bytes: Uint8Array, view: DataView, size: number, fail: Fail): WavChunks {
+  let fmt: ChunkPlace | undefined;
+  let data: ChunkPlace | undefined;
+  let fact: ChunkPlace | undefined;
   // Every chunk is walked, also after "data", so that sizes are checked against the file and
   // each other: a data size too large by a few bytes swallows the next chunk's header and leaves
   // the walk on a byte that holds no chunk id. Bytes after the RIFF chunk (riffEnd) are ignored.
@@ -401,6 +440,30 @@ function parseWavHeader(
   if (data === undefined) {
     fail("data chunk", undefined, `it has no "data" chunk: a WAV file must hold its samples`);
   }
+  return { fmt, data, fact, riffEnd, end, walkFrom };
+}
+
+/** The sample format a `fmt ` chunk declares (checked by {@linkcode readFmtChunk}). */
+interface WavFormatFields {
+  readonly sampleRate: number;
+  readonly channelCount: number;
+  readonly encoding: WavEncoding;
+  readonly bits: number;
+  readonly extensible: boolean;
+  readonly blockAlign: number;
+}
+
+/**
+ * Stage 3 of {@linkcode parseWavHeader}: read the `fmt ` chunk (plain or
+ * WAVE_FORMAT_EXTENSIBLE) and check that its sample format is one the reader
+ * supports and agrees with itself.
+ */
+function readFmtChunk(
+  bytes: Uint8Array,
+  view: DataView,
+  fmt: ChunkPlace,
+  fail: Fail,
+): WavFormatFields {
   if (fmt.offset + Math.min(fmt.size, 40) > bytes.byteLength) throw NEED_MORE_BYTES;
   if (fmt.size < 16) {
     fail(
@@ -497,6 +560,21 @@ function parseWavHeader(
       }`,
     );
   }
+  return { sampleRate, channelCount, encoding, bits, extensible, blockAlign };
+}
+
+/**
+ * Stage 4 of {@linkcode parseWavHeader}: the `data` chunk holds whole frames,
+ * as many as a float file's `fact` chunk says.
+ */
+function checkDataChunk(
+  view: DataView,
+  chunks: WavChunks,
+  format: WavFormatFields,
+  fail: Fail,
+): void {
+  const { data, fact } = chunks;
+  const { blockAlign, encoding } = format;
   if (data.size % blockAlign !== 0) {
     fail(
       "data chunk size",
@@ -516,20 +594,6 @@ function parseWavHeader(
       );
     }
   }
-
-  return {
-    sampleRate,
-    channelCount,
-    encoding,
-    bits: bits as WavBitsPerSample,
-    extensible,
-    blockAlign,
-    dataOffset: data.offset,
-    dataSize: data.size,
-    walkFrom,
-    walkEnd: end,
-    riffEnd,
-  };
 }
 
 /**

@@ -488,7 +488,7 @@ export async function runMeasurementSession(
       }
     }
   } catch (error) {
-    if (error instanceof InputError || error instanceof RangeError || error instanceof TypeError) {
+    if (error instanceof InputError || error instanceof RangeError) {
       // Bad input found on the way (e.g. a position inside the enclosure): leave nothing behind
       // unless captures were finished, which are kept for --resume.
       if (journal.captures.length === 0) {

@@ -50,7 +50,7 @@
  *
  * @module
  */
-import { InputError } from "../io/errors.ts";
+import { InputError, type InputFailure, inputFailure } from "../io/errors.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
 import { writeFolderAtomically } from "../io/atomic.ts";
 import { ownFolder, type OwnOutput } from "../io/own_output.ts";
@@ -202,12 +202,7 @@ export type ExportableBundle =
   >
   & { readonly sha256?: string };
 
-function fail(field: string, rule: string, value: unknown): never {
-  throw new InputError(
-    `Cannot export the bundle as ${field} ${rule}: current value is ${JSON.stringify(value)}`,
-    { file: undefined, field, value },
-  );
-}
+const fail: InputFailure = inputFailure("export the bundle", undefined);
 
 /** Layout of a WAV file's sample data, for engines that read raw data at an offset. */
 export interface WavDataLayout {

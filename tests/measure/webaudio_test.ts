@@ -26,6 +26,7 @@ import {
   type WebAudioRecording,
 } from "../../measure/webaudio_device.ts";
 import { parseRig, readRigFile } from "../../measure/rig.ts";
+import { InputError } from "../../io/errors.ts";
 import {
   listJackConnections,
   parseJackLsp,
