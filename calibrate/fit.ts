@@ -41,7 +41,12 @@
 import { join } from "node:path";
 import type { MeasurementSet } from "../io/manifest.ts";
 import { sha256Hex } from "../io/atomic.ts";
-import { type ComplexMatrixStack, createComplexMatrixStack } from "../dsp/complex_linalg.ts";
+import {
+  type ComplexMatrixStack,
+  createComplexMatrixStack,
+  expandRows,
+  selectColumns as selectMatrixColumns,
+} from "../dsp/complex_linalg.ts";
 import { type BeamformerOptions, designBeamformer, matrixMixing } from "../design/beamformer.ts";
 import {
   type CrosstalkCancellerDesign,
@@ -794,31 +799,8 @@ function arcStep(az: readonly number[]): number {
   return step;
 }
 
+/** The arc with only the driver columns `cols` (a design on a subset of drivers). */
 function selectColumns(arc: ArcTransferMatrix, cols: readonly number[]): ArcTransferMatrix {
-  const A = arc.matrix;
-  if (cols.length === A.cols && cols.every((c, i) => c === i)) return arc;
-  const out = createComplexMatrixStack(A.rows, cols.length, A.bins);
-  for (let b = 0; b < A.bins; b++) {
-    for (let r = 0; r < A.rows; r++) {
-      cols.forEach((c, j) => {
-        out.re[(b * A.rows + r) * cols.length + j] = A.re[(b * A.rows + r) * A.cols + c] as number;
-        out.im[(b * A.rows + r) * cols.length + j] = A.im[(b * A.rows + r) * A.cols + c] as number;
-      });
-    }
-  }
-  return { ...arc, matrix: out };
-}
-
-function expandRows(W: ComplexMatrixStack, rows: readonly number[], n: number): ComplexMatrixStack {
-  if (rows.length === n && rows.every((r, i) => r === i)) return W;
-  const out = createComplexMatrixStack(n, W.cols, W.bins);
-  for (let b = 0; b < W.bins; b++) {
-    rows.forEach((r, j) => {
-      for (let c = 0; c < W.cols; c++) {
-        out.re[(b * n + r) * W.cols + c] = W.re[(b * W.rows + j) * W.cols + c] as number;
-        out.im[(b * n + r) * W.cols + c] = W.im[(b * W.rows + j) * W.cols + c] as number;
-      }
-    });
-  }
-  return out;
+  const matrix = selectMatrixColumns(arc.matrix, cols);
+  return matrix === arc.matrix ? arc : { ...arc, matrix };
 }

@@ -224,16 +224,8 @@ export function progressReporter(
   };
 }
 
-/** Does a path exist? */
-export async function pathExists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
+/** Does a path exist? (home: `io/atomic.ts`) */
+export { pathExists } from "../io/atomic.ts";
 
 /** A path given on the command line, with the flag that gave it (`"--out"`). */
 export interface FlagPath {

@@ -58,6 +58,20 @@ export function rampLevelsDbfs(checkLevelDbfs: number, targetDbfs: number): numb
   return steps;
 }
 
+/** Which mic and driver a level check is about, and the rig's level limits. */
+export interface LevelCheckContext {
+  /** The mic's id in the rig. */
+  micId: string;
+  /** Its interface input channel (1-based). */
+  inputChannel: number;
+  /** The driver the tone plays on. */
+  driverId: string;
+  /** Its interface output channel (1-based). */
+  outputChannel: number;
+  /** The rig's `levels` (cap, check level, clip level). */
+  levels: RigFile["levels"];
+}
+
 /**
  * One step of the level ramp (pure): throws {@linkcode LevelCheckError} when
  * the mic clipped at this step, or when its peak scaled to the stimulus'
@@ -65,13 +79,7 @@ export function rampLevelsDbfs(checkLevelDbfs: number, targetDbfs: number): numb
  */
 export function judgeRampStep(
   step: { peakDbfs: number; levelDbfs: number; targetDbfs: number },
-  context: {
-    micId: string;
-    inputChannel: number;
-    driverId: string;
-    outputChannel: number;
-    levels: RigFile["levels"];
-  },
+  context: LevelCheckContext,
 ): void {
   const { micId, inputChannel, driverId, outputChannel, levels } = context;
   const where = `mic "${micId}" (input channel ${inputChannel})`;
@@ -117,14 +125,7 @@ export interface LevelCheckFigures {
  */
 export function judgeLevelCheck(
   figures: LevelCheckFigures,
-  context: {
-    micId: string;
-    inputChannel: number;
-    driverId: string;
-    outputChannel: number;
-    levels: RigFile["levels"];
-    loopbackInputChannel?: number;
-  },
+  context: LevelCheckContext & { loopbackInputChannel?: number },
 ): string[] {
   const { micId, inputChannel, driverId, outputChannel, levels } = context;
   const where = `mic "${micId}" (input channel ${inputChannel})`;

@@ -19,7 +19,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import type { AudioDevice, MicPosition } from "./audio_device.ts";
+import type { AudioDevice, InputChannel, MicPosition } from "./audio_device.ts";
 import {
   type Sweep,
   type SweepSpec,
@@ -30,7 +30,7 @@ import { deconvolve } from "./deconvolve.ts";
 import type { Signal } from "../dsp/signal.ts";
 import { InputError } from "../io/errors.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
-import { writeFileAtomically } from "../io/atomic.ts";
+import { pathExists, writeFileAtomically } from "../io/atomic.ts";
 import { checkReplaceable, ownFolder, type OwnOutput } from "../io/own_output.ts";
 import {
   appendToMeasurementSet,
@@ -243,6 +243,49 @@ export async function runMeasurementSession(
   const label = (field: SessionField): string =>
     options.labels?.[field] ??
       (field === "model" || field === "serial" ? `device.${field}` : field);
+  const session = resolveSession(device, plan, label);
+  const partial = `${options.out}.partial`;
+  const output = await prepareOutput(device, session, partial, options, label);
+  if (output.complete !== undefined) return output.complete;
+  const warnings: string[] = [];
+  const journal = await openJournal(device, session, partial, output.partialExists, options, {
+    label,
+    warnings,
+  });
+  const resumed = journal.captures.length;
+  const measured = await measureCaptures(device, session, journal, partial, options, warnings);
+  const manifest = await writeSessionSet(device, session, journal, partial, options);
+  await Deno.remove(partial, { recursive: true });
+  return { manifest, measured, resumed, warnings };
+}
+
+/** A plan checked against the device, with every default filled in. */
+interface ResolvedSession {
+  readonly sweep: Sweep;
+  readonly drivers: string[];
+  readonly micIds: readonly string[];
+  readonly mics: MicEntry[];
+  readonly positions: MicPosition[];
+  readonly loopback: InputChannel | undefined;
+  readonly irLengthSamples: number;
+  readonly tailSamples: number;
+  readonly maxRetries: number;
+  readonly harmonicCount: number;
+  readonly keepHarmonics: boolean;
+  readonly keepRecordings: boolean;
+  readonly journalPlan: JournalPlan;
+}
+
+/**
+ * Stage 1 of {@linkcode runMeasurementSession}: check the plan against the
+ * device (sample rate, drivers and mics it has, each named once, distinct
+ * positions, IR length) and fill in the defaults.
+ */
+function resolveSession(
+  device: AudioDevice,
+  plan: MeasurementPlan,
+  label: (field: SessionField) => string,
+): ResolvedSession {
   const sweep = synchronizedSweep(plan.sweep);
   const fs = device.sampleRate;
   if (sweep.sampleRate !== fs) {
@@ -338,10 +381,39 @@ export async function runMeasurementSession(
     keepHarmonics,
     keepRecordings,
   };
-  const out = options.out;
-  const partial = `${out}.partial`;
-  const now = options.now ?? (() => new Date());
+  return {
+    sweep,
+    drivers,
+    micIds,
+    mics,
+    positions,
+    loopback,
+    irLengthSamples,
+    tailSamples,
+    maxRetries,
+    harmonicCount,
+    keepHarmonics,
+    keepRecordings,
+    journalPlan,
+  };
+}
 
+/**
+ * Stage 2 of {@linkcode runMeasurementSession}: the output folder's parent must
+ * exist; an existing set, an interrupted session (`<out>.partial`) and the
+ * `force` / `append` / `resume` options must agree, and anything `force` would
+ * replace must be this tool's own. A stale journal (all its captures already in
+ * the set) is removed; with `resume` that finishes the session (`complete`).
+ */
+async function prepareOutput(
+  device: AudioDevice,
+  session: ResolvedSession,
+  partial: string,
+  options: SessionOptions,
+  label: (field: SessionField) => string,
+): Promise<{ readonly partialExists: boolean; readonly complete?: SessionResult }> {
+  const out = options.out;
+  const { sweep, journalPlan } = session;
   // The set's folder must exist: a mistyped path is refused, not created (README, Tasks).
   const parent = dirname(out) || ".";
   const parentInfo = await Deno.stat(parent).catch(() => undefined);
@@ -353,8 +425,8 @@ export async function runMeasurementSession(
       { file: out, field: "out", value: out },
     );
   }
-  const outExists = await exists(out);
-  let partialExists = await exists(partial);
+  const outExists = await pathExists(out);
+  let partialExists = await pathExists(partial);
   // A run stopped after writing the set but before removing <out>.partial leaves a journal whose
   // captures are all in the set: it is stale, and removing it loses nothing.
   if (partialExists && outExists) {
@@ -367,11 +439,14 @@ export async function runMeasurementSession(
       );
       if (options.resume) {
         return {
-          manifest: stale.manifest,
-          measured: 0,
-          resumed: stale.captures,
-          warnings: [],
-          alreadyComplete: true,
+          partialExists,
+          complete: {
+            manifest: stale.manifest,
+            measured: 0,
+            resumed: stale.captures,
+            warnings: [],
+            alreadyComplete: true,
+          },
         };
       }
     }
@@ -410,18 +485,36 @@ export async function runMeasurementSession(
   }
   if (partialExists && !options.resume) await checkReplaceable(partial, SESSION_PARTIAL);
 
-  // Journal: start fresh or resume.
+  return { partialExists };
+}
+
+/**
+ * Stage 3 of {@linkcode runMeasurementSession}: resume the journal in
+ * `<out>.partial` (checked against this session; unreadable captures dropped)
+ * or start a fresh one there.
+ */
+async function openJournal(
+  device: AudioDevice,
+  session: ResolvedSession,
+  partial: string,
+  partialExists: boolean,
+  options: SessionOptions,
+  context: { readonly label: (field: SessionField) => string; readonly warnings: string[] },
+): Promise<Journal> {
+  const { label, warnings } = context;
+  const out = options.out;
+  const fs = device.sampleRate;
+  const now = options.now ?? (() => new Date());
   const fresh: Journal = {
     format: "spatialcal.session-journal",
     version: 1,
     device: { model: device.model, serial: device.serial, sampleRate: fs },
-    sweep: sweepToJson(sweep),
-    plan: journalPlan,
+    sweep: sweepToJson(session.sweep),
+    plan: session.journalPlan,
     createdAt: now().toISOString(),
     captures: [],
     done: [],
   };
-  const warnings: string[] = [];
   let journal: Journal;
   if (options.resume && partialExists) {
     journal = await readJournal(partial);
@@ -446,8 +539,29 @@ export async function runMeasurementSession(
       );
     }
   }
+  return journal;
+}
+
+/**
+ * Stage 4 of {@linkcode runMeasurementSession}: move to each position and
+ * measure every driver not done yet, journaling each finished step. Bad input
+ * found on the way is rethrown (the partial folder removed if it holds no
+ * capture); any other failure becomes a {@linkcode SessionInterruptedError}.
+ *
+ * @returns The number of captures measured in this run.
+ */
+async function measureCaptures(
+  device: AudioDevice,
+  session: ResolvedSession,
+  journal: Journal,
+  partial: string,
+  options: SessionOptions,
+  warnings: string[],
+): Promise<number> {
+  const { drivers, micIds, mics, positions, loopback, sweep } = session;
+  const { irLengthSamples, tailSamples, harmonicCount, maxRetries } = session;
+  const { keepHarmonics, keepRecordings } = session;
   const done = new Set(journal.done);
-  const resumed = journal.captures.length;
 
   if (!loopback) {
     warnings.push(
@@ -507,6 +621,24 @@ export async function runMeasurementSession(
     );
   }
 
+  return measured;
+}
+
+/**
+ * Stage 5 of {@linkcode runMeasurementSession}: the manifest of the journaled
+ * captures, their audio read back from `<out>.partial`, written as a new set
+ * (or appended to the existing one).
+ */
+async function writeSessionSet(
+  device: AudioDevice,
+  session: ResolvedSession,
+  journal: Journal,
+  partial: string,
+  options: SessionOptions,
+): Promise<MeasurementSetManifest> {
+  const out = options.out;
+  const fs = device.sampleRate;
+  const { sweep, drivers, mics } = session;
   const manifest: MeasurementSetManifest = {
     format: MEASUREMENT_SET_FORMAT,
     version: MEASUREMENT_SET_VERSION,
@@ -545,8 +677,7 @@ export async function runMeasurementSession(
     ? await appendToMeasurementSet(out, manifest, audio)
     : (await writeMeasurementSet(out, manifest, audio, { force: options.force ?? false }),
       manifest);
-  await Deno.remove(partial, { recursive: true });
-  return { manifest: written, measured, resumed, warnings };
+  return written;
 }
 
 interface DriverStep {
@@ -902,16 +1033,6 @@ async function dropUnreadable(
     warnings.push(`${reason}: its driver's captures at that position are measured again`);
   }
   return before - journal.captures.length;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 async function saveJournal(partial: string, journal: Journal): Promise<void> {
