@@ -64,11 +64,14 @@ export class InputError extends Error {
 export type ShowValue = (value: unknown) => string;
 
 /** `JSON.stringify(value)`: strings quoted, `NaN` and `Infinity` as `null`. The default. */
-export const showJson: ShowValue = (value) => String(JSON.stringify(value));
+export function showJson(value: unknown): string {
+  return String(JSON.stringify(value));
+}
 
 /** Strings quoted (`JSON.stringify`), every other value as `String(value)` (`NaN`, `Infinity`). */
-export const showPlain: ShowValue = (value) =>
-  typeof value === "string" ? JSON.stringify(value) : String(value);
+export function showPlain(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
 
 /** What {@linkcode inputError} builds its message from. */
 export interface InputErrorSpec {
