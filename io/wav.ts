@@ -140,6 +140,16 @@ export const MAX_FLOAT_SAMPLE = 10_000;
 
 type Fail = (field: string, value: unknown, reason: string) => never;
 
+/** The {@linkcode Fail} of every WAV check: "Cannot read WAV "<name>" as <reason>". */
+function wavFail(name: string | undefined): Fail {
+  return (field, value, reason) => {
+    throw new InputError(
+      `Cannot read WAV${name === undefined ? "" : ` "${name}"`} as ${reason}`,
+      { file: name, field, value },
+    );
+  };
+}
+
 /**
  * Check one chunk header of the walk: a printable id [1] (anything else means
  * the previous chunk's size is wrong) and a size that stays inside the RIFF
@@ -312,12 +322,7 @@ function parseWavHeader(
   options: DecodeWavOptions & { readonly fileSize?: number } = {},
 ): WavLayout {
   const name = options.name;
-  const fail: Fail = (field, value, reason) => {
-    throw new InputError(
-      `Cannot read WAV${name === undefined ? "" : ` "${name}"`} as ${reason}`,
-      { file: name, field, value },
-    );
-  };
+  const fail: Fail = wavFail(name);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = options.fileSize ?? bytes.byteLength;
   checkRiffHeader(bytes, size, fail);
@@ -522,6 +527,25 @@ function readFmtChunk(
     fail("format tag", tag, `its format tag ${tagText(tag)} is not supported: ${SUPPORTED}`);
   }
 
+  const encoding = checkSampleFormat(tag, channelCount, sampleRate, blockAlign, bits, fail);
+  return { sampleRate, channelCount, encoding, bits, extensible, blockAlign };
+}
+
+/**
+ * Stage 3b of {@linkcode parseWavHeader}: the sample format is one the reader
+ * supports (PCM 16/24/32, float 32), with 1..MAX_WAV_CHANNELS channels, a
+ * positive rate and a block alignment that matches.
+ *
+ * @returns The encoding.
+ */
+function checkSampleFormat(
+  tag: number,
+  channelCount: number,
+  sampleRate: number,
+  blockAlign: number,
+  bits: number,
+  fail: Fail,
+): WavEncoding {
   const encoding: WavEncoding = tag === TAG_FLOAT ? "float" : "pcm";
   if (encoding === "pcm" && bits !== 16 && bits !== 24 && bits !== 32) {
     fail(
@@ -560,7 +584,7 @@ function readFmtChunk(
       }`,
     );
   }
-  return { sampleRate, channelCount, encoding, bits, extensible, blockAlign };
+  return encoding;
 }
 
 /**
@@ -638,12 +662,7 @@ function decodeFrames(
   name: string | undefined,
 ): void {
   const { channelCount, encoding, bits, blockAlign } = layout;
-  const fail: (field: string, value: unknown, reason: string) => never = (field, value, reason) => {
-    throw new InputError(
-      `Cannot read WAV${name === undefined ? "" : ` "${name}"`} as ${reason}`,
-      { file: name, field, value },
-    );
-  };
+  const fail: Fail = wavFail(name);
   const notFinite = (c: number, i: number, v: number): never =>
     fail(
       `channel ${c} sample ${start + i}`,
@@ -1022,9 +1041,7 @@ function readWavFile(path: string, compact: boolean): CompactWav {
  */
 function walkTrailer(file: Deno.FsFile, layout: WavLayout, size: number, path: string): void {
   if (layout.walkFrom === undefined) return;
-  const fail: Fail = (field, value, reason) => {
-    throw new InputError(`Cannot read WAV "${path}" as ${reason}`, { file: path, field, value });
-  };
+  const fail: Fail = wavFail(path);
   const { walkEnd: end, riffEnd } = layout;
   let position = layout.walkFrom;
   while (position + 8 <= end) {

@@ -294,68 +294,9 @@ function resolveSession(
       { file: undefined, field: "sampleRate", value: sweep.sampleRate },
     );
   }
-  const drivers = [...(plan.drivers ?? device.outputs.map((o) => o.id))];
-  const twice = drivers.find((d, i) => drivers.indexOf(d) !== i);
-  if (twice !== undefined) {
-    throw new InputError(
-      `Cannot measure as ${
-        label("drivers")
-      } must name each driver once: "${twice}" appears twice in ${drivers.join(",")}`,
-      { file: undefined, field: "drivers", value: drivers },
-    );
-  }
-  for (const d of drivers) {
-    if (!device.outputs.some((o) => o.id === d)) {
-      throw new InputError(
-        `Cannot measure as driver "${d}" is not an output of ${device.name} (outputs: ${
-          device.outputs.map((o) => o.id).join(", ")
-        })`,
-        { file: undefined, field: "drivers", value: d },
-      );
-    }
-  }
-  const micIds = plan.mics ?? device.inputs.filter((i) => i.role !== "loopback").map((i) => i.id);
-  const mics: MicEntry[] = micIds.map((id) => {
-    const input = device.inputs.find((i) => i.id === id);
-    if (!input || input.role === "loopback") {
-      throw new InputError(
-        `Cannot measure as mic "${id}" is not a mic input of ${device.name} (inputs: ${
-          device.inputs.map((i) => i.id).join(", ")
-        })`,
-        { file: undefined, field: "mics", value: id },
-      );
-    }
-    const calibration = calibrationEntry(input.calibration);
-    return { id, role: input.role, ...(calibration === undefined ? {} : { calibration }) };
-  });
-  const micTwice = micIds.find((m, i) => micIds.indexOf(m) !== i);
-  if (micTwice !== undefined) {
-    throw new InputError(
-      `Cannot measure as ${label("mics")} must name each mic once: "${micTwice}" appears twice`,
-      { file: undefined, field: "mics", value: micIds },
-    );
-  }
-  if (plan.positions.length === 0) {
-    throw new InputError("Cannot measure as no position was given", {
-      file: undefined,
-      field: "positions",
-      value: [],
-    });
-  }
-  // One spelling per direction (azimuth and yaw in (−180, 180]), so 360° is the same place as 0°.
-  const positions = plan.positions.map(normalizePosition);
-  const positionKeys = positions.map((p) => stepKey("", p));
-  positionKeys.forEach((key, i) => {
-    const first = positionKeys.indexOf(key);
-    if (first !== i) {
-      throw new InputError(
-        `Cannot measure as ${label("positions")} must be distinct: position ${i + 1} (${
-          describePosition(positions[i]!)
-        }) repeats position ${first + 1}`,
-        { file: undefined, field: "positions", value: plan.positions[i] },
-      );
-    }
-  });
+  const drivers = resolveDrivers(device, plan, label);
+  const { micIds, mics } = resolveMics(device, plan, label);
+  const positions = resolvePositions(plan, label);
   const loopback = device.inputs.find((i) => i.role === "loopback");
   const irLengthSeconds = plan.irLengthSeconds ?? 0.5;
   const irLengthSamples = Math.round(irLengthSeconds * fs);
@@ -396,6 +337,94 @@ function resolveSession(
     keepRecordings,
     journalPlan,
   };
+}
+
+/** The drivers to measure (default: all the device's outputs), each an output of the device, once. */
+function resolveDrivers(
+  device: AudioDevice,
+  plan: MeasurementPlan,
+  label: (field: SessionField) => string,
+): string[] {
+  const drivers = [...(plan.drivers ?? device.outputs.map((o) => o.id))];
+  const twice = drivers.find((d, i) => drivers.indexOf(d) !== i);
+  if (twice !== undefined) {
+    throw new InputError(
+      `Cannot measure as ${
+        label("drivers")
+      } must name each driver once: "${twice}" appears twice in ${drivers.join(",")}`,
+      { file: undefined, field: "drivers", value: drivers },
+    );
+  }
+  for (const d of drivers) {
+    if (!device.outputs.some((o) => o.id === d)) {
+      throw new InputError(
+        `Cannot measure as driver "${d}" is not an output of ${device.name} (outputs: ${
+          device.outputs.map((o) => o.id).join(", ")
+        })`,
+        { file: undefined, field: "drivers", value: d },
+      );
+    }
+  }
+  return drivers;
+}
+
+/** The mics to record (default: every mic input), each a mic input of the device, once. */
+function resolveMics(
+  device: AudioDevice,
+  plan: MeasurementPlan,
+  label: (field: SessionField) => string,
+): { micIds: readonly string[]; mics: MicEntry[] } {
+  const micIds = plan.mics ?? device.inputs.filter((i) => i.role !== "loopback").map((i) => i.id);
+  const mics: MicEntry[] = micIds.map((id) => {
+    const input = device.inputs.find((i) => i.id === id);
+    if (!input || input.role === "loopback") {
+      throw new InputError(
+        `Cannot measure as mic "${id}" is not a mic input of ${device.name} (inputs: ${
+          device.inputs.map((i) => i.id).join(", ")
+        })`,
+        { file: undefined, field: "mics", value: id },
+      );
+    }
+    const calibration = calibrationEntry(input.calibration);
+    return { id, role: input.role, ...(calibration === undefined ? {} : { calibration }) };
+  });
+  const micTwice = micIds.find((m, i) => micIds.indexOf(m) !== i);
+  if (micTwice !== undefined) {
+    throw new InputError(
+      `Cannot measure as ${label("mics")} must name each mic once: "${micTwice}" appears twice`,
+      { file: undefined, field: "mics", value: micIds },
+    );
+  }
+  return { micIds, mics };
+}
+
+/** At least one position, each spelled one way (azimuth and yaw in (−180, 180]) and distinct. */
+function resolvePositions(
+  plan: MeasurementPlan,
+  label: (field: SessionField) => string,
+): MicPosition[] {
+  if (plan.positions.length === 0) {
+    throw new InputError("Cannot measure as no position was given", {
+      file: undefined,
+      field: "positions",
+      value: [],
+    });
+  }
+  // One spelling per direction (azimuth and yaw in (−180, 180]), so 360° is the same place as 0°.
+  const positions = plan.positions.map(normalizePosition);
+  const positionKeys = positions.map((p) => stepKey("", p));
+  positionKeys.forEach((key, i) => {
+    const first = positionKeys.indexOf(key);
+    if (first !== i) {
+      throw new InputError(
+        `Cannot measure as ${label("positions")} must be distinct: position ${i + 1} (${
+          describePosition(positions[i]!)
+        }) repeats position ${first + 1}`,
+        { file: undefined, field: "positions", value: plan.positions[i] },
+      );
+    }
+  });
+  return positions;
 }
 
 /**
