@@ -48,3 +48,24 @@ Deno.test("isInputError() takes InputError and RangeError for the user's, TypeEr
   assert.equal(isInputError(new TypeError("m")), false);
   assert.equal(isInputError(new Error("m")), false);
 });
+
+Deno.test("records --db with an unsupported scheme is bad input: exit 2 naming the URL", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../../cli/records.ts", import.meta.url).pathname,
+      "--db",
+      "mysql://x/y",
+      "--serial",
+      "X",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 2);
+  assert.match(
+    new TextDecoder().decode(out.stderr),
+    /^error: Cannot open records as url must be sqlite:<path>, a file path or postgres:\/\/…: current value is "mysql:\/\/x\/y"/m,
+  );
+});
