@@ -6,6 +6,7 @@
  * @module
  */
 import { arrivalSamples, gateWindow } from "../dsp/ir_window.ts";
+import { wrapDeg } from "../dsp/angles.ts";
 import type { CaptureEntry, CapturePosition, MeasurementSet } from "../io/manifest.ts";
 import { InputError } from "../io/errors.ts";
 import { type ArcTransferMatrix, arcTransferMatrix } from "../design/transfer_matrix.ts";
@@ -45,13 +46,6 @@ export function positionLabel(p: CapturePosition): string {
   return `az${sign(p.azimuthDeg, 1, 5)} el${sign(p.elevationDeg, 1, 4)} r${
     p.distanceMeters.toFixed(3)
   } yaw${sign(p.headYawDeg ?? 0, 1, 3)}`;
-}
-
-function wrapDeg(a: number): number {
-  let x = a % 360;
-  if (x > 180) x -= 360;
-  if (x <= -180) x += 360;
-  return x;
 }
 
 /**

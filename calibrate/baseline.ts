@@ -24,6 +24,7 @@ import type { BundleFilters, FilterBundleDraft } from "./bundle.ts";
 import { evaluateBundle, type EvaluateOptions, type Evaluation } from "./evaluate.ts";
 import { readSetPlants } from "./_bundle_plants.ts";
 import { bandLevels } from "../dsp/smoothing.ts";
+import { powerRatioDb } from "../dsp/db.ts";
 
 /** A driver whose levels at ±90° on the arc differ by less than this is in the middle, dB. */
 export const SIDE_THRESHOLD_DB = 1;
@@ -46,7 +47,7 @@ function energy(h: ArrayLike<number>, sampleRate: number): number {
 }
 
 function sideOf(leftEnergy: number, rightEnergy: number, thresholdDb: number): DriverSide {
-  const d = 10 * Math.log10(Math.max(leftEnergy, 1e-30) / Math.max(rightEnergy, 1e-30));
+  const d = powerRatioDb(leftEnergy, rightEnergy);
   return d > thresholdDb ? "left" : d < -thresholdDb ? "right" : "middle";
 }
 

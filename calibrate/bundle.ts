@@ -15,10 +15,10 @@
  * @module
  */
 import { dirname, isAbsolute, join, relative, sep } from "node:path";
-import { InputError } from "../io/errors.ts";
+import { InputError, inputFailure } from "../io/errors.ts";
 import { readFolderJson } from "../io/folder_json.ts";
 import { MAX_WAV_BYTES, readRegularFile } from "../io/read_file.ts";
-import { canonicalJson } from "./limits.ts";
+import { canonicalJsonSha256 } from "../io/canonical_json.ts";
 import { type DocumentSignature, signDocument, type SigningKey } from "./signature.ts";
 import { sha256Hex, writeFolderAtomically } from "../io/atomic.ts";
 import { ownFolder, type OwnOutput } from "../io/own_output.ts";
@@ -148,14 +148,7 @@ function show(value: unknown): string {
 }
 
 function failer(file: string | undefined): Fail {
-  return (field, rule, value) => {
-    throw new InputError(
-      `Cannot read bundle${file ? ` "${file}"` : ""} as ${field} ${rule}: current value is ${
-        show(value)
-      }`,
-      { file, field, value },
-    );
-  };
+  return inputFailure(`read bundle${file ? ` "${file}"` : ""}`, file, show);
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -524,5 +517,5 @@ export async function readBundle(folder: string): Promise<LoadedBundle> {
 /** SHA-256 hex of the canonical JSON of a bundle without its `sha256` and `signature` fields. */
 export async function bundleContentSha256(bundle: FilterBundle): Promise<string> {
   const { sha256: _ignored, signature: _signature, ...rest } = bundle;
-  return await sha256Hex(new TextEncoder().encode(canonicalJson(rest)));
+  return await canonicalJsonSha256(rest);
 }

@@ -30,6 +30,7 @@ import type { MeasurementSet } from "../io/manifest.ts";
 import { type ComplexMatrixStack, multiply } from "../dsp/complex_linalg.ts";
 import { fractionalOctaveBands } from "../dsp/bands.ts";
 import { nextPowerOfTwo } from "../dsp/fft.ts";
+import { wrapDeg } from "../dsp/angles.ts";
 import { firResponses } from "../design/fir.ts";
 import { desiredEarResponses, targetSeparationCurve } from "../design/crosstalk_canceller.ts";
 import { designVirtualizer } from "../design/virtualizer.ts";
@@ -42,6 +43,7 @@ import {
   lateEnergyDb,
   readSetPlants,
 } from "./_bundle_plants.ts";
+import { powerRatioDb as db } from "../dsp/db.ts";
 
 /** Direct-sound window of the DRR in ms after the earliest arrival. */
 export const DRR_GATE_MS = 2.5;
@@ -179,10 +181,6 @@ function bandSums(
   });
 }
 
-function db(num: number, den: number): number {
-  return 10 * Math.log10(Math.max(num, 1e-30) / Math.max(den, 1e-30));
-}
-
 function round2(x: number): number {
   return Number.isFinite(x) ? Math.round(x * 100) / 100 : x;
 }
@@ -243,7 +241,7 @@ function beamBands(
   bands: Bands,
 ): BeamBands {
   const A = arc.matrix, rows = A.rows, n = A.cols, bins = A.bins;
-  const wrap = (a: number) => ((((a + 180) % 360) + 360) % 360) - 180;
+  const wrap = wrapDeg;
   const nearest = (t: number) => {
     let best = 0, dist = Infinity;
     arc.azimuthsDeg.forEach((a, i) => {

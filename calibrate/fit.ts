@@ -41,7 +41,12 @@
 import { join } from "node:path";
 import type { MeasurementSet } from "../io/manifest.ts";
 import { sha256Hex } from "../io/atomic.ts";
-import { type ComplexMatrixStack, createComplexMatrixStack } from "../dsp/complex_linalg.ts";
+import {
+  type ComplexMatrixStack,
+  createComplexMatrixStack,
+  expandRows,
+  selectColumns as selectMatrixColumns,
+} from "../dsp/complex_linalg.ts";
 import { type BeamformerOptions, designBeamformer, matrixMixing } from "../design/beamformer.ts";
 import {
   type CrosstalkCancellerDesign,
@@ -73,6 +78,8 @@ import {
 } from "./_bundle_plants.ts";
 import { evaluatePlants, type Evaluation } from "./evaluate.ts";
 import { MAX_JSON_BYTES, readRegularFile } from "../io/read_file.ts";
+import { flooredPowerToDb } from "../dsp/db.ts";
+import { isPowerOfTwo } from "../dsp/fft.ts";
 
 /** Options of {@linkcode fitBundle}. Every default is stored in the bundle's `design`. */
 export interface FitOptions {
@@ -186,10 +193,6 @@ export const DEFAULT_GATE_MS = 2.5;
 export const AUTO_TAPS_TRUNCATION_DB: number = -30;
 /** The filter length `taps: "auto"` measures every shorter length against. */
 export const AUTO_TAPS_REFERENCE: number = 8192;
-
-function isPowerOfTwo(n: number): boolean {
-  return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
-}
 
 /**
  * Fit a filter bundle to one unit's measurement set: the stages of the
@@ -735,7 +738,7 @@ function maxGainInBandDb(W: ComplexMatrixStack, f: Float64Array): number {
       m = Math.max(m, (W.re[i] as number) ** 2 + (W.im[i] as number) ** 2);
     }
   }
-  return 10 * Math.log10(Math.max(m, 1e-30));
+  return flooredPowerToDb(m);
 }
 
 /**
@@ -796,31 +799,8 @@ function arcStep(az: readonly number[]): number {
   return step;
 }
 
+/** The arc with only the driver columns `cols` (a design on a subset of drivers). */
 function selectColumns(arc: ArcTransferMatrix, cols: readonly number[]): ArcTransferMatrix {
-  const A = arc.matrix;
-  if (cols.length === A.cols && cols.every((c, i) => c === i)) return arc;
-  const out = createComplexMatrixStack(A.rows, cols.length, A.bins);
-  for (let b = 0; b < A.bins; b++) {
-    for (let r = 0; r < A.rows; r++) {
-      cols.forEach((c, j) => {
-        out.re[(b * A.rows + r) * cols.length + j] = A.re[(b * A.rows + r) * A.cols + c] as number;
-        out.im[(b * A.rows + r) * cols.length + j] = A.im[(b * A.rows + r) * A.cols + c] as number;
-      });
-    }
-  }
-  return { ...arc, matrix: out };
-}
-
-function expandRows(W: ComplexMatrixStack, rows: readonly number[], n: number): ComplexMatrixStack {
-  if (rows.length === n && rows.every((r, i) => r === i)) return W;
-  const out = createComplexMatrixStack(n, W.cols, W.bins);
-  for (let b = 0; b < W.bins; b++) {
-    rows.forEach((r, j) => {
-      for (let c = 0; c < W.cols; c++) {
-        out.re[(b * n + r) * W.cols + c] = W.re[(b * W.rows + j) * W.cols + c] as number;
-        out.im[(b * n + r) * W.cols + c] = W.im[(b * W.rows + j) * W.cols + c] as number;
-      }
-    });
-  }
-  return out;
+  const matrix = selectMatrixColumns(arc.matrix, cols);
+  return matrix === arc.matrix ? arc : { ...arc, matrix };
 }

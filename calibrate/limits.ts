@@ -40,6 +40,7 @@ import { powerToDb } from "../dsp/db.ts";
 import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
 import { join } from "node:path";
 import { sha256Hex } from "../io/atomic.ts";
+import { canonicalJsonSha256 } from "../io/canonical_json.ts";
 import { InputError } from "../io/errors.ts";
 import { ownJsonFile, type OwnOutput } from "../io/own_output.ts";
 import type { DocumentSignature } from "./signature.ts";
@@ -431,24 +432,13 @@ export function normalizedCorrelation(
   return best;
 }
 
-/** JSON with object keys sorted, no whitespace: the input of the limits hash. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
+/** JSON with object keys sorted, no whitespace: the input of the limits hash (home: `io/`). */
+export { canonicalJson } from "../io/canonical_json.ts";
 
 /** SHA-256 hex of the canonical JSON of `limits` without its `sha256` and `signature` fields. */
 export async function limitsContentSha256(limits: Omit<Limits, "sha256">): Promise<string> {
   const { sha256: _ignored, signature: _signature, ...rest } = limits as Limits;
-  const bytes = new TextEncoder().encode(canonicalJson(rest));
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return await canonicalJsonSha256(rest);
 }
 
 function bad(file: string, field: string, rule: string, value: unknown): never {

@@ -307,7 +307,7 @@ export interface OpenRecordsOptions {
  *   `postgres://user@host:port/db` / `postgresql://…`.
  * @param options See {@linkcode OpenRecordsOptions}.
  * @returns The store; close it when done.
- * @throws {TypeError} for an empty URL or an unsupported scheme.
+ * @throws {InputError} (field `"db"`) for an empty URL or an unsupported scheme.
  * @throws {InputError} (field `"db"`) when the database cannot be opened: a
  *   SQLite path that is a folder, not a database, corrupt, of another schema
  *   or in a missing folder; a PostgreSQL server that refuses or is unreachable.
@@ -325,10 +325,11 @@ export async function openRecords(
   options: OpenRecordsOptions = {},
 ): Promise<RecordStore> {
   if (typeof url !== "string" || url === "") {
-    throw new TypeError(
+    throw new InputError(
       `Cannot open records as url must be a non-empty string: current value is ${
         JSON.stringify(url)
       }`,
+      { file: undefined, field: "db", value: url },
     );
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
@@ -361,10 +362,11 @@ export async function openRecords(
   }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
   if (scheme) {
-    throw new TypeError(
+    throw new InputError(
       `Cannot open records as url must be sqlite:<path>, a file path or postgres://…: current value is ${
         JSON.stringify(url)
       }`,
+      { file: undefined, field: "db", value: url },
     );
   }
   const path = sqlitePathOf(url)!;

@@ -14,7 +14,7 @@
  * - The signature lives in the document itself, as a top-level `signature`
  *   field `{ algorithm: "Ed25519", keyId, value }` (`value`: the 64-byte
  *   signature in base64). It signs the UTF-8 bytes of the canonical JSON
- *   (keys sorted, no spaces: `canonicalJson` of `limits.ts`) of the document
+ *   (keys sorted, no spaces: `canonicalJson` of `io/canonical_json.ts`) of the document
  *   without its `signature` field — so it covers every field, the
  *   document's own `sha256` and, in a bundle, the `files` table with the
  *   SHA-256 of every filter file: a signed bundle cannot have its filters
@@ -34,7 +34,7 @@
  */
 import { InputError } from "../io/errors.ts";
 import { sha256Hex } from "../io/atomic.ts";
-import { canonicalJson } from "./limits.ts";
+import { canonicalJson } from "../io/canonical_json.ts";
 
 /** The only signature algorithm. */
 export const SIGNATURE_ALGORITHM = "Ed25519";

@@ -5,9 +5,11 @@
  * the documented exit codes:
  *
  * - 0 success / pass, 1 unit failed verification,
- * - 2 usage error or bad input (`InputError`, `RangeError`, `TypeError`, `UsageError`), no
+ * - 2 usage error or bad input (`InputError`, `RangeError`, `UsageError`), no
  *   audio system to measure with (`AudioUnavailableError`), a failed level check (`LevelCheckError`),
- * - 3 anything else (a bug or an environment failure), with the stack on stderr.
+ * - 3 anything else (a bug or an environment failure), with the stack on stderr. A `TypeError`
+ *   is a bug (`undefined is not a function`, a library called with the wrong type by our own
+ *   code): validation of what the user gave throws `InputError` (io/errors.ts).
  *
  * @module
  */
@@ -18,7 +20,7 @@ import { InputError } from "../io/errors.ts";
 import { checkFolderWritable } from "../io/atomic.ts";
 import { checkReplaceable, type OwnOutput } from "../io/own_output.ts";
 import { AudioUnavailableError } from "../measure/_probe.ts";
-import { LevelCheckError } from "../measure/webaudio_device.ts";
+import { LevelCheckError } from "../measure/level_check.ts";
 
 /** A command-line usage error (unknown flag, missing or malformed value). */
 export class UsageError extends Error {
@@ -124,7 +126,7 @@ export function listFlag(values: FlagValues, name: string): string[] {
 
 /** Is this error the user's (exit 2) rather than ours? */
 export function isInputError(error: unknown): boolean {
-  return error instanceof InputError || error instanceof RangeError || error instanceof TypeError ||
+  return error instanceof InputError || error instanceof RangeError ||
     error instanceof UsageError || error instanceof AudioUnavailableError ||
     error instanceof LevelCheckError;
 }
@@ -222,16 +224,8 @@ export function progressReporter(
   };
 }
 
-/** Does a path exist? */
-export async function pathExists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
+/** Does a path exist? (home: `io/atomic.ts`) */
+export { pathExists } from "../io/atomic.ts";
 
 /** A path given on the command line, with the flag that gave it (`"--out"`). */
 export interface FlagPath {

@@ -4,6 +4,10 @@
  *
  * @module
  */
+import { wrapDeg } from "../dsp/angles.ts";
+
+/** Re-exported for the designs: angles wrap to (−180, 180] ({@linkcode wrapDeg}). */
+export { wrapDeg };
 
 /**
  * Smooth band mask: 1 inside [lowHz, highHz], 0 beyond `transitionOctaves`
@@ -30,14 +34,6 @@ function edgeWeight(f: number, lowHz: number, highHz: number, octaves: number): 
   const distance = f < lowHz ? (f <= 0 ? Infinity : Math.log2(lowHz / f)) : Math.log2(f / highHz);
   if (distance >= octaves) return 0;
   return 0.5 * (1 + Math.cos((Math.PI * distance) / octaves));
-}
-
-/** Wrap an angle in degrees to (-180, 180]. */
-export function wrapDeg(angleDeg: number): number {
-  let a = angleDeg % 360;
-  if (a > 180) a -= 360;
-  if (a <= -180) a += 360;
-  return a;
 }
 
 /** Index of the azimuth nearest to `targetDeg` (circular distance) and that distance in degrees. */

@@ -66,6 +66,7 @@ import {
   type VirtualizerOptions,
   type VirtualizerResponses,
 } from "./virtualizer.ts";
+import { powerRatioDb } from "../dsp/db.ts";
 
 /** A target separation curve rising linearly in log frequency. */
 export interface TargetSeparationSpec {
@@ -647,7 +648,7 @@ function desiredSeparationDb(desired: ComplexMatrixStack): Float64Array[] {
       const ii = b * 4 + i * 2 + i, ci = b * 4 + (1 - i) * 2 + i;
       const pi = (desired.re[ii] as number) ** 2 + (desired.im[ii] as number) ** 2;
       const pc = (desired.re[ci] as number) ** 2 + (desired.im[ci] as number) ** 2;
-      out[i]![b] = 10 * Math.log10(Math.max(pi, 1e-30) / Math.max(pc, 1e-30));
+      out[i]![b] = powerRatioDb(pi, pc);
     }
   }
   return out;

@@ -28,13 +28,7 @@
 import { type ComplexMatrixStack, multiply } from "../dsp/complex_linalg.ts";
 import { nearestAzimuth, wrapDeg } from "./_band.ts";
 import type { ArcTransferMatrix } from "./transfer_matrix.ts";
-
-/** Powers below this (relative to 1) are floored so metrics stay finite. */
-const POWER_FLOOR = 1e-30;
-
-function ratioDb(num: number, den: number): number {
-  return 10 * Math.log10(Math.max(num, POWER_FLOOR) / Math.max(den, POWER_FLOOR));
-}
+import { flooredPowerToDb, powerRatioDb } from "../dsp/db.ts";
 
 /**
  * Channel separation in dB per bin for each input column of a two-ear design.
@@ -62,7 +56,7 @@ export function channelSeparationDb(
       const ii = (b * 2 + i) * E.cols + i, ci = (b * 2 + other) * E.cols + i;
       const pi = (E.re[ii] as number) ** 2 + (E.im[ii] as number) ** 2;
       const pc = (E.re[ci] as number) ** 2 + (E.im[ci] as number) ** 2;
-      s[b] = ratioDb(pi, pc);
+      s[b] = powerRatioDb(pi, pc);
     }
     out.push(s);
   }
@@ -83,7 +77,7 @@ export function driveEffortDb(weights: ComplexMatrixStack, column = 0): Float64A
       const i = (b * weights.rows + d) * weights.cols + column;
       e += (weights.re[i] as number) ** 2 + (weights.im[i] as number) ** 2;
     }
-    out[b] = 10 * Math.log10(Math.max(e, POWER_FLOOR));
+    out[b] = flooredPowerToDb(e);
   }
   return out;
 }
@@ -94,7 +88,7 @@ export function maxGainDb(weights: ComplexMatrixStack): number {
   for (let i = 0; i < weights.re.length; i++) {
     m = Math.max(m, (weights.re[i] as number) ** 2 + (weights.im[i] as number) ** 2);
   }
-  return 10 * Math.log10(Math.max(m, POWER_FLOOR));
+  return flooredPowerToDb(m);
 }
 
 /** Per-bin beam metrics of one input column on an arc; see the module doc for definitions. */
@@ -198,13 +192,13 @@ export function beamMetrics(
       single += (A.re[ai] as number) ** 2 + (A.im[ai] as number) ** 2;
     }
     single /= n;
-    result.onAxisDb[b] = ratioDb(p0, 1);
-    result.nullDepthDb[b] = ratioDb(p0, worstNull);
-    result.windowMinDb[b] = ratioDb(lo, p0);
-    result.windowMaxDb[b] = ratioDb(hi, p0);
-    result.directivityIndexDb[b] = ratioDb(p0, mean);
-    result.driveEffortDb[b] = ratioDb(effort, 1);
-    result.whiteNoiseGainDb[b] = ratioDb(p0, effort * single);
+    result.onAxisDb[b] = powerRatioDb(p0, 1);
+    result.nullDepthDb[b] = powerRatioDb(p0, worstNull);
+    result.windowMinDb[b] = powerRatioDb(lo, p0);
+    result.windowMaxDb[b] = powerRatioDb(hi, p0);
+    result.directivityIndexDb[b] = powerRatioDb(p0, mean);
+    result.driveEffortDb[b] = powerRatioDb(effort, 1);
+    result.whiteNoiseGainDb[b] = powerRatioDb(p0, effort * single);
   }
   return result;
 }

@@ -14,7 +14,7 @@
  */
 import { arrivalSamples, gateWindow } from "../dsp/ir_window.ts";
 import { type ComplexMatrixStack, createComplexMatrixStack } from "../dsp/complex_linalg.ts";
-import { binFrequencies, nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
+import { binFrequencies, isPowerOfTwo, nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
 
 /** The frequency grid of a design: a real FFT of size `fftSize` at `sampleRate`. */
 export interface FrequencyGrid {
@@ -45,7 +45,7 @@ function checkGrid(action: string, grid: FrequencyGrid): void {
     );
   }
   const n = grid.fftSize;
-  if (!Number.isInteger(n) || n < 4 || (n & (n - 1)) !== 0) {
+  if (!isPowerOfTwo(n) || n < 4) {
     throw new RangeError(
       `Cannot ${action} as fftSize must be a power of two >= 4: current value is ${n}`,
     );

@@ -43,7 +43,7 @@
  *
  * @module
  */
-import { realFftPlan } from "../dsp/fft.ts";
+import { isPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
 
 /** Parameters of the upmix; stored verbatim as a bundle's `upmix` field. */
 export interface UpmixParameters {
@@ -96,7 +96,7 @@ export function upmixParameters(options: Omit<UpmixOptions, "sampleRate"> = {}):
   const frameSize = options.frameSize ?? 2048;
   const smoothingSeconds = options.smoothingSeconds ?? 0.05;
   const panIndexHalfGain = options.panIndexHalfGain ?? 0.15;
-  if (!Number.isInteger(frameSize) || frameSize < 64 || (frameSize & (frameSize - 1)) !== 0) {
+  if (!isPowerOfTwo(frameSize) || frameSize < 64) {
     throw new RangeError(
       `Cannot ${action} as frameSize must be a power of two >= 64: current value is ${
         JSON.stringify(frameSize)

@@ -99,6 +99,98 @@ export function stackIndex(stack: ComplexMatrixStack, bin: number, r: number, c:
 }
 
 /**
+ * The columns `cols` of every matrix of a stack, in that order:
+ * `out[b](r, j) = A[b](r, cols[j])`. The stack itself is returned when `cols`
+ * is `0..A.cols − 1` in order (nothing to select).
+ *
+ * @param A A rows × cols stack.
+ * @param cols Column indices in [0, A.cols), at least one; repeats allowed.
+ * @returns A rows × cols.length stack.
+ * @throws {RangeError} for an empty list or an index outside the stack.
+ *
+ * @example
+ * ```ts
+ * import { createComplexMatrixStack, selectColumns } from "./complex_linalg.ts";
+ * const A = createComplexMatrixStack(1, 3, 1, { re: [1, 2, 3], im: [0, 0, 0] });
+ * selectColumns(A, [2, 0]).re; // Float64Array [3, 1]
+ * ```
+ */
+export function selectColumns(A: ComplexMatrixStack, cols: readonly number[]): ComplexMatrixStack {
+  checkIndices("select columns", "cols", cols, A.cols);
+  if (cols.length === A.cols && cols.every((c, i) => c === i)) return A;
+  const out = createComplexMatrixStack(A.rows, cols.length, A.bins);
+  for (let b = 0; b < A.bins; b++) {
+    for (let r = 0; r < A.rows; r++) {
+      cols.forEach((c, j) => {
+        out.re[stackIndex(out, b, r, j)] = A.re[stackIndex(A, b, r, c)] as number;
+        out.im[stackIndex(out, b, r, j)] = A.im[stackIndex(A, b, r, c)] as number;
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Scatter the rows of every matrix of a stack into `n` rows, zeros elsewhere:
+ * `out[b](rows[j], c) = W[b](j, c)` — the inverse of selecting rows `rows`
+ * (a design on a subset of drivers expanded to all of them). The stack itself
+ * is returned when `rows` is `0..n − 1` in order.
+ *
+ * @param W A rows.length × cols stack.
+ * @param rows Distinct target row of each of W's rows, in [0, n).
+ * @param n Rows of the result.
+ * @returns An n × W.cols stack.
+ * @throws {RangeError} when `rows` does not have one entry per row of W or an index is outside [0, n).
+ *
+ * @example
+ * ```ts
+ * import { createComplexMatrixStack, expandRows } from "./complex_linalg.ts";
+ * const W = createComplexMatrixStack(2, 1, 1, { re: [5, 7], im: [0, 0] });
+ * expandRows(W, [0, 2], 3).re; // Float64Array [5, 0, 7]
+ * ```
+ */
+export function expandRows(
+  W: ComplexMatrixStack,
+  rows: readonly number[],
+  n: number,
+): ComplexMatrixStack {
+  if (rows.length !== W.rows) {
+    throw new RangeError(
+      `Cannot expand rows as rows must name one target row per row of the stack (${W.rows}): current length is ${rows.length}`,
+    );
+  }
+  checkIndices("expand rows", "rows", rows, n);
+  if (rows.length === n && rows.every((r, i) => r === i)) return W;
+  const out = createComplexMatrixStack(n, W.cols, W.bins);
+  for (let b = 0; b < W.bins; b++) {
+    rows.forEach((r, j) => {
+      for (let c = 0; c < W.cols; c++) {
+        out.re[stackIndex(out, b, r, c)] = W.re[stackIndex(W, b, j, c)] as number;
+        out.im[stackIndex(out, b, r, c)] = W.im[stackIndex(W, b, j, c)] as number;
+      }
+    });
+  }
+  return out;
+}
+
+function checkIndices(
+  action: string,
+  name: string,
+  indices: readonly number[],
+  size: number,
+): void {
+  if (indices.length === 0) {
+    throw new RangeError(`Cannot ${action} as ${name} must name at least one index: it is empty`);
+  }
+  const bad = indices.find((i) => !Number.isInteger(i) || i < 0 || i >= size);
+  if (bad !== undefined) {
+    throw new RangeError(
+      `Cannot ${action} as ${name} must be integers in [0, ${size}): current value is ${bad}`,
+    );
+  }
+}
+
+/**
  * The identity matrix of size n in every bin.
  *
  * @param n Matrix size, integer >= 1.

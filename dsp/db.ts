@@ -23,6 +23,45 @@ export function powerToDb(power: number): number {
   return 10 * Math.log10(power);
 }
 
+/**
+ * The smallest power (relative to 1) the floored dB helpers take: a power below
+ * it counts as −300 dB, so ratios of silent bins stay finite.
+ */
+export const POWER_FLOOR: number = 1e-30;
+
+/**
+ * Power to decibels with a floor: `L = 10·log10(max(p, POWER_FLOOR))`, finite
+ * for every `p >= 0` (−300 dB at the floor).
+ *
+ * @example
+ * ```ts
+ * import { flooredPowerToDb } from "./db.ts";
+ * flooredPowerToDb(0); // -300
+ * ```
+ */
+export function flooredPowerToDb(power: number): number {
+  return 10 * Math.log10(Math.max(power, POWER_FLOOR));
+}
+
+/**
+ * Power ratio in decibels with both powers floored:
+ * `L = 10·log10(max(num, POWER_FLOOR) / max(den, POWER_FLOOR))`, finite for
+ * every non-negative pair (0 dB when both are below the floor).
+ *
+ * @param numerator Power of the numerator, >= 0.
+ * @param denominator Power of the denominator, >= 0.
+ *
+ * @example
+ * ```ts
+ * import { powerRatioDb } from "./db.ts";
+ * powerRatioDb(100, 1); // 20
+ * powerRatioDb(1, 0); // 300
+ * ```
+ */
+export function powerRatioDb(numerator: number, denominator: number): number {
+  return 10 * Math.log10(Math.max(numerator, POWER_FLOOR) / Math.max(denominator, POWER_FLOOR));
+}
+
 /** Decibels to amplitude ratio: `a = 10^(L/20)`. */
 export function dbToAmplitude(levelDb: number): number {
   return Math.pow(10, levelDb / 20);

@@ -64,6 +64,14 @@ export interface RealFftPlan {
   inverseInto(spectrum: Spectrum, out: Float64Array): void;
 }
 
+/**
+ * Is `n` a positive integer power of two (1, 2, 4, …)? Meant for sizes up to
+ * 2^31 (the check uses 32-bit `&`).
+ */
+export function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
+}
+
 /** Smallest power of two >= n (and >= 1). */
 export function nextPowerOfTwo(n: number): number {
   let p = 1;

@@ -28,7 +28,7 @@
  *
  * @module
  */
-import { realFftPlan, type Spectrum } from "./fft.ts";
+import { isPowerOfTwo, realFftPlan, type Spectrum } from "./fft.ts";
 
 /** Options of {@linkcode minimumPhaseSpectrum} and {@linkcode minimumPhaseIr}. */
 export interface MinimumPhaseOptions {
@@ -138,7 +138,7 @@ export function minimumPhaseIr(
 function checkMagnitude(action: string, magnitude: ArrayLike<number>): number {
   const bins = magnitude.length;
   const size = 2 * (bins - 1);
-  if (size < 4 || (size & (size - 1)) !== 0) {
+  if (size < 4 || !isPowerOfTwo(size)) {
     throw new RangeError(
       `Cannot ${action} as magnitude must have N/2 + 1 values for a power of two N >= 4: current length is ${bins}`,
     );

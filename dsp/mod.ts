@@ -1,6 +1,6 @@
 /**
  * Digital signal processing kernels: FFT plans, convolution, windows,
- * smoothing, dB helpers and small complex per-bin linear algebra.
+ * smoothing, dB and angle helpers and small complex per-bin linear algebra.
  *
  * Conventions: compute in `Float64Array`; signals are planar
  * ({@linkcode Signal}); complex spectra are separate `re`/`im` arrays
@@ -20,6 +20,7 @@ export * from "./signal.ts";
 export * from "./fft.ts";
 export * from "./convolve.ts";
 export * from "./db.ts";
+export * from "./angles.ts";
 export * from "./constants.ts";
 export * from "./windows.ts";
 export * from "./bands.ts";

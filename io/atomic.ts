@@ -60,8 +60,13 @@ function siblingPath(path: string, kind: "tmp" | "old"): string {
 /** The staging names this module makes: `.<name>.<tmp|old>-<pid>-<8 hex digits>`. */
 const STAGING_NAME = /^\.(.+)\.(tmp|old)-(\d+)-[0-9a-f]{8}$/;
 
-/** Whether anything (file, folder, link) exists at `path`, without following links. */
-async function exists(path: string): Promise<boolean> {
+/**
+ * Whether anything (file, folder, link) exists at `path`, without following
+ * links (`Deno.lstat`); errors other than "not found" are thrown.
+ *
+ * @param path The path to look at.
+ */
+export async function pathExists(path: string): Promise<boolean> {
   return (await kindOf(path)) !== undefined;
 }
 
@@ -95,7 +100,7 @@ async function processIsGone(pid: number): Promise<boolean> {
   } catch {
     return false; // no procfs mounted: cannot tell
   }
-  return !(await exists(`/proc/${pid}`));
+  return !(await pathExists(`/proc/${pid}`));
 }
 
 /**
@@ -121,7 +126,7 @@ export async function removeStaleStaging(folder: string): Promise<void> {
     for await (const entry of Deno.readDir(folder)) {
       const m = STAGING_NAME.exec(entry.name);
       if (!m || !(await processIsGone(Number(m[3])))) continue;
-      if (m[2] === "old" && !(await exists(join(folder, m[1]!)))) continue;
+      if (m[2] === "old" && !(await pathExists(join(folder, m[1]!)))) continue;
       await removeQuietly(join(folder, entry.name)).catch(() => {});
     }
   } catch {
@@ -405,7 +410,7 @@ export async function writeFilesAtomically(files: readonly FileToWrite[]): Promi
     for (const s of staged) {
       // A single file is renamed straight over the old one (atomic replace); several are
       // moved aside first so that all old ones can be restored if a later rename fails.
-      if (staged.length > 1 && await exists(s.path)) {
+      if (staged.length > 1 && await pathExists(s.path)) {
         const aside = siblingPath(s.path, "old");
         await step(s.path, () => Deno.rename(s.path, aside));
         s.aside = aside;

@@ -29,7 +29,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { InputError } from "./errors.ts";
+import { InputError, inputError } from "./errors.ts";
 import { type ManifestMicRole, MIC_ROLES } from "./manifest.ts";
 
 /** The `format` string of a JSON capture list. */
@@ -223,12 +223,15 @@ export async function readCaptureList(path: string): Promise<CaptureList> {
 }
 
 function fail(file: string, where: string, field: string, rule: string, value: unknown): never {
-  throw new InputError(
-    `Cannot read capture list "${file}" as ${where} ${field} ${rule}: current value is ${
-      value === undefined ? "missing" : JSON.stringify(value)
-    }`,
-    { file, field: `${where} ${field}`, value },
-  );
+  const show = (v: unknown) => v === undefined ? "missing" : JSON.stringify(v);
+  throw inputError({
+    action: `read capture list "${file}"`,
+    file,
+    field: `${where} ${field}`,
+    rule,
+    value,
+    show,
+  });
 }
 
 function csvRecords(text: string, file: string) {

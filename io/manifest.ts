@@ -13,7 +13,8 @@
  */
 import { dirname, join, relative, sep } from "node:path";
 import type { Signal } from "../dsp/signal.ts";
-import { InputError } from "./errors.ts";
+import { wrapDeg } from "../dsp/angles.ts";
+import { InputError, inputError } from "./errors.ts";
 import { readFolderJson } from "./folder_json.ts";
 import { writeFolderAtomically } from "./atomic.ts";
 import { ownFolder, type OwnOutput } from "./own_output.ts";
@@ -213,10 +214,14 @@ class Checker {
 
   fail(field: string, value: unknown, rule: string): never {
     const where = this.file === undefined ? "" : ` "${this.file}"`;
-    throw new InputError(
-      `Cannot ${this.action} manifest${where} as ${field} ${rule}: current value is ${show(value)}`,
-      { file: this.file, field, value },
-    );
+    throw inputError({
+      action: `${this.action} manifest${where}`,
+      file: this.file,
+      field,
+      rule,
+      value,
+      show,
+    });
   }
 
   object(value: unknown, field: string): Json {
@@ -329,7 +334,17 @@ export function validateManifest(
 ): MeasurementSetManifest {
   const c = new Checker(options.file, options.action ?? "read");
   const root = c.object(json, "manifest");
+  const sampleRate = checkManifestHeader(c, root);
+  const driverIds = checkDevice(c, root);
+  checkRig(c, root);
+  checkSweep(c, root, sampleRate);
+  const micIds = checkMics(c, root);
+  checkCaptures(c, root, driverIds, micIds);
+  return structuredClone(root) as unknown as MeasurementSetManifest;
+}
 
+/** `format`, `version`, `createdAt` and `sampleRate`; returns the sample rate in Hz. */
+function checkManifestHeader(c: Checker, root: Json): number {
   if (root.format !== MEASUREMENT_SET_FORMAT) {
     c.fail("format", root.format, `must be "${MEASUREMENT_SET_FORMAT}"`);
   }
@@ -347,13 +362,16 @@ export function validateManifest(
   ) {
     c.fail("createdAt", createdAt, 'must be an ISO 8601 date-time like "2026-11-26T10:00:00Z"');
   }
-  const sampleRate = c.number(
+  return c.number(
     root.sampleRate,
     "sampleRate",
     "must be a positive integer number of Hz, at most 768000",
     (x) => Number.isInteger(x) && x > 0 && x <= 768000,
   );
+}
 
+/** `device`: model, serial and drivers with unique ids; returns id → field of each driver. */
+function checkDevice(c: Checker, root: Json): Map<string, string> {
   const device = c.object(root.device, "device");
   c.string(device.model, "device.model");
   c.string(device.serial, "device.serial");
@@ -368,36 +386,46 @@ export function validateManifest(
     c.string(driver.kind, `${field}.kind`);
   });
 
+  return driverIds;
+}
+
+/** `rig`: the backend and an optional description. */
+function checkRig(c: Checker, root: Json): void {
   const rig = c.object(root.rig, "rig");
   c.string(rig.backend, "rig.backend");
   if (rig.description !== undefined && typeof rig.description !== "string") {
     c.fail("rig.description", rig.description, "must be a string");
   }
+}
 
-  if (root.sweep !== undefined) {
-    const sweep = c.object(root.sweep, "sweep");
-    c.string(sweep.method, "sweep.method");
-    const startHz = c.number(
-      sweep.startHz,
-      "sweep.startHz",
-      "must be a positive number of Hz",
-      (x) => x > 0,
-    );
-    c.number(
-      sweep.endHz,
-      "sweep.endHz",
-      `must be > sweep.startHz (${startHz} Hz) and <= sampleRate / 2 (${sampleRate / 2} Hz)`,
-      (x) => x > startHz && x <= sampleRate / 2,
-    );
-    c.number(
-      sweep.durationSeconds,
-      "sweep.durationSeconds",
-      "must be a positive number of seconds",
-      (x) => x > 0,
-    );
-    c.number(sweep.levelDbfs, "sweep.levelDbfs", "must be a number of dBFS <= 0", (x) => x <= 0);
-  }
+/** `sweep`, when present: a band inside (0, sampleRate / 2], a duration and a level <= 0 dBFS. */
+function checkSweep(c: Checker, root: Json, sampleRate: number): void {
+  if (root.sweep === undefined) return;
+  const sweep = c.object(root.sweep, "sweep");
+  c.string(sweep.method, "sweep.method");
+  const startHz = c.number(
+    sweep.startHz,
+    "sweep.startHz",
+    "must be a positive number of Hz",
+    (x) => x > 0,
+  );
+  c.number(
+    sweep.endHz,
+    "sweep.endHz",
+    `must be > sweep.startHz (${startHz} Hz) and <= sampleRate / 2 (${sampleRate / 2} Hz)`,
+    (x) => x > startHz && x <= sampleRate / 2,
+  );
+  c.number(
+    sweep.durationSeconds,
+    "sweep.durationSeconds",
+    "must be a positive number of seconds",
+    (x) => x > 0,
+  );
+  c.number(sweep.levelDbfs, "sweep.levelDbfs", "must be a number of dBFS <= 0", (x) => x <= 0);
+}
 
+/** `mics`: unique ids, a known role, an optional calibration; returns id → field of each mic. */
+function checkMics(c: Checker, root: Json): Map<string, string> {
   const micIds = new Map<string, string>();
   c.array(root.mics, "mics", 1).forEach((entry, i) => {
     const field = `mics[${i}]`;
@@ -431,6 +459,19 @@ export function validateManifest(
     }
   });
 
+  return micIds;
+}
+
+/**
+ * `captures`: known driver and mic, a valid position, one capture per driver, mic and
+ * position, file names no other entry uses (case-insensitively), valid figures.
+ */
+function checkCaptures(
+  c: Checker,
+  root: Json,
+  driverIds: Map<string, string>,
+  micIds: Map<string, string>,
+): void {
   const paths = new Map<string, string>();
   const uniquePath = (path: string, field: string) => {
     const key = path.toLowerCase();
@@ -462,36 +503,16 @@ export function validateManifest(
       c.fail(`${field}.mic`, mic, `must be one of the mics ids (${list(micIds)})`);
     }
 
-    const position = c.object(capture.position, `${field}.position`);
-    const p = `${field}.position`;
-    c.number(position.azimuthDeg, `${p}.azimuthDeg`, "must be a finite number of degrees");
-    c.number(
-      position.elevationDeg,
-      `${p}.elevationDeg`,
-      "must be a number of degrees from -90 to 90",
-      (x) => x >= -90 && x <= 90,
-    );
-    c.number(
-      position.distanceMeters,
-      `${p}.distanceMeters`,
-      "must be a positive number of meters",
-      (x) => x > 0,
-    );
-    c.optional(
-      position,
-      "headYawDeg",
-      p,
-      (v, f) => c.number(v, f, "must be a finite number of degrees"),
-    );
+    const position = checkCapturePosition(c, capture.position, `${field}.position`);
 
     // One capture per driver, mic and position: a second one would silently replace the first.
     const captureKey = JSON.stringify([
       driver,
       mic,
-      normalizedDeg(position.azimuthDeg as number),
+      wrapDeg(position.azimuthDeg as number),
       position.elevationDeg,
       position.distanceMeters,
-      normalizedDeg((position.headYawDeg as number | undefined) ?? 0),
+      wrapDeg((position.headYawDeg as number | undefined) ?? 0),
     ]);
     const same = captureKeys.get(captureKey);
     if (same !== undefined) {
@@ -509,35 +530,63 @@ export function validateManifest(
         uniquePath(c.path(capture[key], `${field}.${key}`), `${field}.${key}`);
       }
     }
-    for (const key of ["snrDb", "peakDbfs", "fullScaleLevelDbSpl", "peakDbSpl"]) {
-      c.optional(capture, key, field, (v, f) => c.number(v, f, "must be a finite number"));
-    }
-    c.optional(
-      capture,
-      "latencySamples",
-      field,
-      (v, f) =>
-        c.number(
-          v,
-          f,
-          "must be an integer number of samples >= 0",
-          (x) => Number.isInteger(x) && x >= 0,
-        ),
-    );
-    c.optional(
-      capture,
-      "thdPercent",
-      field,
-      (v, f) => c.number(v, f, "must be a number of percent >= 0", (x) => x >= 0),
-    );
-    c.optional(capture, "warnings", field, (v, f) => {
-      c.array(v, f, 0).forEach((w, j) => {
-        if (typeof w !== "string") c.fail(`${f}[${j}]`, w, "must be a string");
-      });
+    checkCaptureFigures(c, capture, field);
+  });
+}
+
+/** One capture's `position`: finite azimuth, elevation in [-90, 90], distance > 0, optional yaw. */
+function checkCapturePosition(c: Checker, value: unknown, p: string): Json {
+  const position = c.object(value, p);
+  c.number(position.azimuthDeg, `${p}.azimuthDeg`, "must be a finite number of degrees");
+  c.number(
+    position.elevationDeg,
+    `${p}.elevationDeg`,
+    "must be a number of degrees from -90 to 90",
+    (x) => x >= -90 && x <= 90,
+  );
+  c.number(
+    position.distanceMeters,
+    `${p}.distanceMeters`,
+    "must be a positive number of meters",
+    (x) => x > 0,
+  );
+  c.optional(
+    position,
+    "headYawDeg",
+    p,
+    (v, f) => c.number(v, f, "must be a finite number of degrees"),
+  );
+  return position;
+}
+
+/** One capture's optional figures: SNR, levels, latency, THD and warnings. */
+function checkCaptureFigures(c: Checker, capture: Json, field: string): void {
+  for (const key of ["snrDb", "peakDbfs", "fullScaleLevelDbSpl", "peakDbSpl"]) {
+    c.optional(capture, key, field, (v, f) => c.number(v, f, "must be a finite number"));
+  }
+  c.optional(
+    capture,
+    "latencySamples",
+    field,
+    (v, f) =>
+      c.number(
+        v,
+        f,
+        "must be an integer number of samples >= 0",
+        (x) => Number.isInteger(x) && x >= 0,
+      ),
+  );
+  c.optional(
+    capture,
+    "thdPercent",
+    field,
+    (v, f) => c.number(v, f, "must be a number of percent >= 0", (x) => x >= 0),
+  );
+  c.optional(capture, "warnings", field, (v, f) => {
+    c.array(v, f, 0).forEach((w, j) => {
+      if (typeof w !== "string") c.fail(`${f}[${j}]`, w, "must be a string");
     });
   });
-
-  return structuredClone(root) as unknown as MeasurementSetManifest;
 }
 
 /**
@@ -702,13 +751,6 @@ function checkInside(
     fail("leads outside the set folder through a symbolic link");
   }
   if (!Deno.statSync(real).isFile) fail("must name a regular file");
-}
-
-/** An angle in degrees mapped to (-180, 180], so that 360 and 0 (or -180 and 180) compare equal. */
-function normalizedDeg(deg: number): number {
-  const r = deg % 360;
-  const x = r > 180 ? r - 360 : r <= -180 ? r + 360 : r;
-  return x === 0 ? 0 : x; // -0 → 0
 }
 
 /** Options of {@linkcode writeMeasurementSet}. */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { InputError } from "./errors.ts";
+import { InputError, type InputFailure, inputFailure } from "./errors.ts";
 
 /** A parsed response calibration. */
 export interface MicResponse {
@@ -41,14 +41,9 @@ export interface MicResponse {
 export function parseMicResponse(text: string, file: string): MicResponse {
   const hz: number[] = [], db: number[] = [], phase: number[] = [];
   let withPhase: boolean | undefined;
-  const fail = (line: number, rule: string, value: unknown): never => {
-    throw new InputError(
-      `Cannot read mic response file "${file}" as line ${line} ${rule}: current value is ${
-        JSON.stringify(value)
-      }`,
-      { file, field: `line ${line}`, value },
-    );
-  };
+  const failField: InputFailure = inputFailure(`read mic response file "${file}"`, file);
+  const fail = (line: number, rule: string, value: unknown): never =>
+    failField(`line ${line}`, rule, value);
   text.split(/\r\n|\n|\r/).forEach((raw, i) => {
     const line = i + 1;
     const fields = raw.trim().split(/[\s,;]+/).filter((f) => f !== "");

@@ -9,8 +9,8 @@
  *   `Float64Array`s (`Signal` from `dsp/`).
  * - Bad input files raise {@linkcode InputError} (fields `file`, `field`,
  *   `value`; the message names the file, field, rule and value). Bad
- *   arguments raise `RangeError` / `TypeError`. The CLI maps all three to
- *   exit code 2.
+ *   arguments raise `RangeError` / `TypeError`. The CLI maps `InputError`
+ *   and `RangeError` to exit code 2; a `TypeError` is a bug (exit 3).
  * - Nothing is written in place: files and folders are built under a
  *   temporary sibling name and renamed; an existing measurement set is
  *   replaced only with `force`.
@@ -53,6 +53,7 @@
  */
 export * from "./errors.ts";
 export * from "./atomic.ts";
+export * from "./canonical_json.ts";
 export * from "./wav.ts";
 export * from "./manifest.ts";
 export * from "./folder_json.ts";

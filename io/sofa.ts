@@ -34,7 +34,7 @@
  * @module
  */
 import h5wasm from "h5wasm/node";
-import { InputError } from "./errors.ts";
+import { InputError, type InputFailure, inputFailure, showPlain } from "./errors.ts";
 
 /** The SOFA conventions this module reads and writes. */
 export const SOFA_CONVENTIONS = ["GeneralFIR", "GeneralFIR-E", "SimpleFreeFieldHRIR"] as const;
@@ -153,14 +153,7 @@ async function library(): Promise<typeof h5wasm> {
  * ```
  */
 export async function readSofa(path: string): Promise<SofaFir> {
-  const fail = (field: string, rule: string, value: unknown, cause?: unknown): never => {
-    throw new InputError(
-      `Cannot read SOFA file "${path}" as ${field} ${rule}: current value is ${
-        typeof value === "string" ? JSON.stringify(value) : String(value)
-      }`,
-      { file: path, field, value, cause },
-    );
-  };
+  const fail: InputFailure = inputFailure(`read SOFA file "${path}"`, path, showPlain);
   try {
     const info = await Deno.stat(path);
     if (!info.isFile) fail("the path", "must name a regular file", path);

@@ -50,9 +50,10 @@
  */
 import { basename } from "node:path";
 import type { Signal } from "../dsp/signal.ts";
+import { wrapDeg } from "../dsp/angles.ts";
 import { delaySamples as integerDelay, fractionalDelayFir } from "../dsp/delay.ts";
 import { resampleImpulseResponse } from "../dsp/resample.ts";
-import { InputError } from "./errors.ts";
+import { type InputFailure, inputFailure } from "./errors.ts";
 import {
   type CaptureEntry,
   type CapturePosition,
@@ -130,14 +131,10 @@ export async function sofaFromMeasurementSet(
 ): Promise<SofaFir> {
   const convention = options.convention ?? "GeneralFIR-E";
   const manifest = set.manifest;
-  const fail = (field: string, rule: string, value: unknown): never => {
-    throw new InputError(
-      `Cannot write measurement set "${set.folder}" as ${convention} as ${field} ${rule}: current value is ${
-        JSON.stringify(value)
-      }`,
-      { file: set.folder, field, value },
-    );
-  };
+  const fail: InputFailure = inputFailure(
+    `write measurement set "${set.folder}" as ${convention}`,
+    set.folder,
+  );
   const drivers = manifest.device.drivers;
   let mics = manifest.mics;
   if (convention === "SimpleFreeFieldHRIR") {
@@ -356,14 +353,7 @@ export function measurementSetFromSofa(
   options: SetFromSofaOptions,
 ): MeasurementSetContent {
   const file = options.file ?? "(SOFA)";
-  const fail = (field: string, rule: string, value: unknown): never => {
-    throw new InputError(
-      `Cannot import SOFA file "${file}" as ${field} ${rule}: current value is ${
-        JSON.stringify(value)
-      }`,
-      { file, field, value },
-    );
-  };
+  const fail: InputFailure = inputFailure(`import SOFA file "${file}"`, file);
   const { measurements: M, receivers: R, emitters: E, samples: N } = sofa;
   const sampleRate = options.sampleRate ?? sofa.sampleRate;
 
@@ -437,7 +427,7 @@ export function measurementSetFromSofa(
     const [px, py] = listenerPoint({ azimuthDeg, elevationDeg, distanceMeters: distance });
     const towardAngle = Math.atan2(0 - py, 0 - px);
     let yaw = ((facingAngle - towardAngle) * 180) / Math.PI;
-    yaw = round(((((yaw + 180) % 360) + 360) % 360) - 180, 9);
+    yaw = round(wrapDeg(yaw), 9);
     const position: CapturePosition = {
       azimuthDeg,
       elevationDeg,

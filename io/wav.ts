@@ -140,6 +140,16 @@ export const MAX_FLOAT_SAMPLE = 10_000;
 
 type Fail = (field: string, value: unknown, reason: string) => never;
 
+/** The {@linkcode Fail} of every WAV check: "Cannot read WAV "<name>" as <reason>". */
+function wavFail(name: string | undefined): Fail {
+  return (field, value, reason) => {
+    throw new InputError(
+      `Cannot read WAV${name === undefined ? "" : ` "${name}"`} as ${reason}`,
+      { file: name, field, value },
+    );
+  };
+}
+
 /**
  * Check one chunk header of the walk: a printable id [1] (anything else means
  * the previous chunk's size is wrong) and a size that stays inside the RIFF
@@ -312,15 +322,26 @@ function parseWavHeader(
   options: DecodeWavOptions & { readonly fileSize?: number } = {},
 ): WavLayout {
   const name = options.name;
-  const fail: (field: string, value: unknown, reason: string) => never = (field, value, reason) => {
-    throw new InputError(
-      `Cannot read WAV${name === undefined ? "" : ` "${name}"`} as ${reason}`,
-      { file: name, field, value },
-    );
-  };
+  const fail: Fail = wavFail(name);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = options.fileSize ?? bytes.byteLength;
+  checkRiffHeader(bytes, size, fail);
+  const chunks = walkChunks(bytes, view, size, fail);
+  const format = readFmtChunk(bytes, view, chunks.fmt, fail);
+  checkDataChunk(view, chunks, format, fail);
+  return {
+    ...format,
+    bits: format.bits as WavBitsPerSample,
+    dataOffset: chunks.data.offset,
+    dataSize: chunks.data.size,
+    walkFrom: chunks.walkFrom,
+    walkEnd: chunks.end,
+    riffEnd: chunks.riffEnd,
+  };
+}
 
+/** Stage 1 of {@linkcode parseWavHeader}: a little-endian `RIFF` chunk of form type `WAVE`. */
+function checkRiffHeader(bytes: Uint8Array, size: number, fail: Fail): void {
   if (size < 12) {
     fail(
       "RIFF header",
@@ -356,10 +377,33 @@ function parseWavHeader(
       }, expected "WAVE"`,
     );
   }
+}
 
-  let fmt: { offset: number; size: number } | undefined;
-  let data: { offset: number; size: number } | undefined;
-  let fact: { offset: number; size: number } | undefined;
+/** Where one chunk's body lies in the file. */
+interface ChunkPlace {
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** What {@linkcode walkChunks} found: the chunks the reader needs and where the walk stopped. */
+interface WavChunks {
+  readonly fmt: ChunkPlace;
+  readonly data: ChunkPlace;
+  readonly fact: ChunkPlace | undefined;
+  readonly riffEnd: number;
+  readonly end: number;
+  readonly walkFrom: number | undefined;
+}
+
+/**
+ * Stage 2 of {@linkcode parseWavHeader}: walk every chunk of the RIFF chunk,
+ * checking each size against the file and the next chunk, and note the first
+ * `fmt `, `data` and `fact` chunks (both of the first two must be there).
+ */
+function walkChunks(bytes: Uint8Array, view: DataView, size: number, fail: Fail): WavChunks {
+  let fmt: ChunkPlace | undefined;
+  let data: ChunkPlace | undefined;
+  let fact: ChunkPlace | undefined;
   // Every chunk is walked, also after "data", so that sizes are checked against the file and
   // each other: a data size too large by a few bytes swallows the next chunk's header and leaves
   // the walk on a byte that holds no chunk id. Bytes after the RIFF chunk (riffEnd) are ignored.
@@ -401,6 +445,30 @@ function parseWavHeader(
   if (data === undefined) {
     fail("data chunk", undefined, `it has no "data" chunk: a WAV file must hold its samples`);
   }
+  return { fmt, data, fact, riffEnd, end, walkFrom };
+}
+
+/** The sample format a `fmt ` chunk declares (checked by {@linkcode readFmtChunk}). */
+interface WavFormatFields {
+  readonly sampleRate: number;
+  readonly channelCount: number;
+  readonly encoding: WavEncoding;
+  readonly bits: number;
+  readonly extensible: boolean;
+  readonly blockAlign: number;
+}
+
+/**
+ * Stage 3 of {@linkcode parseWavHeader}: read the `fmt ` chunk (plain or
+ * WAVE_FORMAT_EXTENSIBLE) and check that its sample format is one the reader
+ * supports and agrees with itself.
+ */
+function readFmtChunk(
+  bytes: Uint8Array,
+  view: DataView,
+  fmt: ChunkPlace,
+  fail: Fail,
+): WavFormatFields {
   if (fmt.offset + Math.min(fmt.size, 40) > bytes.byteLength) throw NEED_MORE_BYTES;
   if (fmt.size < 16) {
     fail(
@@ -459,6 +527,25 @@ function parseWavHeader(
     fail("format tag", tag, `its format tag ${tagText(tag)} is not supported: ${SUPPORTED}`);
   }
 
+  const encoding = checkSampleFormat(tag, channelCount, sampleRate, blockAlign, bits, fail);
+  return { sampleRate, channelCount, encoding, bits, extensible, blockAlign };
+}
+
+/**
+ * Stage 3b of {@linkcode parseWavHeader}: the sample format is one the reader
+ * supports (PCM 16/24/32, float 32), with 1..MAX_WAV_CHANNELS channels, a
+ * positive rate and a block alignment that matches.
+ *
+ * @returns The encoding.
+ */
+function checkSampleFormat(
+  tag: number,
+  channelCount: number,
+  sampleRate: number,
+  blockAlign: number,
+  bits: number,
+  fail: Fail,
+): WavEncoding {
   const encoding: WavEncoding = tag === TAG_FLOAT ? "float" : "pcm";
   if (encoding === "pcm" && bits !== 16 && bits !== 24 && bits !== 32) {
     fail(
@@ -497,6 +584,21 @@ function parseWavHeader(
       }`,
     );
   }
+  return encoding;
+}
+
+/**
+ * Stage 4 of {@linkcode parseWavHeader}: the `data` chunk holds whole frames,
+ * as many as a float file's `fact` chunk says.
+ */
+function checkDataChunk(
+  view: DataView,
+  chunks: WavChunks,
+  format: WavFormatFields,
+  fail: Fail,
+): void {
+  const { data, fact } = chunks;
+  const { blockAlign, encoding } = format;
   if (data.size % blockAlign !== 0) {
     fail(
       "data chunk size",
@@ -516,20 +618,6 @@ function parseWavHeader(
       );
     }
   }
-
-  return {
-    sampleRate,
-    channelCount,
-    encoding,
-    bits: bits as WavBitsPerSample,
-    extensible,
-    blockAlign,
-    dataOffset: data.offset,
-    dataSize: data.size,
-    walkFrom,
-    walkEnd: end,
-    riffEnd,
-  };
 }
 
 /**
@@ -574,12 +662,7 @@ function decodeFrames(
   name: string | undefined,
 ): void {
   const { channelCount, encoding, bits, blockAlign } = layout;
-  const fail: (field: string, value: unknown, reason: string) => never = (field, value, reason) => {
-    throw new InputError(
-      `Cannot read WAV${name === undefined ? "" : ` "${name}"`} as ${reason}`,
-      { file: name, field, value },
-    );
-  };
+  const fail: Fail = wavFail(name);
   const notFinite = (c: number, i: number, v: number): never =>
     fail(
       `channel ${c} sample ${start + i}`,
@@ -958,9 +1041,7 @@ function readWavFile(path: string, compact: boolean): CompactWav {
  */
 function walkTrailer(file: Deno.FsFile, layout: WavLayout, size: number, path: string): void {
   if (layout.walkFrom === undefined) return;
-  const fail: Fail = (field, value, reason) => {
-    throw new InputError(`Cannot read WAV "${path}" as ${reason}`, { file: path, field, value });
-  };
+  const fail: Fail = wavFail(path);
   const { walkEnd: end, riffEnd } = layout;
   let position = layout.walkFrom;
   while (position + 8 <= end) {

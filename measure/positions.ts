@@ -6,6 +6,7 @@
  * @module
  */
 import type { MicPosition } from "./audio_device.ts";
+import { wrapDeg } from "../dsp/angles.ts";
 
 /**
  * Radius in metres of an average adult head (Duda & Martens 1998 use 8.75 cm): the closest a
@@ -34,10 +35,7 @@ export function normalizeAngleDeg(degrees: number): number {
       `Cannot normalize angle as degrees must be a finite number: current value is ${degrees}`,
     );
   }
-  let a = degrees % 360; // in (−360, 360)
-  if (a <= -180) a += 360;
-  else if (a > 180) a -= 360;
-  a = Math.round(a * 1e6) / 1e6;
+  const a = Math.round(wrapDeg(degrees) * 1e6) / 1e6;
   return a === 0 ? 0 : a === -180 ? 180 : a; // no −0; −180 (from rounding) is 180
 }
 

@@ -158,7 +158,9 @@ class RigReader {
       : JSON.stringify(value) ?? String(value);
     const message =
       `Cannot read rig file ${this.source} as ${field} ${rule}: current value is ${shown}`;
-    throw kind === "type" ? new TypeError(message) : new RangeError(message);
+    throw kind === "type"
+      ? new InputError(message, { file: this.source, field, value })
+      : new RangeError(message);
   }
 
   object(value: Json, field: string): Record<string, Json> {
@@ -202,7 +204,7 @@ class RigReader {
  *
  * @param value The parsed JSON.
  * @param source File name for messages.
- * @throws {TypeError} for a missing field or wrong type; {RangeError} for a value out of range.
+ * @throws {InputError} for a missing field or wrong type; {RangeError} for a value out of range.
  */
 export function parseRig(value: unknown, source = "rig.json"): RigFile {
   const r = new RigReader(source);
@@ -397,7 +399,7 @@ export function parseRig(value: unknown, source = "rig.json"): RigFile {
 /**
  * Read and validate a rig file.
  *
- * @throws {TypeError} / {RangeError} naming the file, field and value, also for a
+ * @throws {InputError} / {RangeError} naming the file, field and value, also for a
  *   missing or unreadable file (or a folder).
  */
 export async function readRigFile(path: string): Promise<RigFile> {
@@ -406,9 +408,9 @@ export async function readRigFile(path: string): Promise<RigFile> {
     value = await readJsonFile(path, "rig file");
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    // Rig files report TypeErrors (exit 2) with the path unquoted, as they always have.
+    // Rig files name the path unquoted, as they always have.
     const reason = error.message.replace(/^Cannot read rig file ".*?" as /s, "");
-    throw new TypeError(
+    throw new InputError(
       `Cannot read rig file ${path} as ${
         reason === "it is a folder"
           ? "it is a folder, not a JSON file"
@@ -416,6 +418,7 @@ export async function readRigFile(path: string): Promise<RigFile> {
           ? "it does not exist"
           : reason
       }`,
+      { file: path, field: error.field, value: error.value, cause: error },
     );
   }
   const rig = parseRig(value, path);
@@ -431,10 +434,11 @@ export async function readRigFile(path: string): Promise<RigFile> {
     try {
       bytes = await Deno.readFile(file);
     } catch (error) {
-      throw new TypeError(
+      throw new InputError(
         `Cannot read rig file ${path} as mics[${i}].responseFile names a file that cannot be read (${
           (error as Error).message
         }): current value is ${JSON.stringify(m.responseFile)}`,
+        { file: path, field: `mics[${i}].responseFile`, value: m.responseFile, cause: error },
       );
     }
     const points = parseMicResponse(new TextDecoder().decode(bytes), file);

@@ -19,7 +19,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import type { AudioDevice, MicPosition } from "./audio_device.ts";
+import type { AudioDevice, InputChannel, MicPosition } from "./audio_device.ts";
 import {
   type Sweep,
   type SweepSpec,
@@ -31,7 +31,7 @@ import { captureOpenLoop, type ClockEstimate, openLoopPreSamples } from "./open_
 import type { Signal } from "../dsp/signal.ts";
 import { InputError } from "../io/errors.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
-import { writeFileAtomically } from "../io/atomic.ts";
+import { pathExists, writeFileAtomically } from "../io/atomic.ts";
 import { checkReplaceable, ownFolder, type OwnOutput } from "../io/own_output.ts";
 import {
   appendToMeasurementSet,
@@ -253,6 +253,49 @@ export async function runMeasurementSession(
   const label = (field: SessionField): string =>
     options.labels?.[field] ??
       (field === "model" || field === "serial" ? `device.${field}` : field);
+  const session = resolveSession(device, plan, label);
+  const partial = `${options.out}.partial`;
+  const output = await prepareOutput(device, session, partial, options, label);
+  if (output.complete !== undefined) return output.complete;
+  const warnings: string[] = [];
+  const journal = await openJournal(device, session, partial, output.partialExists, options, {
+    label,
+    warnings,
+  });
+  const resumed = journal.captures.length;
+  const measured = await measureCaptures(device, session, journal, partial, options, warnings);
+  const manifest = await writeSessionSet(device, session, journal, partial, options);
+  await Deno.remove(partial, { recursive: true });
+  return { manifest, measured, resumed, warnings };
+}
+
+/** A plan checked against the device, with every default filled in. */
+interface ResolvedSession {
+  readonly sweep: Sweep;
+  readonly drivers: string[];
+  readonly micIds: readonly string[];
+  readonly mics: MicEntry[];
+  readonly positions: MicPosition[];
+  readonly loopback: InputChannel | undefined;
+  readonly irLengthSamples: number;
+  readonly tailSamples: number;
+  readonly maxRetries: number;
+  readonly harmonicCount: number;
+  readonly keepHarmonics: boolean;
+  readonly keepRecordings: boolean;
+  readonly journalPlan: JournalPlan;
+}
+
+/**
+ * Stage 1 of {@linkcode runMeasurementSession}: check the plan against the
+ * device (sample rate, drivers and mics it has, each named once, distinct
+ * positions, IR length) and fill in the defaults.
+ */
+function resolveSession(
+  device: AudioDevice,
+  plan: MeasurementPlan,
+  label: (field: SessionField) => string,
+): ResolvedSession {
   const sweep = synchronizedSweep(plan.sweep);
   const fs = device.sampleRate;
   if (sweep.sampleRate !== fs) {
@@ -261,68 +304,9 @@ export async function runMeasurementSession(
       { file: undefined, field: "sampleRate", value: sweep.sampleRate },
     );
   }
-  const drivers = [...(plan.drivers ?? device.outputs.map((o) => o.id))];
-  const twice = drivers.find((d, i) => drivers.indexOf(d) !== i);
-  if (twice !== undefined) {
-    throw new InputError(
-      `Cannot measure as ${
-        label("drivers")
-      } must name each driver once: "${twice}" appears twice in ${drivers.join(",")}`,
-      { file: undefined, field: "drivers", value: drivers },
-    );
-  }
-  for (const d of drivers) {
-    if (!device.outputs.some((o) => o.id === d)) {
-      throw new InputError(
-        `Cannot measure as driver "${d}" is not an output of ${device.name} (outputs: ${
-          device.outputs.map((o) => o.id).join(", ")
-        })`,
-        { file: undefined, field: "drivers", value: d },
-      );
-    }
-  }
-  const micIds = plan.mics ?? device.inputs.filter((i) => i.role !== "loopback").map((i) => i.id);
-  const mics: MicEntry[] = micIds.map((id) => {
-    const input = device.inputs.find((i) => i.id === id);
-    if (!input || input.role === "loopback") {
-      throw new InputError(
-        `Cannot measure as mic "${id}" is not a mic input of ${device.name} (inputs: ${
-          device.inputs.map((i) => i.id).join(", ")
-        })`,
-        { file: undefined, field: "mics", value: id },
-      );
-    }
-    const calibration = calibrationEntry(input.calibration);
-    return { id, role: input.role, ...(calibration === undefined ? {} : { calibration }) };
-  });
-  const micTwice = micIds.find((m, i) => micIds.indexOf(m) !== i);
-  if (micTwice !== undefined) {
-    throw new InputError(
-      `Cannot measure as ${label("mics")} must name each mic once: "${micTwice}" appears twice`,
-      { file: undefined, field: "mics", value: micIds },
-    );
-  }
-  if (plan.positions.length === 0) {
-    throw new InputError("Cannot measure as no position was given", {
-      file: undefined,
-      field: "positions",
-      value: [],
-    });
-  }
-  // One spelling per direction (azimuth and yaw in (−180, 180]), so 360° is the same place as 0°.
-  const positions = plan.positions.map(normalizePosition);
-  const positionKeys = positions.map((p) => stepKey("", p));
-  positionKeys.forEach((key, i) => {
-    const first = positionKeys.indexOf(key);
-    if (first !== i) {
-      throw new InputError(
-        `Cannot measure as ${label("positions")} must be distinct: position ${i + 1} (${
-          describePosition(positions[i]!)
-        }) repeats position ${first + 1}`,
-        { file: undefined, field: "positions", value: plan.positions[i] },
-      );
-    }
-  });
+  const drivers = resolveDrivers(device, plan, label);
+  const { micIds, mics } = resolveMics(device, plan, label);
+  const positions = resolvePositions(plan, label);
   const loopback = device.inputs.find((i) => i.role === "loopback");
   const irLengthSeconds = plan.irLengthSeconds ?? 0.5;
   const irLengthSamples = Math.round(irLengthSeconds * fs);
@@ -349,10 +333,127 @@ export async function runMeasurementSession(
     keepRecordings,
     ...(plan.openLoop ? { openLoop: true } : {}),
   };
-  const out = options.out;
-  const partial = `${out}.partial`;
-  const now = options.now ?? (() => new Date());
+  return {
+    sweep,
+    drivers,
+    micIds,
+    mics,
+    positions,
+    loopback,
+    irLengthSamples,
+    tailSamples,
+    maxRetries,
+    harmonicCount,
+    keepHarmonics,
+    keepRecordings,
+    journalPlan,
+  };
+}
 
+/** The drivers to measure (default: all the device's outputs), each an output of the device, once. */
+function resolveDrivers(
+  device: AudioDevice,
+  plan: MeasurementPlan,
+  label: (field: SessionField) => string,
+): string[] {
+  const drivers = [...(plan.drivers ?? device.outputs.map((o) => o.id))];
+  const twice = drivers.find((d, i) => drivers.indexOf(d) !== i);
+  if (twice !== undefined) {
+    throw new InputError(
+      `Cannot measure as ${
+        label("drivers")
+      } must name each driver once: "${twice}" appears twice in ${drivers.join(",")}`,
+      { file: undefined, field: "drivers", value: drivers },
+    );
+  }
+  for (const d of drivers) {
+    if (!device.outputs.some((o) => o.id === d)) {
+      throw new InputError(
+        `Cannot measure as driver "${d}" is not an output of ${device.name} (outputs: ${
+          device.outputs.map((o) => o.id).join(", ")
+        })`,
+        { file: undefined, field: "drivers", value: d },
+      );
+    }
+  }
+  return drivers;
+}
+
+/** The mics to record (default: every mic input), each a mic input of the device, once. */
+function resolveMics(
+  device: AudioDevice,
+  plan: MeasurementPlan,
+  label: (field: SessionField) => string,
+): { micIds: readonly string[]; mics: MicEntry[] } {
+  const micIds = plan.mics ?? device.inputs.filter((i) => i.role !== "loopback").map((i) => i.id);
+  const mics: MicEntry[] = micIds.map((id) => {
+    const input = device.inputs.find((i) => i.id === id);
+    if (!input || input.role === "loopback") {
+      throw new InputError(
+        `Cannot measure as mic "${id}" is not a mic input of ${device.name} (inputs: ${
+          device.inputs.map((i) => i.id).join(", ")
+        })`,
+        { file: undefined, field: "mics", value: id },
+      );
+    }
+    const calibration = calibrationEntry(input.calibration);
+    return { id, role: input.role, ...(calibration === undefined ? {} : { calibration }) };
+  });
+  const micTwice = micIds.find((m, i) => micIds.indexOf(m) !== i);
+  if (micTwice !== undefined) {
+    throw new InputError(
+      `Cannot measure as ${label("mics")} must name each mic once: "${micTwice}" appears twice`,
+      { file: undefined, field: "mics", value: micIds },
+    );
+  }
+  return { micIds, mics };
+}
+
+/** At least one position, each spelled one way (azimuth and yaw in (−180, 180]) and distinct. */
+function resolvePositions(
+  plan: MeasurementPlan,
+  label: (field: SessionField) => string,
+): MicPosition[] {
+  if (plan.positions.length === 0) {
+    throw new InputError("Cannot measure as no position was given", {
+      file: undefined,
+      field: "positions",
+      value: [],
+    });
+  }
+  // One spelling per direction (azimuth and yaw in (−180, 180]), so 360° is the same place as 0°.
+  const positions = plan.positions.map(normalizePosition);
+  const positionKeys = positions.map((p) => stepKey("", p));
+  positionKeys.forEach((key, i) => {
+    const first = positionKeys.indexOf(key);
+    if (first !== i) {
+      throw new InputError(
+        `Cannot measure as ${label("positions")} must be distinct: position ${i + 1} (${
+          describePosition(positions[i]!)
+        }) repeats position ${first + 1}`,
+        { file: undefined, field: "positions", value: plan.positions[i] },
+      );
+    }
+  });
+  return positions;
+}
+
+/**
+ * Stage 2 of {@linkcode runMeasurementSession}: the output folder's parent must
+ * exist; an existing set, an interrupted session (`<out>.partial`) and the
+ * `force` / `append` / `resume` options must agree, and anything `force` would
+ * replace must be this tool's own. A stale journal (all its captures already in
+ * the set) is removed; with `resume` that finishes the session (`complete`).
+ */
+async function prepareOutput(
+  device: AudioDevice,
+  session: ResolvedSession,
+  partial: string,
+  options: SessionOptions,
+  label: (field: SessionField) => string,
+): Promise<{ readonly partialExists: boolean; readonly complete?: SessionResult }> {
+  const out = options.out;
+  const { sweep, journalPlan } = session;
   // The set's folder must exist: a mistyped path is refused, not created (README, Tasks).
   const parent = dirname(out) || ".";
   const parentInfo = await Deno.stat(parent).catch(() => undefined);
@@ -364,8 +465,8 @@ export async function runMeasurementSession(
       { file: out, field: "out", value: out },
     );
   }
-  const outExists = await exists(out);
-  let partialExists = await exists(partial);
+  const outExists = await pathExists(out);
+  let partialExists = await pathExists(partial);
   // A run stopped after writing the set but before removing <out>.partial leaves a journal whose
   // captures are all in the set: it is stale, and removing it loses nothing.
   if (partialExists && outExists) {
@@ -378,11 +479,14 @@ export async function runMeasurementSession(
       );
       if (options.resume) {
         return {
-          manifest: stale.manifest,
-          measured: 0,
-          resumed: stale.captures,
-          warnings: [],
-          alreadyComplete: true,
+          partialExists,
+          complete: {
+            manifest: stale.manifest,
+            measured: 0,
+            resumed: stale.captures,
+            warnings: [],
+            alreadyComplete: true,
+          },
         };
       }
     }
@@ -421,18 +525,36 @@ export async function runMeasurementSession(
   }
   if (partialExists && !options.resume) await checkReplaceable(partial, SESSION_PARTIAL);
 
-  // Journal: start fresh or resume.
+  return { partialExists };
+}
+
+/**
+ * Stage 3 of {@linkcode runMeasurementSession}: resume the journal in
+ * `<out>.partial` (checked against this session; unreadable captures dropped)
+ * or start a fresh one there.
+ */
+async function openJournal(
+  device: AudioDevice,
+  session: ResolvedSession,
+  partial: string,
+  partialExists: boolean,
+  options: SessionOptions,
+  context: { readonly label: (field: SessionField) => string; readonly warnings: string[] },
+): Promise<Journal> {
+  const { label, warnings } = context;
+  const out = options.out;
+  const fs = device.sampleRate;
+  const now = options.now ?? (() => new Date());
   const fresh: Journal = {
     format: "spatialcal.session-journal",
     version: 1,
     device: { model: device.model, serial: device.serial, sampleRate: fs },
-    sweep: sweepToJson(sweep),
-    plan: journalPlan,
+    sweep: sweepToJson(session.sweep),
+    plan: session.journalPlan,
     createdAt: now().toISOString(),
     captures: [],
     done: [],
   };
-  const warnings: string[] = [];
   let journal: Journal;
   if (options.resume && partialExists) {
     journal = await readJournal(partial);
@@ -457,8 +579,29 @@ export async function runMeasurementSession(
       );
     }
   }
+  return journal;
+}
+
+/**
+ * Stage 4 of {@linkcode runMeasurementSession}: move to each position and
+ * measure every driver not done yet, journaling each finished step. Bad input
+ * found on the way is rethrown (the partial folder removed if it holds no
+ * capture); any other failure becomes a {@linkcode SessionInterruptedError}.
+ *
+ * @returns The number of captures measured in this run.
+ */
+async function measureCaptures(
+  device: AudioDevice,
+  session: ResolvedSession,
+  journal: Journal,
+  partial: string,
+  options: SessionOptions,
+  warnings: string[],
+): Promise<number> {
+  const { drivers, micIds, mics, positions, loopback, sweep } = session;
+  const { irLengthSamples, tailSamples, harmonicCount, maxRetries } = session;
+  const { keepHarmonics, keepRecordings } = session;
   const done = new Set(journal.done);
-  const resumed = journal.captures.length;
 
   if (plan.openLoop) {
     warnings.push(
@@ -506,7 +649,7 @@ export async function runMeasurementSession(
       }
     }
   } catch (error) {
-    if (error instanceof InputError || error instanceof RangeError || error instanceof TypeError) {
+    if (error instanceof InputError || error instanceof RangeError) {
       // Bad input found on the way (e.g. a position inside the enclosure): leave nothing behind
       // unless captures were finished, which are kept for --resume.
       if (journal.captures.length === 0) {
@@ -525,6 +668,24 @@ export async function runMeasurementSession(
     );
   }
 
+  return measured;
+}
+
+/**
+ * Stage 5 of {@linkcode runMeasurementSession}: the manifest of the journaled
+ * captures, their audio read back from `<out>.partial`, written as a new set
+ * (or appended to the existing one).
+ */
+async function writeSessionSet(
+  device: AudioDevice,
+  session: ResolvedSession,
+  journal: Journal,
+  partial: string,
+  options: SessionOptions,
+): Promise<MeasurementSetManifest> {
+  const out = options.out;
+  const fs = device.sampleRate;
+  const { sweep, drivers, mics } = session;
   const manifest: MeasurementSetManifest = {
     format: MEASUREMENT_SET_FORMAT,
     version: MEASUREMENT_SET_VERSION,
@@ -563,8 +724,7 @@ export async function runMeasurementSession(
     ? await appendToMeasurementSet(out, manifest, audio)
     : (await writeMeasurementSet(out, manifest, audio, { force: options.force ?? false }),
       manifest);
-  await Deno.remove(partial, { recursive: true });
-  return { manifest: written, measured, resumed, warnings };
+  return written;
 }
 
 interface DriverStep {
@@ -939,16 +1099,6 @@ async function dropUnreadable(
     warnings.push(`${reason}: its driver's captures at that position are measured again`);
   }
   return before - journal.captures.length;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
 
 async function saveJournal(partial: string, journal: Journal): Promise<void> {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { InputError } from "../io/errors.ts";
+import { InputError, type InputFailure, inputFailure } from "../io/errors.ts";
 import { ownJsonFile, type OwnOutput } from "../io/own_output.ts";
 import { type Sweep, synchronizedSweep } from "./synchronized_sweep.ts";
 
@@ -27,14 +27,7 @@ export const SWEEP_FILE_OUTPUT: OwnOutput = ownJsonFile(
  * @throws {InputError} naming the file, field and value.
  */
 export function sweepFromJson(json: unknown, file: string): Sweep {
-  const fail = (field: string, rule: string, value: unknown): never => {
-    throw new InputError(
-      `Cannot read sweep parameters "${file}" as ${field} ${rule}: current value is ${
-        JSON.stringify(value)
-      }`,
-      { file, field, value },
-    );
-  };
+  const fail: InputFailure = inputFailure(`read sweep parameters "${file}"`, file);
   if (typeof json !== "object" || json === null || Array.isArray(json)) {
     fail("the file", "must hold a JSON object", json);
   }

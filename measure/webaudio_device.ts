@@ -48,6 +48,10 @@
  * 2. A. Farina, "Simultaneous measurement of impulse response and distortion
  *    with a swept-sine technique", AES 108th Convention, 2000.
  *
+ * The timing kernels live in `loopback_timing.ts`, the level check's
+ * judging in `level_check.ts`, the turntable in `turntable.ts`; this file
+ * re-exports them so that existing imports keep working.
+ *
  * @module
  */
 import type {
@@ -60,11 +64,20 @@ import type {
 } from "./audio_device.ts";
 import { createSignal } from "../dsp/signal.ts";
 import { amplitudeToDb, dbToAmplitude, peakAmplitude, powerToDb } from "../dsp/db.ts";
-import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
-import { fftConvolve } from "../dsp/convolve.ts";
 import { type RigFile, rigMicCalibration } from "./rig.ts";
-import { waitForOperator } from "./operator.ts";
+import { formatPosition, runTurntableCommand, stdinPrompt } from "./turntable.ts";
+import { findTimingFaults, measureLatency } from "./loopback_timing.ts";
+import {
+  judgeLevelCheck,
+  judgeRampStep,
+  LevelCheckError,
+  type LevelCheckFigures,
+  rampLevelsDbfs,
+  toneBurst,
+  toneEnergy,
+} from "./level_check.ts";
 import { AudioUnavailableError, requireAudioSystem } from "./_probe.ts";
+import { InputError } from "../io/errors.ts";
 import {
   applyJackRouting,
   JackError,
@@ -73,16 +86,14 @@ import {
   webAudioJackPorts,
 } from "./jack.ts";
 
+export * from "./loopback_timing.ts";
+export * from "./level_check.ts";
+export { runTurntableCommand, turntableCommand } from "./turntable.ts";
+
 /** The audio server stopped or vanished while the device was in use. */
 export class AudioServerError extends Error {
   /** Always `"AudioServerError"`. */
   override name = "AudioServerError";
-}
-
-/** The pre-session level check found a dead mic, a wrong channel, clipping or no loopback. */
-export class LevelCheckError extends Error {
-  /** Always `"LevelCheckError"`. */
-  override name = "LevelCheckError";
 }
 
 /** Options of {@linkcode openWebAudioDevice}. */
@@ -111,308 +122,6 @@ export interface OpenWebAudioDeviceOptions {
 export interface WebAudioRecording extends DeviceRecording {
   /** Round-trip latency measured on the loopback for each pass, in samples (context clock). */
   readonly latencySamples: readonly number[];
-}
-
-// ---------------------------------------------------------------------------
-// Timing kernels (pure; exported for tests).
-
-/**
- * Cross-correlation `c[l] = Σ_i reference[i + l]·stimulus[i]` for lags
- * `l = 0..maxLag`, by FFT (zero-padded, so it equals the linear sum).
- */
-export function crossCorrelation(
-  reference: ArrayLike<number>,
-  stimulus: ArrayLike<number>,
-  maxLag: number,
-): Float64Array {
-  const size = nextPowerOfTwo(Math.max(4, reference.length + stimulus.length));
-  const plan = realFftPlan(size);
-  const r = plan.forward(reference);
-  const s = plan.forward(stimulus);
-  const re = new Float64Array(plan.binCount);
-  const im = new Float64Array(plan.binCount);
-  for (let k = 0; k < plan.binCount; k++) {
-    // R·conj(S)
-    const ar = r.re[k]!, ai = r.im[k]!, br = s.re[k]!, bi = s.im[k]!;
-    re[k] = ar * br + ai * bi;
-    im[k] = ai * br - ar * bi;
-  }
-  const full = plan.inverse({ re, im });
-  return full.slice(0, maxLag + 1);
-}
-
-/** Result of {@linkcode measureLatency}. */
-export interface LatencyEstimate {
-  /** Lag of the largest |correlation| in samples. */
-  readonly lagSamples: number;
-  /** Peak correlation normalized by the stimulus and reference energies over the overlap (−1..1). */
-  readonly normalizedPeak: number;
-}
-
-/**
- * Latency of `reference` (a loopback recording) behind `stimulus`: the lag of
- * the largest |cross-correlation| in `0..maxLag`.
- */
-export function measureLatency(
-  reference: ArrayLike<number>,
-  stimulus: ArrayLike<number>,
-  maxLag: number,
-): LatencyEstimate {
-  const c = crossCorrelation(reference, stimulus, maxLag);
-  let best = 0;
-  for (let l = 1; l < c.length; l++) if (Math.abs(c[l]!) > Math.abs(c[best]!)) best = l;
-  let es = 0, er = 0;
-  for (let i = 0; i < stimulus.length; i++) {
-    const x = stimulus[i] as number;
-    const y = (reference[i + best] as number | undefined) ?? 0;
-    es += x * x;
-    er += y * y;
-  }
-  const norm = Math.sqrt(es * er);
-  return { lagSamples: best, normalizedPeak: norm > 0 ? c[best]! / norm : 0 };
-}
-
-/** Solve the symmetric positive-definite system `a·x = b` (row-major m×m) by Cholesky. */
-function solveSymmetric(a: Float64Array, b: Float64Array, m: number): Float64Array {
-  const l = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j <= i; j++) {
-      let sum = a[i * m + j]!;
-      for (let k = 0; k < j; k++) sum -= l[i * m + k]! * l[j * m + k]!;
-      l[i * m + j] = i === j ? Math.sqrt(Math.max(sum, 1e-300)) : sum / l[j * m + j]!;
-    }
-  }
-  const z = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    let sum = b[i]!;
-    for (let k = 0; k < i; k++) sum -= l[i * m + k]! * z[k]!;
-    z[i] = sum / l[i * m + i]!;
-  }
-  const x = new Float64Array(m);
-  for (let i = m - 1; i >= 0; i--) {
-    let sum = z[i]!;
-    for (let k = i + 1; k < m; k++) sum -= l[k * m + i]! * x[k]!;
-    x[i] = sum / l[i * m + i]!;
-  }
-  return x;
-}
-
-/** One block of the loopback that does not follow the stimulus. */
-export interface TimingFault {
-  /** First stimulus sample of the block. */
-  readonly startSample: number;
-  /** Energy of (loopback − loop model) over the larger of the two signals' energies in the block, dB. */
-  readonly residualDb: number;
-}
-
-/**
- * Compare a loopback recording (already cut at the measured latency, so that
- * `aligned[i]` should follow `stimulus[i]`) with the stimulus, block by
- * block, and return the blocks that break a linear, time-invariant loop — the
- * marks of a lost, repeated or zeroed period (xrun).
- *
- * The loop is modelled as a short FIR `g` (taps at lags −`modelTaps`..
- * `modelTaps`), fitted once over the whole capture by least squares
- * (Wiener–Hopf normal equations `R·g = p` with the stimulus'
- * autocorrelation `R` and the loopback–stimulus cross-correlation `p`, plus
- * a 1e-9·R₀ ridge), so a gain, a fractional delay or converter filters are
- * part of the model, whatever the stimulus' band. A block fails when
- * `Σ(y − g∗x)² / max(Σy², Σ(g∗x)²)` exceeds `maxResidualDb`; blocks where
- * both are below 1e-4 of the mean block energy are skipped. A slipped period
- * leaves its blocks with a residual near 0 dB, a zeroed one at 0 dB; a
- * digital loop stays near −140 dB.
- *
- * @returns The failing blocks, in time order.
- */
-export function findTimingFaults(
-  aligned: ArrayLike<number>,
-  stimulus: ArrayLike<number>,
-  options: { blockSamples?: number; maxResidualDb?: number; modelTaps?: number } = {},
-): TimingFault[] {
-  const block = options.blockSamples ?? 2048;
-  const maxResidual = Math.pow(10, (options.maxResidualDb ?? -20) / 10);
-  const T = options.modelTaps ?? 32;
-  const n = stimulus.length;
-  const x = Float64Array.from(stimulus);
-  const y = Float64Array.from({ length: n }, (_, i) => (aligned[i] as number | undefined) ?? 0);
-  const rxx = crossCorrelation(x, x, 2 * T);
-  const pPos = crossCorrelation(y, x, T); // p[m] = Σ y[j+m]·x[j]
-  const pNeg = crossCorrelation(x, y, T); // p[-m] = Σ x[j+m]·y[j]
-  const m = 2 * T + 1;
-  const a = new Float64Array(m * m);
-  const b = new Float64Array(m);
-  const ridge = 1e-9 * rxx[0]! + 1e-300;
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j < m; j++) a[i * m + j] = rxx[Math.abs(i - j)]! + (i === j ? ridge : 0);
-    const lag = i - T;
-    b[i] = lag >= 0 ? pPos[lag]! : pNeg[-lag]!;
-  }
-  const g = solveSymmetric(a, b, m);
-  const full = fftConvolve(x, g); // full[i + T] = Σ_l g_l·x[i − l]
-  const model = full.subarray(T, T + n);
-  let total = 0;
-  for (let i = 0; i < n; i++) total += y[i]! ** 2 + model[i]! ** 2;
-  const meanBlockEnergy = total * block / Math.max(1, n);
-  const faults: TimingFault[] = [];
-  for (let start = 0; start < n; start += block) {
-    let ey = 0, em = 0, er = 0;
-    for (let i = start; i < Math.min(n, start + block); i++) {
-      const v = y[i]!, w = model[i]!;
-      ey += v * v;
-      em += w * w;
-      er += (v - w) * (v - w);
-    }
-    const reference = Math.max(ey, em);
-    if (reference < 1e-4 * meanBlockEnergy) continue;
-    if (er / reference > maxResidual) {
-      faults.push({ startSample: start, residualDb: 10 * Math.log10(er / reference) });
-    }
-  }
-  return faults;
-}
-
-/** Energy of `x` at `frequencyHz` (|Σ x[n]·e^{-jωn}|², rectangular window). */
-export function toneEnergy(x: ArrayLike<number>, frequencyHz: number, sampleRate: number): number {
-  const w = 2 * Math.PI * frequencyHz / sampleRate;
-  let re = 0, im = 0;
-  for (let n = 0; n < x.length; n++) {
-    const v = x[n] as number;
-    re += v * Math.cos(w * n);
-    im -= v * Math.sin(w * n);
-  }
-  return re * re + im * im;
-}
-
-/** A Hann-windowed tone burst at `levelDbfs` peak, `durationSeconds` long. */
-export function toneBurst(
-  frequencyHz: number,
-  levelDbfs: number,
-  durationSeconds: number,
-  sampleRate: number,
-): Float64Array {
-  const n = Math.round(durationSeconds * sampleRate);
-  const a = dbToAmplitude(levelDbfs);
-  const x = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const hann = 0.5 - 0.5 * Math.cos(2 * Math.PI * i / (n - 1));
-    x[i] = a * hann * Math.sin(2 * Math.PI * frequencyHz * i / sampleRate);
-  }
-  return x;
-}
-
-/**
- * Tone-burst levels of the pre-session ramp: `checkLevelDbfs`, then 10 dB
- * louder each, while below `targetDbfs − 10` (never above the target).
- */
-export function rampLevelsDbfs(checkLevelDbfs: number, targetDbfs: number): number[] {
-  const steps = [checkLevelDbfs];
-  for (let l = checkLevelDbfs + 10; l <= targetDbfs - 10 + 1e-9; l += 10) steps.push(l);
-  return steps;
-}
-
-/**
- * One step of the level ramp (pure): throws {@linkcode LevelCheckError} when
- * the mic clipped at this step, or when its peak scaled to the stimulus'
- * level (`peakDbfs + targetDbfs − levelDbfs`) reaches `clipDbfs`.
- */
-export function judgeRampStep(
-  step: { peakDbfs: number; levelDbfs: number; targetDbfs: number },
-  context: {
-    micId: string;
-    inputChannel: number;
-    driverId: string;
-    outputChannel: number;
-    levels: RigFile["levels"];
-  },
-): void {
-  const { micId, inputChannel, driverId, outputChannel, levels } = context;
-  const where = `mic "${micId}" (input channel ${inputChannel})`;
-  if (step.peakDbfs >= levels.clipDbfs) {
-    throw new LevelCheckError(
-      `Level check failed: ${where} clips (peak ${
-        step.peakDbfs.toFixed(1)
-      } dBFS >= clipDbfs ${levels.clipDbfs}) during the level ramp at ${step.levelDbfs} dBFS on driver "${driverId}" (output channel ${outputChannel}): lower the mic preamp gain`,
-    );
-  }
-  const predicted = step.peakDbfs + step.targetDbfs - step.levelDbfs;
-  if (predicted >= levels.clipDbfs) {
-    throw new LevelCheckError(
-      `Level check failed: ${where} would clip at the stimulus level ${
-        step.targetDbfs.toFixed(1)
-      } dBFS on driver "${driverId}" (output channel ${outputChannel}): the ${step.levelDbfs} dBFS tone peaks at ${
-        step.peakDbfs.toFixed(1)
-      } dBFS, so about ${
-        predicted.toFixed(1)
-      } dBFS is expected (clipDbfs ${levels.clipDbfs}): lower the mic preamp gain or the sweep level`,
-    );
-  }
-}
-
-/** Figures of the pre-session check for one mic. */
-export interface LevelCheckFigures {
-  /** Tone level at the mic above its noise floor at the tone frequency, dB. */
-  readonly toneSnrDb: number;
-  /** Peak of the mic recording during the silent and the tone pass, dBFS. */
-  readonly peakDbfs: number;
-  /** Mic level / played level at the tone frequency, dB. */
-  readonly gainDb: number;
-  /** Broadband noise floor (RMS of the silent pass), dBFS. */
-  readonly noiseRmsDbfs: number;
-  /** Loopback level / played level at the tone frequency, dB (undefined without loopback). */
-  readonly loopbackGainDb?: number;
-}
-
-/**
- * Judge a pre-session check (pure): throws {@linkcode LevelCheckError} for
- * clipping, a mic that does not hear the tone, or a loopback that does not
- * carry it; returns warnings (e.g. a full-level sweep predicted to clip).
- */
-export function judgeLevelCheck(
-  figures: LevelCheckFigures,
-  context: {
-    micId: string;
-    inputChannel: number;
-    driverId: string;
-    outputChannel: number;
-    levels: RigFile["levels"];
-    loopbackInputChannel?: number;
-  },
-): string[] {
-  const { micId, inputChannel, driverId, outputChannel, levels } = context;
-  const where = `mic "${micId}" (input channel ${inputChannel})`;
-  if (figures.peakDbfs >= levels.clipDbfs) {
-    throw new LevelCheckError(
-      `Level check failed: ${where} clips (peak ${
-        figures.peakDbfs.toFixed(1)
-      } dBFS >= clipDbfs ${levels.clipDbfs}) during a ${levels.checkLevelDbfs} dBFS tone on driver "${driverId}" (output channel ${outputChannel}) or in silence: lower the mic preamp gain`,
-    );
-  }
-  if (!(figures.toneSnrDb >= levels.minCheckSnrDb)) {
-    throw new LevelCheckError(
-      `Level check failed: ${where} hears the ${levels.checkToneHz} Hz, ${levels.checkLevelDbfs} dBFS tone on driver "${driverId}" (output channel ${outputChannel}) only ${
-        figures.toneSnrDb.toFixed(1)
-      } dB above its noise floor (needs >= ${levels.minCheckSnrDb} dB): dead mic or wrong channel — check the mic cable, phantom power, the amplifier, and mics[].inputChannel / drivers[].outputChannel in the rig file`,
-    );
-  }
-  if (context.loopbackInputChannel !== undefined && figures.loopbackGainDb !== undefined) {
-    if (!(figures.loopbackGainDb > -20)) {
-      throw new LevelCheckError(
-        `Level check failed: the loopback input channel ${context.loopbackInputChannel} carries the check tone at ${
-          figures.loopbackGainDb.toFixed(1)
-        } dB re the played level (needs > -20 dB): check the loopback cable and loopback.outputChannel / loopback.inputChannel in the rig file`,
-      );
-    }
-  }
-  const warnings: string[] = [];
-  const predicted = figures.peakDbfs + (levels.maxLevelDbfs - levels.checkLevelDbfs);
-  if (predicted >= levels.clipDbfs && figures.toneSnrDb > 30) {
-    warnings.push(
-      `${where} may clip at maxLevelDbfs ${levels.maxLevelDbfs} on driver "${driverId}": the check predicts a peak of ${
-        predicted.toFixed(1)
-      } dBFS`,
-    );
-  }
-  return warnings;
 }
 
 // ---------------------------------------------------------------------------
@@ -445,49 +154,6 @@ const BUFFER_SIZE = 1024;
 const LEAD_SECONDS = 0.15;
 /** The input buffer asked of ALSA (the `latency` constraint of getUserMedia) outside JACK, in seconds. */
 const DIRECT_INPUT_LATENCY_S = 0.04;
-
-function formatPosition(p: MicPosition): string {
-  return `azimuth ${p.azimuthDeg}°, elevation ${p.elevationDeg}°, distance ${p.distanceMeters} m` +
-    (p.headYawDeg === undefined ? "" : `, head yaw ${p.headYawDeg}°`);
-}
-
-async function stdinPrompt(message: string): Promise<void> {
-  if (!(await waitForOperator(message))) {
-    throw new Error(
-      `Cannot move the mic as stdin closed while waiting for the operator (${message})`,
-    );
-  }
-}
-
-/** Fill a turntable command template: `{azimuth}`, `{elevation}`, `{distance}`, `{headYaw}`. */
-export function turntableCommand(template: string, position: MicPosition): string {
-  return template
-    .replaceAll("{azimuth}", String(position.azimuthDeg))
-    .replaceAll("{elevation}", String(position.elevationDeg))
-    .replaceAll("{distance}", String(position.distanceMeters))
-    .replaceAll("{headYaw}", String(position.headYawDeg ?? 0));
-}
-
-/** Run a turntable command through `sh -c` and wait for it; non-zero exit throws. */
-export async function runTurntableCommand(template: string, position: MicPosition): Promise<void> {
-  const command = turntableCommand(template, position);
-  const output = await new Deno.Command("sh", {
-    args: ["-c", command],
-    stdin: "null",
-    stdout: "inherit",
-    stderr: "piped",
-  }).output();
-  if (!output.success) {
-    const stderr = new TextDecoder().decode(output.stderr).trim();
-    throw new Error(
-      `Cannot move to ${
-        formatPosition(position)
-      } as the turntable command \`${command}\` exited with code ${output.code}${
-        stderr === "" ? "" : `: ${stderr}`
-      }`,
-    );
-  }
-}
 
 class WebAudioDevice implements AudioDevice {
   readonly name: string;
@@ -908,10 +574,11 @@ class WebAudioDevice implements AudioDevice {
   async converterLatency(): Promise<number> {
     const loop = this.rig.loopback;
     if (loop === undefined || this.mode !== "jack") {
-      throw new TypeError(
+      throw new InputError(
         `Cannot calibrate the converter latency as it needs JACK and a loopback cable (rig "loopback"): ${
           loop === undefined ? "the rig has no loopback" : "no JACK server runs"
         }`,
+        { file: undefined, field: "loopback", value: loop },
       );
     }
     const random = (() => {
@@ -1048,7 +715,7 @@ class WebAudioDevice implements AudioDevice {
  *
  * @param device A device from {@linkcode openWebAudioDevice}.
  * @returns Samples between the digital reference and the loopback input.
- * @throws {TypeError} for another kind of device, no loopback or no JACK.
+ * @throws {TypeError} for another kind of device; {InputError} for no loopback or no JACK.
  */
 export function measureConverterLatency(device: AudioDevice): Promise<number> {
   if (!(device instanceof WebAudioDevice)) {
@@ -1070,31 +737,35 @@ export function measureConverterLatency(device: AudioDevice): Promise<number> {
  * client's ports and checks that the rig's channels exist.
  *
  * @throws {AudioUnavailableError} no server and no card (CLI exit 2).
- * @throws {TypeError} without a rig, a serial, or a timing reference (loopback / digitalReference under JACK).
+ * @throws {InputError} without a rig, a serial, or a timing reference (loopback / digitalReference under JACK).
  * @throws {RangeError} sample-rate mismatch (rig or server), channels the interface lacks.
  */
 export async function openWebAudioDevice(options: OpenWebAudioDeviceOptions): Promise<AudioDevice> {
   const probe = await requireAudioSystem("open the webaudio device");
   const rig = options.rig;
   if (rig === undefined) {
-    throw new TypeError(
+    throw new InputError(
       `Cannot open the webaudio device as it needs a rig file (--rig rig.json) that maps drivers, mics and the loopback to interface channels (format: README "Lab setup")`,
+      { file: undefined, field: "rig", value: rig },
     );
   }
   if (rig.loopback === undefined && rig.digitalReference === undefined) {
-    throw new TypeError(
+    throw new InputError(
       `Cannot open the webaudio device as the rig file has neither "loopback" (an output wired to an input) nor "digitalReference": every capture's latency is measured on one of them, never assumed`,
+      { file: undefined, field: "loopback", value: undefined },
     );
   }
   if (rig.loopback === undefined && probe.backend !== "jack") {
-    throw new TypeError(
+    throw new InputError(
       `Cannot open the webaudio device with a digitalReference as it needs JACK (no JACK server runs): wire a loopback and add "loopback" to the rig file, or start JACK on the interface`,
+      { file: undefined, field: "digitalReference", value: rig.digitalReference },
     );
   }
   const serial = options.serial ?? rig.device.serial;
   if (serial === undefined) {
-    throw new TypeError(
+    throw new InputError(
       `Cannot open the webaudio device as the unit's serial is unknown: pass --serial or set device.serial in the rig file`,
+      { file: undefined, field: "device.serial", value: serial },
     );
   }
   if (rig.sampleRate !== options.sampleRate) {

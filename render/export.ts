@@ -50,7 +50,7 @@
  *
  * @module
  */
-import { InputError } from "../io/errors.ts";
+import { InputError, type InputFailure, inputFailure } from "../io/errors.ts";
 import { decodeWav, encodeWav } from "../io/wav.ts";
 import { writeFolderAtomically } from "../io/atomic.ts";
 import { ownFolder, type OwnOutput } from "../io/own_output.ts";
@@ -62,6 +62,7 @@ import { camilladspExport } from "./_camilladsp.ts";
 export { float32LeBytes } from "./_export_common.ts";
 import type { BundleFilters, FilterBundle } from "../calibrate/bundle.ts";
 import { dirname, join } from "node:path";
+import { isPowerOfTwo } from "../dsp/fft.ts";
 
 /** Engines (and the plain matrix) a bundle exports to. */
 export const EXPORT_FORMATS = ["brutefir", "jconvolver", "camilladsp", "wav"] as const;
@@ -201,16 +202,7 @@ export type ExportableBundle =
   >
   & { readonly sha256?: string };
 
-function fail(field: string, rule: string, value: unknown): never {
-  throw new InputError(
-    `Cannot export the bundle as ${field} ${rule}: current value is ${JSON.stringify(value)}`,
-    { file: undefined, field, value },
-  );
-}
-
-function isPowerOfTwo(n: number): boolean {
-  return Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0;
-}
+const fail: InputFailure = inputFailure("export the bundle", undefined);
 
 /** Layout of a WAV file's sample data, for engines that read raw data at an offset. */
 export interface WavDataLayout {

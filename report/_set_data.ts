@@ -6,6 +6,7 @@
  * @module
  */
 import type { CaptureEntry, MeasurementSet } from "../io/manifest.ts";
+import { wrapDeg } from "../dsp/angles.ts";
 
 /** Captures of a set grouped the way the report plots them. */
 export interface SetData {
@@ -30,14 +31,6 @@ export interface SetData {
       readonly irs: Float64Array[][];
     }
     | undefined;
-}
-
-/** Wrap an angle to (−180, 180]. */
-export function wrapDeg(a: number): number {
-  let x = a % 360;
-  if (x > 180) x -= 360;
-  if (x <= -180) x += 360;
-  return x;
 }
 
 /** Read the captures the report needs (IRs are read once each). */

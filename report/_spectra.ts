@@ -8,6 +8,7 @@
 import { nextPowerOfTwo, realFftPlan, type Spectrum } from "../dsp/fft.ts";
 import { smoothSpectrum } from "../dsp/smoothing.ts";
 import { arrivalSamples } from "../dsp/ir_window.ts";
+import { flooredPowerToDb } from "../dsp/db.ts";
 
 /** Log-spaced frequencies from `minHz` to `maxHz`, `perOctave` points per octave. */
 export function logGridHz(minHz: number, maxHz: number, perOctave: number): number[] {
@@ -46,7 +47,7 @@ export function powerOf(s: Spectrum): Float64Array {
 export function magnitudeDb(s: Spectrum, fraction: number): Float64Array {
   const p = powerOf(s);
   const sm = fraction > 0 ? smoothSpectrum(p, { fraction }) : p;
-  return sm.map((x) => 10 * Math.log10(Math.max(x, 1e-30)));
+  return sm.map(flooredPowerToDb);
 }
 
 /**

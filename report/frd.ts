@@ -8,6 +8,7 @@
  * @module
  */
 import { irSpectrum, logGridHz } from "./_spectra.ts";
+import { flooredPowerToDb } from "../dsp/db.ts";
 
 /** Points per octave of an FRD file. */
 export const FRD_POINTS_PER_OCTAVE = 96;
@@ -29,7 +30,7 @@ export function frdText(ir: ArrayLike<number>, sampleRate: number, comment = "")
     const x = hz / df, k = Math.floor(x), t = x - k;
     const re = spectrum.re[k]! * (1 - t) + spectrum.re[k + 1]! * t;
     const im = spectrum.im[k]! * (1 - t) + spectrum.im[k + 1]! * t;
-    const db = 10 * Math.log10(Math.max(re * re + im * im, 1e-30));
+    const db = flooredPowerToDb(re * re + im * im);
     const deg = (Math.atan2(im, re) * 180) / Math.PI;
     lines.push(`${hz.toFixed(3)} ${db.toFixed(3)} ${deg.toFixed(2)}`);
   }

@@ -36,7 +36,7 @@ import type {
   OutputChannel,
   PlayRecordRequest,
 } from "../measure/audio_device.ts";
-import { nextPowerOfTwo, realFftPlan, type Spectrum } from "../dsp/fft.ts";
+import { isPowerOfTwo, nextPowerOfTwo, realFftPlan, type Spectrum } from "../dsp/fft.ts";
 import { dbToAmplitude } from "../dsp/db.ts";
 import { SPEED_OF_SOUND_MPS } from "../dsp/constants.ts";
 import { biquadFilter, designBiquad } from "../dsp/filters.ts";
@@ -212,13 +212,7 @@ const POSITION_CACHE_LIMIT = 8;
  * ```
  */
 export function createSimDevice(options: SimDeviceOptions): SimDevice {
-  const fail = (field: string, rule: string, value: unknown): never => {
-    throw new RangeError(
-      `Cannot create sim device as ${field} must be ${rule}: current value is ${
-        typeof value === "number" ? value : JSON.stringify(value)
-      }`,
-    );
-  };
+  const fail: typeof simFail = simFail;
   const nominal = typeof options.model === "string"
     ? loadDeviceModel(options.model)
     : validateDeviceModel(options.model, "options.model");
@@ -260,77 +254,24 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
   const irLengthSamples = options.irLengthSamples ??
     nextPowerOfTwo(Math.ceil((room ? 0.3 : 0.12) * sampleRate));
   if (
-    !Number.isInteger(irLengthSamples) || irLengthSamples < 256 ||
-    (irLengthSamples & (irLengthSamples - 1)) !== 0 || irLengthSamples > 1 << 20
+    !isPowerOfTwo(irLengthSamples) || irLengthSamples < 256 || irLengthSamples > 1 << 20
   ) {
     fail("irLengthSamples", "a power of two in [256, 2^20]", irLengthSamples);
   }
 
   const deviations = unitDeviations(nominal, options.serial);
   const unit = applyDeviations(nominal, deviations);
-  const driverCount = unit.drivers.length;
   const driverIds = unit.drivers.map((d) => d.id);
 
-  // defects
-  const defects = options.defects ?? {};
-  // Defects often come from JSON (--sim-defects): refuse what would silently do nothing.
-  if (typeof defects !== "object" || defects === null || Array.isArray(defects)) {
-    fail("defects", "an object with drivers and/or wiring", defects);
-  }
-  for (const key of Object.keys(defects)) {
-    if (key !== "drivers" && key !== "wiring") fail("defects key", "drivers or wiring", key);
-  }
-  const wiring = defects.wiring ?? driverIds.map((_, i) => i);
-  const sorted = [...wiring].sort((a, b) => a - b);
-  if (wiring.length !== driverCount || sorted.some((v, i) => v !== i)) {
-    fail("defects.wiring", `a permutation of 0..${driverCount - 1}`, wiring);
-  }
-  const driverDefects: DriverDefects[] = driverIds.map(() => ({}));
-  for (const [id, d] of Object.entries(defects.drivers ?? {})) {
-    const index = driverIds.indexOf(id);
-    if (index < 0) fail(`defects.drivers key`, `one of ${driverIds.join(", ")}`, id);
-    if (typeof d !== "object" || d === null || Array.isArray(d)) {
-      fail(`defects.drivers.${id}`, "an object", d);
-    }
-    for (const key of Object.keys(d)) {
-      if (!DRIVER_DEFECT_KEYS.includes(key)) {
-        fail(`defects.drivers.${id} key`, `one of ${DRIVER_DEFECT_KEYS.join(", ")}`, key);
-      }
-    }
-    if (d.dead !== undefined && typeof d.dead !== "boolean") {
-      fail(`defects.drivers.${id}.dead`, "true or false", d.dead);
-    }
-    if (d.polarity !== undefined && d.polarity !== 1 && d.polarity !== -1) {
-      fail(`defects.drivers.${id}.polarity`, "1 or -1", d.polarity);
-    }
-    if (d.sensitivityOffsetDb !== undefined && !Number.isFinite(d.sensitivityOffsetDb)) {
-      fail(`defects.drivers.${id}.sensitivityOffsetDb`, "a finite number", d.sensitivityOffsetDb);
-    }
-    if (d.rubBuzzLevel !== undefined && !(d.rubBuzzLevel >= 0 && d.rubBuzzLevel <= 1)) {
-      fail(`defects.drivers.${id}.rubBuzzLevel`, "in [0, 1]", d.rubBuzzLevel);
-    }
-    if (d.airLeakHz !== undefined && !(d.airLeakHz > 0 && d.airLeakHz < sampleRate / 2)) {
-      fail(`defects.drivers.${id}.airLeakHz`, `in (0, ${sampleRate / 2}) Hz`, d.airLeakHz);
-    }
-    driverDefects[index] = d;
-  }
+  const { wiring, driverDefects } = resolveDefects(options.defects, driverIds, sampleRate);
 
-  // inputs and outputs
-  const micInputs: InputChannel[] = [];
-  if (options.mics === "binaural" || options.mics === "both") {
-    micInputs.push({ id: "ear-left", role: "ear-left" }, { id: "ear-right", role: "ear-right" });
-  }
-  if (options.mics === "reference" || options.mics === "both") {
-    micInputs.push({ id: "ref", role: "reference" });
-  }
   const deviceClock = options.openLoop ? resolveDeviceClock(options.openLoop) : undefined;
-  const inputs: InputChannel[] = deviceClock
-    ? [...micInputs]
-    : [...micInputs, { id: "loopback", role: "loopback" }];
-  const outputs: OutputChannel[] = unit.drivers.map((d) => ({ id: d.id, kind: d.kind }));
-  const hasHead = options.mics !== "reference";
+  const { micInputs, inputs, outputs, hasHead } = simChannels(
+    options.mics,
+    unit,
+    deviceClock !== undefined,
+  );
 
-  // synthesis state
   const ctx: SynthesisContext = createSynthesisContext(
     sampleRate,
     irLengthSamples,
@@ -339,41 +280,7 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
     head,
     options.measuredHead,
   );
-  const taper = antiAliasTaper(ctx.frequenciesHz, sampleRate);
-  const sources: SourceSpec[] = unit.drivers.map((driver, i) => {
-    const defect = driverDefects[i]!;
-    const gain = defect.dead
-      ? 0
-      : (defect.polarity ?? 1) * dbToAmplitude(defect.sensitivityOffsetDb ?? 0);
-    const raw = driverResponse(driver, ctx.frequenciesHz, sampleRate, {
-      gain,
-      ...(defect.airLeakHz !== undefined ? { airLeakHz: defect.airLeakHz } : {}),
-    });
-    for (let k = 0; k < taper.length; k++) {
-      raw.re[k]! *= taper[k]!;
-      raw.im[k]! *= taper[k]!;
-    }
-    const az = (driver.axis.azimuthDeg * Math.PI) / 180;
-    const el = (driver.axis.elevationDeg * Math.PI) / 180;
-    const axisDevice = {
-      x: Math.cos(el) * Math.cos(az),
-      y: Math.cos(el) * Math.sin(az),
-      z: Math.sin(el),
-    };
-    const nearest = [...unit.enclosures].sort((a, b) =>
-      distance(a.centerMeters, driver.positionMeters) -
-      distance(b.centerMeters, driver.positionMeters)
-    )[0]!;
-    const position = room ? deviceToRoom(room, driver.positionMeters) : driver.positionMeters;
-    return {
-      position,
-      axis: room ? rotateToRoom(room, axisDevice) : axisDevice,
-      pistonRadiusMeters: driver.pistonRadiusMeters,
-      baffleRadiusMeters: nearest.radiusMeters,
-      response: raw,
-      ...(room ? { images: imageSources(room, position), exactOrder: room.exactOrder } : {}),
-    };
-  });
+  const sources = driverSources(unit, driverDefects, ctx, room);
 
   interface PositionIrs {
     head?: Float64Array[][]; // [driver][ear]
@@ -727,6 +634,149 @@ export function createSimDevice(options: SimDeviceOptions): SimDevice {
     playRecord,
     close,
   };
+}
+
+/** Fails option checks of {@linkcode createSimDevice} with a `RangeError`. */
+function simFail(field: string, rule: string, value: unknown): never {
+  throw new RangeError(
+    `Cannot create sim device as ${field} must be ${rule}: current value is ${
+      typeof value === "number" ? value : JSON.stringify(value)
+    }`,
+  );
+}
+
+/**
+ * Stage 1 of {@linkcode createSimDevice} (after the options): the unit's defects (often from JSON,
+ * `--sim-defects`), refusing anything that would silently do nothing.
+ */
+function resolveDefects(
+  given: SimDeviceOptions["defects"],
+  driverIds: readonly string[],
+  sampleRate: number,
+): { wiring: readonly number[]; driverDefects: DriverDefects[] } {
+  const fail: typeof simFail = simFail;
+  const driverCount = driverIds.length;
+  const defects = given ?? {};
+  // Defects often come from JSON (--sim-defects): refuse what would silently do nothing.
+  if (typeof defects !== "object" || defects === null || Array.isArray(defects)) {
+    fail("defects", "an object with drivers and/or wiring", defects);
+  }
+  for (const key of Object.keys(defects)) {
+    if (key !== "drivers" && key !== "wiring") fail("defects key", "drivers or wiring", key);
+  }
+  const wiring = defects.wiring ?? driverIds.map((_, i) => i);
+  const sorted = [...wiring].sort((a, b) => a - b);
+  if (wiring.length !== driverCount || sorted.some((v, i) => v !== i)) {
+    fail("defects.wiring", `a permutation of 0..${driverCount - 1}`, wiring);
+  }
+  const driverDefects: DriverDefects[] = driverIds.map(() => ({}));
+  for (const [id, d] of Object.entries(defects.drivers ?? {})) {
+    const index = driverIds.indexOf(id);
+    if (index < 0) fail(`defects.drivers key`, `one of ${driverIds.join(", ")}`, id);
+    if (typeof d !== "object" || d === null || Array.isArray(d)) {
+      fail(`defects.drivers.${id}`, "an object", d);
+    }
+    for (const key of Object.keys(d)) {
+      if (!DRIVER_DEFECT_KEYS.includes(key)) {
+        fail(`defects.drivers.${id} key`, `one of ${DRIVER_DEFECT_KEYS.join(", ")}`, key);
+      }
+    }
+    if (d.dead !== undefined && typeof d.dead !== "boolean") {
+      fail(`defects.drivers.${id}.dead`, "true or false", d.dead);
+    }
+    if (d.polarity !== undefined && d.polarity !== 1 && d.polarity !== -1) {
+      fail(`defects.drivers.${id}.polarity`, "1 or -1", d.polarity);
+    }
+    if (d.sensitivityOffsetDb !== undefined && !Number.isFinite(d.sensitivityOffsetDb)) {
+      fail(`defects.drivers.${id}.sensitivityOffsetDb`, "a finite number", d.sensitivityOffsetDb);
+    }
+    if (d.rubBuzzLevel !== undefined && !(d.rubBuzzLevel >= 0 && d.rubBuzzLevel <= 1)) {
+      fail(`defects.drivers.${id}.rubBuzzLevel`, "in [0, 1]", d.rubBuzzLevel);
+    }
+    if (d.airLeakHz !== undefined && !(d.airLeakHz > 0 && d.airLeakHz < sampleRate / 2)) {
+      fail(`defects.drivers.${id}.airLeakHz`, `in (0, ${sampleRate / 2}) Hz`, d.airLeakHz);
+    }
+    driverDefects[index] = d;
+  }
+
+  return { wiring, driverDefects };
+}
+
+/** Stage 2 of {@linkcode createSimDevice}: the mic inputs (plus loopback unless open loop) and driver outputs. */
+function simChannels(
+  mics: SimDeviceOptions["mics"],
+  unit: DeviceModel,
+  openLoop: boolean,
+): {
+  micInputs: InputChannel[];
+  inputs: InputChannel[];
+  outputs: OutputChannel[];
+  hasHead: boolean;
+} {
+  const micInputs: InputChannel[] = [];
+  if (mics === "binaural" || mics === "both") {
+    micInputs.push({ id: "ear-left", role: "ear-left" }, { id: "ear-right", role: "ear-right" });
+  }
+  if (mics === "reference" || mics === "both") {
+    micInputs.push({ id: "ref", role: "reference" });
+  }
+  // open loop: the device plays on its own clock, so there is no loopback to record
+  const inputs: InputChannel[] = openLoop
+    ? [...micInputs]
+    : [...micInputs, { id: "loopback", role: "loopback" }];
+  const outputs: OutputChannel[] = unit.drivers.map((d) => ({ id: d.id, kind: d.kind }));
+  const hasHead = mics !== "reference";
+
+  return { micInputs, inputs, outputs, hasHead };
+}
+
+/**
+ * Stage 3 of {@linkcode createSimDevice}: each driver as a source for the
+ * synthesis — its response (defects applied, anti-alias taper), position and
+ * axis (in the room's frame when there is a room) and its image sources.
+ */
+function driverSources(
+  unit: DeviceModel,
+  driverDefects: readonly DriverDefects[],
+  ctx: SynthesisContext,
+  room: Room | null,
+): SourceSpec[] {
+  const sampleRate = ctx.sampleRate;
+  const taper = antiAliasTaper(ctx.frequenciesHz, sampleRate);
+  return unit.drivers.map((driver, i) => {
+    const defect = driverDefects[i]!;
+    const gain = defect.dead
+      ? 0
+      : (defect.polarity ?? 1) * dbToAmplitude(defect.sensitivityOffsetDb ?? 0);
+    const raw = driverResponse(driver, ctx.frequenciesHz, sampleRate, {
+      gain,
+      ...(defect.airLeakHz !== undefined ? { airLeakHz: defect.airLeakHz } : {}),
+    });
+    for (let k = 0; k < taper.length; k++) {
+      raw.re[k]! *= taper[k]!;
+      raw.im[k]! *= taper[k]!;
+    }
+    const az = (driver.axis.azimuthDeg * Math.PI) / 180;
+    const el = (driver.axis.elevationDeg * Math.PI) / 180;
+    const axisDevice = {
+      x: Math.cos(el) * Math.cos(az),
+      y: Math.cos(el) * Math.sin(az),
+      z: Math.sin(el),
+    };
+    const nearest = [...unit.enclosures].sort((a, b) =>
+      distance(a.centerMeters, driver.positionMeters) -
+      distance(b.centerMeters, driver.positionMeters)
+    )[0]!;
+    const position = room ? deviceToRoom(room, driver.positionMeters) : driver.positionMeters;
+    return {
+      position,
+      axis: room ? rotateToRoom(room, axisDevice) : axisDevice,
+      pistonRadiusMeters: driver.pistonRadiusMeters,
+      baffleRadiusMeters: nearest.radiusMeters,
+      response: raw,
+      ...(room ? { images: imageSources(room, position), exactOrder: room.exactOrder } : {}),
+    };
+  });
 }
 
 /**

@@ -59,7 +59,7 @@
  */
 import type { Spectrum } from "../dsp/fft.ts";
 import { SPEED_OF_SOUND_MPS } from "../dsp/constants.ts";
-import { InputError } from "../io/errors.ts";
+import { type InputFailure, inputFailure } from "../io/errors.ts";
 import { nextPowerOfTwo, realFftPlan } from "../dsp/fft.ts";
 import { smoothSpectrum } from "../dsp/smoothing.ts";
 import { minimumPhaseIr } from "../dsp/minimum_phase.ts";
@@ -156,14 +156,7 @@ export async function loadSofaHead(
 ): Promise<MeasuredHead> {
   const sofa = await readSofa(path);
   const c = options.speedOfSoundMps ?? SPEED_OF_SOUND_MPS;
-  const fail = (field: string, rule: string, value: unknown): never => {
-    throw new InputError(
-      `Cannot use SOFA file "${path}" as a head as ${field} ${rule}: current value is ${
-        JSON.stringify(value)
-      }`,
-      { file: path, field, value },
-    );
-  };
+  const fail: InputFailure = inputFailure(`use SOFA file "${path}" as a head`, path);
   if (sofa.emitters !== 1) fail("the number of emitters E", "must be 1", sofa.emitters);
   if (sofa.receivers !== 2) {
     fail("the number of receivers R", "must be 2 (two ears)", sofa.receivers);

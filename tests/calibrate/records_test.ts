@@ -151,15 +151,15 @@ Deno.test("SQLite records: a writer killed mid-transaction leaves no partial rec
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("openRecords() rejects an unsupported URL with TypeError", async () => {
+Deno.test("openRecords() rejects an unsupported URL as bad input (InputError, exit 2)", async () => {
   await rejects(
     openRecords("mysql://x/y"),
     (e: unknown) =>
-      e instanceof TypeError &&
+      e instanceof InputError &&
       e.message ===
         'Cannot open records as url must be sqlite:<path>, a file path or postgres://…: current value is "mysql://x/y"',
   );
-  await rejects(openRecords(""), TypeError);
+  await rejects(openRecords(""), InputError);
 });
 
 Deno.test({

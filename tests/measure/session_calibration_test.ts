@@ -119,7 +119,7 @@ Deno.test("readRigFile refuses a mic response file it cannot read, naming the fi
       }),
     );
     await assert.rejects(readRigFile(join(dir, "rig.json")), {
-      name: "TypeError",
+      name: "InputError",
       message:
         /mics\[0\]\.responseFile names a file that cannot be read .*: current value is "nope\.txt"/,
     });

@@ -26,6 +26,7 @@ import {
   type WebAudioRecording,
 } from "../../measure/webaudio_device.ts";
 import { parseRig, readRigFile } from "../../measure/rig.ts";
+import { InputError } from "../../io/errors.ts";
 import {
   listJackConnections,
   parseJackLsp,
@@ -321,17 +322,17 @@ Deno.test("readRigFile() names the file of invalid JSON, a missing file and a fo
   await Deno.writeTextFile(`${dir}/rig.json`, "{ nope");
   await assertRejects(
     () => readRigFile(`${dir}/rig.json`),
-    TypeError,
+    InputError,
     `Cannot read rig file ${dir}/rig.json as it is not valid JSON`,
   );
   await assertRejects(
     () => readRigFile(`${dir}/nope.json`),
-    TypeError,
+    InputError,
     `Cannot read rig file ${dir}/nope.json as it does not exist`,
   );
   await assertRejects(
     () => readRigFile(dir),
-    TypeError,
+    InputError,
     `Cannot read rig file ${dir} as it is a folder, not a JSON file`,
   );
   await Deno.remove(dir, { recursive: true });
@@ -412,7 +413,7 @@ Deno.test("parseRig() fills defaults and rejects bad fields naming file, field a
   );
   assertThrows(
     () => parseRig({ ...RIG_JSON, drivers: [] }, "ci.json"),
-    TypeError,
+    InputError,
     "Cannot read rig file ci.json as drivers must be a non-empty array: current value is []",
   );
   assertThrows(
@@ -441,12 +442,12 @@ Deno.test("parseRig() fills defaults and rejects bad fields naming file, field a
   );
   assertThrows(
     () => parseRig({ ...RIG_JSON, sampleRate: 48000.5 }, "ci.json"),
-    TypeError,
+    InputError,
     "Cannot read rig file ci.json as sampleRate must be an integer: current value is 48000.5",
   );
   assertThrows(
     () => parseRig({ ...RIG_JSON, format: "rig" }, "ci.json"),
-    TypeError,
+    InputError,
     'Cannot read rig file ci.json as format must be "spatialcal.rig": current value is "rig"',
   );
   assertThrows(
@@ -621,7 +622,7 @@ jackTest({
     );
     await assertRejects(
       () => openWebAudioDevice({ rig: undefined, sampleRate: SR }),
-      TypeError,
+      InputError,
       "Cannot open the webaudio device as it needs a rig file (--rig rig.json)",
     );
     const { serial: _s, ...noSerialDevice } = RIG_JSON.device;
@@ -631,13 +632,13 @@ jackTest({
           rig: parseRig({ ...RIG_JSON, device: noSerialDevice }),
           sampleRate: SR,
         }),
-      TypeError,
+      InputError,
       "Cannot open the webaudio device as the unit's serial is unknown: pass --serial or set device.serial in the rig file",
     );
     const { loopback: _l, ...noReference } = RIG_JSON;
     await assertRejects(
       () => openWebAudioDevice({ rig: parseRig(noReference), sampleRate: SR }),
-      TypeError,
+      InputError,
       'Cannot open the webaudio device as the rig file has neither "loopback" (an output wired to an input) nor "digitalReference"',
     );
     await assertRejects(
