@@ -7,6 +7,7 @@
 import { writeFileAtomically } from "../io/atomic.ts";
 import { LIMITS_OUTPUT, limitsToJson } from "../calibrate/limits.ts";
 import { DEFECT_TYPES, formatConfusion, runLine } from "../calibrate/line_sim.ts";
+import { detectionPower, formatPower, type PowerRow } from "../calibrate/line_power.ts";
 import { openRecords, type RecordStore, sqlitePathOf } from "../calibrate/records.ts";
 import {
   booleanFlag,
@@ -42,6 +43,10 @@ sweeps and the compute time per unit.
   --db URL             store every verdict (sqlite:<path> or postgres://…)
   --station ID         station id for the records (default line-sim)
   --batch ID           batch id for the records (default line-sim-<seed>)
+  --power N            then measure detection power with the same limits: N units per
+                       defect type and size (sensitivity ±0.5..4 dB, resonance +1..+4 dB
+                       Q 10 in 200 Hz-10 kHz, rub & buzz -60..-40 dB, air leak 20..150 Hz,
+                       polarity, dead, swapped), printed as a table of catch rates
   --json               print the summary as JSON on stdout
 `;
 
@@ -57,6 +62,7 @@ await runCommand(HELP, async (args) => {
     station: { type: "string" },
     batch: { type: "string" },
     json: { type: "boolean" },
+    power: { type: "string" },
     force: { type: "boolean" },
   });
   for (const required of ["units", "defect-rate", "seed"]) stringFlag(v, required, true);
@@ -89,6 +95,12 @@ await runCommand(HELP, async (args) => {
     if (value !== undefined && value.trim() === "") {
       throw new UsageError(`Cannot use --${flag} as it must not be empty: current value is ""`);
     }
+  }
+  const power = stringFlag(v, "power") === undefined ? undefined : numberFlag(v, "power", 0);
+  if (power !== undefined && !(Number.isInteger(power) && power >= 1 && power <= 100000)) {
+    throw new UsageError(
+      `Cannot use --power as it must be an integer between 1 and 100000: current value is ${power}`,
+    );
   }
   const station = stringFlag(v, "station") ?? "line-sim";
   const batch = stringFlag(v, "batch") ?? `line-sim-${seed}`;
@@ -133,11 +145,22 @@ await runCommand(HELP, async (args) => {
         }
       },
     });
+    let powerRows: PowerRow[] | undefined;
+    if (power !== undefined) {
+      const p = progressReporter("line-sim: detection power");
+      powerRows = await detectionPower({
+        model,
+        limits,
+        unitsPerSize: power,
+        seed,
+        onUnit: (done, total) => p(done, total, ""),
+      });
+    }
     if (limitsOut !== undefined) {
       await writeFileAtomically(limitsOut, new TextEncoder().encode(limitsToJson(limits)));
     }
     if (booleanFlag(v, "json")) {
-      console.log(JSON.stringify(summary, null, 2));
+      console.log(JSON.stringify(powerRows ? { ...summary, power: powerRows } : summary, null, 2));
     } else {
       const lines = [
         `line-sim: ${summary.units} units of ${model}, defect rate ${defectRate}, seed ${seed}; limits from ${summary.goldenUnits} golden units (sha256 ${
@@ -158,6 +181,13 @@ await runCommand(HELP, async (args) => {
       for (const m of summary.missed) lines.push(`MISSED ${m.serial}: ${m.description}`);
       for (const f of summary.falseRejects) {
         lines.push(`FALSE REJECT ${f.serial}: ${f.reasons.slice(0, 3).join("; ")}`);
+      }
+      if (powerRows) {
+        lines.push(
+          "",
+          `detection power (${power} units per size, seed ${seed}):`,
+          formatPower(powerRows),
+        );
       }
       console.log(lines.join("\n"));
     }
