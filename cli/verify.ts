@@ -35,8 +35,10 @@ import {
   verdictToJunit,
   verifyUnit,
 } from "../calibrate/verify.ts";
-import { readBundle } from "../calibrate/bundle.ts";
-import { checkSignature, readTrustedKey } from "../calibrate/signature.ts";
+import { FILTER_BUNDLE_OUTPUT, readBundle, writeBundle } from "../calibrate/bundle.ts";
+import { checkSignature, readSigningKey, readTrustedKey } from "../calibrate/signature.ts";
+import { estimateUnitSet, referenceFolders } from "../calibrate/line_fit.ts";
+import { fitBundle } from "../calibrate/fit.ts";
 import type { SimDefects } from "../sim/sim_device.ts";
 import {
   booleanFlag,
@@ -102,6 +104,17 @@ verdict that was not recorded.
                        (deno task keys; repeat for several keys): unsigned or wrongly signed
                        ones exit 2, naming the file, before anything is measured
   --max-ctc-deviation-db DB  allowed worst-band deviation of that prediction (default 3)
+  --fit-from REF       per-unit filters on the line: REF/lab is a reference unit's full lab set
+                       (binaural + arc), REF/station the same unit measured on this station
+                       (verify --out). For a unit that passes, each driver's deviation from the
+                       reference unit at the station mic (smoothed magnitude, minimum phase, and
+                       delay) is applied to the reference unit's lab responses, the fit runs on
+                       that estimated plant, and the bundle's SHA-256 is recorded with the verdict
+                       (a failed unit gets no bundle). Needs --bundle-out
+  --bundle-out DIR     with --fit-from: the bundle folder to write
+  --plant-out SET      with --fit-from: where the estimated lab set is kept (the bundle's
+                       source; default DIR-plant)
+  --sign KEY           with --fit-from: sign the bundle with the lab's private key (deno task keys)
   --db URL             record database: sqlite:<path>, a path, or postgres://…
                        (default sqlite:spatialcal-records.db)
   --no-record          do not store the verdict
@@ -131,6 +144,10 @@ await runCommand(HELP, async (args) => {
     "bundle-set": { type: "string" },
     trust: { type: "string", multiple: true },
     "max-ctc-deviation-db": { type: "string" },
+    "fit-from": { type: "string" },
+    "bundle-out": { type: "string" },
+    "plant-out": { type: "string" },
+    sign: { type: "string" },
     db: { type: "string" },
     "no-record": { type: "boolean" },
     json: { type: "boolean" },
@@ -205,12 +222,49 @@ await runCommand(HELP, async (args) => {
     if (bundle === undefined) throw new UsageError("verify: --bundle-set goes with --bundle");
     inputs.push({ flag: "--bundle-set", path: bundleSet });
   }
+  const fitFrom = stringFlag(v, "fit-from");
+  const bundleOut = stringFlag(v, "bundle-out");
+  const signPath = stringFlag(v, "sign");
+  let plantOut = stringFlag(v, "plant-out");
+  if (fitFrom !== undefined) {
+    if (bundleOut === undefined) throw new UsageError("verify: --fit-from needs --bundle-out DIR");
+    if (bundle !== undefined) {
+      throw new UsageError("verify: give --bundle (check a fitted bundle) or --fit-from, not both");
+    }
+    plantOut ??= `${bundleOut.replace(/[\/]+$/, "")}-plant`;
+    const ref = referenceFolders(fitFrom);
+    inputs.push({ flag: "--fit-from", path: ref.lab }, { flag: "--fit-from", path: ref.station });
+    if (signPath !== undefined) inputs.push({ flag: "--sign", path: signPath });
+  } else {
+    for (const flag of ["bundle-out", "plant-out", "sign"]) {
+      if (stringFlag(v, flag) !== undefined) {
+        throw new UsageError(`verify: --${flag} goes with --fit-from REF (see --help)`);
+      }
+    }
+  }
   const dbPath = record ? sqlitePathOf(dbUrl) : undefined;
   if (dbPath !== undefined) inputs.push({ flag: "--db", path: dbPath });
   const outputs: FlagPath[] = [];
   if (out !== undefined) outputs.push({ flag: "--out", path: out });
   if (junit !== undefined) outputs.push({ flag: "--junit", path: junit });
+  if (bundleOut !== undefined && plantOut !== undefined) {
+    outputs.push({ flag: "--bundle-out", path: bundleOut }, { flag: "--plant-out", path: plantOut });
+  }
   await checkPaths({ inputs, outputs });
+  if (bundleOut !== undefined && plantOut !== undefined) {
+    await checkOutputWritable("--bundle-out", bundleOut, {
+      force,
+      kind: "folder",
+      own: FILTER_BUNDLE_OUTPUT,
+    });
+    await checkOutputWritable("--plant-out", plantOut, {
+      force,
+      kind: "folder",
+      own: MEASUREMENT_SET_OUTPUT,
+    });
+  }
+  const signer = signPath === undefined ? undefined : await readSigningKey(signPath);
+  const reference = fitFrom === undefined ? undefined : referenceFolders(fitFrom);
   if (out !== undefined) {
     await checkOutputWritable("--out", out, { force, kind: "folder", own: MEASUREMENT_SET_OUTPUT });
   }
@@ -243,6 +297,11 @@ await runCommand(HELP, async (args) => {
     checkLimitsSetup(limits, { limitsFile: limitsPath, serial: serialForReport });
     // A bundle is checked before measuring too: an untrusted one wastes no capture.
     const loaded = bundle === undefined ? undefined : await readBundle(bundle);
+    // The reference is read before measuring: a bad REF wastes no capture.
+    const referenceLab = reference === undefined ? undefined : await readMeasurementSet(reference.lab);
+    const referenceStation = reference === undefined
+      ? undefined
+      : await readUnitMeasurement(reference.station);
     if (loaded !== undefined && trusted.length > 0) {
       await checkSignature(loaded.bundle, trusted, `bundle "${bundle}"`);
     }
@@ -345,6 +404,29 @@ await runCommand(HELP, async (args) => {
         violations: [...measured.violations, ...ctc],
       };
       bundleSha256 = await sha256Hex(await Deno.readFile(join(bundle, "bundle.json")));
+    }
+    if (referenceLab !== undefined && referenceStation !== undefined && measured.passed) {
+      // Per-unit filters on the line: only for a unit that passed (see --help).
+      const estimate = await estimateUnitSet(referenceLab, referenceStation, unit, plantOut!, {
+        force,
+      });
+      const t = performance.now();
+      const fit = await fitBundle(estimate.set);
+      const fitMs = performance.now() - t;
+      await writeBundle(bundleOut!, fit.bundle, fit.filters, {
+        force,
+        ...(signer ? { signer } : {}),
+      });
+      bundleSha256 = await sha256Hex(await Deno.readFile(join(bundleOut!, "bundle.json")));
+      console.error(
+        `verify: fitted ${unit.serial}'s filters on the line (estimate ${
+          estimate.corrections.map((c) =>
+            `${c.driver} ${c.levelDb >= 0 ? "+" : ""}${c.levelDb.toFixed(2)} dB`
+          ).join(", ")
+        }; compute ${Math.round(estimate.computeMs)} ms + fit ${Math.round(fitMs)} ms) → ${bundleOut}${
+          signer ? ` signed by ${signer.keyId}` : ""
+        }`,
+      );
     }
     const timeSeconds = (performance.now() - started) / 1000;
     // The report first, the record last: see "Order" in --help.
