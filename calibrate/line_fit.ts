@@ -57,6 +57,12 @@ export interface LineFitOptions {
   readonly maxDelaySamples?: number;
   /** FFT size of the correction. Default 8192 (and at least twice the station IR). */
   readonly fftSize?: number;
+  /**
+   * Delays smaller than this (samples) are not applied: a sub-sample change at the station
+   * mic is mostly geometry toward that one direction (see "cannot see"), not the driver's.
+   * Default 0 (every delay applied).
+   */
+  readonly minDelaySamples?: number;
 }
 
 /** One driver's estimated deviation from the reference unit. */
@@ -155,7 +161,17 @@ export function stationCorrection(
     magnitude[k] = Math.pow(10, db / 20);
   }
   const minimum = minimumPhaseSpectrum(magnitude);
-  const delay = relativeDelay(reference, unit, maxLag);
+  // The excess delay: measured against the reference already corrected in minimum phase, so
+  // the group delay of the magnitude change (a shifted resonance) is not counted twice.
+  const refSpectrum = plan.forward(reference);
+  const cre = new Float64Array(bins), cim = new Float64Array(bins);
+  for (let k = 0; k < bins; k++) {
+    cre[k] = refSpectrum.re[k]! * minimum.re[k]! - refSpectrum.im[k]! * minimum.im[k]!;
+    cim[k] = refSpectrum.re[k]! * minimum.im[k]! + refSpectrum.im[k]! * minimum.re[k]!;
+  }
+  const corrected = plan.inverse({ re: cre, im: cim });
+  const measuredDelay = relativeDelay(corrected, unit, maxLag);
+  const delay = Math.abs(measuredDelay) < (options.minDelaySamples ?? 0) ? 0 : measuredDelay;
   const re = new Float64Array(bins), im = new Float64Array(bins);
   for (let k = 0; k < bins; k++) {
     const phi = (-2 * Math.PI * k * delay) / size;

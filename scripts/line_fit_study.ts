@@ -6,8 +6,10 @@
  * evaluated on the unit's own full lab set (binaural head at 2 m + 10° arc,
  * anechoic):
  * - idealized: fitted on the idealized model's lab set (serial "nominal");
- * - line-estimated: fitted on the reference unit's lab set corrected by the
- *   unit's station deviation (`calibrate/line_fit.ts`);
+ * - line-estimated: fitted on a reference's lab set corrected by the unit's
+ *   station deviation from that reference (`calibrate/line_fit.ts`), with two
+ *   references: the idealized model itself (measured in the lab and on the
+ *   station), and one real unit (REF-0001, its own tolerances);
  * - full-lab per-unit: fitted on the unit's own lab set.
  * Prints the README table (separation deviation from the target, beam nulls,
  * median / worst) and the compute time after capture of the line estimate.
@@ -64,7 +66,10 @@ const lab = (serial: string) =>
   measureStudyUnit(join(root, `lab-${serial}`), { serial, arcStepDeg: step }, { force: true });
 
 const t0 = performance.now();
-const nominal = await fitBundle(await lab("nominal"), options);
+const nominalLab = await lab("nominal");
+const nominal = await fitBundle(nominalLab, options);
+const nominalStation =
+  (await measureSimUnit({ model: "studio5", serial: "nominal", seed: 2 })).unit;
 const refSerial = "REF-0001";
 const refLab = await lab(refSerial);
 const refStation = (await measureSimUnit({ model: "studio5", serial: refSerial, seed: 1 })).unit;
@@ -112,29 +117,38 @@ for (let u = 1; u <= units; u++) {
   const estimate = await estimateUnitSet(refLab, refStation, station, join(root, `est-${serial}`), {
     force: true,
   });
+  const lineRefFit = await fitBundle(estimate.set, options);
+  const estimateNominal = await estimateUnitSet(
+    nominalLab,
+    nominalStation,
+    station,
+    join(root, `est-nominal-${serial}`),
+    { force: true },
+  );
   const tf = performance.now();
-  const lineFit = await fitBundle(estimate.set, options);
+  const lineFit = await fitBundle(estimateNominal.set, options);
   const lineFitMs = performance.now() - tf;
   const own = await fitBundle(ownSet, options);
   const row = {
     serial,
     defect,
     passedLine: passed,
-    estimateMs: Math.round(estimate.computeMs),
+    estimateMs: Math.round(estimateNominal.computeMs),
     lineFitMs: Math.round(lineFitMs),
     idealized: metrics(await evaluateBundle(nominal.bundle, nominal.filters, ownSet)),
     line: metrics(await evaluateBundle(lineFit.bundle, lineFit.filters, ownSet)),
+    lineRef: metrics(await evaluateBundle(lineRefFit.bundle, lineRefFit.filters, ownSet)),
     perUnit: metrics(await evaluateBundle(own.bundle, own.filters, ownSet)),
   };
   rows.push(row);
   log(
     `${serial} (${defect}, line ${passed ? "pass" : "FAIL"}): max dev idealized ${
       row.idealized.maxAbsDeviationDb.toFixed(2)
-    } / line ${row.line.maxAbsDeviationDb.toFixed(2)} / per-unit ${
-      row.perUnit.maxAbsDeviationDb.toFixed(2)
-    } dB; nulls ${row.idealized.minNullDepthDb?.toFixed(1)} / ${
-      row.line.minNullDepthDb?.toFixed(1)
-    } / ${
+    } / line ${row.line.maxAbsDeviationDb.toFixed(2)} (ref unit ${
+      row.lineRef.maxAbsDeviationDb.toFixed(2)
+    }) / per-unit ${row.perUnit.maxAbsDeviationDb.toFixed(2)} dB; nulls ${
+      row.idealized.minNullDepthDb?.toFixed(1)
+    } / ${row.line.minNullDepthDb?.toFixed(1)} / ${
       row.perUnit.minNullDepthDb?.toFixed(1)
     } dB; estimate ${row.estimateMs} ms + fit ${row.lineFitMs} ms (${
       ((performance.now() - t) / 1000).toFixed(1)
@@ -162,10 +176,12 @@ const table = [
   "| --- | --- | --- | --- |",
 ];
 for (
-  const [name, key] of [["idealized model", "idealized"], ["line-estimated", "line"], [
-    "full-lab per-unit",
-    "perUnit",
-  ]]
+  const [name, key] of [
+    ["idealized model", "idealized"],
+    ["line-estimated, reference = idealized model", "line"],
+    ["line-estimated, reference = unit REF-0001", "lineRef"],
+    ["full-lab per-unit", "perUnit"],
+  ]
 ) {
   const mean = rows.map((r) => r[key!].meanAbsDeviationDb as number);
   const max = rows.map((r) => r[key!].maxAbsDeviationDb as number);
@@ -177,6 +193,9 @@ for (
   );
 }
 const gap = median(rows.map((r) => r.line.maxAbsDeviationDb - r.perUnit.maxAbsDeviationDb));
+const gapMean = median(rows.map((r) => r.line.meanAbsDeviationDb - r.perUnit.meanAbsDeviationDb));
+const betterRef = rows.filter((r) => r.lineRef.maxAbsDeviationDb < r.idealized.maxAbsDeviationDb)
+  .length;
 const better = rows.filter((r) => r.line.maxAbsDeviationDb < r.idealized.maxAbsDeviationDb).length;
 const betterMean =
   rows.filter((r) => r.line.meanAbsDeviationDb < r.idealized.meanAbsDeviationDb).length;
@@ -187,8 +206,10 @@ const summary = [
   } pass the line), 10° arc, pure CTC + beam:`,
   ...table,
   "",
-  `line-estimated minus full-lab per-unit, max abs deviation: median ${f2(gap)} dB`,
-  `line-estimated better than idealized: ${better} of ${units} units (max abs deviation), ${betterMean} of ${units} (mean abs deviation)`,
+  `line-estimated (reference = idealized model) minus full-lab per-unit: median ${
+    f2(gap)
+  } dB (max abs deviation), ${f2(gapMean)} dB (mean abs deviation)`,
+  `line-estimated (reference = idealized model) better than idealized: ${better} of ${units} units (max abs deviation), ${betterMean} of ${units} (mean abs deviation); with reference unit REF-0001: ${betterRef} of ${units} (max abs deviation)`,
   `compute after capture (estimate + fit): median ${median(compute)} ms, worst ${
     Math.max(...compute)
   } ms (estimate alone median ${median(rows.map((r) => r.estimateMs))} ms)`,

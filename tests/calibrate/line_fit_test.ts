@@ -75,7 +75,7 @@ Deno.test("stationCorrection() recovers a known deviation (−1 dB, +3 dB Q 10 r
   ok(early / total < 1e-4, `energy before the onset ${early / total}`);
 });
 
-Deno.test("three bundles on 3 simulated units (binaural, pure CTC): line-estimated beats idealized and comes close to full-lab per-unit", async () => {
+Deno.test("three bundles on 3 simulated units (binaural, pure CTC, reference = the idealized model): line-estimated lies between idealized and full-lab per-unit", async () => {
   await withTempDir(async (dir) => {
     const options: FitOptions = { virtualizer: "none", upmix: "none" };
     const lab = (serial: string, defects?: Parameters<typeof measureStudyUnit>[1]["defects"]) =>
@@ -84,10 +84,12 @@ Deno.test("three bundles on 3 simulated units (binaural, pure CTC): line-estimat
         arcStepDeg: null,
         ...(defects ? { defects } : {}),
       });
-    const nominal = await fitBundle(await lab("nominal"), options);
-    const refLab = await lab("REF-0001");
+    // The reference: the idealized model measured in the lab and on the station. Its idealized
+    // bundle is the baseline; the line estimate adds only what the station saw.
+    const refLab = await lab("nominal");
+    const nominal = await fitBundle(refLab, options);
     const refStation =
-      (await measureSimUnit({ model: "studio5", serial: "REF-0001", seed: 1 })).unit;
+      (await measureSimUnit({ model: "studio5", serial: "nominal", seed: 1 })).unit;
     const cases = [
       { serial: "LF-T1", defects: undefined },
       { serial: "LF-T2", defects: { drivers: { "mid-left": { sensitivityOffsetDb: -1 } } } },
@@ -106,16 +108,18 @@ Deno.test("three bundles on 3 simulated units (binaural, pure CTC): line-estimat
       })).unit;
       const est = await estimateUnitSet(refLab, refStation, station, join(dir, `est-${serial}`));
       const dev = async (fit: Awaited<ReturnType<typeof fitBundle>>) =>
-        (await evaluateBundle(fit.bundle, fit.filters, own, { beam: false })).ears[0]!
-          .maxAbsDeviationDb;
+        (await evaluateBundle(fit.bundle, fit.filters, own, { beam: false })).ears[0]!;
       const ideal = await dev(nominal);
       const line = await dev(await fitBundle(est.set, options));
       const perUnit = await dev(await fitBundle(own, options));
-      ok(line < ideal, `${serial}: line ${line.toFixed(2)} dB !< idealized ${ideal.toFixed(2)} dB`);
-      ok(
-        line - perUnit < 2,
-        `${serial}: line ${line.toFixed(2)} dB vs per-unit ${perUnit.toFixed(2)} dB`,
-      );
+      const show = (e: typeof ideal) =>
+        `${e.meanAbsDeviationDb.toFixed(2)} (max ${e.maxAbsDeviationDb.toFixed(2)}) dB`;
+      const all = `idealized ${show(ideal)}, line ${show(line)}, per-unit ${show(perUnit)}`;
+      // The station sees each driver's response change (level, resonance, Q) but its position
+      // change only along the station mic's direction: line-estimated sits between the two.
+      ok(line.meanAbsDeviationDb < ideal.meanAbsDeviationDb, `${serial}: ${all}`);
+      ok(perUnit.meanAbsDeviationDb < line.meanAbsDeviationDb, `${serial}: ${all}`);
+      ok(line.meanAbsDeviationDb < 1.5, `${serial}: ${all}`);
     }
   });
 });
