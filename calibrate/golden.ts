@@ -53,7 +53,7 @@ import {
 export const DEFAULT_RULES: LimitRules = {
   bandK: 5,
   bandGuardDb: 1.5,
-  sensitivityK: 3.5,
+  sensitivityK: 4,
   sensitivityGuardDb: 0.2,
   distortionK: 5,
   distortionGuardDb: 3,

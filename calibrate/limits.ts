@@ -28,12 +28,17 @@
  * the golden units' own spread:
  * - fine response: `L24_b − sensitivity` (the shape, the unit's level
  *   removed) inside `μ_b ± (k·σ_b + guard)`;
- * - narrow resonance: `L24_b − median(L24 over ±trendOctaves/2 around b)`
- *   inside `μ_b ± (k·σ_b + guard)`. The running median follows the response's
- *   broad shape but not a peak or dip a few fine bands wide (a +3 dB
- *   resonance of Q 10 spans about 0.14 octave, 3–4 bands of 1/24 octave), so
- *   the residual isolates what a loose part adds, whatever the unit's
- *   tolerances do to the broad response.
+ * - narrow resonance: `L24_b − T_b` inside `μ_b ± (k·σ_b + guard)`, where the
+ *   local trend `T_b` is the least-squares line (level against log frequency)
+ *   through the bands within ±trendOctaves/2 of b but more than
+ *   {@linkcode FINE_TREND_GAP_OCTAVES} away from it. The trend follows the
+ *   response's broad shape, slopes included, but is blind to a peak or dip
+ *   a few fine bands wide (a +3 dB resonance of Q 10 is about 0.14 octave
+ *   wide, 3–4 bands of 1/24 octave), so the residual isolates what a loose
+ *   part adds, whatever the unit's tolerances do to the broad response. (A
+ *   running median, tried first, follows a peak on a steep slope half-way:
+ *   a +3 dB resonance at 1.1 kHz on the tweeter's 12 dB/octave flank read
+ *   as +1 dB.)
  *
  * A limits file is JSON with `format: "spatialcal.limits"`. Version 1 has no
  * fine limits; version 2 adds the optional `driverLimits.<id>.fine` and the
@@ -402,8 +407,10 @@ export function bandLevelsDb(
 
 /** Default bands per octave of the fine response and narrow-resonance checks. */
 export const FINE_BANDS_PER_OCTAVE = 24;
-/** Default width of the running median of the narrow-resonance check, octaves. */
+/** Default width of the local trend of the narrow-resonance check, octaves. */
 export const FINE_TREND_OCTAVES = 1;
+/** Bands this close to the judged one (octaves) are left out of its trend. */
+export const FINE_TREND_GAP_OCTAVES = 0.125;
 
 /** Fine band centres (Hz) of an analysis: its band range at `bandsPerOctave`. */
 export function fineBandCenters(
@@ -416,13 +423,14 @@ export function fineBandCenters(
 /**
  * The fine features of one driver on the bands of `fine`: the shape
  * (`L − sensitivityDb`) and the narrow-resonance residual (`L` minus its
- * running median over `fine.trendOctaves`), one value per `fine.centerHz`.
+ * local trend over `fine.trendOctaves`, see the module documentation), one
+ * value per `fine.centerHz`.
  *
  * @param levelsDb Fine band levels over the analysis' whole band range ({@linkcode fineLevelsDb}).
  * @param allCentersHz The centres of `levelsDb`.
  * @param centerHz The fine bands judged (a contiguous run of `allCentersHz`).
  * @param bandsPerOctave The fine grid's bands per octave.
- * @param trendOctaves The running median's width in octaves.
+ * @param trendOctaves The local trend's width in octaves.
  * @param sensitivityDb The unit's driver sensitivity (coarse bands), dB.
  */
 export function fineFeatures(
@@ -446,20 +454,28 @@ export function fineFeatures(
     }
   }
   const half = Math.max(1, Math.round((trendOctaves * bandsPerOctave) / 2));
-  const window: number[] = [];
+  const gap = Math.round(FINE_TREND_GAP_OCTAVES * bandsPerOctave);
+  const last = first + n - 1;
   for (let j = 0; j < n; j++) {
     const b = first + j;
     const level = levelsDb[b] as number;
     shape[j] = level - sensitivityDb;
-    // The median over the judged run only (the passband): outside it the response falls away.
-    window.length = 0;
-    for (let k = Math.max(first, b - half); k <= Math.min(first + n - 1, b + half); k++) {
-      window.push(levelsDb[k] as number);
+    // Least-squares line through the window's bands outside the gap, within the judged run
+    // (the passband: outside it the response falls away). x = band index (∝ log frequency).
+    let sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0;
+    for (let k = Math.max(first, b - half); k <= Math.min(last, b + half); k++) {
+      if (Math.abs(k - b) <= gap) continue;
+      const x = k - b, y = levelsDb[k] as number;
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      sxy += x * y;
+      m++;
     }
-    window.sort((x, y) => x - y);
-    const m = window.length;
-    const median = m % 2 ? window[(m - 1) / 2]! : (window[m / 2 - 1]! + window[m / 2]!) / 2;
-    residual[j] = level - median;
+    const det = m * sxx - sx * sx;
+    // The line's value at x = 0 (the band itself); a window too small for a line: its mean.
+    const trend = m >= 3 && det > 1e-9 ? (sy * sxx - sx * sxy) / det : m > 0 ? sy / m : level;
+    residual[j] = level - trend;
   }
   return { shape, residual };
 }

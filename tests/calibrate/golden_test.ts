@@ -46,7 +46,7 @@ Deno.test("computeLimits() derives per-driver passbands, limits and Cpk from goo
   ok(limits.cpk["mid.polarity"]! > 10 && limits.cpk["mid.swapped-drivers"]! > 1.33);
   for (const [check, value] of Object.entries(limits.cpk)) {
     if (check.endsWith(".polarity") || check.endsWith(".swapped-drivers")) continue;
-    // Limits are μ ± (kσ + guard), so Cpk >= k/3 by construction (smallest k: sensitivity's 3.5).
+
     ok(value >= 3.5 / 3 - 1e-9, `${check} Cpk ${value}`);
   }
   const parsed = await parseLimits(limitsToJson(limits), "limits.json");
