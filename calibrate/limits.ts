@@ -32,7 +32,9 @@
  *   local trend `T_b` is the least-squares line (level against log frequency)
  *   through the bands within ±trendOctaves/2 of b but more than
  *   {@linkcode FINE_TREND_GAP_OCTAVES} away from it. The trend follows the
- *   response's broad shape, slopes included, but is blind to a peak or dip
+ *   response's broad shape, slopes included (near a passband edge, with
+ *   fewer than 3 bands on one side, the mean of the window's bands instead:
+ *   a line would extrapolate), but is blind to a peak or dip
  *   a few fine bands wide (a +3 dB resonance of Q 10 is about 0.14 octave
  *   wide, 3–4 bands of 1/24 octave), so the residual isolates what a loose
  *   part adds, whatever the unit's tolerances do to the broad response. (A
@@ -462,7 +464,7 @@ export function fineFeatures(
     shape[j] = level - sensitivityDb;
     // Least-squares line through the window's bands outside the gap, within the judged run
     // (the passband: outside it the response falls away). x = band index (∝ log frequency).
-    let sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0;
+    let sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0, below = 0, above = 0;
     for (let k = Math.max(first, b - half); k <= Math.min(last, b + half); k++) {
       if (Math.abs(k - b) <= gap) continue;
       const x = k - b, y = levelsDb[k] as number;
@@ -471,10 +473,15 @@ export function fineFeatures(
       sxx += x * x;
       sxy += x * y;
       m++;
+      if (x < 0) below++;
+      else above++;
     }
     const det = m * sxx - sx * sx;
-    // The line's value at x = 0 (the band itself); a window too small for a line: its mean.
-    const trend = m >= 3 && det > 1e-9 ? (sy * sxx - sx * sxy) / det : m > 0 ? sy / m : level;
+    // The line's value at x = 0 (the band itself), interpolated only: near a passband edge,
+    // with fewer than 3 bands on one side, a line would extrapolate (a peak in the fitted
+    // bands then reads as a deep dip), so the trend is the window's mean there.
+    const line = below >= 3 && above >= 3 && det > 1e-9;
+    const trend = line ? (sy * sxx - sx * sxy) / det : m > 0 ? sy / m : level;
     residual[j] = level - trend;
   }
   return { shape, residual };
