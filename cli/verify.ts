@@ -248,7 +248,10 @@ await runCommand(HELP, async (args) => {
   if (out !== undefined) outputs.push({ flag: "--out", path: out });
   if (junit !== undefined) outputs.push({ flag: "--junit", path: junit });
   if (bundleOut !== undefined && plantOut !== undefined) {
-    outputs.push({ flag: "--bundle-out", path: bundleOut }, { flag: "--plant-out", path: plantOut });
+    outputs.push({ flag: "--bundle-out", path: bundleOut }, {
+      flag: "--plant-out",
+      path: plantOut,
+    });
   }
   await checkPaths({ inputs, outputs });
   if (bundleOut !== undefined && plantOut !== undefined) {
@@ -298,7 +301,9 @@ await runCommand(HELP, async (args) => {
     // A bundle is checked before measuring too: an untrusted one wastes no capture.
     const loaded = bundle === undefined ? undefined : await readBundle(bundle);
     // The reference is read before measuring: a bad REF wastes no capture.
-    const referenceLab = reference === undefined ? undefined : await readMeasurementSet(reference.lab);
+    const referenceLab = reference === undefined
+      ? undefined
+      : await readMeasurementSet(reference.lab);
     const referenceStation = reference === undefined
       ? undefined
       : await readUnitMeasurement(reference.station);
@@ -423,9 +428,9 @@ await runCommand(HELP, async (args) => {
           estimate.corrections.map((c) =>
             `${c.driver} ${c.levelDb >= 0 ? "+" : ""}${c.levelDb.toFixed(2)} dB`
           ).join(", ")
-        }; compute ${Math.round(estimate.computeMs)} ms + fit ${Math.round(fitMs)} ms) → ${bundleOut}${
-          signer ? ` signed by ${signer.keyId}` : ""
-        }`,
+        }; compute ${Math.round(estimate.computeMs)} ms + fit ${
+          Math.round(fitMs)
+        } ms) → ${bundleOut}${signer ? ` signed by ${signer.keyId}` : ""}`,
       );
     }
     const timeSeconds = (performance.now() - started) / 1000;

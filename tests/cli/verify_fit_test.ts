@@ -5,7 +5,12 @@ import { limitsToJson, type UnitMeasurement } from "../../calibrate/limits.ts";
 import { measureSimUnit } from "../../calibrate/line_sim.ts";
 import { measureStudyUnit } from "../../calibrate/study.ts";
 import { readBundle } from "../../calibrate/bundle.ts";
-import { checkSignature, readSigningKey, readTrustedKey, signDocument } from "../../calibrate/signature.ts";
+import {
+  checkSignature,
+  readSigningKey,
+  readTrustedKey,
+  signDocument,
+} from "../../calibrate/signature.ts";
 import { openRecords } from "../../calibrate/records.ts";
 import { sha256Hex } from "../../io/atomic.ts";
 import { loadDeviceModel, unitDeviations } from "../../sim/device_model.ts";
@@ -16,7 +21,9 @@ Deno.test("verify --fit-from REF --bundle-out DIR --sign KEY: a passing unit get
   await withTempDir(async (dir) => {
     const golden: UnitMeasurement[] = [];
     for (let g = 0; g < 6; g++) {
-      golden.push((await measureSimUnit({ model: "studio5", serial: `G-${g}`, seed: 50 + g })).unit);
+      golden.push(
+        (await measureSimUnit({ model: "studio5", serial: `G-${g}`, seed: 50 + g })).unit,
+      );
     }
     let r = await runCli("keys.ts", ["--out", join(dir, "lab")]);
     assert.equal(r.code, 0, r.stderr);
@@ -30,18 +37,39 @@ Deno.test("verify --fit-from REF --bundle-out DIR --sign KEY: a passing unit get
     await Deno.mkdir(ref);
     await measureStudyUnit(join(ref, "lab"), { serial: "REF-1", arcStepDeg: 30 });
     r = await runCli("verify.ts", [
-      "--device", "sim:studio5", "--serial", "REF-1", "--limits", limits,
-      "--out", join(ref, "station"), "--no-record",
+      "--device",
+      "sim:studio5",
+      "--serial",
+      "REF-1",
+      "--limits",
+      limits,
+      "--out",
+      join(ref, "station"),
+      "--no-record",
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const db = join(dir, "records.db");
     const bundle = join(dir, "bundle-U-1");
     r = await runCli("verify.ts", [
-      "--device", "sim:studio5", "--serial", "U-1", "--limits", limits,
-      "--sim-defects", '{"drivers":{"tweeter":{"sensitivityOffsetDb":-1}}}',
-      "--out", join(dir, "U-1-station"),
-      "--fit-from", ref, "--bundle-out", bundle, "--sign", join(dir, "lab.key"),
-      "--db", `sqlite:${db}`, "--json",
+      "--device",
+      "sim:studio5",
+      "--serial",
+      "U-1",
+      "--limits",
+      limits,
+      "--sim-defects",
+      '{"drivers":{"tweeter":{"sensitivityOffsetDb":-1}}}',
+      "--out",
+      join(dir, "U-1-station"),
+      "--fit-from",
+      ref,
+      "--bundle-out",
+      bundle,
+      "--sign",
+      join(dir, "lab.key"),
+      "--db",
+      `sqlite:${db}`,
+      "--json",
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const verdict = JSON.parse(r.stdout);
@@ -75,31 +103,62 @@ Deno.test("verify --fit-from REF --bundle-out DIR --sign KEY: a passing unit get
     }
     // The line-fitted bundle passes the existing bundle check (separation recomputed on its plant).
     r = await runCli("verify.ts", [
-      "--in", join(dir, "U-1-station"), "--limits", limits, "--bundle", bundle,
-      "--trust", join(dir, "lab.pub"), "--no-record",
+      "--in",
+      join(dir, "U-1-station"),
+      "--limits",
+      limits,
+      "--bundle",
+      bundle,
+      "--trust",
+      join(dir, "lab.pub"),
+      "--no-record",
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
 
     // A unit that fails gets no bundle.
     const failed = join(dir, "bundle-U-2");
     r = await runCli("verify.ts", [
-      "--device", "sim:studio5", "--serial", "U-2", "--limits", limits,
-      "--sim-defects", '{"drivers":{"woofer":{"dead":true}}}',
-      "--fit-from", ref, "--bundle-out", failed, "--no-record",
+      "--device",
+      "sim:studio5",
+      "--serial",
+      "U-2",
+      "--limits",
+      limits,
+      "--sim-defects",
+      '{"drivers":{"woofer":{"dead":true}}}',
+      "--fit-from",
+      ref,
+      "--bundle-out",
+      failed,
+      "--no-record",
     ]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
     await assert.rejects(Deno.stat(failed), Deno.errors.NotFound);
 
     // Usage: --fit-from needs --bundle-out; --sign needs --fit-from.
     r = await runCli("verify.ts", [
-      "--device", "sim:studio5", "--serial", "U-3", "--limits", limits, "--fit-from", ref,
+      "--device",
+      "sim:studio5",
+      "--serial",
+      "U-3",
+      "--limits",
+      limits,
+      "--fit-from",
+      ref,
       "--no-record",
     ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--fit-from needs --bundle-out DIR/);
     r = await runCli("verify.ts", [
-      "--device", "sim:studio5", "--serial", "U-3", "--limits", limits, "--sign",
-      join(dir, "lab.key"), "--no-record",
+      "--device",
+      "sim:studio5",
+      "--serial",
+      "U-3",
+      "--limits",
+      limits,
+      "--sign",
+      join(dir, "lab.key"),
+      "--no-record",
     ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--sign goes with --fit-from REF/);
