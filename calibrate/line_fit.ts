@@ -221,6 +221,83 @@ export function applyCorrection(
   return out;
 }
 
+/** The inverse of a correction: `1/Ĉ` (minimum phase inverted, the delay turned into an advance). */
+export function inverseCorrection(c: DriverCorrection): DriverCorrection {
+  const bins = c.spectrum.re.length;
+  const re = new Float64Array(bins), im = new Float64Array(bins);
+  for (let k = 0; k < bins; k++) {
+    const a = c.spectrum.re[k]!, b = c.spectrum.im[k]!;
+    const m = a * a + b * b;
+    re[k] = m > 0 ? a / m : 0;
+    im[k] = m > 0 ? -b / m : 0;
+  }
+  return {
+    driver: c.driver,
+    delaySamples: -c.delaySamples,
+    levelDb: -c.levelDb,
+    maxAbsDb: c.maxAbsDb,
+    spectrum: { re, im },
+    fftSize: c.fftSize,
+  };
+}
+
+/** Each driver's correction from two station measurements of the same model (see the module documentation). */
+export function stationCorrections(
+  referenceStation: UnitMeasurement,
+  unit: UnitMeasurement,
+  drivers: readonly string[],
+  options: LineFitOptions = {},
+): Map<string, DriverCorrection> {
+  const out = new Map<string, DriverCorrection>();
+  for (const d of drivers) {
+    const r = referenceStation.captures.find((c) => c.driver === d);
+    const u = unit.captures.find((c) => c.driver === d);
+    if (!r || !u) {
+      throw new InputError(
+        `Cannot estimate the deviation of unit ${unit.serial} as driver "${d}" needs a station capture of both the reference unit and the unit: current value is ${
+          !r ? "missing in the reference station measurement" : "missing in the unit's"
+        }`,
+        { file: unit.source?.path ?? unit.serial, field: "captures", value: d },
+      );
+    }
+    out.set(d, stationCorrection(d, r.ir, u.ir, options));
+  }
+  return out;
+}
+
+/**
+ * The fast path: the reference's own filters with each driver's feed divided
+ * by its correction, `h'_{i,d} = h_{i,d} * Ĉ_d⁻¹`, so that the estimated plant
+ * `Ĉ_d·P_d` driven by `h'` gives what the reference plant gave with `h`. It is
+ * exact for every response constraint of the design (separation, beam
+ * pattern, nulls: they are linear in `P_d·h_d`) and approximate for what
+ * weighs filter energy (regularization, white-noise gain) and for the FIR
+ * length (the product is cut back to `taps` samples, keeping the window
+ * around the modelling delay). Milliseconds instead of a fit.
+ *
+ * @param filters `filters[input][driver]` of the reference bundle (driver order `drivers`).
+ * @param drivers The bundle's driver order.
+ * @param corrections Each driver's correction ({@linkcode stationCorrections}).
+ * @returns The corrected filters, float32-rounded, `taps` samples each.
+ */
+export function correctBundleFilters(
+  filters: Readonly<Record<string, readonly Float64Array[]>>,
+  drivers: readonly string[],
+  corrections: ReadonlyMap<string, DriverCorrection>,
+): Record<string, Float64Array[]> {
+  const cache = new Map<string, Spectrum>();
+  const inverse = new Map(
+    drivers.map((d) => [d, inverseCorrection(corrections.get(d)!)] as const),
+  );
+  const out: Record<string, Float64Array[]> = {};
+  for (const [input, perDriver] of Object.entries(filters)) {
+    out[input] = perDriver.map((h, i) =>
+      applyCorrection(h as Float64Array, inverse.get(drivers[i]!)!, cache).map(Math.fround)
+    );
+  }
+  return out;
+}
+
 /** What {@linkcode estimateUnitSet} did. */
 export interface UnitEstimate {
   /** The estimated set, opened. */
@@ -326,7 +403,10 @@ export async function estimateUnitSet(
   };
 }
 
-/** The reference folder of `verify --fit-from REF`: `REF/lab` (full lab set) and `REF/station`. */
-export function referenceFolders(ref: string): { lab: string; station: string } {
-  return { lab: join(ref, "lab"), station: join(ref, "station") };
+/**
+ * The reference folder of `verify --fit-from REF`: `REF/lab` (full lab set), `REF/station` (its
+ * station measurement) and, optional, `REF/bundle` (its bundle fitted on `REF/lab`).
+ */
+export function referenceFolders(ref: string): { lab: string; station: string; bundle: string } {
+  return { lab: join(ref, "lab"), station: join(ref, "station"), bundle: join(ref, "bundle") };
 }

@@ -35,9 +35,21 @@ import {
   verdictToJunit,
   verifyUnit,
 } from "../calibrate/verify.ts";
-import { FILTER_BUNDLE_OUTPUT, readBundle, writeBundle } from "../calibrate/bundle.ts";
+import {
+  FILTER_BUNDLE_OUTPUT,
+  type FilterBundle,
+  type FilterBundleDraft,
+  readBundle,
+  writeBundle,
+} from "../calibrate/bundle.ts";
+import { evaluateBundle } from "../calibrate/evaluate.ts";
 import { checkSignature, readSigningKey, readTrustedKey } from "../calibrate/signature.ts";
-import { estimateUnitSet, referenceFolders } from "../calibrate/line_fit.ts";
+import {
+  correctBundleFilters,
+  estimateUnitSet,
+  referenceFolders,
+  stationCorrections,
+} from "../calibrate/line_fit.ts";
 import { fitBundle } from "../calibrate/fit.ts";
 import type { SimDefects } from "../sim/sim_device.ts";
 import {
@@ -106,11 +118,14 @@ verdict that was not recorded.
   --max-ctc-deviation-db DB  allowed worst-band deviation of that prediction (default 3)
   --fit-from REF       per-unit filters on the line: REF/lab is a reference unit's full lab set
                        (binaural + arc), REF/station the same unit measured on this station
-                       (verify --out). For a unit that passes, each driver's deviation from the
-                       reference unit at the station mic (smoothed magnitude, minimum phase, and
-                       delay) is applied to the reference unit's lab responses, the fit runs on
-                       that estimated plant, and the bundle's SHA-256 is recorded with the verdict
-                       (a failed unit gets no bundle). Needs --bundle-out
+                       (verify --out), REF/bundle (optional) its bundle fitted on REF/lab. For a
+                       unit that passes, each driver's deviation from the reference unit at the
+                       station mic (smoothed magnitude, minimum phase, and delay) is applied to
+                       the reference unit's lab responses (the estimated plant, the bundle's
+                       source); with REF/bundle its filters are divided by those corrections
+                       (milliseconds), without it the fit runs on the estimated plant (seconds).
+                       The bundle's SHA-256 is recorded with the verdict (a failed unit gets no
+                       bundle). With --trust, REF/bundle must be signed too. Needs --bundle-out
   --bundle-out DIR     with --fit-from: the bundle folder to write
   --plant-out SET      with --fit-from: where the estimated lab set is kept (the bundle's
                        source; default DIR-plant)
@@ -307,6 +322,26 @@ await runCommand(HELP, async (args) => {
     const referenceStation = reference === undefined
       ? undefined
       : await readUnitMeasurement(reference.station);
+    // REF/bundle, when present: the reference's own bundle, fitted on REF/lab (the fast path).
+    const referenceBundle = reference === undefined || !(await exists(reference.bundle))
+      ? undefined
+      : await readBundle(reference.bundle);
+    if (referenceBundle !== undefined && referenceLab !== undefined) {
+      const labSha = await sha256Hex(await Deno.readFile(join(reference!.lab, "manifest.json")));
+      if (referenceBundle.bundle.source.sha256 !== labSha) {
+        throw new InputError(
+          `Cannot fit on the line from "${fitFrom}" as its bundle was not fitted from its lab set: bundle source.sha256 is ${referenceBundle.bundle.source.sha256}, lab/manifest.json has ${labSha}`,
+          {
+            file: join(reference!.bundle, "bundle.json"),
+            field: "source.sha256",
+            value: referenceBundle.bundle.source.sha256,
+          },
+        );
+      }
+      if (trusted.length > 0) {
+        await checkSignature(referenceBundle.bundle, trusted, `bundle "${reference!.bundle}"`);
+      }
+    }
     if (loaded !== undefined && trusted.length > 0) {
       await checkSignature(loaded.bundle, trusted, `bundle "${bundle}"`);
     }
@@ -416,9 +451,48 @@ await runCommand(HELP, async (args) => {
         force,
       });
       const t = performance.now();
-      const fit = await fitBundle(estimate.set);
-      const fitMs = performance.now() - t;
-      await writeBundle(bundleOut!, fit.bundle, fit.filters, {
+      let fitted: { bundle: FilterBundleDraft; filters: Record<string, Float64Array[]> };
+      let how: string;
+      if (referenceBundle !== undefined) {
+        // Fast path: the reference's filters divided by the unit's corrections.
+        const drivers = referenceBundle.bundle.device.drivers;
+        const corrections = stationCorrections(referenceStation, unit, drivers);
+        const filters = correctBundleFilters(referenceBundle.filters, drivers, corrections);
+        const ms = performance.now() - t;
+        const plantSha = await sha256Hex(await Deno.readFile(join(plantOut!, "manifest.json")));
+        const { files: _f, sha256: _s, signature: _g, ...rest } = referenceBundle.bundle;
+        const draft: FilterBundleDraft = {
+          ...rest,
+          device: { ...rest.device, serial: unit.serial },
+          source: { measurementSet: plantOut!, sha256: plantSha },
+          design: {
+            ...rest.design,
+            lineFit: {
+              method: "reference filters divided by station corrections",
+              reference: { bundle: reference!.bundle, sha256: referenceBundle.bundle.sha256 },
+            },
+          },
+        };
+        const evaluation = await evaluateBundle(draft as FilterBundle, filters, estimate.set);
+        fitted = {
+          bundle: {
+            ...draft,
+            predicted: {
+              note: "corrected reference filters applied to the estimated plant",
+              ...evaluation.summary,
+            },
+          },
+          filters,
+        };
+        how = `${
+          Math.round(estimate.computeMs + ms)
+        } ms: corrections applied to the reference bundle`;
+      } else {
+        const fit = await fitBundle(estimate.set);
+        fitted = fit;
+        how = `${Math.round(estimate.computeMs)} ms + fit ${Math.round(performance.now() - t)} ms`;
+      }
+      await writeBundle(bundleOut!, fitted.bundle, fitted.filters, {
         force,
         ...(signer ? { signer } : {}),
       });
@@ -428,9 +502,7 @@ await runCommand(HELP, async (args) => {
           estimate.corrections.map((c) =>
             `${c.driver} ${c.levelDb >= 0 ? "+" : ""}${c.levelDb.toFixed(2)} dB`
           ).join(", ")
-        }; compute ${Math.round(estimate.computeMs)} ms + fit ${
-          Math.round(fitMs)
-        } ms) → ${bundleOut}${signer ? ` signed by ${signer.keyId}` : ""}`,
+        }; compute ${how}) → ${bundleOut}${signer ? ` signed by ${signer.keyId}` : ""}`,
       );
     }
     const timeSeconds = (performance.now() - started) / 1000;
@@ -499,6 +571,16 @@ async function readBundleSource(bundle: string, path: string): Promise<Measureme
       `Cannot check bundle "${bundle}" as its separation is recomputed from its filters on the set it was fitted from, "${path}", which cannot be read (${error.message}): give it with --bundle-set`,
       { file: path, field: "source.measurementSet", value: path, cause: error },
     );
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
   }
 }
 

@@ -115,6 +115,59 @@ Deno.test("verify --fit-from REF --bundle-out DIR --sign KEY: a passing unit get
     ]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
 
+    // With REF/bundle (the reference's own signed bundle), the fast path: its filters divided by
+    // the unit's corrections; the bundle still passes the separation check on its plant.
+    r = await runCli("fit.ts", [
+      "--in",
+      join(ref, "lab"),
+      "--out",
+      join(ref, "bundle"),
+      "--virtualizer",
+      "none",
+      "--sign",
+      join(dir, "lab.key"),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const fast = join(dir, "bundle-U-4");
+    r = await runCli("verify.ts", [
+      "--device",
+      "sim:studio5",
+      "--serial",
+      "U-4",
+      "--limits",
+      limits,
+      "--out",
+      join(dir, "U-4-station"),
+      "--fit-from",
+      ref,
+      "--bundle-out",
+      fast,
+      "--sign",
+      join(dir, "lab.key"),
+      "--trust",
+      join(dir, "lab.pub"),
+      "--no-record",
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, /compute \d+ ms: corrections applied to the reference bundle/);
+    const fastBundle = (await readBundle(fast)).bundle;
+    assert.equal(fastBundle.device.serial, "U-4");
+    assert.equal(
+      (fastBundle.design.lineFit as { reference: { sha256: string } }).reference.sha256,
+      (await readBundle(join(ref, "bundle"))).bundle.sha256,
+    );
+    r = await runCli("verify.ts", [
+      "--in",
+      join(dir, "U-4-station"),
+      "--limits",
+      limits,
+      "--bundle",
+      fast,
+      "--no-record",
+      "--json",
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+
     // A unit that fails gets no bundle.
     const failed = join(dir, "bundle-U-2");
     r = await runCli("verify.ts", [
