@@ -7,9 +7,12 @@
  * anechoic):
  * - idealized: fitted on the idealized model's lab set (serial "nominal");
  * - line-estimated: fitted on a reference's lab set corrected by the unit's
- *   station deviation from that reference (`calibrate/line_fit.ts`), with two
- *   references: the idealized model itself (measured in the lab and on the
- *   station), and one real unit (REF-0001, its own tolerances);
+ *   station deviation from that reference (`calibrate/line_fit.ts`), the
+ *   reference being the idealized model (measured in the lab and on the
+ *   station); with `--reference-unit`, also one real unit (REF-0001, its own
+ *   tolerances) as the reference;
+ * - line fast path: the reference's bundle with each driver's feed divided
+ *   by the unit's station correction (`correctBundleFilters`);
  * - full-lab per-unit: fitted on the unit's own lab set.
  * Prints the README table (separation deviation from the target, beam nulls,
  * median / worst) and the compute time after capture of the line estimate.
@@ -24,7 +27,11 @@ import { measureStudyUnit } from "../calibrate/study.ts";
 import { fitBundle, type FitOptions } from "../calibrate/fit.ts";
 import { evaluateBundle, type Evaluation } from "../calibrate/evaluate.ts";
 import { measureSimUnit } from "../calibrate/line_sim.ts";
-import { estimateUnitSet } from "../calibrate/line_fit.ts";
+import {
+  correctBundleFilters,
+  estimateUnitSet,
+  stationCorrections,
+} from "../calibrate/line_fit.ts";
 import { computeLimits } from "../calibrate/golden.ts";
 import { verifyUnit } from "../calibrate/verify.ts";
 import type { SimDefects } from "../sim/sim_device.ts";
@@ -37,6 +44,7 @@ const { values } = parseArgs({
     out: { type: "string" },
     json: { type: "boolean", default: false },
     "arc-step-deg": { type: "string", default: "10" },
+    "reference-unit": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -71,8 +79,11 @@ const nominal = await fitBundle(nominalLab, options);
 const nominalStation =
   (await measureSimUnit({ model: "studio5", serial: "nominal", seed: 2 })).unit;
 const refSerial = "REF-0001";
-const refLab = await lab(refSerial);
-const refStation = (await measureSimUnit({ model: "studio5", serial: refSerial, seed: 1 })).unit;
+const withRefUnit = values["reference-unit"];
+const refLab = withRefUnit ? await lab(refSerial) : undefined;
+const refStation = withRefUnit
+  ? (await measureSimUnit({ model: "studio5", serial: refSerial, seed: 1 })).unit
+  : undefined;
 const golden: UnitMeasurement[] = [];
 for (let g = 0; g < 30; g++) {
   golden.push(
@@ -114,10 +125,20 @@ for (let u = 1; u <= units; u++) {
   const passed = verifyUnit(station, limits).passed;
   // The unit's own full lab set (with the same defect).
   const ownSet = await measureStudyUnitWithDefects(serial, defects);
-  const estimate = await estimateUnitSet(refLab, refStation, station, join(root, `est-${serial}`), {
-    force: true,
-  });
-  const lineRefFit = await fitBundle(estimate.set, options);
+  const estimate = withRefUnit
+    ? await estimateUnitSet(refLab!, refStation!, station, join(root, `est-${serial}`), {
+      force: true,
+    })
+    : undefined;
+  const tfast = performance.now();
+  const corrections = stationCorrections(nominalStation, station, nominal.bundle.device.drivers);
+  const fastFilters = correctBundleFilters(
+    nominal.filters,
+    nominal.bundle.device.drivers,
+    corrections,
+  );
+  const fastMs = performance.now() - tfast;
+  const lineRefFit = withRefUnit ? await fitBundle(estimate!.set, options) : undefined;
   const estimateNominal = await estimateUnitSet(
     nominalLab,
     nominalStation,
@@ -137,7 +158,11 @@ for (let u = 1; u <= units; u++) {
     lineFitMs: Math.round(lineFitMs),
     idealized: metrics(await evaluateBundle(nominal.bundle, nominal.filters, ownSet)),
     line: metrics(await evaluateBundle(lineFit.bundle, lineFit.filters, ownSet)),
-    lineRef: metrics(await evaluateBundle(lineRefFit.bundle, lineRefFit.filters, ownSet)),
+    fast: metrics(await evaluateBundle(nominal.bundle, fastFilters, ownSet)),
+    fastMs: Math.round(fastMs),
+    ...(lineRefFit
+      ? { lineRef: metrics(await evaluateBundle(lineRefFit.bundle, lineRefFit.filters, ownSet)) }
+      : {}),
     perUnit: metrics(await evaluateBundle(own.bundle, own.filters, ownSet)),
   };
   rows.push(row);
@@ -145,7 +170,7 @@ for (let u = 1; u <= units; u++) {
     `${serial} (${defect}, line ${passed ? "pass" : "FAIL"}): max dev idealized ${
       row.idealized.maxAbsDeviationDb.toFixed(2)
     } / line ${row.line.maxAbsDeviationDb.toFixed(2)} (ref unit ${
-      row.lineRef.maxAbsDeviationDb.toFixed(2)
+      (row.lineRef?.maxAbsDeviationDb ?? NaN).toFixed(2)
     }) / per-unit ${row.perUnit.maxAbsDeviationDb.toFixed(2)} dB; nulls ${
       row.idealized.minNullDepthDb?.toFixed(1)
     } / ${row.line.minNullDepthDb?.toFixed(1)} / ${
@@ -179,7 +204,8 @@ for (
   const [name, key] of [
     ["idealized model", "idealized"],
     ["line-estimated, reference = idealized model", "line"],
-    ["line-estimated, reference = unit REF-0001", "lineRef"],
+    ...(withRefUnit ? [["line-estimated, reference = unit REF-0001", "lineRef"]] : []),
+    ["line fast path (reference bundle ÷ corrections)", "fast"],
     ["full-lab per-unit", "perUnit"],
   ]
 ) {
@@ -194,7 +220,10 @@ for (
 }
 const gap = median(rows.map((r) => r.line.maxAbsDeviationDb - r.perUnit.maxAbsDeviationDb));
 const gapMean = median(rows.map((r) => r.line.meanAbsDeviationDb - r.perUnit.meanAbsDeviationDb));
-const betterRef = rows.filter((r) => r.lineRef.maxAbsDeviationDb < r.idealized.maxAbsDeviationDb)
+const betterFast = rows.filter((r) => r.fast.maxAbsDeviationDb < r.idealized.maxAbsDeviationDb)
+  .length;
+const gapFast = median(rows.map((r) => r.fast.maxAbsDeviationDb - r.perUnit.maxAbsDeviationDb));
+const betterRef = rows.filter((r) => r.lineRef?.maxAbsDeviationDb < r.idealized.maxAbsDeviationDb)
   .length;
 const better = rows.filter((r) => r.line.maxAbsDeviationDb < r.idealized.maxAbsDeviationDb).length;
 const betterMean =
@@ -209,7 +238,16 @@ const summary = [
   `line-estimated (reference = idealized model) minus full-lab per-unit: median ${
     f2(gap)
   } dB (max abs deviation), ${f2(gapMean)} dB (mean abs deviation)`,
-  `line-estimated (reference = idealized model) better than idealized: ${better} of ${units} units (max abs deviation), ${betterMean} of ${units} (mean abs deviation); with reference unit REF-0001: ${betterRef} of ${units} (max abs deviation)`,
+  `line-estimated (reference = idealized model) better than idealized: ${better} of ${units} units (max abs deviation), ${betterMean} of ${units} (mean abs deviation); fast path: ${betterFast} of ${units}, ${
+    f2(gapFast)
+  } dB from per-unit (median, max abs deviation)${
+    withRefUnit
+      ? `; with reference unit REF-0001: ${betterRef} of ${units} (max abs deviation)`
+      : ""
+  }`,
+  `fast path compute after capture (corrections + filters): median ${
+    median(rows.map((r) => r.fastMs))
+  } ms, worst ${Math.max(...rows.map((r) => r.fastMs))} ms`,
   `compute after capture (estimate + fit): median ${median(compute)} ms, worst ${
     Math.max(...compute)
   } ms (estimate alone median ${median(rows.map((r) => r.estimateMs))} ms)`,
