@@ -232,7 +232,7 @@ const compute = rows.map((r) => r.estimateMs + r.lineFitMs);
 const summary = [
   `${units} units (${
     rows.filter((r) => r.passedLine).length
-  } pass the line), 10° arc, pure CTC + beam:`,
+  } pass the line), ${step}° arc, CTC + beam:`,
   ...table,
   "",
   `line-estimated (reference = idealized model) minus full-lab per-unit: median ${
