@@ -54,7 +54,7 @@ export const DEFAULT_RULES: LimitRules = {
   bandK: 5,
   bandGuardDb: 1.5,
   sensitivityK: 4,
-  sensitivityGuardDb: 0.2,
+  sensitivityGuardDb: 0.5,
   distortionK: 5,
   distortionGuardDb: 3,
   airLeakK: 5,
