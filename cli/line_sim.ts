@@ -7,7 +7,12 @@
 import { writeFileAtomically } from "../io/atomic.ts";
 import { LIMITS_OUTPUT, limitsToJson } from "../calibrate/limits.ts";
 import { DEFECT_TYPES, formatConfusion, runLine } from "../calibrate/line_sim.ts";
-import { detectionPower, formatPower, type PowerRow } from "../calibrate/line_power.ts";
+import {
+  defaultPowerCases,
+  detectionPower,
+  formatPower,
+  type PowerRow,
+} from "../calibrate/line_power.ts";
 import { openRecords, type RecordStore, sqlitePathOf } from "../calibrate/records.ts";
 import {
   booleanFlag,
@@ -47,6 +52,7 @@ sweeps and the compute time per unit.
                        defect type and size (sensitivity ±0.5..4 dB, resonance +1..+4 dB
                        Q 10 in 200 Hz-10 kHz, rub & buzz -60..-40 dB, air leak 20..150 Hz,
                        polarity, dead, swapped), printed as a table of catch rates
+  --power-types LIST   with --power: only these defect types (comma-separated)
   --json               print the summary as JSON on stdout
 `;
 
@@ -63,6 +69,7 @@ await runCommand(HELP, async (args) => {
     batch: { type: "string" },
     json: { type: "boolean" },
     power: { type: "string" },
+    "power-types": { type: "string" },
     force: { type: "boolean" },
   });
   for (const required of ["units", "defect-rate", "seed"]) stringFlag(v, required, true);
@@ -101,6 +108,19 @@ await runCommand(HELP, async (args) => {
     throw new UsageError(
       `Cannot use --power as it must be an integer between 1 and 100000: current value is ${power}`,
     );
+  }
+  const powerTypes = stringFlag(v, "power-types")?.split(",").map((t) => t.trim());
+  if (powerTypes !== undefined) {
+    if (power === undefined) throw new UsageError("line-sim: --power-types goes with --power N");
+    for (const t of powerTypes) {
+      if (!(DEFECT_TYPES as readonly string[]).includes(t)) {
+        throw new UsageError(
+          `Cannot use --power-types as each must be one of ${
+            DEFECT_TYPES.join(", ")
+          }: current value is "${t}"`,
+        );
+      }
+    }
   }
   const station = stringFlag(v, "station") ?? "line-sim";
   const batch = stringFlag(v, "batch") ?? `line-sim-${seed}`;
@@ -154,6 +174,9 @@ await runCommand(HELP, async (args) => {
         unitsPerSize: power,
         seed,
         onUnit: (done, total) => p(done, total, ""),
+        ...(powerTypes === undefined
+          ? {}
+          : { cases: defaultPowerCases().filter((c) => powerTypes.includes(c.type)) }),
       });
     }
     if (limitsOut !== undefined) {
