@@ -36,4 +36,3 @@ export * from "./jack.ts";
 export * from "./webaudio_device.ts";
 export * from "./mic_calibration.ts";
 export * from "./import_captures.ts";
-export * from "./open_loop.ts";

@@ -49,5 +49,4 @@ export * from "./head.ts";
 export * from "./room.ts";
 export * from "./sim_device.ts";
 export * from "./sofa_head.ts";
-export * from "./device_clock.ts";
 export type { AudioDevice } from "../measure/audio_device.ts";
