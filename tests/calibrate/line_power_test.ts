@@ -69,3 +69,47 @@ Deno.test("detectionPower(): catch rate grows with defect size; binary defects a
   equal(rate(4), 1);
   ok(formatPower(rows).includes("| resonance | +4 dB, Q 10 | 4 | 100 % | 100 % |"));
 });
+
+Deno.test("the simulator's resonance defect is a +gainDb peak of quality q at hz (station response ratio), and bad parameters are refused", async () => {
+  const { createSimDevice } = await import("../../sim/sim_device.ts");
+  const { realFftPlan } = await import("../../dsp/fft.ts");
+  const at = (defects?: Parameters<typeof createSimDevice>[0]["defects"]) => {
+    const d = createSimDevice({
+      model: "studio5",
+      serial: "RES-T",
+      mics: "reference",
+      ...(defects ? { defects } : {}),
+    });
+    const ir = d.trueImpulseResponses({ azimuthDeg: 30, elevationDeg: 20, distanceMeters: 0.5 })
+      .ir["mid-left"]!["ref"]!;
+    return realFftPlan(ir.length).forward(ir);
+  };
+  const plain = at();
+  const peaked = at({ drivers: { "mid-left": { resonance: { hz: 2000, q: 10, gainDb: 3 } } } });
+  const ratioDb = (hz: number) => {
+    const k = Math.round((hz * 2 * (plain.re.length - 1)) / 48000);
+    const p = (X: typeof plain) => X.re[k]! ** 2 + X.im[k]! ** 2;
+    return 10 * Math.log10(p(peaked) / p(plain));
+  };
+  ok(Math.abs(ratioDb(2000) - 3) < 0.2, `at 2 kHz ${ratioDb(2000)}`);
+  ok(Math.abs(ratioDb(1000)) < 0.2, `at 1 kHz ${ratioDb(1000)}`);
+  // Off centre, the RBJ peaking biquad's own response (dsp/filters.ts) at 2.2 kHz.
+  const { biquadResponse, designBiquad } = await import("../../dsp/filters.ts");
+  const peak = designBiquad({
+    type: "peaking",
+    frequencyHz: 2000,
+    sampleRate: 48000,
+    q: 10,
+    gainDb: 3,
+  });
+  const H = biquadResponse([peak], Float64Array.of(2200), 48000);
+  const expected = 10 * Math.log10(H.re[0]! ** 2 + H.im[0]! ** 2);
+  ok(Math.abs(ratioDb(2200) - expected) < 0.2, `at 2.2 kHz ${ratioDb(2200)} vs ${expected}`);
+  let refused = "";
+  try {
+    at({ drivers: { "mid-left": { resonance: { hz: 2000, q: 100, gainDb: 3 } } } });
+  } catch (e) {
+    refused = (e as Error).message;
+  }
+  ok(/resonance\.q must be in \[0\.3, 50\]/.test(refused), refused);
+});
