@@ -28,6 +28,12 @@ import {
   type DriverFeatures,
   driverFeatures,
   type DriverLimits,
+  FINE_BANDS_PER_OCTAVE,
+  FINE_TREND_OCTAVES,
+  fineBandCenters,
+  fineFeatures,
+  fineLevelsDb,
+  type FineLimits,
   type LimitRules,
   type Limits,
   LIMITS_FORMAT,
@@ -57,6 +63,10 @@ export const DEFAULT_RULES: LimitRules = {
   deadDropDb: 20,
   noiseMarginDb: 10,
   swapMargin: 0.1,
+  fineK: 5,
+  fineGuardDb: 1,
+  resonanceK: 5,
+  resonanceGuardDb: 0.5,
 };
 
 /** Options of {@linkcode computeLimits}. */
@@ -69,6 +79,12 @@ export interface ComputeLimitsOptions {
   readonly minSigmaDb?: number;
   /** Creation time (ISO 8601). Default now. */
   readonly createdAt?: string;
+  /**
+   * Fine limits (version 2): bands per octave (12 or 24, default 24) and the
+   * running median's width in octaves (default 1); `false` writes version-1
+   * limits without them.
+   */
+  readonly fine?: false | { readonly bandsPerOctave?: 12 | 24; readonly trendOctaves?: number };
 }
 
 /** The smallest number of golden units accepted. */
@@ -184,6 +200,8 @@ function checkRules(rules: LimitRules): void {
     "airLeakK",
     "passbandDropDb",
     "deadDropDb",
+    "fineK",
+    "resonanceK",
   ];
   for (const [key, value] of Object.entries(rules)) {
     const ok = Number.isFinite(value) && (positive.includes(key) ? value > 0 : value >= 0);
@@ -272,7 +290,9 @@ export async function computeLimits(
   checkUnits(units);
   const setup = commonSetup(units);
   const analysis: AnalysisParameters = { ...DEFAULT_ANALYSIS, ...options.analysis };
-  const rules: LimitRules = { ...DEFAULT_RULES, ...options.rules };
+  const rules: LimitRules = options.fine === false
+    ? withoutFineRules({ ...DEFAULT_RULES, ...options.rules })
+    : { ...DEFAULT_RULES, ...options.rules };
   checkRules(rules);
   const minSigma = options.minSigmaDb ?? 0.1;
   if (!(minSigma >= 0.01 && minSigma <= 3)) {
@@ -283,6 +303,22 @@ export async function computeLimits(
   const first = units[0]!;
   const fs = first.sampleRate;
   const bands = analysisBands(analysis);
+  const fineSpec = options.fine === false ? undefined : {
+    bandsPerOctave: options.fine?.bandsPerOctave ?? FINE_BANDS_PER_OCTAVE,
+    trendOctaves: options.fine?.trendOctaves ?? FINE_TREND_OCTAVES,
+  };
+  if (fineSpec !== undefined) {
+    if (fineSpec.bandsPerOctave !== 12 && fineSpec.bandsPerOctave !== 24) {
+      throw new RangeError(
+        `Cannot compute limits as fine.bandsPerOctave must be 12 or 24: current value is ${fineSpec.bandsPerOctave}`,
+      );
+    }
+    if (!(fineSpec.trendOctaves > 0 && fineSpec.trendOctaves <= 4)) {
+      throw new RangeError(
+        `Cannot compute limits as fine.trendOctaves must be in (0, 4]: current value is ${fineSpec.trendOctaves}`,
+      );
+    }
+  }
   const driverLimits: Record<string, DriverLimits> = {};
   const cpk: Record<string, number> = {};
   for (const id of first.drivers) {
@@ -335,6 +371,16 @@ export async function computeLimits(
     let peak = 0;
     for (let i = 0; i < n; i++) if (Math.abs(ref[i]!) > Math.abs(peak)) peak = ref[i]!;
     const noise = features.map((f) => f.noiseFloorDb);
+    const fine = fineSpec === undefined ? undefined : fineLimits(
+      captures.map((c) => c.ir),
+      sens,
+      fs,
+      analysis,
+      [bands.lowerHz[passband[0]]!, bands.upperHz[passband[1]]!],
+      fineSpec,
+      rules,
+      minSigma,
+    );
     driverLimits[id] = {
       passbandHz: [bands.lowerHz[passband[0]]!, bands.upperHz[passband[1]]!],
       bands: bandLimits,
@@ -351,7 +397,12 @@ export async function computeLimits(
         maxDb: Math.max(...noise),
       },
       deadBelowDb: sensitivity.meanDb - rules.deadDropDb,
+      ...(fine === undefined ? {} : { fine }),
     };
+    if (fine !== undefined) {
+      cpk[`${id}.fine-response`] = cpkArrays(fine.shape);
+      cpk[`${id}.narrow-resonance`] = cpkArrays(fine.residual);
+    }
     cpk[`${id}.frequency-response`] = frCpk;
     cpk[`${id}.sensitivity`] = cpkTwoSided(sensitivity);
     cpk[`${id}.air-leak`] = cpkCeiling(airLeak);
@@ -387,7 +438,7 @@ export async function computeLimits(
   }
   const content: Omit<Limits, "sha256"> = {
     format: LIMITS_FORMAT,
-    version: LIMITS_VERSION,
+    version: fineSpec === undefined ? 1 : LIMITS_VERSION,
     createdAt: options.createdAt ?? new Date().toISOString(),
     model: first.model,
     sampleRate: fs,
@@ -412,4 +463,84 @@ export async function computeLimits(
 
 function limitsRefs(driverLimits: Record<string, DriverLimits>, id: string): readonly number[] {
   return driverLimits[id]!.referenceIr;
+}
+
+function withoutFineRules(rules: LimitRules): LimitRules {
+  const { fineK: _a, fineGuardDb: _b, resonanceK: _c, resonanceGuardDb: _d, ...rest } = rules;
+  return rest;
+}
+
+function cpkArrays(l: FineLimits["shape"]): number {
+  let worst = Infinity;
+  for (let i = 0; i < l.meanDb.length; i++) {
+    worst = Math.min(
+      worst,
+      Math.min(l.upperDb[i]! - l.meanDb[i]!, l.meanDb[i]! - l.lowerDb[i]!) / (3 * l.sigmaDb[i]!),
+    );
+  }
+  return worst;
+}
+
+/** A driver's fine limits from its golden captures (see `limits.ts`, "Finer screening"). */
+function fineLimits(
+  irs: readonly Float64Array[],
+  sensitivities: readonly number[],
+  sampleRate: number,
+  analysis: AnalysisParameters,
+  passbandHz: readonly [number, number],
+  spec: { bandsPerOctave: 12 | 24; trendOctaves: number },
+  rules: LimitRules,
+  minSigma: number,
+): FineLimits {
+  const all = fineBandCenters(analysis, spec.bandsPerOctave);
+  const centerHz = Array.from(all).filter((hz) => hz >= passbandHz[0] && hz <= passbandHz[1]);
+  const per = irs.map((ir, u) =>
+    fineFeatures(
+      fineLevelsDb(ir, sampleRate, analysis, spec.bandsPerOctave),
+      all,
+      centerHz,
+      spec.bandsPerOctave,
+      spec.trendOctaves,
+      sensitivities[u]!,
+    )
+  );
+  const arrays = (
+    pick: (f: { shape: Float64Array; residual: Float64Array }) => Float64Array,
+    k: number,
+    guard: number,
+  ) => {
+    const out = {
+      meanDb: [] as number[],
+      sigmaDb: [] as number[],
+      lowerDb: [] as number[],
+      upperDb: [] as number[],
+    };
+    for (let b = 0; b < centerHz.length; b++) {
+      const l = twoSided(per.map((f) => pick(f)[b]!), k, guard, minSigma);
+      out.meanDb.push(round4(l.meanDb));
+      out.sigmaDb.push(round4(l.sigmaDb));
+      out.lowerDb.push(round4(l.lowerDb));
+      out.upperDb.push(round4(l.upperDb));
+    }
+    return out;
+  };
+  return {
+    bandsPerOctave: spec.bandsPerOctave,
+    trendOctaves: spec.trendOctaves,
+    centerHz: centerHz.map((hz) => Number(hz.toPrecision(7))),
+    shape: arrays(
+      (f) => f.shape,
+      rules.fineK ?? DEFAULT_RULES.fineK!,
+      rules.fineGuardDb ?? DEFAULT_RULES.fineGuardDb!,
+    ),
+    residual: arrays(
+      (f) => f.residual,
+      rules.resonanceK ?? DEFAULT_RULES.resonanceK!,
+      rules.resonanceGuardDb ?? DEFAULT_RULES.resonanceGuardDb!,
+    ),
+  };
+}
+
+function round4(v: number): number {
+  return Math.round(v * 1e4) / 1e4;
 }

@@ -22,9 +22,34 @@
  * - the waveform itself, for polarity and for swapped-driver checks against
  *   the golden reference IR (normalized correlation).
  *
- * A limits file is JSON with `format: "spatialcal.limits", version: 1`; its
- * `sha256` is the SHA-256 of the canonical JSON (keys sorted, no spaces) of
- * the file without the `sha256` field, so a reader detects any change.
+ * Finer screening (version 2): per driver, levels in 1/24-octave bands (the
+ * FFT bins inside each band power-averaged: per-bin below ~600 Hz at 8192
+ * points, light smoothing above) over the passband, judged two ways against
+ * the golden units' own spread:
+ * - fine response: `L24_b − sensitivity` (the shape, the unit's level
+ *   removed) inside `μ_b ± (k·σ_b + guard)`;
+ * - narrow resonance: `L24_b − T_b` inside `μ_b ± (k·σ_b + guard)`, where the
+ *   local trend `T_b` is the least-squares line (level against log frequency)
+ *   through the bands within ±trendOctaves/2 of b but more than
+ *   {@linkcode FINE_TREND_GAP_OCTAVES} away from it. The trend follows the
+ *   response's broad shape, slopes included (near a passband edge, with
+ *   fewer than 3 bands on one side, the mean of the window's bands instead:
+ *   a line would extrapolate), but is blind to a peak or dip
+ *   a few fine bands wide (a +3 dB resonance of Q 10 is about 0.14 octave
+ *   wide, 3–4 bands of 1/24 octave), so the residual isolates what a loose
+ *   part adds, whatever the unit's tolerances do to the broad response. (A
+ *   running median, tried first, follows a peak on a steep slope half-way:
+ *   a +3 dB resonance at 1.1 kHz on the tweeter's 12 dB/octave flank read
+ *   as +1 dB.)
+ *
+ * A limits file is JSON with `format: "spatialcal.limits"`. Version 1 has no
+ * fine limits; version 2 adds the optional `driverLimits.<id>.fine` and the
+ * optional `rules.fineK/fineGuardDb/resonanceK/resonanceGuardDb` and nothing
+ * else. This reader reads both; a version-1 reader refuses a version-2 file
+ * with "version must be 1: current value is 2" instead of silently skipping
+ * checks it does not know. Its `sha256` is the SHA-256 of the canonical JSON
+ * (keys sorted, no spaces) of the file without the `sha256` (and `signature`)
+ * field, so a reader detects any change, the fine limits included.
  *
  * References:
  * 1. A. Farina, "Simultaneous measurement of impulse response and distortion
@@ -61,8 +86,10 @@ import {
 export const LIMITS_FORMAT = "spatialcal.limits";
 /** A limits file as `--force` may replace it (see `io/own_output.ts`). */
 export const LIMITS_OUTPUT: OwnOutput = ownJsonFile("a limits file", LIMITS_FORMAT);
-/** The version of the limits format this code reads and writes. */
-export const LIMITS_VERSION = 1;
+/** The version of the limits format this code writes (2: with fine limits). */
+export const LIMITS_VERSION = 2;
+/** The versions this code reads: 1 (no fine limits) and 2. */
+export const READABLE_LIMITS_VERSIONS: readonly number[] = [1, 2];
 /** Levels below this (dB) are treated as "no signal" (a floor for logs of zero). */
 export const FLOOR_DB: number = -200;
 
@@ -216,6 +243,30 @@ export interface DriverLimits {
   readonly noiseFloor: { readonly meanDb: number; readonly maxDb: number };
   /** Golden mean sensitivity re `sensitivity.meanDb` below which the driver counts as dead, dB. */
   readonly deadBelowDb: number;
+  /** Fine (1/24-octave) response and narrow-resonance limits (version 2; absent in version 1). */
+  readonly fine?: FineLimits;
+}
+
+/** Per-band two-sided limits as parallel arrays (one entry per fine band), dB. */
+export interface BandArrayLimits {
+  readonly meanDb: readonly number[];
+  readonly sigmaDb: readonly number[];
+  readonly lowerDb: readonly number[];
+  readonly upperDb: readonly number[];
+}
+
+/** A driver's fine limits (see the module documentation). */
+export interface FineLimits {
+  /** Bands per octave of the fine grid (24). */
+  readonly bandsPerOctave: 12 | 24;
+  /** Width of the running median that gives the broad response, octaves (> 0). */
+  readonly trendOctaves: number;
+  /** Centres of the fine bands inside the passband, Hz, ascending. */
+  readonly centerHz: readonly number[];
+  /** `L24 − sensitivity` per band. */
+  readonly shape: BandArrayLimits;
+  /** `L24 − running median` per band. */
+  readonly residual: BandArrayLimits;
 }
 
 /** The k-factors and guard bands the limits were made with. */
@@ -244,14 +295,22 @@ export interface LimitRules {
   readonly noiseMarginDb: number;
   /** A driver is swapped when another driver's golden correlates better by this much (0–1). */
   readonly swapMargin: number;
+  /** Fine response limits: mean ± (k·σ + guardDb) (version 2). */
+  readonly fineK?: number;
+  /** Guard added to the fine response limits' half-width, dB (version 2). */
+  readonly fineGuardDb?: number;
+  /** Narrow-resonance limits: mean ± (k·σ + guardDb) (version 2). */
+  readonly resonanceK?: number;
+  /** Guard added to the narrow-resonance limits' half-width, dB (version 2). */
+  readonly resonanceGuardDb?: number;
 }
 
-/** A limits file (`format: "spatialcal.limits"`, version 1). */
+/** A limits file (`format: "spatialcal.limits"`, version 1 or 2). */
 export interface Limits {
   /** Always {@linkcode LIMITS_FORMAT}. */
   readonly format: typeof LIMITS_FORMAT;
-  /** Always {@linkcode LIMITS_VERSION}. */
-  readonly version: typeof LIMITS_VERSION;
+  /** 1 (no fine limits) or 2 ({@linkcode LIMITS_VERSION}, fine limits allowed). */
+  readonly version: 1 | 2;
   /** Creation time, ISO 8601. */
   readonly createdAt: string;
   /** Model name the limits apply to, non-empty. */
@@ -347,6 +406,96 @@ export function bandLevelsDb(
     out[b] = safeDb(p / (hi - lo + 1));
   }
   return out;
+}
+
+/** Default bands per octave of the fine response and narrow-resonance checks. */
+export const FINE_BANDS_PER_OCTAVE = 24;
+/** Default width of the local trend of the narrow-resonance check, octaves. */
+export const FINE_TREND_OCTAVES = 1;
+/** Bands this close to the judged one (octaves) are left out of its trend. */
+export const FINE_TREND_GAP_OCTAVES = 0.125;
+
+/** Fine band centres (Hz) of an analysis: its band range at `bandsPerOctave`. */
+export function fineBandCenters(
+  analysis: AnalysisParameters,
+  bandsPerOctave: number = FINE_BANDS_PER_OCTAVE,
+): Float64Array {
+  return analysisBands({ ...analysis, bandsPerOctave: bandsPerOctave as 3 }).centerHz;
+}
+
+/**
+ * The fine features of one driver on the bands of `fine`: the shape
+ * (`L − sensitivityDb`) and the narrow-resonance residual (`L` minus its
+ * local trend over `fine.trendOctaves`, see the module documentation), one
+ * value per `fine.centerHz`.
+ *
+ * @param levelsDb Fine band levels over the analysis' whole band range ({@linkcode fineLevelsDb}).
+ * @param allCentersHz The centres of `levelsDb`.
+ * @param centerHz The fine bands judged (a contiguous run of `allCentersHz`).
+ * @param bandsPerOctave The fine grid's bands per octave.
+ * @param trendOctaves The local trend's width in octaves.
+ * @param sensitivityDb The unit's driver sensitivity (coarse bands), dB.
+ */
+export function fineFeatures(
+  levelsDb: ArrayLike<number>,
+  allCentersHz: ArrayLike<number>,
+  centerHz: readonly number[],
+  bandsPerOctave: number,
+  trendOctaves: number,
+  sensitivityDb: number,
+): { shape: Float64Array; residual: Float64Array } {
+  const n = centerHz.length;
+  const shape = new Float64Array(n), residual = new Float64Array(n);
+  if (n === 0) return { shape, residual };
+  let first = 0;
+  let best = Infinity;
+  for (let i = 0; i < allCentersHz.length; i++) {
+    const d = Math.abs(Math.log((allCentersHz[i] as number) / centerHz[0]!));
+    if (d < best) {
+      best = d;
+      first = i;
+    }
+  }
+  const half = Math.max(1, Math.round((trendOctaves * bandsPerOctave) / 2));
+  const gap = Math.round(FINE_TREND_GAP_OCTAVES * bandsPerOctave);
+  const last = first + n - 1;
+  for (let j = 0; j < n; j++) {
+    const b = first + j;
+    const level = levelsDb[b] as number;
+    shape[j] = level - sensitivityDb;
+    // Least-squares line through the window's bands outside the gap, within the judged run
+    // (the passband: outside it the response falls away). x = band index (∝ log frequency).
+    let sx = 0, sy = 0, sxx = 0, sxy = 0, m = 0, below = 0, above = 0;
+    for (let k = Math.max(first, b - half); k <= Math.min(last, b + half); k++) {
+      if (Math.abs(k - b) <= gap) continue;
+      const x = k - b, y = levelsDb[k] as number;
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      sxy += x * y;
+      m++;
+      if (x < 0) below++;
+      else above++;
+    }
+    const det = m * sxx - sx * sx;
+    // The line's value at x = 0 (the band itself), interpolated only: near a passband edge,
+    // with fewer than 3 bands on one side, a line would extrapolate (a peak in the fitted
+    // bands then reads as a deep dip), so the trend is the window's mean there.
+    const line = below >= 3 && above >= 3 && det > 1e-9;
+    const trend = line ? (sy * sxx - sx * sxy) / det : m > 0 ? sy / m : level;
+    residual[j] = level - trend;
+  }
+  return { shape, residual };
+}
+
+/** Levels in fine bands (`bandsPerOctave`) over the analysis' band range (see {@linkcode bandLevelsDb}). */
+export function fineLevelsDb(
+  ir: ArrayLike<number>,
+  sampleRate: number,
+  analysis: AnalysisParameters,
+  bandsPerOctave: number = FINE_BANDS_PER_OCTAVE,
+): Float64Array {
+  return bandLevelsDb(ir, sampleRate, { ...analysis, bandsPerOctave: bandsPerOctave as 3 });
 }
 
 /**
@@ -472,6 +621,48 @@ function checkCeiling(file: string, field: string, v: unknown): void {
   }
 }
 
+function checkFine(file: string, field: string, v: unknown): void {
+  const o = v as Record<string, unknown> | undefined;
+  if (!o || typeof o !== "object" || Array.isArray(o)) bad(file, field, "must be an object", v);
+  if (o.bandsPerOctave !== 12 && o.bandsPerOctave !== 24) {
+    bad(file, `${field}.bandsPerOctave`, "must be 12 or 24", o.bandsPerOctave);
+  }
+  if (!isNumber(o.trendOctaves) || !(o.trendOctaves > 0 && o.trendOctaves <= 4)) {
+    bad(file, `${field}.trendOctaves`, "must be a number in (0, 4]", o.trendOctaves);
+  }
+  const c = o.centerHz;
+  if (!Array.isArray(c) || c.length === 0 || c.length > 1000 || !c.every(isNumber)) {
+    bad(file, `${field}.centerHz`, "must be a non-empty array of at most 1000 numbers", typeof c);
+  }
+  const centers = c as number[];
+  centers.forEach((hz, i) => {
+    if (!(hz > 0) || (i > 0 && !(hz > centers[i - 1]!))) {
+      bad(file, `${field}.centerHz[${i}]`, "must be positive and ascending", hz);
+    }
+  });
+  for (const part of ["shape", "residual"]) {
+    const p = o[part] as Record<string, unknown> | undefined;
+    if (!p || typeof p !== "object") bad(file, `${field}.${part}`, "must be an object", p);
+    for (const key of ["meanDb", "sigmaDb", "lowerDb", "upperDb"]) {
+      const a = p[key];
+      if (!Array.isArray(a) || a.length !== centers.length || !a.every(isNumber)) {
+        bad(
+          file,
+          `${field}.${part}.${key}`,
+          `must be an array of ${centers.length} finite numbers (one per centerHz)`,
+          Array.isArray(a) ? `${a.length} entries` : typeof a,
+        );
+      }
+    }
+    const lo = p.lowerDb as number[], hi = p.upperDb as number[];
+    lo.forEach((l, i) => {
+      if (l > hi[i]!) {
+        bad(file, `${field}.${part}.lowerDb[${i}]`, `must be <= upperDb (${hi[i]})`, l);
+      }
+    });
+  }
+}
+
 /**
  * Bounds of the numbers that size computations (FFT lengths, arrays, sweeps):
  * a finite but absurd value (`fftSize: 1e12`) would otherwise exhaust memory
@@ -529,7 +720,14 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
   }
   const o = raw as Record<string, unknown>;
   if (o.format !== LIMITS_FORMAT) bad(file, "format", `must be "${LIMITS_FORMAT}"`, o.format);
-  if (o.version !== LIMITS_VERSION) bad(file, "version", `must be ${LIMITS_VERSION}`, o.version);
+  if (!READABLE_LIMITS_VERSIONS.includes(o.version as number)) {
+    bad(
+      file,
+      "version",
+      `must be ${READABLE_LIMITS_VERSIONS.join(" or ")} (this reader's versions)`,
+      o.version,
+    );
+  }
   if (typeof o.model !== "string" || o.model === "") {
     bad(file, "model", "must be a non-empty string", o.model);
   }
@@ -571,6 +769,14 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
     ]
   ) {
     if (!isNumber(r[key])) bad(file, `rules.${key}`, "must be a finite number", r[key]);
+  }
+  for (const key of ["fineK", "fineGuardDb", "resonanceK", "resonanceGuardDb"]) {
+    if (r[key] !== undefined && o.version === 1) {
+      bad(file, `rules.${key}`, "is a version-2 field, so version must be 2", o.version);
+    }
+    if (r[key] !== undefined && !isNumber(r[key])) {
+      bad(file, `rules.${key}`, "must be a finite number", r[key]);
+    }
   }
   if (o.setup !== undefined) {
     const st = o.setup as Record<string, unknown>;
@@ -665,6 +871,10 @@ export async function parseLimits(text: string, file: string): Promise<Limits> {
     }
     if (!isNumber(d.deadBelowDb)) {
       bad(file, `${f}.deadBelowDb`, "must be a finite number", d.deadBelowDb);
+    }
+    if (d.fine !== undefined) {
+      if (o.version === 1) bad(file, `${f}.fine`, "is a version-2 field, so version must be 2", 1);
+      checkFine(file, `${f}.fine`, d.fine);
     }
   }
   checkLimitsBounds(file, o);

@@ -14,7 +14,8 @@
  * generator): reversed polarity, dead driver, rub & buzz (high-order
  * distortion, total −40 to −30 dB), −4 dB sensitivity, air leak (first-order
  * high-pass at 100–200 Hz on the woofer, or on the lowest driver), swapped
- * wiring of two drivers.
+ * wiring of two drivers, a narrow resonance (+3 dB, Q 10, at a log-uniform
+ * frequency in 200 Hz–10 kHz inside the driver's passband: a loose part).
  *
  * References:
  * 1. P. Majdak, P. Balazs, B. Laback, "Multiple exponential sweep method for
@@ -97,6 +98,7 @@ export const DEFECT_TYPES = [
   "sensitivity",
   "air-leak",
   "swapped-wiring",
+  "resonance",
 ] as const;
 /** One of {@linkcode DEFECT_TYPES}. */
 export type DefectType = typeof DEFECT_TYPES[number];
@@ -109,7 +111,19 @@ export const EXPECTED_CHECK: Readonly<Record<DefectType, CheckName>> = {
   "sensitivity": "sensitivity",
   "air-leak": "air-leak",
   "swapped-wiring": "swapped-drivers",
+  "resonance": "narrow-resonance",
 };
+
+/** Where a drawn resonance may sit: 200 Hz–10 kHz (issue 16), inside the driver's passband. */
+export const RESONANCE_RANGE_HZ: readonly [number, number] = [200, 10000];
+
+/** The part of {@linkcode RESONANCE_RANGE_HZ} inside a passband (the whole range without one). */
+export function resonanceRange(passbandHz?: readonly [number, number]): [number, number] {
+  const [lo, hi] = RESONANCE_RANGE_HZ;
+  if (passbandHz === undefined) return [lo, hi];
+  const a = Math.max(lo, passbandHz[0]), b = Math.min(hi, passbandHz[1]);
+  return a < b ? [a, b] : [lo, hi];
+}
 
 /** A seeded defect. */
 export interface PlannedDefect {
@@ -139,6 +153,7 @@ export function lineRandom(seed: number): () => number {
 export function drawDefect(
   rand: () => number,
   drivers: readonly { id: string; kind: string }[],
+  passbandsHz: Readonly<Record<string, readonly [number, number]>> = {},
 ): PlannedDefect {
   const type = DEFECT_TYPES[Math.floor(rand() * DEFECT_TYPES.length)]!;
   const pick = () => drivers[Math.floor(rand() * drivers.length)]!.id;
@@ -202,6 +217,17 @@ export function drawDefect(
         drivers: [drivers[i]!.id, drivers[j]!.id],
         defects: { wiring },
         description: `${drivers[i]!.id} and ${drivers[j]!.id} wired to each other's outputs`,
+      };
+    }
+    case "resonance": {
+      const d = pick();
+      const [lo, hi] = resonanceRange(passbandsHz[d]);
+      const hz = lo * Math.pow(hi / lo, rand());
+      return {
+        type,
+        drivers: [d],
+        defects: { drivers: { [d]: { resonance: { hz, q: 10, gainDb: 3 } } } },
+        description: `+3 dB resonance (Q 10) at ${hz.toFixed(0)} Hz on ${d}`,
       };
     }
   }
@@ -344,10 +370,13 @@ export async function runLine(options: LineOptions): Promise<{
   });
   const drivers = probe.outputs.map((o) => ({ id: o.id, kind: o.kind }));
   await probe.close();
+  const passbands = Object.fromEntries(
+    Object.entries(limits.driverLimits).map(([id, dl]) => [id, dl.passbandHz]),
+  );
   const results: LineUnitResult[] = [];
   for (let u = 0; u < units; u++) {
     const serial = `LINE-${seed}-${String(u).padStart(6, "0")}`;
-    const defect = rand() < defectRate ? drawDefect(rand, drivers) : null;
+    const defect = rand() < defectRate ? drawDefect(rand, drivers, passbands) : null;
     const captured = await measureSimUnit({
       model,
       serial,

@@ -10,7 +10,7 @@ import { offsetPosition } from "../measure/positions.ts";
 import type { MicPosition } from "../measure/audio_device.ts";
 import { runMeasurementSession } from "../measure/session.ts";
 import { type MeasurementSet, readMeasurementSet } from "../io/manifest.ts";
-import { createSimDevice } from "../sim/sim_device.ts";
+import { createSimDevice, type SimDefects } from "../sim/sim_device.ts";
 
 /** What to measure of one simulated unit. */
 export interface SimUnitSpec {
@@ -32,6 +32,8 @@ export interface SimUnitSpec {
   readonly irLengthSeconds?: number;
   /** Sim input noise in dBFS (default the sim's −90). */
   readonly noiseLevelDbfs?: number;
+  /** Unit defects (default none). */
+  readonly defects?: SimDefects;
 }
 
 /** The position of a head offset by (x, y) cm from a point `distanceMeters` in front of the device, on axis. */
@@ -72,6 +74,7 @@ export async function measureStudyUnit(
     serial: spec.serial,
     room,
     ...(spec.noiseLevelDbfs === undefined ? {} : { noiseLevelDbfs: spec.noiseLevelDbfs }),
+    ...(spec.defects === undefined ? {} : { defects: spec.defects }),
   };
   const offsets = spec.headOffsetsCm ?? [[0, 0]];
   const binaural = createSimDevice({ ...common, mics: "binaural" });

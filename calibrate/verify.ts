@@ -22,7 +22,12 @@
  * - sensitivity: the band-averaged level inside its limits;
  * - THD and rub & buzz (harmonics >= 10) below their ceilings;
  * - air leak: the loss in the passband's lowest octave, relative to golden and
- *   after removing the unit's sensitivity offset, below its ceiling.
+ *   after removing the unit's sensitivity offset, below its ceiling;
+ * - with version-2 limits (`driverLimits.<id>.fine`): fine response (the
+ *   1/24-octave shape, the unit's sensitivity removed) and narrow resonance
+ *   (each 1/24-octave band against the running median of its neighbours)
+ *   inside their per-band limits; one violation per driver and check, at the
+ *   band that breaks its limit by the most.
  *
  * @module
  */
@@ -36,6 +41,10 @@ import { driverBandRanges } from "./golden.ts";
 import {
   analysisBands,
   driverFeatures,
+  fineBandCenters,
+  fineFeatures,
+  fineLevelsDb,
+  type FineLimits,
   type Limits,
   normalizedCorrelation,
   powerAverageDb,
@@ -55,6 +64,8 @@ export type CheckName =
   | "thd"
   | "rub-buzz"
   | "air-leak"
+  | "fine-response"
+  | "narrow-resonance"
   | "ctc-separation";
 
 /** One failed check. */
@@ -98,6 +109,10 @@ export interface DriverMetrics {
   readonly noiseFloorDb: number;
   /** Smallest distance from a band level to its nearer limit, dB (negative = outside). */
   readonly worstBandMarginDb: number;
+  /** Fine response: smallest distance to a limit, dB (negative = outside); absent without fine limits. */
+  readonly worstFineMarginDb?: number;
+  /** Narrow resonance: smallest distance to a limit, dB (negative = outside); absent without fine limits. */
+  readonly worstResonanceMarginDb?: number;
 }
 
 /** The verdict on one unit. */
@@ -337,7 +352,14 @@ export function verifyUnit(
       const level = f.bandLevelsDb[bandIndex(b.centerHz)]!;
       worstBandMarginDb = Math.min(worstBandMarginDb, level - b.lowerDb, b.upperDb - level);
     }
+    const fine = dl.fine === undefined || deadIds.includes(id)
+      ? undefined
+      : judgeFine(id, capture.ir, dl.fine, sensitivityDb, fs, analysis);
     metrics[id] = {
+      ...(fine === undefined ? {} : {
+        worstFineMarginDb: fine.shapeMarginDb,
+        worstResonanceMarginDb: fine.residualMarginDb,
+      }),
       sensitivityDb,
       sensitivityDeltaDb: sensitivityDb - dl.sensitivity.meanDb,
       thdPercent: f.thdPercent,
@@ -407,6 +429,7 @@ export function verifyUnit(
         });
       }
     }
+    if (fine !== undefined) violations.push(...fine.violations);
     const s = dl.sensitivity;
     if (sensitivityDb < s.lowerDb || sensitivityDb > s.upperDb) {
       const low = sensitivityDb < s.lowerDb;
@@ -578,6 +601,69 @@ function checkHarmonicsAgainstGolden(
   }
 }
 
+/** The fine checks of one driver: margins and at most one violation per check. */
+function judgeFine(
+  id: string,
+  ir: Float64Array,
+  fine: FineLimits,
+  sensitivityDb: number,
+  sampleRate: number,
+  analysis: Limits["analysis"],
+): { shapeMarginDb: number; residualMarginDb: number; violations: Violation[] } {
+  const all = fineBandCenters(analysis, fine.bandsPerOctave);
+  const f = fineFeatures(
+    fineLevelsDb(ir, sampleRate, analysis, fine.bandsPerOctave),
+    all,
+    fine.centerHz,
+    fine.bandsPerOctave,
+    fine.trendOctaves,
+    sensitivityDb,
+  );
+  const violations: Violation[] = [];
+  const judge = (
+    values: Float64Array,
+    l: FineLimits["shape"],
+    check: "fine-response" | "narrow-resonance",
+  ): number => {
+    let margin = Infinity, at = -1;
+    for (let b = 0; b < values.length; b++) {
+      const m = Math.min(values[b]! - l.lowerDb[b]!, l.upperDb[b]! - values[b]!);
+      if (m < margin) {
+        margin = m;
+        at = b;
+      }
+    }
+    if (margin < 0 && at >= 0) {
+      const v = values[at]!, high = v > l.upperDb[at]!;
+      const band = fine.centerHz[at]!;
+      const off = Math.abs(v - l.meanDb[at]!);
+      const allowed = high ? l.upperDb[at]! - l.meanDb[at]! : l.meanDb[at]! - l.lowerDb[at]!;
+      violations.push({
+        check,
+        driver: id,
+        band,
+        value: v,
+        limit: high ? l.upperDb[at]! : l.lowerDb[at]!,
+        reason: check === "narrow-resonance"
+          ? `${id} has a narrow ${high ? "peak" : "dip"} at ${hz(band)}: ${fmt(off)} dB ${
+            high ? "above" : "below"
+          } its neighbours' level relative to the golden units (allowed ${
+            fmt(allowed)
+          } dB): a resonance, a loose part?`
+          : `${id} fine response (1/${fine.bandsPerOctave} octave, level removed) at ${
+            hz(band)
+          } is ${fmt(off)} dB ${high ? "above" : "below"} the golden mean (allowed ${
+            fmt(allowed)
+          } dB)`,
+      });
+    }
+    return margin;
+  };
+  const shapeMarginDb = judge(f.shape, fine.shape, "fine-response");
+  const residualMarginDb = judge(f.residual, fine.residual, "narrow-resonance");
+  return { shapeMarginDb, residualMarginDb, violations };
+}
+
 function hz(v: number): string {
   return v >= 1000 ? `${(v / 1000).toFixed(v >= 10000 ? 1 : 2)} kHz` : `${Math.round(v)} Hz`;
 }
@@ -592,6 +678,8 @@ export const CHECKS: readonly CheckName[] = [
   "thd",
   "rub-buzz",
   "air-leak",
+  "fine-response",
+  "narrow-resonance",
 ];
 
 function xml(text: string): string {
@@ -620,7 +708,9 @@ export function verdictToJunit(result: VerifyResult, context: JunitContext): str
   const cases: string[] = [];
   let failures = 0;
   for (const d of drivers) {
+    const fineJudged = result.metrics.drivers[d]?.worstFineMarginDb !== undefined;
     for (const check of CHECKS) {
+      if (!fineJudged && (check === "fine-response" || check === "narrow-resonance")) continue;
       const hits = result.violations.filter((v) => v.driver === d && v.check === check);
       const name = `classname="${xml(`${result.serial}.${d}`)}" name="${check}"`;
       if (hits.length === 0) {

@@ -7,6 +7,12 @@
 import { writeFileAtomically } from "../io/atomic.ts";
 import { LIMITS_OUTPUT, limitsToJson } from "../calibrate/limits.ts";
 import { DEFECT_TYPES, formatConfusion, runLine } from "../calibrate/line_sim.ts";
+import {
+  defaultPowerCases,
+  detectionPower,
+  formatPower,
+  type PowerRow,
+} from "../calibrate/line_power.ts";
 import { openRecords, type RecordStore, sqlitePathOf } from "../calibrate/records.ts";
 import {
   booleanFlag,
@@ -42,6 +48,11 @@ sweeps and the compute time per unit.
   --db URL             store every verdict (sqlite:<path> or postgres://…)
   --station ID         station id for the records (default line-sim)
   --batch ID           batch id for the records (default line-sim-<seed>)
+  --power N            then measure detection power with the same limits: N units per
+                       defect type and size (sensitivity ±0.5..4 dB, resonance +1..+4 dB
+                       Q 10 in 200 Hz-10 kHz, rub & buzz -60..-40 dB, air leak 20..150 Hz,
+                       polarity, dead, swapped), printed as a table of catch rates
+  --power-types LIST   with --power: only these defect types (comma-separated)
   --json               print the summary as JSON on stdout
 `;
 
@@ -57,6 +68,8 @@ await runCommand(HELP, async (args) => {
     station: { type: "string" },
     batch: { type: "string" },
     json: { type: "boolean" },
+    power: { type: "string" },
+    "power-types": { type: "string" },
     force: { type: "boolean" },
   });
   for (const required of ["units", "defect-rate", "seed"]) stringFlag(v, required, true);
@@ -88,6 +101,25 @@ await runCommand(HELP, async (args) => {
     const value = stringFlag(v, flag);
     if (value !== undefined && value.trim() === "") {
       throw new UsageError(`Cannot use --${flag} as it must not be empty: current value is ""`);
+    }
+  }
+  const power = stringFlag(v, "power") === undefined ? undefined : numberFlag(v, "power", 0);
+  if (power !== undefined && !(Number.isInteger(power) && power >= 1 && power <= 100000)) {
+    throw new UsageError(
+      `Cannot use --power as it must be an integer between 1 and 100000: current value is ${power}`,
+    );
+  }
+  const powerTypes = stringFlag(v, "power-types")?.split(",").map((t) => t.trim());
+  if (powerTypes !== undefined) {
+    if (power === undefined) throw new UsageError("line-sim: --power-types goes with --power N");
+    for (const t of powerTypes) {
+      if (!(DEFECT_TYPES as readonly string[]).includes(t)) {
+        throw new UsageError(
+          `Cannot use --power-types as each must be one of ${
+            DEFECT_TYPES.join(", ")
+          }: current value is "${t}"`,
+        );
+      }
     }
   }
   const station = stringFlag(v, "station") ?? "line-sim";
@@ -133,11 +165,25 @@ await runCommand(HELP, async (args) => {
         }
       },
     });
+    let powerRows: PowerRow[] | undefined;
+    if (power !== undefined) {
+      const p = progressReporter("line-sim: detection power");
+      powerRows = await detectionPower({
+        model,
+        limits,
+        unitsPerSize: power,
+        seed,
+        onUnit: (done, total) => p(done, total, ""),
+        ...(powerTypes === undefined
+          ? {}
+          : { cases: defaultPowerCases().filter((c) => powerTypes.includes(c.type)) }),
+      });
+    }
     if (limitsOut !== undefined) {
       await writeFileAtomically(limitsOut, new TextEncoder().encode(limitsToJson(limits)));
     }
     if (booleanFlag(v, "json")) {
-      console.log(JSON.stringify(summary, null, 2));
+      console.log(JSON.stringify(powerRows ? { ...summary, power: powerRows } : summary, null, 2));
     } else {
       const lines = [
         `line-sim: ${summary.units} units of ${model}, defect rate ${defectRate}, seed ${seed}; limits from ${summary.goldenUnits} golden units (sha256 ${
@@ -158,6 +204,13 @@ await runCommand(HELP, async (args) => {
       for (const m of summary.missed) lines.push(`MISSED ${m.serial}: ${m.description}`);
       for (const f of summary.falseRejects) {
         lines.push(`FALSE REJECT ${f.serial}: ${f.reasons.slice(0, 3).join("; ")}`);
+      }
+      if (powerRows) {
+        lines.push(
+          "",
+          `detection power (${power} units per size, seed ${seed}):`,
+          formatPower(powerRows),
+        );
       }
       console.log(lines.join("\n"));
     }

@@ -35,8 +35,22 @@ import {
   verdictToJunit,
   verifyUnit,
 } from "../calibrate/verify.ts";
-import { readBundle } from "../calibrate/bundle.ts";
-import { checkSignature, readTrustedKey } from "../calibrate/signature.ts";
+import {
+  FILTER_BUNDLE_OUTPUT,
+  type FilterBundle,
+  type FilterBundleDraft,
+  readBundle,
+  writeBundle,
+} from "../calibrate/bundle.ts";
+import { evaluateBundle } from "../calibrate/evaluate.ts";
+import { checkSignature, readSigningKey, readTrustedKey } from "../calibrate/signature.ts";
+import {
+  correctBundleFilters,
+  estimateUnitSet,
+  referenceFolders,
+  stationCorrections,
+} from "../calibrate/line_fit.ts";
+import { fitBundle } from "../calibrate/fit.ts";
 import type { SimDefects } from "../sim/sim_device.ts";
 import {
   booleanFlag,
@@ -102,6 +116,20 @@ verdict that was not recorded.
                        (deno task keys; repeat for several keys): unsigned or wrongly signed
                        ones exit 2, naming the file, before anything is measured
   --max-ctc-deviation-db DB  allowed worst-band deviation of that prediction (default 3)
+  --fit-from REF       per-unit filters on the line: REF/lab is a reference unit's full lab set
+                       (binaural + arc), REF/station the same unit measured on this station
+                       (verify --out), REF/bundle (optional) its bundle fitted on REF/lab. For a
+                       unit that passes, each driver's deviation from the reference unit at the
+                       station mic (smoothed magnitude, minimum phase, and delay) is applied to
+                       the reference unit's lab responses (the estimated plant, the bundle's
+                       source); with REF/bundle its filters are divided by those corrections
+                       (milliseconds), without it the fit runs on the estimated plant (seconds).
+                       The bundle's SHA-256 is recorded with the verdict (a failed unit gets no
+                       bundle). With --trust, REF/bundle must be signed too. Needs --bundle-out
+  --bundle-out DIR     with --fit-from: the bundle folder to write
+  --plant-out SET      with --fit-from: where the estimated lab set is kept (the bundle's
+                       source; default DIR-plant)
+  --sign KEY           with --fit-from: sign the bundle with the lab's private key (deno task keys)
   --db URL             record database: sqlite:<path>, a path, or postgres://…
                        (default sqlite:spatialcal-records.db)
   --no-record          do not store the verdict
@@ -131,6 +159,10 @@ await runCommand(HELP, async (args) => {
     "bundle-set": { type: "string" },
     trust: { type: "string", multiple: true },
     "max-ctc-deviation-db": { type: "string" },
+    "fit-from": { type: "string" },
+    "bundle-out": { type: "string" },
+    "plant-out": { type: "string" },
+    sign: { type: "string" },
     db: { type: "string" },
     "no-record": { type: "boolean" },
     json: { type: "boolean" },
@@ -205,12 +237,52 @@ await runCommand(HELP, async (args) => {
     if (bundle === undefined) throw new UsageError("verify: --bundle-set goes with --bundle");
     inputs.push({ flag: "--bundle-set", path: bundleSet });
   }
+  const fitFrom = stringFlag(v, "fit-from");
+  const bundleOut = stringFlag(v, "bundle-out");
+  const signPath = stringFlag(v, "sign");
+  let plantOut = stringFlag(v, "plant-out");
+  if (fitFrom !== undefined) {
+    if (bundleOut === undefined) throw new UsageError("verify: --fit-from needs --bundle-out DIR");
+    if (bundle !== undefined) {
+      throw new UsageError("verify: give --bundle (check a fitted bundle) or --fit-from, not both");
+    }
+    plantOut ??= `${bundleOut.replace(/[\/]+$/, "")}-plant`;
+    const ref = referenceFolders(fitFrom);
+    inputs.push({ flag: "--fit-from", path: ref.lab }, { flag: "--fit-from", path: ref.station });
+    if (signPath !== undefined) inputs.push({ flag: "--sign", path: signPath });
+  } else {
+    for (const flag of ["bundle-out", "plant-out", "sign"]) {
+      if (stringFlag(v, flag) !== undefined) {
+        throw new UsageError(`verify: --${flag} goes with --fit-from REF (see --help)`);
+      }
+    }
+  }
   const dbPath = record ? sqlitePathOf(dbUrl) : undefined;
   if (dbPath !== undefined) inputs.push({ flag: "--db", path: dbPath });
   const outputs: FlagPath[] = [];
   if (out !== undefined) outputs.push({ flag: "--out", path: out });
   if (junit !== undefined) outputs.push({ flag: "--junit", path: junit });
+  if (bundleOut !== undefined && plantOut !== undefined) {
+    outputs.push({ flag: "--bundle-out", path: bundleOut }, {
+      flag: "--plant-out",
+      path: plantOut,
+    });
+  }
   await checkPaths({ inputs, outputs });
+  if (bundleOut !== undefined && plantOut !== undefined) {
+    await checkOutputWritable("--bundle-out", bundleOut, {
+      force,
+      kind: "folder",
+      own: FILTER_BUNDLE_OUTPUT,
+    });
+    await checkOutputWritable("--plant-out", plantOut, {
+      force,
+      kind: "folder",
+      own: MEASUREMENT_SET_OUTPUT,
+    });
+  }
+  const signer = signPath === undefined ? undefined : await readSigningKey(signPath);
+  const reference = fitFrom === undefined ? undefined : referenceFolders(fitFrom);
   if (out !== undefined) {
     await checkOutputWritable("--out", out, { force, kind: "folder", own: MEASUREMENT_SET_OUTPUT });
   }
@@ -243,6 +315,33 @@ await runCommand(HELP, async (args) => {
     checkLimitsSetup(limits, { limitsFile: limitsPath, serial: serialForReport });
     // A bundle is checked before measuring too: an untrusted one wastes no capture.
     const loaded = bundle === undefined ? undefined : await readBundle(bundle);
+    // The reference is read before measuring: a bad REF wastes no capture.
+    const referenceLab = reference === undefined
+      ? undefined
+      : await readMeasurementSet(reference.lab);
+    const referenceStation = reference === undefined
+      ? undefined
+      : await readUnitMeasurement(reference.station);
+    // REF/bundle, when present: the reference's own bundle, fitted on REF/lab (the fast path).
+    const referenceBundle = reference === undefined || !(await exists(reference.bundle))
+      ? undefined
+      : await readBundle(reference.bundle);
+    if (referenceBundle !== undefined && referenceLab !== undefined) {
+      const labSha = await sha256Hex(await Deno.readFile(join(reference!.lab, "manifest.json")));
+      if (referenceBundle.bundle.source.sha256 !== labSha) {
+        throw new InputError(
+          `Cannot fit on the line from "${fitFrom}" as its bundle was not fitted from its lab set: bundle source.sha256 is ${referenceBundle.bundle.source.sha256}, lab/manifest.json has ${labSha}`,
+          {
+            file: join(reference!.bundle, "bundle.json"),
+            field: "source.sha256",
+            value: referenceBundle.bundle.source.sha256,
+          },
+        );
+      }
+      if (trusted.length > 0) {
+        await checkSignature(referenceBundle.bundle, trusted, `bundle "${reference!.bundle}"`);
+      }
+    }
     if (loaded !== undefined && trusted.length > 0) {
       await checkSignature(loaded.bundle, trusted, `bundle "${bundle}"`);
     }
@@ -346,6 +445,66 @@ await runCommand(HELP, async (args) => {
       };
       bundleSha256 = await sha256Hex(await Deno.readFile(join(bundle, "bundle.json")));
     }
+    if (referenceLab !== undefined && referenceStation !== undefined && measured.passed) {
+      // Per-unit filters on the line: only for a unit that passed (see --help).
+      const estimate = await estimateUnitSet(referenceLab, referenceStation, unit, plantOut!, {
+        force,
+      });
+      const t = performance.now();
+      let fitted: { bundle: FilterBundleDraft; filters: Record<string, Float64Array[]> };
+      let how: string;
+      if (referenceBundle !== undefined) {
+        // Fast path: the reference's filters divided by the unit's corrections.
+        const drivers = referenceBundle.bundle.device.drivers;
+        const corrections = stationCorrections(referenceStation, unit, drivers);
+        const filters = correctBundleFilters(referenceBundle.filters, drivers, corrections);
+        const ms = performance.now() - t;
+        const plantSha = await sha256Hex(await Deno.readFile(join(plantOut!, "manifest.json")));
+        const { files: _f, sha256: _s, signature: _g, ...rest } = referenceBundle.bundle;
+        const draft: FilterBundleDraft = {
+          ...rest,
+          device: { ...rest.device, serial: unit.serial },
+          source: { measurementSet: plantOut!, sha256: plantSha },
+          design: {
+            ...rest.design,
+            lineFit: {
+              method: "reference filters divided by station corrections",
+              reference: { bundle: reference!.bundle, sha256: referenceBundle.bundle.sha256 },
+            },
+          },
+        };
+        const evaluation = await evaluateBundle(draft as FilterBundle, filters, estimate.set);
+        fitted = {
+          bundle: {
+            ...draft,
+            predicted: {
+              note: "corrected reference filters applied to the estimated plant",
+              ...evaluation.summary,
+            },
+          },
+          filters,
+        };
+        how = `${
+          Math.round(estimate.computeMs + ms)
+        } ms: corrections applied to the reference bundle`;
+      } else {
+        const fit = await fitBundle(estimate.set);
+        fitted = fit;
+        how = `${Math.round(estimate.computeMs)} ms + fit ${Math.round(performance.now() - t)} ms`;
+      }
+      await writeBundle(bundleOut!, fitted.bundle, fitted.filters, {
+        force,
+        ...(signer ? { signer } : {}),
+      });
+      bundleSha256 = await sha256Hex(await Deno.readFile(join(bundleOut!, "bundle.json")));
+      console.error(
+        `verify: fitted ${unit.serial}'s filters on the line (estimate ${
+          estimate.corrections.map((c) =>
+            `${c.driver} ${c.levelDb >= 0 ? "+" : ""}${c.levelDb.toFixed(2)} dB`
+          ).join(", ")
+        }; compute ${how}) → ${bundleOut}${signer ? ` signed by ${signer.keyId}` : ""}`,
+      );
+    }
     const timeSeconds = (performance.now() - started) / 1000;
     // The report first, the record last: see "Order" in --help.
     if (junit !== undefined) {
@@ -412,6 +571,16 @@ async function readBundleSource(bundle: string, path: string): Promise<Measureme
       `Cannot check bundle "${bundle}" as its separation is recomputed from its filters on the set it was fitted from, "${path}", which cannot be read (${error.message}): give it with --bundle-set`,
       { file: path, field: "source.measurementSet", value: path, cause: error },
     );
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
   }
 }
 

@@ -15,6 +15,8 @@ export interface ResponseExtras {
   readonly gain?: number;
   /** Air-leak cut-off in Hz: an extra first-order high-pass. */
   readonly airLeakHz?: number;
+  /** A narrow resonance: an extra peaking biquad (RBJ) at `hz`, quality `q`, `gainDb`. */
+  readonly resonance?: { readonly hz: number; readonly q: number; readonly gainDb: number };
 }
 
 /**
@@ -54,6 +56,17 @@ export function driverResponse(
         sampleRate,
         q: r.breakupQ,
         gainDb: r.breakupGainDb,
+      }),
+    );
+  }
+  if (extras.resonance !== undefined && extras.resonance.hz < limit) {
+    sections.push(
+      designBiquad({
+        type: "peaking",
+        frequencyHz: extras.resonance.hz,
+        sampleRate,
+        q: extras.resonance.q,
+        gainDb: extras.resonance.gainDb,
       }),
     );
   }

@@ -99,9 +99,21 @@ export interface DriverDefects {
   readonly rubBuzzLevel?: number;
   /** Air leak: an extra first-order high-pass at this frequency in Hz. */
   readonly airLeakHz?: number;
+  /**
+   * A narrow resonance (a loose part, a rattling grille): an extra RBJ peaking
+   * filter of `gainDb` (-24..24) at `hz` with quality factor `q` (0.3..50).
+   */
+  readonly resonance?: { readonly hz: number; readonly q: number; readonly gainDb: number };
 }
 
-const DRIVER_DEFECT_KEYS = ["polarity", "dead", "sensitivityOffsetDb", "rubBuzzLevel", "airLeakHz"];
+const DRIVER_DEFECT_KEYS = [
+  "polarity",
+  "dead",
+  "sensitivityOffsetDb",
+  "rubBuzzLevel",
+  "airLeakHz",
+  "resonance",
+];
 
 /** Unit defects: per driver id, and the output→driver wiring. */
 export interface SimDefects {
@@ -696,6 +708,9 @@ function resolveDefects(
     if (d.airLeakHz !== undefined && !(d.airLeakHz > 0 && d.airLeakHz < sampleRate / 2)) {
       fail(`defects.drivers.${id}.airLeakHz`, `in (0, ${sampleRate / 2}) Hz`, d.airLeakHz);
     }
+    if (d.resonance !== undefined) {
+      checkResonanceDefect(d.resonance, `defects.drivers.${id}.resonance`, sampleRate, fail);
+    }
     driverDefects[index] = d;
   }
 
@@ -751,6 +766,7 @@ function driverSources(
     const raw = driverResponse(driver, ctx.frequenciesHz, sampleRate, {
       gain,
       ...(defect.airLeakHz !== undefined ? { airLeakHz: defect.airLeakHz } : {}),
+      ...(defect.resonance !== undefined ? { resonance: defect.resonance } : {}),
     });
     for (let k = 0; k < taper.length; k++) {
       raw.re[k]! *= taper[k]!;
@@ -908,4 +924,29 @@ function stimulusChecksum(x: Float64Array): number {
 
 function distance(a: Vector3, b: Vector3): number {
   return Math.hypot(a.x - b.x, a.y - b.y, a.z - b.z);
+}
+
+function checkResonanceDefect(
+  r: unknown,
+  field: string,
+  sampleRate: number,
+  fail: (field: string, rule: string, value: unknown) => never,
+): void {
+  const o = r as Record<string, unknown>;
+  if (typeof r !== "object" || r === null || Array.isArray(r)) {
+    fail(field, "an object { hz, q, gainDb }", r);
+  }
+  const n = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+  if (!n(o.hz) || !((o.hz as number) > 0 && (o.hz as number) < 0.49 * sampleRate)) {
+    fail(`${field}.hz`, `in (0, ${0.49 * sampleRate}) Hz`, o.hz);
+  }
+  if (!n(o.q) || !((o.q as number) >= 0.3 && (o.q as number) <= 50)) {
+    fail(`${field}.q`, "in [0.3, 50]", o.q);
+  }
+  if (!n(o.gainDb) || Math.abs(o.gainDb as number) > 24) {
+    fail(`${field}.gainDb`, "in [-24, 24] dB", o.gainDb);
+  }
+  for (const key of Object.keys(o)) {
+    if (!["hz", "q", "gainDb"].includes(key)) fail(`${field} key`, "one of hz, q, gainDb", key);
+  }
 }

@@ -64,3 +64,39 @@ Deno.test("deno task line-sim rejects bad flags with exit 2", async () => {
   const unknown = await run(["--units", "4", "--defect-rate", "0", "--seed", "1", "--bogus"]);
   equal(unknown.code, 2);
 });
+
+Deno.test("deno task line-sim --power N --power-types prints the detection-power table for those types", async () => {
+  const r = await run([
+    "--units",
+    "1",
+    "--defect-rate",
+    "0",
+    "--seed",
+    "3",
+    "--golden-units",
+    "4",
+    "--power",
+    "2",
+    "--power-types",
+    "dead-driver,resonance",
+  ]);
+  equal(r.code, 0, r.stderr);
+  ok(r.stdout.includes("detection power (2 units per size, seed 3):"), r.stdout);
+  ok(r.stdout.includes("| dead-driver | dead | 2 | 100 % | 100 % |"), r.stdout);
+  ok(r.stdout.includes("| resonance | +4 dB, Q 10 | 2 | 100 % | 100 % |"), r.stdout);
+  ok(!r.stdout.includes("| sensitivity |"), r.stdout);
+  const bad = await run([
+    "--units",
+    "1",
+    "--defect-rate",
+    "0",
+    "--seed",
+    "3",
+    "--power",
+    "2",
+    "--power-types",
+    "wobble",
+  ]);
+  equal(bad.code, 2);
+  ok(bad.stderr.includes("--power-types as each must be one of"), bad.stderr);
+});
