@@ -249,9 +249,13 @@ export interface DriverLimits {
 
 /** Per-band two-sided limits as parallel arrays (one entry per fine band), dB. */
 export interface BandArrayLimits {
+  /** Golden units' mean per band, dB. */
   readonly meanDb: readonly number[];
+  /** Golden units' standard deviation per band, dB. */
   readonly sigmaDb: readonly number[];
+  /** Lowest passing value per band, dB. */
   readonly lowerDb: readonly number[];
+  /** Highest passing value per band, dB. */
   readonly upperDb: readonly number[];
 }
 

@@ -283,6 +283,8 @@ interface ResolvedSession {
   readonly harmonicCount: number;
   readonly keepHarmonics: boolean;
   readonly keepRecordings: boolean;
+  /** The device plays on its own clock: markers locate each capture, drift is corrected. */
+  readonly openLoop: boolean;
   readonly journalPlan: JournalPlan;
 }
 
@@ -346,6 +348,7 @@ function resolveSession(
     harmonicCount,
     keepHarmonics,
     keepRecordings,
+    openLoop: plan.openLoop ?? false,
     journalPlan,
   };
 }
@@ -600,10 +603,10 @@ async function measureCaptures(
 ): Promise<number> {
   const { drivers, micIds, mics, positions, loopback, sweep } = session;
   const { irLengthSamples, tailSamples, harmonicCount, maxRetries } = session;
-  const { keepHarmonics, keepRecordings } = session;
+  const { keepHarmonics, keepRecordings, openLoop } = session;
   const done = new Set(journal.done);
 
-  if (plan.openLoop) {
+  if (openLoop) {
     warnings.push(
       `${device.name} measured open loop: each IR's sample ${
         openLoopPreSamples(sweep, harmonicCount)
@@ -635,7 +638,7 @@ async function measureCaptures(
           warnings,
           keepHarmonics,
           keepRecordings,
-          openLoop: plan.openLoop ?? false,
+          openLoop,
         });
         for (const [path, signal] of irs) {
           await writeFileAtomically(join(partial, path), encodeWav(signal));
