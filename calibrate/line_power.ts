@@ -12,6 +12,7 @@ import type { Limits } from "./limits.ts";
 import {
   type DefectType,
   EXPECTED_CHECK,
+  lineDrivers,
   lineRandom,
   measureSimUnit,
   type PlannedDefect,
@@ -19,7 +20,6 @@ import {
 } from "./line_sim.ts";
 import { DEFAULT_STATION, type StationConfig } from "./line_station.ts";
 import { verifyUnit } from "./verify.ts";
-import { createSimDevice } from "../sim/sim_device.ts";
 
 /** One defect size to test. */
 export interface PowerCase {
@@ -184,17 +184,7 @@ export async function detectionPower(options: PowerOptions): Promise<PowerRow[]>
   }
   const station = options.station ?? DEFAULT_STATION;
   const cases = options.cases ?? defaultPowerCases();
-  const probe = createSimDevice({
-    model,
-    serial: "nominal",
-    mics: "reference",
-    sampleRate: station.sampleRate,
-  });
-  const drivers = probe.outputs.map((o) => ({ id: o.id, kind: o.kind }));
-  await probe.close();
-  const passbands = Object.fromEntries(
-    Object.entries(limits.driverLimits).map(([id, dl]) => [id, dl.passbandHz]),
-  );
+  const { drivers, passbands } = await lineDrivers(model, station, limits);
   const rand = lineRandom(seed);
   const rows: PowerRow[] = [];
   let done = 0;

@@ -362,17 +362,7 @@ export async function runLine(options: LineOptions): Promise<{
     limits = await computeLimits(golden, options.limitsOptions ?? {});
   }
   const rand = lineRandom(seed);
-  const probe = createSimDevice({
-    model,
-    serial: "nominal",
-    mics: "reference",
-    sampleRate: station.sampleRate,
-  });
-  const drivers = probe.outputs.map((o) => ({ id: o.id, kind: o.kind }));
-  await probe.close();
-  const passbands = Object.fromEntries(
-    Object.entries(limits.driverLimits).map(([id, dl]) => [id, dl.passbandHz]),
-  );
+  const { drivers, passbands } = await lineDrivers(model, station, limits);
   const results: LineUnitResult[] = [];
   for (let u = 0; u < units; u++) {
     const serial = `LINE-${seed}-${String(u).padStart(6, "0")}`;
@@ -506,4 +496,30 @@ export function formatConfusion(summary: LineSummary): string {
     } %), invalid ${g.invalid}`,
   );
   return lines.join("\n");
+}
+
+/**
+ * The drivers (id, kind) of `model` as the station sees them, and each
+ * driver's passband from the limits: what a virtual line draws defects for.
+ */
+export async function lineDrivers(
+  model: string,
+  station: StationConfig,
+  limits: Limits,
+): Promise<{
+  drivers: { id: string; kind: string }[];
+  passbands: Record<string, Limits["driverLimits"][string]["passbandHz"]>;
+}> {
+  const probe = createSimDevice({
+    model,
+    serial: "nominal",
+    mics: "reference",
+    sampleRate: station.sampleRate,
+  });
+  const drivers = probe.outputs.map((o) => ({ id: o.id, kind: o.kind }));
+  await probe.close();
+  const passbands = Object.fromEntries(
+    Object.entries(limits.driverLimits).map(([id, dl]) => [id, dl.passbandHz]),
+  );
+  return { drivers, passbands };
 }

@@ -9,22 +9,28 @@
  * @module
  */
 
-const SCRIPT = new URL("../.ci/jack_loopback.sh", import.meta.url).pathname;
 const STATE = Deno.env.get("JACK_LOOPBACK_DIR") ?? "/tmp/spatialcal-jack";
 
-/** Run `jack_loopback.sh ACTION`; its output, or an error naming the action. */
-export async function jackLoopback(action: "start" | "stop" | "status"): Promise<string> {
+/**
+ * Run `.ci/NAME ACTION` (a loopback script); its output, or an error naming
+ * the script and action. `status` never throws: its exit code is the answer.
+ */
+export async function ciScript(name: string, action: string): Promise<string> {
+  const script = new URL(`../.ci/${name}`, import.meta.url).pathname;
   const out = await new Deno.Command("bash", {
-    args: [SCRIPT, action],
+    args: [script, action],
     stdout: "piped",
     stderr: "piped",
   })
     .output();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (!out.success && action !== "status") {
-    throw new Error(`jack_loopback.sh ${action} failed: ${text}`);
-  }
+  if (!out.success && action !== "status") throw new Error(`${name} ${action} failed: ${text}`);
   return text;
+}
+
+/** Run `jack_loopback.sh ACTION`; its output, or an error naming the action. */
+export function jackLoopback(action: "start" | "stop" | "status"): Promise<string> {
+  return ciScript("jack_loopback.sh", action);
 }
 
 /** The last lines of the loop's previous server and jconvolver logs. */

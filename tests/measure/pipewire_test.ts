@@ -14,23 +14,13 @@
 import nodeAssert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli } from "../cli/_run.ts";
+import { ciScript } from "../_jack_loopback.ts";
 import { checkKnownIrSet, MEASURE_ARGS } from "./_loopback.ts";
 
-const SCRIPT = new URL("../../.ci/pipewire_loopback.sh", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url);
 
-async function loopback(action: "start" | "stop" | "status" | "env"): Promise<string> {
-  const out = await new Deno.Command("bash", {
-    args: [SCRIPT, action],
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (!out.success && action !== "status") {
-    throw new Error(`pipewire_loopback.sh ${action} failed: ${text}`);
-  }
-  return text;
+function loopback(action: "start" | "stop" | "status" | "env"): Promise<string> {
+  return ciScript("pipewire_loopback.sh", action);
 }
 
 /** The environment of a PipeWire client of the test daemon, through its JACK API. */
